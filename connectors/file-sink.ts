@@ -1,0 +1,141 @@
+/**
+ * A file sink: one JSON object per line, in part files under an output directory, committed in
+ * two phases so readers only ever see complete, committed files.
+ *
+ * Per subtask, records go to a hidden in-progress file `.part-<run>-<subtask>-<n>.inprogress`
+ * (rolled over at `maxPartBytes`). `preCommit` flushes and fsyncs it and renames it to a hidden
+ * `.pending` file; its committable names the pending and the final file. `commit` renames
+ * pending to `part-<run>-<subtask>-<n>.jsonl` and fsyncs the directory; it is idempotent (a
+ * pending file already gone with its final file present counts as committed).
+ *
+ * Contract for readers: the committed part files are exactly the files in the directory whose
+ * names do not start with a dot.
+ */
+import { mkdir, open, rename, stat, type FileHandle } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { externalError, describeError } from "../common/errors.ts";
+import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
+
+export interface FileSinkOptions<T> {
+  /** Bytes after which a part file is closed and a new one begun (default 64 MiB). */
+  readonly maxPartBytes?: number;
+  /** Line encoder (default JSON.stringify). */
+  readonly encode?: (record: T) => string;
+  readonly name?: string;
+}
+
+export interface FileCommittable {
+  readonly pending: string;
+  readonly final: string;
+}
+
+const exists = async (path: string) => {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const fsyncDir = async (dir: string) => {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
+  private readonly dir: string;
+  private readonly context: SinkContext;
+  private readonly maxPartBytes: number;
+  private readonly encode: (record: T) => string;
+  private partCounter = 0;
+  private current: { handle: FileHandle; path: string; bytes: number; n: number } | undefined;
+  /** Parts closed by rollover in the current transaction, awaiting preCommit. */
+  private closed: { path: string; n: number }[] = [];
+
+  constructor(dir: string, context: SinkContext, options: FileSinkOptions<T>) {
+    this.dir = dir;
+    this.context = context;
+    this.maxPartBytes = options.maxPartBytes ?? 64 * 1024 * 1024;
+    this.encode = options.encode ?? ((r: T) => JSON.stringify(r));
+  }
+
+  private baseName(n: number): string {
+    return `part-${this.context.runId}-${this.context.subtask}-${n}`;
+  }
+
+  async write(records: readonly T[]): Promise<void> {
+    let text = "";
+    for (const r of records) text += `${this.encode(r)}\n`;
+    if (this.current === undefined) {
+      const n = this.partCounter++;
+      const path = join(this.dir, `.${this.baseName(n)}.inprogress`);
+      this.current = { handle: await open(path, "wx"), path, bytes: 0, n };
+    }
+    const bytes = Buffer.from(text, "utf8");
+    await this.current.handle.write(bytes);
+    this.current.bytes += bytes.length;
+    if (this.current.bytes >= this.maxPartBytes) await this.closeCurrent();
+  }
+
+  private async closeCurrent(): Promise<void> {
+    const part = this.current;
+    if (part === undefined) return;
+    this.current = undefined;
+    await part.handle.sync();
+    await part.handle.close();
+    this.closed.push({ path: part.path, n: part.n });
+  }
+
+  async preCommit(): Promise<readonly FileCommittable[]> {
+    await this.closeCurrent();
+    const committables: FileCommittable[] = [];
+    for (const part of this.closed) {
+      const pending = join(this.dir, `.${this.baseName(part.n)}.pending`);
+      await rename(part.path, pending);
+      committables.push({ pending, final: join(this.dir, `${this.baseName(part.n)}.jsonl`) });
+    }
+    this.closed = [];
+    if (committables.length > 0) await fsyncDir(this.dir);
+    return committables;
+  }
+
+  async commit(committables: readonly FileCommittable[]): Promise<void> {
+    for (const c of committables) {
+      try {
+        await rename(c.pending, c.final);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT" && (await exists(c.final))) continue;
+        throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
+      }
+    }
+    if (committables.length > 0) await fsyncDir(this.dir);
+  }
+
+  async close(): Promise<void> {
+    const part = this.current;
+    this.current = undefined;
+    await part?.handle.close();
+  }
+}
+
+/** Writes records as JSON lines into part files under `dir` (created if missing). */
+export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<T, FileCommittable> => ({
+  name: options.name ?? "file-sink",
+  async createWriter(context) {
+    const abs = resolve(dir);
+    try {
+      await mkdir(abs, { recursive: true });
+    } catch (e) {
+      throw externalError("OUTPUT_DIR_UNWRITABLE", `cannot create output directory ${abs}: ${describeError(e)}`, {
+        cause: e,
+        retriable: false,
+      });
+    }
+    return new FileSinkWriter<T>(abs, context, options);
+  },
+});

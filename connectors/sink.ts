@@ -1,0 +1,34 @@
+/**
+ * The sink contract: one writer per sink subtask, shaped for two-phase commit (DESIGN §5).
+ *
+ * - `write` receives every record in order, one batch at a time.
+ * - `preCommit(checkpointId)` makes everything written since the previous preCommit durable but
+ *   not yet visible, and returns the committables (plain data) that `commit` needs; they are
+ *   stored in the checkpoint. A non-transactional sink flushes here and returns [].
+ * - `commit(committables)` makes them visible. It must be idempotent: after a crash it is called
+ *   again, with committables that may already be committed.
+ * - `close()` releases resources; it does not commit.
+ *
+ * At the end of a bounded job the engine calls preCommit then commit for the final checkpoint,
+ * then close.
+ */
+export interface SinkContext {
+  readonly jobName: string;
+  readonly operatorName: string;
+  readonly subtask: number;
+  readonly parallelism: number;
+  /** Unique for this run of the job; used to keep file names of different runs apart. */
+  readonly runId: string;
+}
+
+export interface SinkWriter<T, C = unknown> {
+  write(records: readonly T[]): void | Promise<void>;
+  preCommit(checkpointId: number): Promise<readonly C[]>;
+  commit(committables: readonly C[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Sink<T, C = unknown> {
+  readonly name: string;
+  createWriter(context: SinkContext): SinkWriter<T, C> | Promise<SinkWriter<T, C>>;
+}

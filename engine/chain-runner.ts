@@ -1,0 +1,85 @@
+/**
+ * Runs a chain's operators back to back on each batch and hands the result to the Output.
+ * At most one await per operator per batch, and only when an operator returns a promise.
+ */
+import type { Operator } from "../operators/operator.ts";
+import type { SinkOperator } from "../operators/sink-operator.ts";
+import { endOfInput } from "./elements.ts";
+import type { JobMetrics } from "./metrics.ts";
+import type { Output } from "./output.ts";
+
+export interface ChainRunnerOptions {
+  readonly operators: readonly Operator<unknown, unknown>[];
+  /** The chain's sink, if it ends in one (it is also the last of `operators`). */
+  readonly sink: SinkOperator<unknown> | undefined;
+  readonly output: Output;
+  readonly metrics: JobMetrics;
+}
+
+export class ChainRunner {
+  private readonly operators: readonly Operator<unknown, unknown>[];
+  private readonly sink: SinkOperator<unknown> | undefined;
+  private readonly output: Output;
+  private readonly metrics: JobMetrics;
+
+  constructor(options: ChainRunnerOptions) {
+    this.operators = options.operators;
+    this.sink = options.sink;
+    this.output = options.output;
+    this.metrics = options.metrics;
+  }
+
+  async open(): Promise<void> {
+    for (const op of this.operators) await op.open?.();
+  }
+
+  /** Processes one batch through the operators from index `from` onwards, then emits it. */
+  process(records: readonly unknown[], from = 0): Promise<void> | undefined {
+    let current = records;
+    for (let k = from; k < this.operators.length; k++) {
+      const op = this.operators[k]!;
+      if (op === this.sink) this.metrics.sinkRecords += current.length;
+      const out: unknown[] = [];
+      const pending = op.processBatch(current, out);
+      if (pending !== undefined) return pending.then(() => this.continueFrom(k + 1, out));
+      if (out.length === 0) return undefined;
+      current = out;
+    }
+    return this.output.emit(current);
+  }
+
+  private continueFrom(k: number, records: readonly unknown[]): Promise<void> | undefined {
+    if (records.length === 0) return undefined;
+    return this.process(records, k);
+  }
+
+  /**
+   * Every input has ended: lets each operator emit what it held back (in chain order), writes
+   * cached state, commits the sink's final transaction, then tells downstream the input ended.
+   */
+  async endInput(finalCheckpointId: number): Promise<void> {
+    for (let k = 0; k < this.operators.length; k++) {
+      const op = this.operators[k]!;
+      if (op.endInput === undefined) continue;
+      const out: unknown[] = [];
+      await op.endInput(out);
+      if (out.length > 0) await this.process(out, k + 1);
+    }
+    for (const op of this.operators) await op.flushState?.();
+    await this.sink?.finish(finalCheckpointId);
+    await this.output.broadcast(endOfInput);
+  }
+
+  /** Releases every operator's resources; runs on success and failure, and never throws. */
+  async close(): Promise<unknown[]> {
+    const errors: unknown[] = [];
+    for (const op of this.operators) {
+      try {
+        await op.close?.();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The typed fluent API. A `DataStream<T>` carries records of type T; `keyBy` gives a
+ * `KeyedStream<T, K>` whose operations keep state per key. Every operation takes one options
+ * object: `name` (unique within the job; default `<kind>-<n>`) and `parallelism` (default: the
+ * job's).
+ *
+ * Records are shared between consumers and must be treated as immutable by user functions.
+ */
+import type { Sink } from "../connectors/sink.ts";
+import { aggregateOperator, type AggregateFunction } from "../operators/aggregate.ts";
+import { filterOperator } from "../operators/filter.ts";
+import { flatMapOperator } from "../operators/flat-map.ts";
+import { keyedProcessOperator, type KeyedProcessFunction } from "../operators/keyed-process.ts";
+import { mapOperator } from "../operators/map.ts";
+import { reduceOperator } from "../operators/reduce.ts";
+import type { StateSpec } from "../state/descriptors.ts";
+import type { KeyValue } from "../state/key-groups.ts";
+import type { GraphBuilder, NodeSpec, Partitioning } from "./graph.ts";
+
+export interface OperatorOptions {
+  readonly name?: string;
+  readonly parallelism?: number;
+}
+
+export interface DataStream<T> {
+  map<O>(fn: (value: T) => O, options?: OperatorOptions): DataStream<O>;
+  filter<S extends T>(predicate: (value: T) => value is S, options?: OperatorOptions): DataStream<S>;
+  filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<T>;
+  flatMap<O>(fn: (value: T) => Iterable<O>, options?: OperatorOptions): DataStream<O>;
+  /** Partitions by key: records with equal keys reach the same subtask, in order per input. */
+  keyBy<K extends KeyValue>(key: (value: T) => K): KeyedStream<T, K>;
+  /** Merges streams of the same type (no order between them). */
+  union(...others: DataStream<T>[]): DataStream<T>;
+  /** Spreads records round-robin over the next operator's subtasks. */
+  rebalance(): DataStream<T>;
+  sink(sink: Sink<T, any>, options?: OperatorOptions): void;
+}
+
+export interface KeyedStream<T, K extends KeyValue> {
+  /** Emits the running reduction of each key after every record. */
+  reduce(fn: (accumulator: T, value: T) => T, options?: OperatorOptions): DataStream<T>;
+  /** Emits `getResult` of each key's accumulator after every record. */
+  aggregate<A, O>(fn: AggregateFunction<T, A, O>, options?: OperatorOptions): DataStream<O>;
+  /** The general keyed operator, with typed per-key state. */
+  process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): DataStream<O>;
+}
+
+const forward: Partitioning = { kind: "forward" };
+
+export class DataStreamImpl<T> implements DataStream<T> {
+  readonly graph: GraphBuilder;
+  /** The node(s) whose output this stream is; more than one after a union. */
+  readonly heads: readonly number[];
+  readonly partitioning: Partitioning;
+
+  constructor(graph: GraphBuilder, heads: readonly number[], partitioning: Partitioning = forward) {
+    this.graph = graph;
+    this.heads = heads;
+    this.partitioning = partitioning;
+  }
+
+  /** Adds a node fed by this stream; `spec` receives the node's resolved name. */
+  addNode<O>(defaultName: string, options: OperatorOptions | undefined, spec: (name: string) => NodeSpec): DataStreamImpl<O> {
+    const name = options?.name ?? `${defaultName}-${this.graph.nodes.length}`;
+    const id = this.graph.add({
+      name,
+      parallelism: options?.parallelism,
+      inputs: this.heads.map((from) => ({ from, partitioning: this.partitioning })),
+      spec: spec(name),
+    });
+    return new DataStreamImpl<O>(this.graph, [id]);
+  }
+
+  map<O>(fn: (value: T) => O, options?: OperatorOptions): DataStream<O> {
+    return this.addNode<O>("map", options, (name) => ({ kind: "operator", keyed: false, create: () => mapOperator(name, fn) }));
+  }
+
+  filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<any> {
+    return this.addNode<T>("filter", options, (name) => ({
+      kind: "operator",
+      keyed: false,
+      create: () => filterOperator(name, predicate),
+    }));
+  }
+
+  flatMap<O>(fn: (value: T) => Iterable<O>, options?: OperatorOptions): DataStream<O> {
+    return this.addNode<O>("flat-map", options, (name) => ({
+      kind: "operator",
+      keyed: false,
+      create: () => flatMapOperator(name, fn),
+    }));
+  }
+
+  keyBy<K extends KeyValue>(key: (value: T) => K): KeyedStream<T, K> {
+    return new KeyedStreamImpl<T, K>(new DataStreamImpl<T>(this.graph, this.heads, { kind: "hash", key }), key);
+  }
+
+  union(...others: DataStream<T>[]): DataStream<T> {
+    const heads = [...this.heads];
+    for (const other of others) heads.push(...(other as DataStreamImpl<T>).heads);
+    return new DataStreamImpl<T>(this.graph, heads, this.partitioning);
+  }
+
+  rebalance(): DataStream<T> {
+    return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rebalance" });
+  }
+
+  sink(sink: Sink<T, any>, options?: OperatorOptions): void {
+    this.addNode<never>(sink.name, options, () => ({ kind: "sink", sink }));
+  }
+}
+
+/** A stream partitioned by key; `hashed` is the input stream with hash partitioning on `key`. */
+export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K> {
+  private readonly hashed: DataStreamImpl<T>;
+  private readonly key: (value: T) => K;
+
+  constructor(hashed: DataStreamImpl<T>, key: (value: T) => K) {
+    this.hashed = hashed;
+    this.key = key;
+  }
+
+  reduce(fn: (accumulator: T, value: T) => T, options?: OperatorOptions): DataStream<T> {
+    return this.hashed.addNode<T>("reduce", options, (name) => ({
+      kind: "operator",
+      keyed: true,
+      create: reduceOperator({ name, key: this.key, reduce: fn }),
+    }));
+  }
+
+  aggregate<A, O>(fn: AggregateFunction<T, A, O>, options?: OperatorOptions): DataStream<O> {
+    return this.hashed.addNode<O>("aggregate", options, (name) => ({
+      kind: "operator",
+      keyed: true,
+      create: aggregateOperator({ name, key: this.key, aggregate: fn }),
+    }));
+  }
+
+  process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): DataStream<O> {
+    return this.hashed.addNode<O>("process", options, (name) => ({
+      kind: "operator",
+      keyed: true,
+      create: keyedProcessOperator({ name, key: this.key, fn }),
+    }));
+  }
+}

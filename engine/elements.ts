@@ -1,0 +1,23 @@
+/**
+ * What travels on a channel between two tasks. Every element is plain data (no functions, no
+ * class instances of ours) so a channel can later cross a worker thread or a process boundary.
+ *
+ * - `batch`: records in the order the producer emitted them (never empty).
+ * - `watermark`: event time has reached `timestamp` on this channel.
+ * - `barrier`: checkpoint `checkpointId` passes here; everything before it belongs to the checkpoint.
+ * - `end`: the producer will send nothing more on this channel.
+ */
+export type StreamElement<T> =
+  | { readonly kind: "batch"; readonly records: readonly T[] }
+  | { readonly kind: "watermark"; readonly timestamp: number }
+  | { readonly kind: "barrier"; readonly checkpointId: number; readonly timestamp: number }
+  | { readonly kind: "end" };
+
+export const batchOf = <T>(records: readonly T[]): StreamElement<T> => ({ kind: "batch", records });
+export const watermark = (timestamp: number): StreamElement<never> => ({ kind: "watermark", timestamp });
+export const barrier = (checkpointId: number, timestamp: number): StreamElement<never> => ({
+  kind: "barrier",
+  checkpointId,
+  timestamp,
+});
+export const endOfInput: StreamElement<never> = Object.freeze({ kind: "end" });

@@ -1,0 +1,70 @@
+/**
+ * The logical job graph that the fluent API builds: nodes (sources, operators, sinks) and the
+ * edges between them with their partitioning. The planner turns it into chains and channels.
+ */
+import type { Source } from "../connectors/source.ts";
+import type { Sink } from "../connectors/sink.ts";
+import type { OperatorFactory } from "../operators/operator.ts";
+import type { KeyValue } from "../state/key-groups.ts";
+import { userError } from "../common/errors.ts";
+
+export type Partitioning =
+  | { readonly kind: "forward" }
+  | { readonly kind: "rebalance" }
+  | { readonly kind: "hash"; readonly key: (record: any) => KeyValue };
+
+export interface GraphEdge {
+  readonly from: number;
+  readonly partitioning: Partitioning;
+}
+
+export type NodeSpec =
+  | { readonly kind: "source"; readonly source: Source<any, any> }
+  | { readonly kind: "operator"; readonly create: OperatorFactory<any, any>; readonly keyed: boolean }
+  | { readonly kind: "sink"; readonly sink: Sink<any, any> };
+
+export interface GraphNode {
+  readonly id: number;
+  readonly name: string;
+  /** Undefined: the job's default parallelism. */
+  readonly parallelism: number | undefined;
+  readonly inputs: readonly GraphEdge[];
+  readonly spec: NodeSpec;
+}
+
+export interface NodeOptions {
+  readonly name: string;
+  readonly parallelism: number | undefined;
+  readonly inputs: readonly GraphEdge[];
+  readonly spec: NodeSpec;
+}
+
+/** Collects nodes in creation order; names are unique within a job (state and checkpoints use them). */
+export class GraphBuilder {
+  readonly jobName: string;
+  readonly nodes: GraphNode[] = [];
+
+  constructor(jobName: string) {
+    this.jobName = jobName;
+  }
+
+  add(options: NodeOptions): number {
+    const id = this.nodes.length;
+    const name = options.name;
+    if (this.nodes.some((n) => n.name === name)) {
+      throw userError(
+        "DUPLICATE_OPERATOR_NAME",
+        `job '${this.jobName}' has two operators named '${name}'; give each operator a unique name`,
+        { operator: name },
+      );
+    }
+    const p = options.parallelism;
+    if (p !== undefined && (!Number.isInteger(p) || p < 1)) {
+      throw userError("BAD_PARALLELISM", `operator '${name}': parallelism must be a positive integer, got ${p}`, {
+        operator: name,
+      });
+    }
+    this.nodes.push({ id, name, parallelism: p, inputs: options.inputs, spec: options.spec });
+    return id;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Reads the elements of several input channels as one sequence, for a task with many inputs.
+ *
+ * Fairness: channels are visited round-robin, one element at a time, so one busy input cannot
+ * starve another. Blocking: a blocked channel is not read until unblocked; its elements stay
+ * queued in the channel (whose bound then backpressures that producer). Barrier alignment
+ * blocks the inputs that delivered barrier n until barrier n has arrived on all of them.
+ */
+import type { Channel } from "./channel.ts";
+import type { StreamElement } from "./elements.ts";
+
+export interface GateElement<T> {
+  readonly channel: number;
+  readonly element: StreamElement<T>;
+}
+
+export class InputGate<T> {
+  private readonly channels: readonly Channel<T>[];
+  private readonly blocked: boolean[];
+  private readonly finished: boolean[];
+  private next = 0;
+
+  constructor(channels: readonly Channel<T>[]) {
+    this.channels = channels;
+    this.blocked = channels.map(() => false);
+    this.finished = channels.map(() => false);
+  }
+
+  get channelCount(): number {
+    return this.channels.length;
+  }
+
+  block(channel: number): void {
+    this.blocked[channel] = true;
+  }
+
+  unblockAll(): void {
+    this.blocked.fill(false);
+  }
+
+  /** Marks a channel as done (it delivered `end`); it is not read again. */
+  finish(channel: number): void {
+    this.finished[channel] = true;
+  }
+
+  /** The next element from any readable channel, without waiting; undefined if none is queued. */
+  poll(): GateElement<T> | undefined {
+    const n = this.channels.length;
+    for (let i = 0; i < n; i++) {
+      const c = (this.next + i) % n;
+      if (this.blocked[c] || this.finished[c]) continue;
+      const element = this.channels[c]!.poll();
+      if (element !== undefined) {
+        this.next = (c + 1) % n;
+        return { channel: c, element };
+      }
+    }
+    return undefined;
+  }
+
+  /** The next element, waiting until some unblocked, unfinished channel has one. */
+  take(): GateElement<T> | Promise<GateElement<T>> {
+    const ready = this.poll();
+    if (ready !== undefined) return ready;
+    return new Promise((resolve) => {
+      let done = false;
+      const wake = () => {
+        if (done) return;
+        const got = this.poll();
+        if (got !== undefined) {
+          done = true;
+          resolve(got);
+        }
+      };
+      this.channels.forEach((channel, c) => {
+        if (!this.blocked[c] && !this.finished[c]) channel.onReadable(wake);
+      });
+    });
+  }
+}

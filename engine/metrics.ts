@@ -1,0 +1,23 @@
+/**
+ * Counters the runtime keeps for the progress line and tests. Plain numbers, updated once per
+ * batch (never per record).
+ */
+export interface JobMetrics {
+  /** Records emitted by all source subtasks. */
+  sourceRecords: number;
+  /** Records received by all sink subtasks. */
+  sinkRecords: number;
+  /** Milliseconds source subtasks spent waiting for room downstream, summed over subtasks. */
+  sourceBlockedMs: number;
+  /** Number of source subtasks (to turn blocked time into a fraction). */
+  sourceSubtasks: number;
+  readonly startedAt: number;
+}
+
+export const newJobMetrics = (startedAt: number): JobMetrics => ({
+  sourceRecords: 0,
+  sinkRecords: 0,
+  sourceBlockedMs: 0,
+  sourceSubtasks: 0,
+  startedAt,
+});

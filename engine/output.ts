@@ -1,0 +1,93 @@
+/**
+ * A subtask's record writer: sends its chain's output to every downstream consumer, routing
+ * each record by the edge's mode (point-wise, by key group, or round-robin by batch).
+ * Control elements (end, barriers, watermarks) go to every channel.
+ *
+ * `emit` returns undefined when every push fit; otherwise a promise that settles once all did
+ * (backpressure).
+ */
+import { keyGroupFor, subtaskForKeyGroup } from "../state/key-groups.ts";
+import type { Channel } from "./channel.ts";
+import { batchOf, type StreamElement } from "./elements.ts";
+import type { ChainEdgeMode } from "./plan.ts";
+import type { Partitioning } from "./graph.ts";
+import { userFunctionError } from "../operators/user-error.ts";
+
+export interface OutputTarget {
+  readonly mode: ChainEdgeMode;
+  readonly partitioning: Partitioning;
+  /** One channel per consumer subtask (exactly one for point-wise). */
+  readonly channels: readonly Channel<unknown>[];
+  /** Name of the consuming operator, for errors raised while routing (the key selector). */
+  readonly consumerName: string;
+}
+
+export class Output {
+  private readonly targets: readonly OutputTarget[];
+  private readonly maxParallelism: number;
+  private roundRobin = 0;
+
+  constructor(targets: readonly OutputTarget[], maxParallelism: number) {
+    this.targets = targets;
+    this.maxParallelism = maxParallelism;
+  }
+
+  get channelCount(): number {
+    return this.targets.reduce((n, t) => n + t.channels.length, 0);
+  }
+
+  emit(records: readonly unknown[]): Promise<void> | undefined {
+    if (records.length === 0) return undefined;
+    let pending: Promise<void>[] | undefined;
+    const send = (channel: Channel<unknown>, element: StreamElement<unknown>) => {
+      const p = channel.push(element);
+      if (p !== undefined) (pending ??= []).push(p);
+    };
+    for (const target of this.targets) {
+      const channels = target.channels;
+      if (target.mode === "pointwise" || channels.length === 1) {
+        send(channels[0]!, batchOf(records));
+      } else if (target.mode === "round-robin") {
+        send(channels[this.roundRobin++ % channels.length]!, batchOf(records));
+      } else {
+        const parts = this.partitionByKey(target, records);
+        for (let j = 0; j < parts.length; j++) {
+          const part = parts[j];
+          if (part !== undefined) send(channels[j]!, batchOf(part));
+        }
+      }
+    }
+    if (pending === undefined) return undefined;
+    return pending.length === 1 ? pending[0] : Promise.all(pending).then(() => undefined);
+  }
+
+  private partitionByKey(target: OutputTarget, records: readonly unknown[]): (unknown[] | undefined)[] {
+    if (target.partitioning.kind !== "hash") throw new Error("unreachable: hash edge without key selector");
+    const key = target.partitioning.key;
+    const n = target.channels.length;
+    const parts: (unknown[] | undefined)[] = new Array(n);
+    let i = 0;
+    try {
+      for (; i < records.length; i++) {
+        const r = records[i];
+        const j = subtaskForKeyGroup(keyGroupFor(key(r), this.maxParallelism), n, this.maxParallelism);
+        (parts[j] ??= []).push(r);
+      }
+    } catch (e) {
+      throw userFunctionError(`${target.consumerName} (key selector)`, records[i], i, e);
+    }
+    return parts;
+  }
+
+  /** Sends a control element to every consumer channel. */
+  broadcast(element: StreamElement<never>): Promise<void> | undefined {
+    let pending: Promise<void>[] | undefined;
+    for (const target of this.targets) {
+      for (const channel of target.channels) {
+        const p = channel.push(element);
+        if (p !== undefined) (pending ??= []).push(p);
+      }
+    }
+    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
+  }
+}

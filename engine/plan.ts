@@ -1,0 +1,97 @@
+/**
+ * The planner: turns the logical graph into chains (tasks) and the edges between them.
+ *
+ * Chaining: a node joins its upstream's chain when it has exactly one input, that input is
+ * `forward`, the upstream feeds nothing else, and both have the same parallelism. A chain runs
+ * its operators back to back on the same batch: no channel and no copy between them.
+ *
+ * Edges between chains: `hash` routes each record by key group; `forward` between equal
+ * parallelisms is point-wise (subtask i to subtask i); otherwise (`rebalance`, or `forward`
+ * across a parallelism change) batches are spread round-robin.
+ */
+import type { GraphNode, Partitioning } from "./graph.ts";
+import type { BuiltJob } from "./job.ts";
+
+export type ChainEdgeMode = "pointwise" | "hash" | "round-robin";
+
+export interface ChainInput {
+  readonly fromChain: number;
+  readonly mode: ChainEdgeMode;
+  readonly partitioning: Partitioning;
+}
+
+export interface ChainPlan {
+  readonly index: number;
+  readonly name: string;
+  readonly nodes: readonly GraphNode[];
+  readonly parallelism: number;
+  readonly inputs: readonly ChainInput[];
+}
+
+export interface ChainOutput {
+  readonly toChain: number;
+  /** Which of the consumer's inputs this is. */
+  readonly inputIndex: number;
+  readonly mode: ChainEdgeMode;
+  readonly partitioning: Partitioning;
+}
+
+export interface JobPlan {
+  readonly job: BuiltJob;
+  readonly chains: readonly ChainPlan[];
+  /** outputs[c]: where chain c's records go. */
+  readonly outputs: readonly (readonly ChainOutput[])[];
+}
+
+export const planJob = (job: BuiltJob): JobPlan => {
+  const parallelismOf = (n: GraphNode) => n.parallelism ?? job.defaultParallelism;
+  const consumers = new Map<number, number>();
+  for (const n of job.nodes) for (const e of n.inputs) consumers.set(e.from, (consumers.get(e.from) ?? 0) + 1);
+
+  const chainOf = new Map<number, number>();
+  const members: GraphNode[][] = [];
+  for (const node of job.nodes) {
+    const only = node.inputs.length === 1 ? node.inputs[0]! : undefined;
+    const upstream = only === undefined ? undefined : job.nodes[only.from]!;
+    const chainable =
+      only !== undefined &&
+      upstream !== undefined &&
+      only.partitioning.kind === "forward" &&
+      consumers.get(only.from) === 1 &&
+      upstream.spec.kind !== "sink" &&
+      parallelismOf(upstream) === parallelismOf(node);
+    if (chainable) {
+      const c = chainOf.get(upstream.id)!;
+      members[c]!.push(node);
+      chainOf.set(node.id, c);
+    } else {
+      chainOf.set(node.id, members.length);
+      members.push([node]);
+    }
+  }
+
+  const chains: ChainPlan[] = members.map((nodes, index) => {
+    const head = nodes[0]!;
+    const parallelism = parallelismOf(head);
+    const inputs = head.inputs.map((edge): ChainInput => {
+      const fromChain = chainOf.get(edge.from)!;
+      const upstreamParallelism = parallelismOf(job.nodes[edge.from]!);
+      const mode: ChainEdgeMode =
+        edge.partitioning.kind === "hash"
+          ? "hash"
+          : edge.partitioning.kind === "forward" && upstreamParallelism === parallelism
+            ? "pointwise"
+            : "round-robin";
+      return { fromChain, mode, partitioning: edge.partitioning };
+    });
+    return { index, name: nodes.map((n) => n.name).join(" -> "), nodes, parallelism, inputs };
+  });
+
+  const outputs: ChainOutput[][] = chains.map(() => []);
+  for (const chain of chains) {
+    chain.inputs.forEach((input, inputIndex) => {
+      outputs[input.fromChain]!.push({ toChain: chain.index, inputIndex, mode: input.mode, partitioning: input.partitioning });
+    });
+  }
+  return { job, chains, outputs };
+};

@@ -1,0 +1,36 @@
+/**
+ * Weir's public API: everything a job module needs.
+ *
+ * ```ts
+ * import { job, fromFile, toFiles } from "weir";
+ *
+ * export default job("word-count", (env) => {
+ *   env
+ *     .source(fromFile(env.params.get("input", "data/lines.txt")))
+ *     .flatMap((line) => line.toLowerCase().split(/\W+/))
+ *     .filter((word) => word.length > 0)
+ *     .map((word) => ({ word, count: 1 }))
+ *     .keyBy((wc) => wc.word)
+ *     .reduce((a, b) => ({ word: a.word, count: a.count + b.count }))
+ *     .sink(toFiles(env.params.get("out", "out/word-count")));
+ * });
+ * ```
+ */
+export { job, type JobDefinition, type JobEnv, type JobOptions } from "./engine/job.ts";
+export type { DataStream, KeyedStream, OperatorOptions } from "./engine/data-stream.ts";
+export type { Params } from "./engine/params.ts";
+export type { Collector } from "./operators/operator.ts";
+export type { AggregateFunction } from "./operators/aggregate.ts";
+export type { KeyedProcessContext, KeyedProcessFunction } from "./operators/keyed-process.ts";
+export { valueState, listState, mapState, type StateSpec } from "./state/descriptors.ts";
+export type { ValueState, ListState, MapState, StateHandles } from "./state/handles.ts";
+export type { KeyValue } from "./state/key-groups.ts";
+export type { Source, SplitReader, ReadResult, SourceContext } from "./connectors/source.ts";
+export type { Sink, SinkWriter, SinkContext } from "./connectors/sink.ts";
+export { fromFile, type FileSourceOptions } from "./connectors/file-source.ts";
+export { generator, type GeneratorOptions, type GeneratorContext } from "./connectors/generator-source.ts";
+export type { Random } from "./connectors/random.ts";
+export { toFiles, type FileSinkOptions } from "./connectors/file-sink.ts";
+export { print, type PrintOptions } from "./connectors/print-sink.ts";
+export { discard } from "./connectors/discard-sink.ts";
+export { WeirError, type ErrorDomain } from "./common/errors.ts";

@@ -1,0 +1,45 @@
+/**
+ * Keyed aggregate: an accumulator per key (created, added to, read out by the user's
+ * AggregateFunction); emits `getResult(accumulator)` after every record.
+ */
+import type { KeyValue } from "../state/key-groups.ts";
+import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
+import type { OperatorFactory } from "./operator.ts";
+import { userFunctionError } from "./user-error.ts";
+
+export interface AggregateFunction<T, A, O> {
+  createAccumulator(): A;
+  add(value: T, accumulator: A): A;
+  getResult(accumulator: A): O;
+}
+
+export interface AggregateOptions<T, K extends KeyValue, A, O> {
+  readonly name: string;
+  readonly key: (value: T) => K;
+  readonly aggregate: AggregateFunction<T, A, O>;
+}
+
+export const aggregateOperator =
+  <T, K extends KeyValue, A, O>(options: AggregateOptions<T, K, A, O>): OperatorFactory<T, O> =>
+  (context) => {
+    const store = requireKeyedStore(context);
+    const acc = store.register("aggregate");
+    const { name, aggregate } = options;
+    return {
+      processBatch(records, out) {
+        const batch = keyBatch(name, records, options.key, context.maxParallelism);
+        return forEachKeyed(store, batch, (i) => {
+          const record = records[i]!;
+          try {
+            const stored = acc.get() as A | undefined;
+            const next = aggregate.add(record, stored === undefined ? aggregate.createAccumulator() : stored);
+            acc.set(next);
+            out.push(aggregate.getResult(next));
+          } catch (e) {
+            throw userFunctionError(name, record, i, e);
+          }
+        });
+      },
+      flushState: () => store.flush(),
+    };
+  };

@@ -1,0 +1,65 @@
+/**
+ * Shared hot-path plumbing of keyed operators: compute the batch's keys and key groups once,
+ * prefetch their state in one backend call, then run a synchronous per-record loop with the
+ * store's current key set.
+ */
+import type { KeyedStateStore } from "../state/keyed-store.ts";
+import { keyGroupFor, type KeyValue } from "../state/key-groups.ts";
+import { internalError } from "../common/errors.ts";
+import type { OperatorContext } from "./operator.ts";
+import { userFunctionError } from "./user-error.ts";
+
+export interface KeyedBatch<K extends KeyValue> {
+  readonly keys: K[];
+  readonly groups: number[];
+}
+
+export const keyBatch = <T, K extends KeyValue>(
+  name: string,
+  records: readonly T[],
+  keyOf: (value: T) => K,
+  maxParallelism: number,
+): KeyedBatch<K> => {
+  const keys = new Array<K>(records.length);
+  const groups = new Array<number>(records.length);
+  let i = 0;
+  try {
+    for (; i < records.length; i++) {
+      const k = keyOf(records[i]!);
+      keys[i] = k;
+      groups[i] = keyGroupFor(k, maxParallelism);
+    }
+  } catch (e) {
+    throw userFunctionError(`${name} (key selector)`, records[i], i, e);
+  }
+  return { keys, groups };
+};
+
+export const requireKeyedStore = (context: OperatorContext): KeyedStateStore => {
+  const store = context.keyedStore;
+  if (store === undefined) {
+    throw internalError("NO_KEYED_STORE", `operator '${context.operatorName}' is keyed but was opened without keyed state`);
+  }
+  return store;
+};
+
+/**
+ * Runs `each(index)` for every record with the store's current key set, after the batch's
+ * state is prefetched. One await per batch at most.
+ */
+export const forEachKeyed = <K extends KeyValue>(
+  store: KeyedStateStore,
+  batch: KeyedBatch<K>,
+  each: (index: number) => void,
+): void | Promise<void> => {
+  const run = () => {
+    const { keys, groups } = batch;
+    for (let i = 0; i < keys.length; i++) {
+      store.setCurrentKey(keys[i]!, groups[i]!);
+      each(i);
+    }
+  };
+  const loading = store.prefetch(batch.keys, batch.groups);
+  if (loading === undefined) return run();
+  return loading.then(run);
+};

@@ -1,0 +1,39 @@
+/**
+ * The operator contract. An operator has one required method, `processBatch`; the rest have
+ * engine defaults (do nothing).
+ *
+ * - `processBatch(records, out)` appends its outputs to `out`, in order. It may return a promise
+ *   (at most one await per batch, e.g. to prefetch keyed state); it must not keep `records` or
+ *   `out` after it settles, and must not mutate `records` (records may be shared between
+ *   consumers).
+ * - `endInput(out)` runs once when every input has ended, before downstream is told to end.
+ * - `flushState()` runs at the synchronous part of a snapshot and at the end of input: write
+ *   every cached state change to the state backend.
+ * - `close()` releases resources, on success and on failure.
+ */
+import type { KeyedStateStore } from "../state/keyed-store.ts";
+
+export interface OperatorContext {
+  readonly jobName: string;
+  readonly operatorName: string;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  /** This subtask's keyed state; present for keyed operators only. */
+  readonly keyedStore: KeyedStateStore | undefined;
+}
+
+export interface Operator<I, O> {
+  processBatch(records: readonly I[], out: O[]): void | Promise<void>;
+  open?(): void | Promise<void>;
+  endInput?(out: O[]): void | Promise<void>;
+  flushState?(): Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+export type OperatorFactory<I, O> = (context: OperatorContext) => Operator<I, O>;
+
+/** Emits into an operator's output array; what user functions see as `out`. */
+export interface Collector<O> {
+  collect(value: O): void;
+}

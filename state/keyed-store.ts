@@ -1,0 +1,230 @@
+/**
+ * The keyed state of one operator subtask: an in-memory cache in front of a KvBackend.
+ *
+ * Hot-path contract: an operator calls `prefetch(keys, keyGroups)` once per batch (one awaited
+ * backend call at most, for every key of the batch the cache does not hold), then, for each
+ * record, `setCurrentKey` and synchronous reads and writes through its `StateTable`s. Writes are
+ * held in the cache (write-behind) and reach the backend in one atomic write at `flush()`, which
+ * the engine calls at the synchronous part of a snapshot, at the end of input, and when the cache
+ * outgrows `maxCachedCells` (then the cache is also emptied, between two batches).
+ *
+ * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
+ * is restored from the last checkpoint, never patched up in place.
+ */
+import { internalError } from "../common/errors.ts";
+import type { KvBackend, KvOp } from "./kv-backend.ts";
+import { encodeCellKey } from "./key-codec.ts";
+import type { KeyValue } from "./key-groups.ts";
+import { decodeValue, encodeValue } from "./value-codec.ts";
+
+interface Cell {
+  value: unknown;
+  dirty: boolean;
+  readonly key: KeyValue;
+  readonly keyGroup: number;
+}
+
+/** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
+export interface StoredForm {
+  readonly toStored: (value: unknown) => unknown;
+  readonly fromStored: (stored: unknown) => unknown;
+}
+
+const identity: StoredForm = { toStored: (v) => v, fromStored: (v) => v };
+
+const isComposite = (key: KeyValue): key is readonly KeyValue[] => typeof key === "object";
+const compositeId = (key: KeyValue): string => encodeValue(key).toString("latin1");
+
+export interface KeyedStoreOptions {
+  readonly backend: KvBackend;
+  /** Cells held in memory before the cache is flushed and emptied (default 200_000). */
+  readonly maxCachedCells?: number;
+}
+
+export class KeyedStateStore {
+  readonly backend: KvBackend;
+  private readonly maxCachedCells: number;
+  private readonly tables: StateTable[] = [];
+  private cellCount = 0;
+  /** Set by `setCurrentKey`; read by the tables. */
+  currentKey: KeyValue | undefined;
+  currentKeyGroup = -1;
+  currentId: unknown;
+  currentComposite = false;
+
+  constructor(options: KeyedStoreOptions) {
+    this.backend = options.backend;
+    this.maxCachedCells = options.maxCachedCells ?? 200_000;
+  }
+
+  /** Declares a state; ids follow registration order, so register in a fixed order. */
+  register(name: string, form: StoredForm = identity): StateTable {
+    if (this.tables.length >= 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
+    const table = new StateTable(this, name, this.tables.length, form);
+    this.tables.push(table);
+    return table;
+  }
+
+  get stateNames(): readonly string[] {
+    return this.tables.map((t) => t.name);
+  }
+
+  setCurrentKey(key: KeyValue, keyGroup: number): void {
+    this.currentKey = key;
+    this.currentKeyGroup = keyGroup;
+    this.currentComposite = isComposite(key);
+    this.currentId = this.currentComposite ? compositeId(key) : key;
+  }
+
+  /**
+   * Makes every (state, key) cell of the batch readable synchronously. Returns undefined (no
+   * await needed) when the cache already holds all of them.
+   */
+  prefetch(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> | undefined {
+    if (this.cellCount > this.maxCachedCells) return this.evictThenPrefetch(keys, keyGroups);
+    return this.loadMissing(keys, keyGroups);
+  }
+
+  private async evictThenPrefetch(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> {
+    await this.flush();
+    for (const t of this.tables) t.clearCache();
+    this.cellCount = 0;
+    await this.loadMissing(keys, keyGroups);
+  }
+
+  private loadMissing(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> | undefined {
+    // Missing cells get a placeholder at once (so a key repeated in the batch is fetched once),
+    // filled in when the backend answers. If the backend fails, the store is not used again.
+    let pending: Cell[] | undefined;
+    let encoded: Buffer[] | undefined;
+    let forms: StoredForm[] | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const composite = isComposite(key);
+      const id = composite ? compositeId(key) : key;
+      for (const table of this.tables) {
+        if (table.has(id, composite)) continue;
+        const cell: Cell = { value: undefined, dirty: false, key, keyGroup: keyGroups[i]! };
+        table.insert(id, composite, cell);
+        this.cellCount++;
+        (pending ??= []).push(cell);
+        (encoded ??= []).push(encodeCellKey(cell.keyGroup, table.id, key));
+        (forms ??= []).push(table.form);
+      }
+    }
+    if (pending === undefined) return undefined;
+    const cells = pending;
+    const cellForms = forms!;
+    return this.backend.getMany(encoded!).then((values) => {
+      for (let i = 0; i < cells.length; i++) {
+        const bytes = values[i];
+        if (bytes !== undefined) cells[i]!.value = cellForms[i]!.fromStored(decodeValue(bytes));
+      }
+    });
+  }
+
+  /** Writes every dirty cell to the backend in one atomic batch. */
+  async flush(): Promise<void> {
+    const ops: KvOp[] = [];
+    for (const table of this.tables) table.collectDirty(ops);
+    if (ops.length > 0) await this.backend.write(ops);
+  }
+
+  /** Dirty cells not yet flushed (for tests and metrics). */
+  get dirtyCount(): number {
+    let n = 0;
+    for (const t of this.tables) n += t.dirtyCount();
+    return n;
+  }
+
+  get cachedCells(): number {
+    return this.cellCount;
+  }
+}
+
+/** One declared state of an operator: reads and writes the cell of the store's current key. */
+export class StateTable {
+  private readonly store: KeyedStateStore;
+  readonly name: string;
+  readonly id: number;
+  readonly form: StoredForm;
+  private cells = new Map<unknown, Cell>();
+  private compositeCells = new Map<string, Cell>();
+
+  constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm) {
+    this.store = store;
+    this.name = name;
+    this.id = id;
+    this.form = form;
+  }
+
+  has(id: unknown, composite: boolean): boolean {
+    return composite ? this.compositeCells.has(id as string) : this.cells.has(id);
+  }
+
+  insert(id: unknown, composite: boolean, cell: Cell): void {
+    if (composite) this.compositeCells.set(id as string, cell);
+    else this.cells.set(id, cell);
+  }
+
+  clearCache(): void {
+    this.cells = new Map();
+    this.compositeCells = new Map();
+  }
+
+  private current(): Cell {
+    const s = this.store;
+    const cell = s.currentComposite ? this.compositeCells.get(s.currentId as string) : this.cells.get(s.currentId);
+    if (cell === undefined) {
+      throw internalError(
+        "STATE_NOT_PREFETCHED",
+        `state '${this.name}' was read for key ${JSON.stringify(s.currentKey)} before the key's batch was prefetched`,
+      );
+    }
+    return cell;
+  }
+
+  /** The current key's value, or undefined if it has none. */
+  get(): unknown {
+    return this.current().value;
+  }
+
+  set(value: unknown): void {
+    const cell = this.current();
+    cell.value = value;
+    cell.dirty = true;
+  }
+
+  /** Call after mutating the value returned by `get()` in place. */
+  markDirty(): void {
+    this.current().dirty = true;
+  }
+
+  delete(): void {
+    const cell = this.current();
+    cell.value = undefined;
+    cell.dirty = true;
+  }
+
+  collectDirty(ops: KvOp[]): void {
+    const visit = (cell: Cell) => {
+      if (!cell.dirty) return;
+      const key = encodeCellKey(cell.keyGroup, this.id, cell.key);
+      ops.push(
+        cell.value === undefined
+          ? { kind: "delete", key }
+          : { kind: "put", key, value: encodeValue(this.form.toStored(cell.value)) },
+      );
+      cell.dirty = false;
+    };
+    this.cells.forEach(visit);
+    this.compositeCells.forEach(visit);
+  }
+
+  dirtyCount(): number {
+    let n = 0;
+    this.cells.forEach((c) => (n += c.dirty ? 1 : 0));
+    this.compositeCells.forEach((c) => (n += c.dirty ? 1 : 0));
+    return n;
+  }
+}
