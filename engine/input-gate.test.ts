@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { Channel } from "./channel.ts";
+import { batchOf, endOfInput } from "./elements.ts";
+import { InputGate } from "./input-gate.ts";
+
+describe("InputGate", () => {
+  it("alternates between busy channels (no starvation)", () => {
+    const a = new Channel<string>(8);
+    const b = new Channel<string>(8);
+    for (let i = 0; i < 3; i++) {
+      a.push(batchOf([`a${i}`]));
+      b.push(batchOf([`b${i}`]));
+    }
+    const gate = new InputGate([a, b]);
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) seen.push(gate.poll()!.channel);
+    expect(seen).toEqual([0, 1, 0, 1, 0, 1]);
+  });
+
+  it("does not read a blocked channel until unblocked", () => {
+    const a = new Channel<string>(8);
+    const b = new Channel<string>(8);
+    a.push(batchOf(["a"]));
+    b.push(batchOf(["b"]));
+    const gate = new InputGate([a, b]);
+    gate.block(0);
+    expect(gate.poll()).toEqual({ channel: 1, element: { kind: "batch", records: ["b"] } });
+    expect(gate.poll()).toBeUndefined();
+    gate.unblockAll();
+    expect(gate.poll()).toEqual({ channel: 0, element: { kind: "batch", records: ["a"] } });
+  });
+
+  it("take() waits for the first channel that gets data", async () => {
+    const a = new Channel<string>(8);
+    const b = new Channel<string>(8);
+    const gate = new InputGate([a, b]);
+    const next = gate.take();
+    expect(next).toBeInstanceOf(Promise);
+    b.push(endOfInput);
+    await expect(next).resolves.toEqual({ channel: 1, element: { kind: "end" } });
+  });
+
+  it("delivers every element of every channel exactly once, in per-channel order", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer(), { maxLength: 10 }), { minLength: 1, maxLength: 5 }), (perChannel) => {
+        const channels = perChannel.map((items) => {
+          const c = new Channel<number>(16);
+          for (const x of items) c.push(batchOf([x]));
+          return c;
+        });
+        const gate = new InputGate(channels);
+        const got: number[][] = perChannel.map(() => []);
+        for (let g = gate.poll(); g !== undefined; g = gate.poll()) {
+          if (g.element.kind === "batch") got[g.channel]!.push(...g.element.records);
+        }
+        expect(got).toEqual(perChannel);
+      }),
+    );
+  });
+});

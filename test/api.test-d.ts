@@ -1,0 +1,116 @@
+/**
+ * Type-level specification of the job API: types flow end to end, and misuse does not compile.
+ * Checked by vitest's typecheck (tsc) as part of `npm test`.
+ */
+import { describe, expectTypeOf, it } from "vitest";
+import {
+  discard,
+  fromFile,
+  generator,
+  job,
+  listState,
+  mapState,
+  toFiles,
+  valueState,
+  type Collector,
+  type DataStream,
+  type KeyedStream,
+  type ListState,
+  type MapState,
+  type ValueState,
+} from "weir";
+
+interface Bid {
+  auction: number;
+  price: number;
+  bidder: string;
+}
+
+const bids = generator<Bid>({ splits: 2, generate: ({ index }) => ({ auction: index % 7, price: index, bidder: `b${index}` }) });
+
+describe("job API types", () => {
+  it("carries the record type through map, filter, flatMap and keyBy", () => {
+    job("types", (env) => {
+      const s = env.source(bids);
+      expectTypeOf(s).toEqualTypeOf<DataStream<Bid>>();
+      expectTypeOf(s.map((b) => b.price)).toEqualTypeOf<DataStream<number>>();
+      expectTypeOf(s.filter((b) => b.price > 1)).toEqualTypeOf<DataStream<Bid>>();
+      expectTypeOf(s.flatMap((b) => [b.bidder, b.bidder])).toEqualTypeOf<DataStream<string>>();
+      expectTypeOf(s.keyBy((b) => b.auction)).toEqualTypeOf<KeyedStream<Bid, number>>();
+      expectTypeOf(s.keyBy((b) => [b.auction, b.bidder] as const)).toEqualTypeOf<KeyedStream<Bid, readonly [number, string]>>();
+      expectTypeOf(env.source(fromFile("x.txt"))).toEqualTypeOf<DataStream<string>>();
+      s.sink(discard());
+    });
+  });
+
+  it("narrows with a type-guard filter", () => {
+    job("narrow", (env) => {
+      const s = env.source(generator<string | number>({ splits: 1, generate: ({ index }) => (index % 2 ? "x" : index) }));
+      expectTypeOf(s.filter((v): v is number => typeof v === "number")).toEqualTypeOf<DataStream<number>>();
+      s.sink(discard());
+    });
+  });
+
+  it("types reduce, aggregate and union", () => {
+    job("agg", (env) => {
+      const k = env.source(bids).keyBy((b) => b.auction);
+      expectTypeOf(k.reduce((a, b) => (a.price > b.price ? a : b))).toEqualTypeOf<DataStream<Bid>>();
+      const avg = k.aggregate({
+        createAccumulator: () => ({ sum: 0, n: 0 }),
+        add: (b, acc) => ({ sum: acc.sum + b.price, n: acc.n + 1 }),
+        getResult: (acc) => acc.sum / acc.n,
+      });
+      expectTypeOf(avg).toEqualTypeOf<DataStream<number>>();
+      expectTypeOf(avg.union(avg, avg)).toEqualTypeOf<DataStream<number>>();
+      avg.sink(toFiles<number>("out"));
+    });
+  });
+
+  it("gives a keyed process function typed state handles and its key", () => {
+    job("process", (env) => {
+      const out = env
+        .source(bids)
+        .keyBy((b) => b.bidder)
+        .process({
+          state: { max: valueState(0), last: valueState<Bid>(), prices: listState<number>(), byAuction: mapState<number, number>() },
+          processElement(bid, ctx, out: Collector<{ bidder: string; max: number }>) {
+            expectTypeOf(bid).toEqualTypeOf<Bid>();
+            expectTypeOf(ctx.key).toEqualTypeOf<string>();
+            expectTypeOf(ctx.state.max).toEqualTypeOf<ValueState<number, number>>();
+            expectTypeOf(ctx.state.max.value()).toEqualTypeOf<number>();
+            expectTypeOf(ctx.state.last.value()).toEqualTypeOf<Bid | undefined>();
+            expectTypeOf(ctx.state.prices).toEqualTypeOf<ListState<number>>();
+            expectTypeOf(ctx.state.byAuction).toEqualTypeOf<MapState<number, number>>();
+            out.collect({ bidder: ctx.key, max: Math.max(ctx.state.max.value(), bid.price) });
+          },
+        });
+      expectTypeOf(out).toEqualTypeOf<DataStream<{ bidder: string; max: number }>>();
+      out.sink(discard());
+    });
+  });
+
+  it("rejects misuse at compile time", () => {
+    job("misuse", (env) => {
+      const s = env.source(bids);
+      // @ts-expect-error a Bid has no field 'name'
+      s.map((b) => b.name);
+      // @ts-expect-error a stream of bids cannot be written to a sink of strings
+      s.sink(discard<string>());
+      // @ts-expect-error union needs streams of the same type
+      s.union(s.map((b) => b.price));
+      // @ts-expect-error keys must be strings, numbers, booleans, bigints or arrays of them
+      s.keyBy((b) => ({ id: b.auction }));
+      s.keyBy((b) => b.auction).process({
+        state: { n: valueState(0) },
+        processElement(_b, ctx, out: Collector<number>) {
+          // @ts-expect-error a number state takes numbers
+          ctx.state.n.update("one");
+          // @ts-expect-error undeclared state
+          ctx.state.missing.value();
+          out.collect(ctx.state.n.value());
+        },
+      });
+      s.sink(discard());
+    });
+  });
+});
