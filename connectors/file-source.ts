@@ -100,6 +100,9 @@ export const fromFile = (paths: string | readonly string[], options: FileSourceO
   const list = typeof paths === "string" ? [paths] : paths;
   const name = options.name ?? "file-source";
   const chunkBytes = options.chunkBytes ?? 256 * 1024;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
+    throw userError("BAD_SOURCE_OPTIONS", `file source '${name}': chunkBytes must be a positive integer, got ${chunkBytes}`);
+  }
   return {
     name,
     bounded: true,

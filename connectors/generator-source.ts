@@ -38,9 +38,20 @@ export const generator = <T>(options: GeneratorOptions<T>): Source<T, number> =>
   if (ratePerSecond !== undefined && !(ratePerSecond > 0)) {
     throw userError("BAD_SOURCE_OPTIONS", `generator '${name}': ratePerSecond must be positive, got ${ratePerSecond}`);
   }
+  const checkLimit = (n: number, what: string): number => {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw userError("BAD_SOURCE_OPTIONS", `generator '${name}': recordsPerSplit${what} must be a whole number >= 0, got ${n}`);
+    }
+    return n;
+  };
+  if (typeof recordsPerSplit === "number") checkLimit(recordsPerSplit, "");
   const width = String(splits - 1).length;
   const limitOf = (split: number): number =>
-    recordsPerSplit === undefined ? Infinity : typeof recordsPerSplit === "number" ? recordsPerSplit : recordsPerSplit(split);
+    recordsPerSplit === undefined
+      ? Infinity
+      : typeof recordsPerSplit === "number"
+        ? recordsPerSplit
+        : checkLimit(recordsPerSplit(split), ` for split ${split}`);
 
   return {
     name,

@@ -17,7 +17,10 @@ const positiveInt = (flag: string) => (raw: string) => {
   return n;
 };
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collectParam = (value: string, previous: string[]) => {
+  if (value.indexOf("=") <= 0) throw new InvalidArgumentError(`'${value}' is not of the form key=value`);
+  return [...previous, value];
+};
 
 /** One line naming what failed, where, and the error code. */
 export const formatError = (e: unknown, jobFile?: string): string => {
@@ -83,15 +86,25 @@ const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
 export const buildProgram = (): Command => {
   const program = new Command("weir")
     .description("Weir: a Flink-style stream processor for TypeScript. Runs job modules with keyed state in RocksDB.")
-    .showHelpAfterError("(run 'weir help' for usage)")
-    .exitOverride();
+    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see 'weir help')\n`) })
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  weir run jobs/word-count.ts                                  run a job (keyed state in local RocksDB)
+  weir run jobs/account-totals.ts --parallelism 2 --param events=100000
+                                                               --parallelism sets the default parallelism,
+                                                               --param key=value passes job parameters
+  weir run --help                                              every option of 'run'`,
+    );
 
   program
     .command("run")
     .description("run a job module (a .ts or .js file whose default export is job(...))")
     .argument("<job-file>", "the job module, e.g. jobs/word-count.ts")
     .option("-p, --parallelism <n>", "default parallelism of every operator", positiveInt("--parallelism"), 1)
-    .option("--param <key=value>", "a job parameter (repeatable), read in the job with env.params", collect, [])
+    .option("--param <key=value>", "a job parameter (repeatable), read in the job with env.params", collectParam, [])
     .addOption(
       new Option("--state-backend <kind>", "where keyed state lives").choices(["rocksdb", "heap"]).default("rocksdb"),
     )
