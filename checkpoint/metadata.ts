@@ -1,0 +1,65 @@
+/**
+ * The checkpoint metadata format (`_metadata`, JSON): what a completed checkpoint holds. It is
+ * written last, atomically; a checkpoint directory without a valid `_metadata` is not a
+ * checkpoint. A checksum over the body detects a torn or edited file.
+ */
+import type { KeyedStateHandle } from "../state/snapshot.ts";
+
+export interface SourceSnapshot {
+  readonly operator: string;
+  /** Position of every split this subtask owned, by split id. */
+  readonly positions: Readonly<Record<string, unknown>>;
+}
+
+export interface KeyedSnapshot {
+  readonly operator: string;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly handle: KeyedStateHandle;
+}
+
+export interface SinkSnapshot {
+  readonly operator: string;
+  readonly subtask: number;
+  /** Transactions pre-committed and not yet known to be committed, oldest first. */
+  readonly committables: readonly unknown[];
+}
+
+/** What one task acknowledges for a checkpoint. */
+export interface TaskSnapshot {
+  readonly task: string;
+  readonly sources: readonly SourceSnapshot[];
+  readonly keyed: readonly KeyedSnapshot[];
+  readonly sinks: readonly SinkSnapshot[];
+  /** Milliseconds from trigger to this task's acknowledgement. */
+  readonly durationMs: number;
+}
+
+export interface CheckpointMetadata {
+  readonly format: 1;
+  readonly job: string;
+  readonly id: number;
+  /** When the checkpoint was triggered (ms since epoch). */
+  readonly timestamp: number;
+  readonly completedAt: number;
+  /** The last checkpoint of a job whose sources were all exhausted. */
+  readonly final: boolean;
+  readonly maxParallelism: number;
+  readonly tasks: readonly TaskSnapshot[];
+}
+
+/** Totals for listings and the progress line. */
+export const summarize = (m: CheckpointMetadata) => {
+  let bytes = 0;
+  let newBytes = 0;
+  for (const t of m.tasks) {
+    for (const k of t.keyed) {
+      bytes += k.handle.bytes;
+      newBytes += k.handle.newBytes;
+    }
+  }
+  const positions: Record<string, Record<string, unknown>> = {};
+  for (const t of m.tasks) for (const s of t.sources) Object.assign((positions[s.operator] ??= {}), s.positions);
+  const pendingTransactions = m.tasks.reduce((n, t) => n + t.sinks.reduce((k, s) => k + s.committables.length, 0), 0);
+  return { bytes, newBytes, durationMs: m.completedAt - m.timestamp, positions, pendingTransactions };
+};
