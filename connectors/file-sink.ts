@@ -9,9 +9,10 @@
  * pending file already gone with its final file present counts as committed).
  *
  * Contract for readers: the committed part files are exactly the files in the directory whose
- * names do not start with a dot.
+ * names do not start with a dot. Recovery commits the restored checkpoint's pending files and
+ * deletes every other hidden part file (one job per output directory).
  */
-import { mkdir, open, rename, stat, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { externalError, describeError } from "../common/errors.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
@@ -46,6 +47,22 @@ const fsyncDir = async (dir: string) => {
     await handle.close();
   }
 };
+
+/** Renames each pending file to its final name; a pending file already gone with its final file present counts as committed. */
+const commitFiles = async (dir: string, committables: readonly FileCommittable[]): Promise<void> => {
+  for (const c of committables) {
+    try {
+      await rename(c.pending, c.final);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" && (await exists(c.final))) continue;
+      throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
+    }
+  }
+  if (committables.length > 0) await fsyncDir(dir);
+};
+
+/** Hidden part files (in progress or pending) a crashed run left behind. */
+const LINGERING = /^\.part-.*\.(inprogress|pending)$/;
 
 class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
   private readonly dir: string;
@@ -104,16 +121,8 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
     return committables;
   }
 
-  async commit(committables: readonly FileCommittable[]): Promise<void> {
-    for (const c of committables) {
-      try {
-        await rename(c.pending, c.final);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT" && (await exists(c.final))) continue;
-        throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
-      }
-    }
-    if (committables.length > 0) await fsyncDir(this.dir);
+  commit(committables: readonly FileCommittable[]): Promise<void> {
+    return commitFiles(this.dir, committables);
   }
 
   async close(): Promise<void> {
@@ -137,5 +146,18 @@ export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<
       });
     }
     return new FileSinkWriter<T>(abs, context, options);
+  },
+  async recover(committables) {
+    const abs = resolve(dir);
+    await commitFiles(abs, committables);
+    let names: string[];
+    try {
+      names = await readdir(abs);
+    } catch {
+      return; // no output directory yet: nothing to commit or clean
+    }
+    const lingering = names.filter((n) => LINGERING.test(n));
+    for (const name of lingering) await rm(join(abs, name), { force: true });
+    if (lingering.length > 0) await fsyncDir(abs);
   },
 });

@@ -9,8 +9,13 @@
  *   again, with committables that may already be committed.
  * - `close()` releases resources; it does not commit.
  *
- * At the end of a bounded job the engine calls preCommit then commit for the final checkpoint,
- * then close.
+ * At the end of a bounded job the engine takes a final checkpoint: preCommit, then commit once
+ * it completes, then close.
+ *
+ * Recovery (`Sink.recover`, called once per sink operator before any writer of a restarted job
+ * exists): commit every committable recorded in the restored checkpoint (some may already be
+ * committed: that must succeed), then abort whatever the crashed run left behind (transactions
+ * opened or pre-committed after that checkpoint). Called with [] on a fresh start.
  */
 export interface SinkContext {
   readonly jobName: string;
@@ -28,7 +33,14 @@ export interface SinkWriter<T, C = unknown> {
   close(): Promise<void>;
 }
 
+export interface RecoveryContext {
+  readonly jobName: string;
+  readonly operatorName: string;
+}
+
 export interface Sink<T, C = unknown> {
   readonly name: string;
   createWriter(context: SinkContext): SinkWriter<T, C> | Promise<SinkWriter<T, C>>;
+  /** Commits `committables` (idempotently) and aborts lingering transactions; see above. */
+  recover?(committables: readonly C[], context: RecoveryContext): Promise<void>;
 }

@@ -54,10 +54,11 @@ export class ChainRunner {
   }
 
   /**
-   * Every input has ended: lets each operator emit what it held back (in chain order), writes
-   * cached state, commits the sink's final transaction, then tells downstream the input ended.
+   * Every input has ended: lets each operator emit what it held back (in chain order), then
+   * tells downstream the input ended. The sink's last records are committed by the final
+   * checkpoint.
    */
-  async endInput(finalCheckpointId: number): Promise<void> {
+  async endInput(): Promise<void> {
     for (let k = 0; k < this.operators.length; k++) {
       const op = this.operators[k]!;
       if (op.endInput === undefined) continue;
@@ -65,9 +66,16 @@ export class ChainRunner {
       await op.endInput(out);
       if (out.length > 0) await this.process(out, k + 1);
     }
-    for (const op of this.operators) await op.flushState?.();
-    await this.sink?.finish(finalCheckpointId);
     await this.output.broadcast(endOfInput);
+  }
+
+  /** Writes every operator's cached state to its backend (synchronous part of a snapshot). */
+  async flushState(): Promise<void> {
+    for (const op of this.operators) await op.flushState?.();
+  }
+
+  broadcast(element: Parameters<Output["broadcast"]>[0]): Promise<void> | undefined {
+    return this.output.broadcast(element);
   }
 
   /** Releases every operator's resources; runs on success and failure, and never throws. */

@@ -12,6 +12,8 @@ export interface JobMetrics {
   /** Number of source subtasks (to turn blocked time into a fraction). */
   sourceSubtasks: number;
   readonly startedAt: number;
+  checkpointsCompleted: number;
+  lastCheckpoint: { readonly id: number; readonly durationMs: number; readonly bytes: number; readonly newBytes: number } | undefined;
 }
 
 export const newJobMetrics = (startedAt: number): JobMetrics => ({
@@ -20,4 +22,6 @@ export const newJobMetrics = (startedAt: number): JobMetrics => ({
   sourceBlockedMs: 0,
   sourceSubtasks: 0,
   startedAt,
+  checkpointsCompleted: 0,
+  lastCheckpoint: undefined,
 });

@@ -1,9 +1,15 @@
 /**
  * Runs a planned job in this process: every subtask is an async loop on the event loop,
- * connected by bounded channels. Resolves when every subtask has finished (bounded jobs);
- * rejects with the first failure, after stopping the sources and closing every resource.
+ * connected by bounded channels, with a checkpoint driver taking periodic checkpoints.
+ *
+ * Bounded jobs: when every source is exhausted, a final checkpoint is taken; once it is
+ * committed the run resolves (`finished`). A stop request (SIGINT/SIGTERM) takes a checkpoint at
+ * which the sources stop; once it is committed the run resolves (`stopped`). The first failure
+ * stops the sources, closes every resource and rejects; the caller may restart from the latest
+ * checkpoint.
  */
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sink } from "../connectors/sink.ts";
 import type { Source, SourceContext } from "../connectors/source.ts";
@@ -12,17 +18,37 @@ import { sinkOperator, type SinkOperator } from "../operators/sink-operator.ts";
 import { openHeapBackend } from "../state/heap-backend.ts";
 import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
+import { keyGroupRangeFor } from "../state/key-groups.ts";
 import { openRocksBackend } from "../state/rocksdb-backend.ts";
+import { restoreBackend } from "../state/snapshot.ts";
+import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
+import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
+import { failpoint } from "../common/failpoints.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
 import { InputGate } from "./input-gate.ts";
+import { InputTask } from "./input-task.ts";
 import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
-import { runInputTask, runSourceTask } from "./task.ts";
+import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
+import { SourceTask } from "./source-task.ts";
+import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
 export type StateBackendKind = "rocksdb" | "heap";
+
+export interface CheckpointOptions {
+  /** Checkpoint storage root (`<root>/<job>/chk-<n>`); default: a temporary directory removed at the end. */
+  readonly root?: string;
+  readonly config?: Partial<CoordinatorConfig>;
+  /** Resume from this checkpoint. */
+  readonly restore?: RestorePlan & { readonly maxParallelism: number };
+  /** The first checkpoint id (above every id already on disk). */
+  readonly firstId?: number;
+  /** Completed checkpoints already on disk, oldest first (retention counts them). */
+  readonly retained?: readonly number[];
+}
 
 export interface RunOptions {
   readonly plan: JobPlan;
@@ -39,10 +65,16 @@ export interface RunOptions {
   readonly onStart?: (metrics: JobMetrics) => void;
   /** Cached state cells per keyed operator subtask before write-behind flushes (default 200k). */
   readonly maxCachedCells?: number;
+  readonly checkpoints?: CheckpointOptions;
+  /** Aborting it stops the job with a checkpoint. */
+  readonly stopSignal?: AbortSignal;
+  readonly log?: (line: string) => void;
 }
 
 export interface JobResult {
   readonly metrics: JobMetrics;
+  readonly outcome: "finished" | "stopped";
+  readonly lastCheckpoint: CompletedCheckpoint | undefined;
 }
 
 type ChannelGrid = Channel<unknown>[][][][]; // [chain][subtask][input][upstream subtask]
@@ -76,25 +108,55 @@ export const assignSplits = (splits: readonly string[], subtask: number, paralle
 
 export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const { plan } = options;
+  const job = plan.job;
   const now = options.now ?? Date.now;
+  const log = options.log ?? (() => undefined);
   const runId = options.runId ?? now().toString(36);
   const metrics = newJobMetrics(now());
   const stateKind = options.stateBackend ?? "rocksdb";
-  const stateDir = options.stateDir ?? join(".weir", plan.job.name, "state", runId);
+  const stateDir = options.stateDir ?? join(".weir", job.name, "state", runId);
   const batchSize = options.batchSize ?? 1024;
   const grid = makeChannels(plan, options.channelCapacity ?? 4);
   const sourceContext: SourceContext = { now };
+  const restore = options.checkpoints?.restore;
+  const ownRoot = options.checkpoints?.root === undefined;
+  const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));
+
+  if (restore !== undefined) {
+    checkOperatorsMatch(restore, new Set(job.nodes.map((n) => n.name)), job.maxParallelism, restore.maxParallelism);
+  }
 
   const backends: KvBackend[] = [];
   const runners: ChainRunner[] = [];
+  const tasks: Subtask[] = [];
   let failure: unknown;
-  const cancelled = () => failure !== undefined;
+  let tornDown = false;
+  const cancelled = () => failure !== undefined || tornDown;
+  let lastCheckpoint: CompletedCheckpoint | undefined;
 
-  const openBackend = async (operatorName: string, subtask: number): Promise<KvBackend> => {
-    if (stateKind === "heap") return openHeapBackend();
-    const path = join(stateDir, operatorName, String(subtask));
-    await mkdir(path, { recursive: true });
-    return openRocksBackend({ path });
+  const driver = new CheckpointDriver({
+    job: job.name,
+    root,
+    maxParallelism: job.maxParallelism,
+    config: { ...defaultCoordinatorConfig, ...options.checkpoints?.config },
+    firstId: options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1),
+    retained: options.checkpoints?.retained ?? [],
+    now,
+    log,
+    onCompleted: (c) => {
+      lastCheckpoint = c;
+      metrics.lastCheckpoint = c;
+      metrics.checkpointsCompleted++;
+    },
+  });
+  const bridge: CheckpointBridge = {
+    directory: (id) => driver.directory(id),
+    root: driver.root,
+    triggeredAt: (id) => driver.triggeredAtOf(id),
+    pendingIds: () => driver.pendingIds(),
+    ack: (id, snapshot) => driver.ack(id, snapshot),
+    decline: (id, task, reason) => driver.decline(id, task, reason),
+    now,
   };
 
   const splitCache = new Map<string, Promise<readonly string[]>>();
@@ -116,96 +178,140 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     return splits;
   };
 
-  const tasks: (() => Promise<void>)[] = [];
+  const openKeyedBackend = async (operator: string, subtask: number, parallelism: number): Promise<KvBackend> => {
+    const workDir = join(stateDir, operator, String(subtask));
+    if (restore !== undefined) {
+      failpoint("restore");
+      const range = keyGroupRangeFor(subtask, parallelism, job.maxParallelism);
+      const sources = keyedSourcesFor(restore, operator, range);
+      if (sources.length > 0) {
+        await mkdir(join(stateDir, operator), { recursive: true });
+        return restoreBackend({ kind: stateKind, range, sources, workDir });
+      }
+    }
+    if (stateKind === "heap") return openHeapBackend();
+    await mkdir(workDir, { recursive: true });
+    return openRocksBackend({ path: workDir });
+  };
+
+  let sourcesRunning = 0;
+  const sourceFinished = () => {
+    if (--sourcesRunning === 0) driver.requestFinal();
+  };
+
   try {
+    // Sinks first: commit what the restored checkpoint pre-committed, abort what came after.
+    for (const node of job.nodes) {
+      if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
+      await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], { jobName: job.name, operatorName: node.name });
+    }
     for (const chain of plan.chains) {
       for (let subtask = 0; subtask < chain.parallelism; subtask++) {
         const operators: Operator<unknown, unknown>[] = [];
-        let sink: SinkOperator<unknown> | undefined;
+        const keyed: KeyedSlot[] = [];
+        let sink: { operator: string; subtask: number; op: SinkOperator<unknown> } | undefined;
         const head = chain.nodes[0]!;
         for (const node of chain.nodes) {
           const spec = node.spec;
           if (spec.kind === "source") continue;
           if (spec.kind === "sink") {
             const writer = await (spec.sink as Sink<unknown>).createWriter({
-              jobName: plan.job.name,
+              jobName: job.name,
               operatorName: node.name,
               subtask,
               parallelism: chain.parallelism,
               runId,
             });
-            sink = sinkOperator(node.name, writer);
-            operators.push(sink);
+            const op = sinkOperator(node.name, writer);
+            sink = { operator: node.name, subtask, op };
+            operators.push(op);
             continue;
           }
           let keyedStore: KeyedStateStore | undefined;
           if (spec.keyed) {
-            const backend = await openBackend(node.name, subtask);
+            const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
             backends.push(backend);
             keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells });
+            keyed.push({
+              operator: node.name,
+              store: keyedStore,
+              backend,
+              range: keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism),
+              subtask,
+              parallelism: chain.parallelism,
+              previousInodes: new Set(),
+            });
           }
           operators.push(
             spec.create({
-              jobName: plan.job.name,
+              jobName: job.name,
               operatorName: node.name,
               subtask,
               parallelism: chain.parallelism,
-              maxParallelism: plan.job.maxParallelism,
+              maxParallelism: job.maxParallelism,
               keyedStore,
             }),
           );
         }
-        const runner = new ChainRunner({ operators, sink, output: outputFor(plan, grid, chain, subtask), metrics });
+        const runner = new ChainRunner({ operators, sink: sink?.op, output: outputFor(plan, grid, chain, subtask), metrics });
         runners.push(runner);
+        const id = `${chain.index}-${subtask}`;
         if (head.spec.kind === "source") {
           const source = head.spec.source;
           const splits = assignSplits(await sourceSplits(head.name, source), subtask, chain.parallelism);
           metrics.sourceSubtasks++;
-          tasks.push(() =>
-            runSourceTask({
+          sourcesRunning++;
+          tasks.push(
+            new SourceTask({
+              id,
+              chain: runner,
+              keyed,
+              sink,
+              bridge,
               source,
               sourceName: head.name,
               splits,
-              chain: runner,
+              positions: restore?.positions.get(head.name) ?? {},
               batchSize,
               context: sourceContext,
               metrics,
               cancelled,
+              onFinished: sourceFinished,
             }),
           );
         } else {
           const gate = new InputGate<unknown>(grid[chain.index]![subtask]!.flat());
-          tasks.push(() => runInputTask({ gate, chain: runner }));
+          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, onFinished: () => undefined }));
         }
       }
     }
+    driver.start(tasks);
+    const onStop = () => driver.requestStop();
+    options.stopSignal?.addEventListener("abort", onStop, { once: true });
+    if (options.stopSignal?.aborted) onStop();
     options.onStart?.(metrics);
-    await new Promise<void>((resolve, reject) => {
-      let remaining = tasks.length;
-      if (remaining === 0) resolve();
+    const failed = new Promise<never>((_, reject) => {
       for (const task of tasks) {
-        task().then(
-          () => {
-            if (--remaining === 0) resolve();
-          },
-          (e: unknown) => {
-            failure ??= e;
-            reject(e);
-          },
-        );
+        task.run().catch((e: unknown) => {
+          failure ??= e;
+          reject(e);
+        });
       }
     });
+    const outcome = await Promise.race([driver.done, failed]);
+    options.stopSignal?.removeEventListener("abort", onStop);
+    return { metrics, outcome: outcome.kind, lastCheckpoint };
   } catch (e) {
     failure ??= e;
-  } finally {
-    for (const runner of runners) await runner.close();
-    for (const backend of backends) await backend.close().catch(() => undefined);
-    if (stateKind === "rocksdb") await rm(stateDir, { recursive: true, force: true });
-  }
-  if (failure !== undefined) {
     throw isWeirError(failure)
       ? failure
-      : internalError("JOB_FAILED", `job '${plan.job.name}' failed: ${describeError(failure)}`, { cause: failure });
+      : internalError("JOB_FAILED", `job '${job.name}' failed: ${describeError(failure)}`, { cause: failure });
+  } finally {
+    tornDown = true;
+    driver.close();
+    for (const runner of runners) await runner.close();
+    for (const backend of backends) await backend.close().catch(() => undefined);
+    await rm(stateDir, { recursive: true, force: true });
+    if (ownRoot) await rm(root, { recursive: true, force: true });
   }
-  return { metrics };
 };

@@ -1,0 +1,60 @@
+/**
+ * What a run restores from a checkpoint, indexed for the runtime: source positions per source
+ * operator, keyed-state snapshots per operator, and sink committables per sink operator.
+ * Operators are matched by name; state of an operator the job no longer has is reported.
+ */
+import { dirname, join } from "node:path";
+import type { CheckpointMetadata } from "../checkpoint/metadata.ts";
+import type { RestoreSource } from "../state/snapshot.ts";
+import type { KeyGroupRange } from "../state/key-groups.ts";
+import { userError } from "../common/errors.ts";
+
+export interface RestorePlan {
+  readonly id: number;
+  readonly positions: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly keyed: ReadonlyMap<string, readonly RestoreSource[]>;
+  readonly committables: ReadonlyMap<string, readonly unknown[]>;
+}
+
+/** `dir` is the checkpoint's own directory (`.../<job>/chk-<n>`); handle paths are relative to its parent. */
+export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): RestorePlan => {
+  const base = dirname(dir);
+  const positions = new Map<string, Record<string, unknown>>();
+  const keyed = new Map<string, RestoreSource[]>();
+  const committables = new Map<string, unknown[]>();
+  for (const task of metadata.tasks) {
+    for (const s of task.sources) Object.assign(positions.get(s.operator) ?? positions.set(s.operator, {}).get(s.operator)!, s.positions);
+    for (const k of task.keyed) {
+      const list = keyed.get(k.operator) ?? [];
+      list.push({ handle: k.handle, absPath: join(base, k.handle.path) });
+      keyed.set(k.operator, list);
+    }
+    for (const s of task.sinks) {
+      const list = committables.get(s.operator) ?? [];
+      list.push(...s.committables);
+      committables.set(s.operator, list);
+    }
+  }
+  return { id: metadata.id, positions, keyed, committables };
+};
+
+/** The snapshots overlapping `range`. */
+export const keyedSourcesFor = (plan: RestorePlan, operator: string, range: KeyGroupRange): RestoreSource[] =>
+  (plan.keyed.get(operator) ?? []).filter((s) => s.handle.keyGroups.start <= range.end && s.handle.keyGroups.end >= range.start);
+
+/** Refuses a checkpoint whose state belongs to operators the job does not have (renamed or removed). */
+export const checkOperatorsMatch = (plan: RestorePlan, operatorNames: ReadonlySet<string>, maxParallelism: number, metadataMax: number): void => {
+  const unknown = [...plan.keyed.keys(), ...plan.positions.keys(), ...plan.committables.keys()].filter((n) => !operatorNames.has(n));
+  if (unknown.length > 0) {
+    throw userError(
+      "CHECKPOINT_OPERATORS_MISMATCH",
+      `checkpoint ${plan.id} holds state for operators this job does not have: ${[...new Set(unknown)].join(", ")}; operator names must stay the same to resume (or run with --fresh)`,
+    );
+  }
+  if (maxParallelism !== metadataMax) {
+    throw userError(
+      "CHECKPOINT_MAX_PARALLELISM_MISMATCH",
+      `checkpoint ${plan.id} was taken with maxParallelism ${metadataMax}, the job now has ${maxParallelism}; key groups cannot be remapped`,
+    );
+  }
+};

@@ -1,0 +1,164 @@
+/**
+ * What every subtask (source or input) shares: its place in the job, its keyed state, its sink,
+ * and the checkpoint steps.
+ *
+ * A snapshot of checkpoint n has a synchronous part, run in the task's own loop between two
+ * batches (flush cached state, take a consistent copy of each backend, pre-commit the sink,
+ * record source positions), and an asynchronous part (fsync and measure the copies), which runs
+ * while the task goes on processing and ends with the acknowledgement to the coordinator. A task
+ * whose inputs have all ended is "finished": it answers later checkpoints at once, with its final
+ * state, and stays until the job's final checkpoint is committed.
+ */
+import { join, relative } from "node:path";
+import { failpoint } from "../common/failpoints.ts";
+import { describeError } from "../common/errors.ts";
+import type { KeyedSnapshot, SinkSnapshot, SourceSnapshot, TaskSnapshot } from "../checkpoint/metadata.ts";
+import type { SinkOperator } from "../operators/sink-operator.ts";
+import type { KeyedStateStore } from "../state/keyed-store.ts";
+import type { KeyGroupRange } from "../state/key-groups.ts";
+import type { KvBackend } from "../state/kv-backend.ts";
+import { snapshotBackend, type InodeSet } from "../state/snapshot.ts";
+import type { ChainRunner } from "./chain-runner.ts";
+
+export interface KeyedSlot {
+  readonly operator: string;
+  readonly store: KeyedStateStore;
+  readonly backend: KvBackend;
+  readonly range: KeyGroupRange;
+  readonly subtask: number;
+  readonly parallelism: number;
+  previousInodes: InodeSet;
+}
+
+/** The checkpoint side as a task sees it. */
+export interface CheckpointBridge {
+  /** Absolute directory of checkpoint `id` (state files go below it). */
+  directory(id: number): string;
+  /** Root that handle paths are relative to (the job's checkpoint folder). */
+  readonly root: string;
+  triggeredAt(id: number): number;
+  /** Checkpoints triggered and not yet completed or aborted. */
+  pendingIds(): readonly number[];
+  ack(id: number, snapshot: TaskSnapshot): void;
+  decline(id: number, task: string, reason: string): void;
+  readonly now: () => number;
+}
+
+export interface SubtaskOptions {
+  readonly id: string;
+  readonly chain: ChainRunner;
+  readonly keyed: readonly KeyedSlot[];
+  readonly sink: { readonly operator: string; readonly subtask: number; readonly op: SinkOperator<unknown> } | undefined;
+  readonly bridge: CheckpointBridge;
+}
+
+export abstract class Subtask {
+  readonly id: string;
+  protected readonly chain: ChainRunner;
+  private readonly keyed: readonly KeyedSlot[];
+  private readonly sink: SubtaskOptions["sink"];
+  protected readonly bridge: CheckpointBridge;
+  private readonly acked = new Set<number>();
+  protected finished = false;
+
+  constructor(options: SubtaskOptions) {
+    this.id = options.id;
+    this.chain = options.chain;
+    this.keyed = options.keyed;
+    this.sink = options.sink;
+    this.bridge = options.bridge;
+  }
+
+  /** Source positions to record with a snapshot (sources override). */
+  protected sourcePositions(): SourceSnapshot[] {
+    return [];
+  }
+
+  /**
+   * The synchronous part of checkpoint `id`; returns the asynchronous part, to be started
+   * with `finishSnapshot` once the barrier is forwarded.
+   */
+  protected async snapshotSync(id: number): Promise<() => Promise<TaskSnapshot>> {
+    this.acked.add(id);
+    failpoint("sync-snapshot");
+    const sources = this.sourcePositions();
+    await this.chain.flushState();
+    const parts: { slot: KeyedSlot; dir: string; measure: Awaited<ReturnType<typeof snapshotBackend>> }[] = [];
+    for (const slot of this.keyed) {
+      await slot.store.flush();
+      const dir = join(this.bridge.directory(id), slot.operator, String(slot.subtask));
+      parts.push({ slot, dir, measure: await snapshotBackend(slot.backend, dir) });
+    }
+    const sinks: SinkSnapshot[] = [];
+    if (this.sink !== undefined) {
+      await this.sink.op.preCommit(id);
+      sinks.push({ operator: this.sink.operator, subtask: this.sink.subtask, committables: this.sink.op.pendingCommittables() });
+    }
+    return async () => {
+      failpoint("async-snapshot");
+      const keyed: KeyedSnapshot[] = [];
+      for (const { slot, dir, measure } of parts) {
+        const m = await measure(slot.previousInodes);
+        slot.previousInodes = m.inodes;
+        keyed.push({
+          operator: slot.operator,
+          subtask: slot.subtask,
+          parallelism: slot.parallelism,
+          handle: {
+            backend: slot.backend.kind,
+            path: relative(this.bridge.root, dir),
+            keyGroups: slot.range,
+            bytes: m.bytes,
+            newBytes: m.newBytes,
+            files: m.files,
+          },
+        });
+      }
+      return { task: this.id, sources, keyed, sinks, durationMs: this.bridge.now() - this.bridge.triggeredAt(id) };
+    };
+  }
+
+  /** Runs the asynchronous part in the background and acknowledges (or declines) the checkpoint. */
+  protected finishSnapshot(id: number, asyncPart: () => Promise<TaskSnapshot>): void {
+    asyncPart().then(
+      (snapshot) => {
+        this.bridge.ack(id, snapshot);
+        failpoint("after-ack");
+      },
+      (e: unknown) => this.bridge.decline(id, this.id, describeError(e)),
+    );
+  }
+
+  private finishedSnapshots: Promise<void> = Promise.resolve();
+
+  /** Takes checkpoint `id` now, with the task's final state (the task is finished); one at a time. */
+  protected snapshotFinished(id: number): Promise<void> {
+    this.finishedSnapshots = this.finishedSnapshots.then(async () => {
+      if (this.acked.has(id)) return;
+      this.finishSnapshot(id, await this.snapshotSync(id));
+    });
+    return this.finishedSnapshots;
+  }
+
+  /** After the task finished: answers the checkpoints in flight that no barrier brought. */
+  protected async markFinished(): Promise<void> {
+    this.finished = true;
+    for (const id of this.bridge.pendingIds()) await this.snapshotFinished(id);
+  }
+
+  /** The driver triggered `id` (`stop`: sources stop at it). Running tasks get it by barrier (sources override). */
+  onTrigger(id: number, _stop = false): Promise<void> {
+    return this.finished ? this.snapshotFinished(id) : Promise.resolve();
+  }
+
+  hasAcked(id: number): boolean {
+    return this.acked.has(id);
+  }
+
+  /** Checkpoint `id` completed: commit the sink's transactions up to it. */
+  notifyComplete(id: number): Promise<void> {
+    return this.sink?.op.commitUpTo(id) ?? Promise.resolve();
+  }
+
+  abstract run(): Promise<void>;
+}
