@@ -3,13 +3,23 @@
  * 2 the command line was wrong.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { WeirError, isWeirError, describeError } from "../../common/errors.ts";
-import { buildJob } from "../job.ts";
-import { paramsFrom, parseParamArgs } from "../params.ts";
-import { planJob } from "../plan.ts";
-import { runJob, type StateBackendKind } from "../runtime.ts";
-import { loadJob } from "./load-job.ts";
-import { startProgress } from "./progress.ts";
+import { isWeirError, describeError } from "../../common/errors.ts";
+import { parseDuration } from "../../common/duration.ts";
+import { listCheckpoints, inspectCheckpoint } from "./checkpoints-command.ts";
+import { runCommand, type RunFlags } from "./run-command.ts";
+
+const duration = (flag: string, allowOff = false) => (raw: string) => {
+  if (allowOff && (raw === "off" || raw === "none")) return Infinity;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`${flag} takes a duration like 200ms, 1s or 1m, got '${raw}'`);
+  return ms;
+};
+
+const nonNegativeInt = (flag: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} takes a whole number, got '${raw}'`);
+  return n;
+};
 
 const positiveInt = (flag: string) => (raw: string) => {
   const n = Number(raw);
@@ -32,55 +42,10 @@ export const formatError = (e: unknown, jobFile?: string): string => {
   return `weir: ${e.message}${where.length > 0 ? ` [${where.join(", ")}]` : ""} (${e.code})`;
 };
 
-interface RunFlags {
-  parallelism: number;
-  param: string[];
-  stateBackend: StateBackendKind;
-  stateDir?: string;
-  batchSize: number;
-  progress: boolean;
-  progressInterval: number;
-}
-
-const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
-  const definition = await loadJob(file);
-  const built = (() => {
-    try {
-      return buildJob(definition, { params: paramsFrom(parseParamArgs(flags.param)), parallelism: flags.parallelism });
-    } catch (e) {
-      if (isWeirError(e)) throw e.withContext({ jobFile: file });
-      throw new WeirError(`job '${definition.name}' failed while building its graph: ${describeError(e)}`, {
-        code: "JOB_BUILD_FAILED",
-        domain: "user",
-        jobFile: file,
-        cause: e,
-      });
-    }
-  })();
-  const plan = planJob(built);
-  let progress: { stop(): void } | undefined;
-  const started = Date.now();
-  try {
-    const result = await runJob({
-      plan,
-      stateBackend: flags.stateBackend,
-      ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
-      batchSize: flags.batchSize,
-      onStart: (metrics) => {
-        if (flags.progress) {
-          progress = startProgress(metrics, { jobName: built.name, stream: process.stderr, plainEveryMs: flags.progressInterval });
-        }
-      },
-    });
-    progress?.stop();
-    const secs = (Date.now() - started) / 1000;
-    process.stderr.write(
-      `${built.name} finished in ${secs.toFixed(1)}s: ${result.metrics.sourceRecords} records read, ${result.metrics.sinkRecords} written\n`,
-    );
-  } catch (e) {
-    progress?.stop();
-    throw isWeirError(e) ? e.withContext({ jobFile: file }) : e;
-  }
+type RunCliFlags = Omit<RunFlags, "restart"> & {
+  restartAttempts: number;
+  restartDelay: number;
+  restartBackoff: "fixed" | "exponential";
 };
 
 export const buildProgram = (): Command => {
@@ -110,6 +75,15 @@ Examples:
     )
     .option("--state-dir <dir>", "working directory for RocksDB state (default .weir/<job>/state/<run>)")
     .option("--batch-size <n>", "records per batch read from sources", positiveInt("--batch-size"), 1024)
+    .option("--checkpoint-dir <dir>", "where checkpoints are kept (<dir>/<job>/chk-<n>)", ".weir/checkpoints")
+    .option("--checkpoint-interval <duration>", "time between checkpoints, e.g. 200ms, 1s, 1m ('off': only the final one)", duration("--checkpoint-interval", true), 10_000)
+    .option("--checkpoint-timeout <duration>", "abort a checkpoint that takes longer", duration("--checkpoint-timeout"), 600_000)
+    .option("--retain <n>", "completed checkpoints to keep", positiveInt("--retain"), 3)
+    .option("--fresh", "delete this job's old checkpoints and start from the beginning", false)
+    .option("--from <path>", "resume from this checkpoint directory (chk-<n>) instead of the latest")
+    .option("--restart-attempts <n>", "restarts from the latest checkpoint after a failure", nonNegativeInt("--restart-attempts"), 3)
+    .option("--restart-delay <duration>", "wait before a restart", duration("--restart-delay"), 1_000)
+    .addOption(new Option("--restart-backoff <kind>", "fixed delay, or doubling up to 1m").choices(["fixed", "exponential"]).default("fixed"))
     .option("--no-progress", "do not print the progress line")
     .option(
       "--progress-interval <ms>",
@@ -122,10 +96,32 @@ Examples:
       `
 Examples:
   weir run jobs/word-count.ts
-  weir run jobs/account-totals.ts --parallelism 2 --param events=100000 --param out=out/totals`,
+  weir run jobs/account-totals.ts --parallelism 2 --param events=100000 --param out=out/totals
+  weir run jobs/account-totals.ts --checkpoint-interval 1s      # after a crash, the same command resumes
+  weir run jobs/account-totals.ts --parallelism 3               # resumes a checkpoint taken at 2, rescaled`,
     )
-    .action(async (file: string, flags: RunFlags) => {
-      await runCommand(file, flags);
+    .action(async (file: string, flags: RunCliFlags) => {
+      await runCommand(file, {
+        ...flags,
+        restart: { kind: flags.restartBackoff, attempts: flags.restartAttempts, delayMs: flags.restartDelay, maxDelayMs: 60_000 },
+      });
+    });
+
+  const checkpoints = program.command("checkpoints").description("list and inspect checkpoints");
+  checkpoints
+    .command("list")
+    .description("the checkpoints of a job: id, time, size, duration, source positions")
+    .requiredOption("--job <name>", "the job's name (as given to job(...))")
+    .option("--checkpoint-dir <dir>", "where checkpoints are kept", ".weir/checkpoints")
+    .action(async (flags: { job: string; checkpointDir: string }) => {
+      await listCheckpoints(flags.checkpointDir, flags.job, (line) => void process.stdout.write(`${line}\n`));
+    });
+  checkpoints
+    .command("inspect")
+    .description("what a checkpoint holds: state sizes per operator, source positions, pending sink transactions")
+    .argument("<path>", "a checkpoint directory, e.g. .weir/checkpoints/word-count/chk-3")
+    .action(async (path: string) => {
+      await inspectCheckpoint(path, (line) => void process.stdout.write(`${line}\n`));
     });
 
   return program;

@@ -4,6 +4,8 @@
  * a plain line is printed every `plainEveryMs`.
  */
 import type { JobMetrics } from "../metrics.ts";
+import { formatDuration } from "../../common/duration.ts";
+import { formatBytes } from "./checkpoints-command.ts";
 
 export interface ProgressOptions {
   readonly jobName: string;
@@ -21,8 +23,10 @@ export const formatProgress = (
   rates: { in: number; out: number },
   totals: { in: number; out: number },
   backpressure: number,
+  checkpoint?: { readonly id: number; readonly durationMs: number; readonly bytes: number },
 ): string =>
-  `${jobName} | ${(elapsedMs / 1000).toFixed(1)}s | in ${fmt(rates.in)} rec/s (${fmt(totals.in)}) | out ${fmt(rates.out)} rec/s (${fmt(totals.out)}) | backpressure ${Math.round(backpressure * 100)}%`;
+  `${jobName} | ${(elapsedMs / 1000).toFixed(1)}s | in ${fmt(rates.in)} rec/s (${fmt(totals.in)}) | out ${fmt(rates.out)} rec/s (${fmt(totals.out)}) | backpressure ${Math.round(backpressure * 100)}%` +
+  (checkpoint === undefined ? "" : ` | checkpoint ${checkpoint.id} (${formatDuration(checkpoint.durationMs)}, ${formatBytes(checkpoint.bytes)})`);
 
 export interface ProgressReporter {
   stop(): void;
@@ -39,7 +43,7 @@ export const startProgress = (metrics: JobMetrics, options: ProgressOptions): Pr
     const rates = { in: ((metrics.sourceRecords - last.in) * 1000) / dt, out: ((metrics.sinkRecords - last.out) * 1000) / dt };
     const bp = Math.min(1, (metrics.sourceBlockedMs - last.blocked) / (dt * Math.max(1, metrics.sourceSubtasks)));
     last = { at: t, in: metrics.sourceRecords, out: metrics.sinkRecords, blocked: metrics.sourceBlockedMs };
-    return formatProgress(options.jobName, t - metrics.startedAt, rates, { in: metrics.sourceRecords, out: metrics.sinkRecords }, bp);
+    return formatProgress(options.jobName, t - metrics.startedAt, rates, { in: metrics.sourceRecords, out: metrics.sinkRecords }, bp, metrics.lastCheckpoint);
   };
   const timer = setInterval(() => {
     options.stream.write(tty ? `\r\x1b[2K${line()}` : `${line()}\n`);

@@ -1,0 +1,20 @@
+/**
+ * Restart strategy for failures inside the process (as Flink's fixed-delay and exponential-delay
+ * strategies). Which failures restart: everything except a non-retriable user error (a bad record
+ * or a missing input would fail the same way again).
+ */
+import { isWeirError } from "../../common/errors.ts";
+
+export interface RestartStrategy {
+  readonly kind: "fixed" | "exponential";
+  /** Restarts allowed after the first failure. */
+  readonly attempts: number;
+  readonly delayMs: number;
+  /** Upper bound of an exponential delay. */
+  readonly maxDelayMs: number;
+}
+
+export const restartDelay = (strategy: RestartStrategy, attempt: number): number =>
+  strategy.kind === "fixed" ? strategy.delayMs : Math.min(strategy.maxDelayMs, strategy.delayMs * 2 ** (attempt - 1));
+
+export const isRestartable = (error: unknown): boolean => !(isWeirError(error) && error.domain === "user" && !error.retriable);

@@ -1,0 +1,136 @@
+/**
+ * `weir run`: load the job module, pick what to resume from, run it with checkpoints, restart it
+ * from the latest checkpoint after a failure (per the restart strategy), stop it with a final
+ * checkpoint on SIGINT/SIGTERM.
+ */
+import { WeirError, isWeirError, describeError } from "../../common/errors.ts";
+import { formatDuration } from "../../common/duration.ts";
+import { buildJob, type BuiltJob } from "../job.ts";
+import { paramsFrom, parseParamArgs } from "../params.ts";
+import { planJob } from "../plan.ts";
+import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
+import { loadJob } from "./load-job.ts";
+import { startProgress } from "./progress.ts";
+import { chooseStart } from "./resume.ts";
+import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
+
+export interface RunFlags {
+  readonly parallelism: number;
+  readonly param: string[];
+  readonly stateBackend: StateBackendKind;
+  readonly stateDir?: string;
+  readonly batchSize: number;
+  readonly progress: boolean;
+  readonly progressInterval: number;
+  readonly checkpointDir: string;
+  readonly checkpointInterval: number;
+  readonly checkpointTimeout: number;
+  readonly retain: number;
+  readonly fresh: boolean;
+  readonly from?: string;
+  readonly restart: RestartStrategy;
+}
+
+const say = (line: string) => void process.stderr.write(`weir: ${line}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
+  const definition = await loadJob(file);
+  let built: BuiltJob;
+  try {
+    built = buildJob(definition, { params: paramsFrom(parseParamArgs(flags.param)), parallelism: flags.parallelism });
+  } catch (e) {
+    if (isWeirError(e)) throw e.withContext({ jobFile: file });
+    throw new WeirError(`job '${definition.name}' failed while building its graph: ${describeError(e)}`, {
+      code: "JOB_BUILD_FAILED",
+      domain: "user",
+      jobFile: file,
+      cause: e,
+    });
+  }
+  const plan = planJob(built);
+
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      say(`${signal}: stopping '${built.name}' with a final checkpoint (send it again to exit at once)`);
+      stop.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    let fresh = flags.fresh;
+    for (let attempt = 0; ; attempt++) {
+      const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
+      fresh = false;
+      if (start.found?.metadata.final === true) {
+        // The job already ran to its end. Make sure its last transactions are committed, then stop.
+        for (const node of built.nodes) {
+          if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
+            const plan0 = start.checkpoints.restore!;
+            await node.spec.sink.recover(plan0.committables.get(node.name) ?? [], { jobName: built.name, operatorName: node.name });
+          }
+        }
+        say(
+          `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()}); nothing to do. Run with --fresh to run it again.`,
+        );
+        return;
+      }
+      if (start.found !== undefined) {
+        say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
+      }
+      let progress: { stop(): void } | undefined;
+      const started = Date.now();
+      let result: JobResult;
+      try {
+        result = await runJob({
+          plan,
+          stateBackend: flags.stateBackend,
+          ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
+          batchSize: flags.batchSize,
+          stopSignal: stop.signal,
+          log: say,
+          checkpoints: {
+            ...start.checkpoints,
+            config: { intervalMs: flags.checkpointInterval, timeoutMs: flags.checkpointTimeout, retain: flags.retain },
+          },
+          onStart: (metrics) => {
+            if (flags.progress) {
+              progress = startProgress(metrics, { jobName: built.name, stream: process.stderr, plainEveryMs: flags.progressInterval });
+            }
+          },
+        });
+      } catch (e) {
+        progress?.stop();
+        const error = isWeirError(e) ? e.withContext({ jobFile: file }) : e;
+        if (stop.signal.aborted || !isRestartable(error) || attempt >= flags.restart.attempts) throw error;
+        const delay = restartDelay(flags.restart, attempt + 1);
+        say(
+          `job '${built.name}' failed: ${describeError(error)}; restarting from the latest checkpoint in ${formatDuration(delay)} (restart ${attempt + 1} of ${flags.restart.attempts})`,
+        );
+        await sleep(delay);
+        continue;
+      }
+      progress?.stop();
+      const secs = (Date.now() - started) / 1000;
+      const m = result.metrics;
+      const chk = result.lastCheckpoint;
+      const tail = chk === undefined ? "" : `; last checkpoint ${chk.id}`;
+      if (result.outcome === "stopped") {
+        say(`'${built.name}' stopped after ${secs.toFixed(1)}s at checkpoint ${chk?.id}: run the same command again to resume`);
+      } else {
+        process.stderr.write(`${built.name} finished in ${secs.toFixed(1)}s: ${m.sourceRecords} records read, ${m.sinkRecords} written${tail}\n`);
+      }
+      return;
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+};
