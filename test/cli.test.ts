@@ -21,11 +21,14 @@ interface Outcome {
 }
 
 /** Runs `node bin/weir.mjs ...args` and resolves with its exit code and output (never rejects on exit code). */
+let runs = 0;
+/** Runs the CLI; every `run` gets its own checkpoint directory unless the test names one. */
 const weir = (args: readonly string[], timeoutMs = 30_000): Promise<Outcome> =>
   new Promise((done, fail) => {
+    const own = args[0] === "run" && !args.includes("--checkpoint-dir") ? ["--checkpoint-dir", join(tmp, `checkpoints-${runs++}`)] : [];
     execFile(
       process.execPath,
-      ["bin/weir.mjs", ...args],
+      ["bin/weir.mjs", ...args, ...own],
       { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") {
