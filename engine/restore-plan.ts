@@ -23,7 +23,16 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
   const keyed = new Map<string, RestoreSource[]>();
   const committables = new Map<string, unknown[]>();
   for (const task of metadata.tasks) {
-    for (const s of task.sources) Object.assign(positions.get(s.operator) ?? positions.set(s.operator, {}).get(s.operator)!, s.positions);
+    for (const s of task.sources) {
+      const known = positions.get(s.operator) ?? {};
+      for (const [split, position] of Object.entries(s.positions)) {
+        if (split in known) {
+          throw userError("CHECKPOINT_CORRUPT", `checkpoint ${metadata.id} records split '${split}' of '${s.operator}' twice`);
+        }
+        known[split] = position;
+      }
+      positions.set(s.operator, known);
+    }
     for (const k of task.keyed) {
       const list = keyed.get(k.operator) ?? [];
       list.push({ handle: k.handle, absPath: join(base, k.handle.path) });

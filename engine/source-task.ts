@@ -58,8 +58,9 @@ export class SourceTask extends Subtask {
     this.options = options;
   }
 
+  /** Positions of this subtask's own splits only (other subtasks report theirs). */
   protected override sourcePositions(): SourceSnapshot[] {
-    const positions: Record<string, unknown> = { ...this.options.positions };
+    const positions: Record<string, unknown> = {};
     for (const s of this.splits) positions[s.id] = s.reader.position();
     return [{ operator: this.options.sourceName, positions }];
   }

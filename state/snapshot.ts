@@ -1,0 +1,173 @@
+/**
+ * Snapshots and restores of a keyed-state backend, for checkpoints.
+ *
+ * RocksDB: `checkpointTo` writes a consistent copy whose SST files are hard links, so each
+ * checkpoint directory is complete on its own while unchanged files are stored once: the file
+ * system reference-counts them, and deleting an old checkpoint never removes a file a retained
+ * one still uses. `newBytes` counts only files the previous checkpoint did not already hold
+ * (incremental size). Heap: every entry is written to one msgpack file.
+ *
+ * Restore rebuilds exactly the key-group range a subtask owns. When one RocksDB checkpoint has
+ * exactly that range (same parallelism), its files are linked into the working directory and
+ * opened as they are; otherwise (rescaling, or a change of backend) the overlapping key-group
+ * range of every old subtask is scanned into a fresh backend.
+ */
+import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile, open } from "node:fs/promises";
+import { join } from "node:path";
+import { pack, unpack } from "msgpackr";
+import { externalError, describeError } from "../common/errors.ts";
+import type { KvBackend, KvOp } from "./kv-backend.ts";
+import { keyGroupByteRange } from "./key-codec.ts";
+import type { KeyGroupRange } from "./key-groups.ts";
+import { openHeapBackend } from "./heap-backend.ts";
+import { openRocksBackend, type RocksKvBackend } from "./rocksdb-backend.ts";
+
+export type BackendKind = "rocksdb" | "heap";
+
+export interface KeyedStateHandle {
+  readonly backend: BackendKind;
+  /** Path of the snapshot (a directory for RocksDB, a file for heap), relative to the checkpoint root. */
+  readonly path: string;
+  readonly keyGroups: KeyGroupRange;
+  readonly bytes: number;
+  readonly newBytes: number;
+  readonly files: number;
+}
+
+const HEAP_FILE = "state.msgpack";
+
+/** Inode numbers of a snapshot's files, to tell which files the next snapshot adds. */
+export type InodeSet = ReadonlySet<number>;
+
+/**
+ * Synchronous part: a consistent copy of `backend` in `targetDir` (created). Returns a function
+ * for the asynchronous part, which fsyncs what was written and measures it.
+ */
+export const snapshotBackend = async (
+  backend: KvBackend,
+  targetDir: string,
+): Promise<(previous: InodeSet) => Promise<{ bytes: number; newBytes: number; files: number; inodes: InodeSet }>> => {
+  if (backend.kind === "rocksdb") {
+    await (backend as RocksKvBackend).checkpointTo(targetDir);
+  } else {
+    const entries: [Buffer, Buffer][] = [];
+    for await (const [k, v] of backend.scan({ gte: Buffer.alloc(0), lt: Buffer.from([0xff, 0xff, 0xff]) })) entries.push([k, v]);
+    await mkdir(targetDir, { recursive: true });
+    await writeFile(join(targetDir, HEAP_FILE), pack(entries));
+  }
+  return async (previous) => {
+    let bytes = 0;
+    let newBytes = 0;
+    const inodes = new Set<number>();
+    const names = await readdir(targetDir);
+    for (const name of names) {
+      const path = join(targetDir, name);
+      const info = await stat(path);
+      const handle = await open(path, "r");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      bytes += info.size;
+      inodes.add(info.ino);
+      if (!previous.has(info.ino)) newBytes += info.size;
+    }
+    const dir = await open(targetDir, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return { bytes, newBytes, files: names.length, inodes };
+  };
+};
+
+/** Links SST files and copies the rest (RocksDB rewrites MANIFEST and friends on open). */
+const linkCopy = async (from: string, to: string): Promise<void> => {
+  await mkdir(to, { recursive: true });
+  for (const name of await readdir(from)) {
+    if (name.endsWith(".sst")) await link(join(from, name), join(to, name));
+    else await copyFile(join(from, name), join(to, name));
+  }
+};
+
+const intersect = (a: KeyGroupRange, b: KeyGroupRange): KeyGroupRange | undefined => {
+  const start = Math.max(a.start, b.start);
+  const end = Math.min(a.end, b.end);
+  return start <= end ? { start, end } : undefined;
+};
+
+const openSnapshot = async (handle: KeyedStateHandle, absPath: string, scratch: string): Promise<KvBackend> => {
+  if (handle.backend === "heap") {
+    const backend = openHeapBackend();
+    const entries = unpack(await readFile(join(absPath, HEAP_FILE))) as [Uint8Array, Uint8Array][];
+    const ops: KvOp[] = entries.map(([k, v]) => ({ kind: "put", key: Buffer.from(k), value: Buffer.from(v) }));
+    await backend.write(ops);
+    return backend;
+  }
+  await linkCopy(absPath, scratch);
+  return openRocksBackend({ path: scratch, createIfMissing: false });
+};
+
+export interface RestoreSource {
+  readonly handle: KeyedStateHandle;
+  /** Absolute path of the handle's snapshot. */
+  readonly absPath: string;
+}
+
+export interface RestoreOptions {
+  readonly kind: BackendKind;
+  /** The subtask's key-group range at the new parallelism. */
+  readonly range: KeyGroupRange;
+  readonly sources: readonly RestoreSource[];
+  /** Working directory for the restored RocksDB (must not exist yet). */
+  readonly workDir: string;
+}
+
+/** A backend holding exactly the cells of `range` found in the snapshots. */
+export const restoreBackend = async (options: RestoreOptions): Promise<KvBackend> => {
+  const { kind, range, sources, workDir } = options;
+  try {
+    const only = sources.length === 1 ? sources[0]! : undefined;
+    if (
+      kind === "rocksdb" &&
+      only !== undefined &&
+      only.handle.backend === "rocksdb" &&
+      only.handle.keyGroups.start === range.start &&
+      only.handle.keyGroups.end === range.end
+    ) {
+      await linkCopy(only.absPath, workDir);
+      return await openRocksBackend({ path: workDir, createIfMissing: false });
+    }
+    if (kind === "rocksdb") await mkdir(workDir, { recursive: true });
+    const target = kind === "rocksdb" ? await openRocksBackend({ path: workDir }) : openHeapBackend();
+    let n = 0;
+    for (const source of sources) {
+      const overlap = intersect(source.handle.keyGroups, range);
+      if (overlap === undefined) continue;
+      const scratch = `${workDir}.restore-${n++}`;
+      const from = await openSnapshot(source.handle, source.absPath, scratch);
+      try {
+        let ops: KvOp[] = [];
+        for await (const [key, value] of from.scan(keyGroupByteRange(overlap.start, overlap.end))) {
+          ops.push({ kind: "put", key, value });
+          if (ops.length >= 1000) {
+            await target.write(ops);
+            ops = [];
+          }
+        }
+        if (ops.length > 0) await target.write(ops);
+      } finally {
+        await from.close();
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+    return target;
+  } catch (e) {
+    throw externalError("STATE_RESTORE_FAILED", `cannot restore keyed state into ${workDir}: ${describeError(e)}`, {
+      cause: e,
+      retriable: false,
+    });
+  }
+};
