@@ -138,7 +138,9 @@ export const findLatest = async (root: string, job: string): Promise<LatestResul
     try {
       latest = await loadCheckpoint(root, dir);
     } catch (e) {
-      skipped.push(`checkpoint ${id} is unreadable: ${describeError(e)}; falling back to the previous one`);
+      skipped.push(
+        `checkpoint ${id} is unreadable: ${describeError(e)}; falling back to the previous one (if checkpoint ${id} had already committed its sink transactions, their output will be written again)`,
+      );
     }
   }
   return { latest, older, skipped, allIds: ids };

@@ -7,7 +7,7 @@
  * Bounded when `recordsPerSplit` is given (a number, or a function of the split), unbounded
  * otherwise. `ratePerSecond` (for all splits together) paces emission against the injected clock.
  */
-import { describeError, userError } from "../common/errors.ts";
+import { describeError, isWeirError, userError } from "../common/errors.ts";
 import { SeededRandom, type Random } from "./random.ts";
 import type { ReadResult, Source, SourceContext, SplitReader } from "./source.ts";
 
@@ -81,6 +81,7 @@ export const generator = <T>(options: GeneratorOptions<T>): Source<T, number> =>
               records[index - next] = generate({ split, index, random: random.reseed(seed, split, index) });
             }
           } catch (e) {
+            if (isWeirError(e)) throw e;
             throw userError("GENERATOR_FAILED", `generator '${name}' threw at ${id} index ${index}: ${describeError(e)}`, {
               cause: e,
             });

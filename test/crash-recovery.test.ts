@@ -14,8 +14,8 @@ import fc from "fast-check";
 import { FAILPOINTS } from "../common/failpoints.ts";
 import { committedLines, hasCompletedCheckpoint, hiddenFiles, runOrKill, runUntil, sequencesBy } from "./support/weir-process.ts";
 
-const EVENTS = 24_000;
-const RATE = 30_000; // events/s: a run lasts about a second, with several checkpoints
+const EVENTS = 36_000;
+const RATE = 15_000; // events/s: a full run processes for ~2.4 s, so most scheduled kills land mid-run
 const jobArgs = (out: string, checkpoints: string, parallelism: number) => [
   "run",
   "jobs/account-totals.ts",
@@ -76,7 +76,7 @@ describe("crash recovery (SIGKILL)", () => {
     let kills = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ afterMs: fc.integer({ min: 250, max: 1_500 }), parallelism: fc.integer({ min: 1, max: 3 }) }), {
+        fc.array(fc.record({ afterMs: fc.integer({ min: 120, max: 1_000 }), parallelism: fc.integer({ min: 1, max: 3 }) }), {
           minLength: 7,
           maxLength: 7,
         }),
@@ -96,7 +96,7 @@ describe("crash recovery (SIGKILL)", () => {
       ),
       { numRuns: 3, endOnFailure: true },
     );
-    // The schedule must really have crashed the job, not let it finish first.
+    // The schedules must really have crashed the job (21 attempts), not let it finish first.
     expect(kills).toBeGreaterThanOrEqual(15);
   }, 240_000);
 

@@ -16,6 +16,7 @@ export interface Exit {
 }
 
 export interface WeirRun {
+  readonly pid: number;
   readonly exited: Promise<Exit>;
   kill(): void;
 }
@@ -33,6 +34,7 @@ export const startWeir = (args: readonly string[], env: Record<string, string> =
     child.on("exit", (code, signal) => done({ code, signal, stderr, killedByUs })),
   );
   return {
+    pid: child.pid!,
     exited,
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) {
