@@ -69,6 +69,8 @@ export interface RunOptions {
   /** Aborting it stops the job with a checkpoint. */
   readonly stopSignal?: AbortSignal;
   readonly log?: (line: string) => void;
+  /** Called after each checkpoint completes (metadata written). */
+  readonly onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
 }
 
 export interface JobResult {
@@ -147,6 +149,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
       lastCheckpoint = c;
       metrics.lastCheckpoint = c;
       metrics.checkpointsCompleted++;
+      options.onCheckpoint?.(c);
     },
   });
   const bridge: CheckpointBridge = {
