@@ -76,6 +76,23 @@ describe("weir run: recovery", () => {
     expect(sequencesBy(got, "account")).toEqual(sequencesBy(expected, "account"));
   }, 60_000);
 
+  it("refuses a second concurrent run of the same job; a killed run's lock is taken over", async () => {
+    const out = join(tmp, "locked");
+    const checkpoints = join(tmp, "locked-chk");
+    const first = startWeir(totalsArgs(out, checkpoints));
+    const ready = hasCompletedCheckpoint(checkpoints, "account-totals");
+    while (!(await ready())) await new Promise((r) => setTimeout(r, 20));
+    const second = await runOrKill(totalsArgs(join(tmp, "locked-2"), checkpoints));
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`job 'account-totals' is already running (pid ${first.pid}`);
+    expect(second.stderr).toContain("JOB_ALREADY_RUNNING");
+    first.kill();
+    await first.exited;
+    const third = await runOrKill(totalsArgs(out, checkpoints));
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toMatch(/resuming 'account-totals' from checkpoint \d+/);
+  }, 60_000);
+
   it("restarts from the latest checkpoint after a retriable failure, and the output is exactly once", async () => {
     const args = (out: string, chk: string, marker: string) => [
       "run",

@@ -4,7 +4,8 @@
  * nothing (`--fresh` deletes the job's old checkpoints first, so a later resume can never pick
  * up the old lineage).
  */
-import { rename, rm } from "node:fs/promises";
+import { readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { findLatest, jobRoot, checkpointPath, loadCheckpoint, listCheckpointIds, type FoundCheckpoint } from "../../checkpoint/storage.ts";
 import { restorePlanFrom } from "../restore-plan.ts";
 import type { CheckpointOptions } from "../runtime.ts";
@@ -22,7 +23,10 @@ export const chooseStart = async (options: {
   log: (line: string) => void;
 }): Promise<ResumeChoice> => {
   const { root, job, log } = options;
-  if (options.fresh) await rm(jobRoot(root, job), { recursive: true, force: true });
+  if (options.fresh) {
+    const names = await readdir(jobRoot(root, job)).catch(() => [] as string[]);
+    for (const name of names) if (name !== ".lock") await rm(join(jobRoot(root, job), name), { recursive: true, force: true });
+  }
   if (options.from !== undefined) {
     const found = await loadCheckpoint(root, options.from);
     const ids = await listCheckpointIds(root, job);

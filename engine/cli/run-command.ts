@@ -12,6 +12,7 @@ import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
 import { startProgress } from "./progress.ts";
 import { chooseStart } from "./resume.ts";
+import { lockJob } from "./job-lock.ts";
 import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
 
 export interface RunFlags {
@@ -61,6 +62,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       process.exit(130);
     }
   };
+  const lock = await lockJob(flags.checkpointDir, built.name);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
@@ -132,5 +134,6 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await lock.release();
   }
 };

@@ -1,0 +1,48 @@
+/**
+ * One running instance per job and checkpoint directory: `<root>/<job>/.lock` holds the pid of
+ * the process running it. A second `weir run` of the same job is refused (two instances would
+ * fight over the same checkpoints and output). A lock whose process is gone (it was killed) is
+ * stale and taken over.
+ */
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { userError } from "../../common/errors.ts";
+import { jobRoot } from "../../checkpoint/storage.ts";
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+export interface JobLock {
+  release(): Promise<void>;
+}
+
+export const lockJob = async (root: string, job: string): Promise<JobLock> => {
+  const dir = jobRoot(root, job);
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, ".lock");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(path, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return { release: () => rm(path, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw userError(
+          "JOB_ALREADY_RUNNING",
+          `job '${job}' is already running (pid ${pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,
+        );
+      }
+      await rm(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw userError("JOB_LOCK_FAILED", `could not take the lock ${path} for job '${job}'`);
+};
