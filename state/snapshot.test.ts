@@ -14,7 +14,7 @@
  * Every backend is closed and every temp dir removed after each test.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import fc from "fast-check";
@@ -205,7 +205,7 @@ describe("restoreBackend: rescaling", () => {
           }
         },
       ),
-      { numRuns: 15 },
+      { numRuns: 20 },
     );
   });
 });
@@ -336,7 +336,7 @@ describe("snapshotBackend: heap", () => {
   test("writes one file and restores exactly, into heap or RocksDB; later writes do not change it", async () => {
     const root = await tempDir();
     const range = keyGroupRangeFor(2, 4, MAX_PARALLELISM);
-    const heap = await openBackend("heap", "");
+    const heap = track(openHeapBackend());
     const model = new Map<string, string>();
     for (let i = 0; i < 300; i++) {
       const k = encodeCellKey(range.start + (i % (range.end - range.start + 1)), i % 3, i % 2 === 0 ? `key-${i}` : i);
@@ -370,7 +370,7 @@ describe("snapshotBackend: heap", () => {
   test("an empty heap backend snapshots to one file and restores empty", async () => {
     const root = await tempDir();
     const range = keyGroupRangeFor(0, 1, MAX_PARALLELISM);
-    const heap = await openBackend("heap", "");
+    const heap = track(openHeapBackend());
     const { handle, source } = await takeSnapshot(heap, root, "chk-1/op/0", range);
     expect(handle.files).toBe(1);
     const restored = track(await restoreBackend({ kind: "heap", range, sources: [source], workDir: join(root, "restored") }));
@@ -388,16 +388,16 @@ describe("restoreBackend: failures", () => {
     newBytes: 100,
     files: 1,
   });
-  // [target kind, snapshot kind, handle range]: same range (RocksDB fast path) and a rescale.
-  const cases: [BackendKind, BackendKind, KeyGroupRange][] = [
-    ["rocksdb", "rocksdb", range],
-    ["rocksdb", "rocksdb", keyGroupRangeFor(0, 1, MAX_PARALLELISM)],
-    ["rocksdb", "heap", range],
-    ["heap", "rocksdb", range],
-    ["heap", "heap", range],
+  // Same range (the RocksDB fast path when both are RocksDB) and a rescale from parallelism 1.
+  const cases: { kind: BackendKind; snapshotKind: BackendKind; how: string; keyGroups: KeyGroupRange }[] = [
+    { kind: "rocksdb", snapshotKind: "rocksdb", how: "same range", keyGroups: range },
+    { kind: "rocksdb", snapshotKind: "rocksdb", how: "rescaled", keyGroups: keyGroupRangeFor(0, 1, MAX_PARALLELISM) },
+    { kind: "rocksdb", snapshotKind: "heap", how: "same range", keyGroups: range },
+    { kind: "heap", snapshotKind: "rocksdb", how: "same range", keyGroups: range },
+    { kind: "heap", snapshotKind: "heap", how: "same range", keyGroups: range },
   ];
 
-  test.each(cases)("restoring into %s from a missing %s snapshot (handle range %o) rejects with STATE_RESTORE_FAILED naming the work dir", async (kind, snapshotKind, keyGroups) => {
+  test.each(cases)("restoring into $kind from a missing $snapshotKind snapshot ($how) rejects with STATE_RESTORE_FAILED naming the work dir", async ({ kind, snapshotKind, keyGroups }) => {
     const root = await tempDir();
     const workDir = join(root, "state", "op", "0");
     const source: RestoreSource = { handle: missingHandle(snapshotKind, keyGroups), absPath: join(root, "chk-9", "op", "0") };
@@ -413,15 +413,25 @@ describe("restoreBackend: failures", () => {
     expect((error as WeirError).message).toContain(workDir);
   });
 
-  test.each(cases)("a failed restore into %s from a missing %s snapshot (handle range %o) leaves no open database and no scratch directory", async (kind, snapshotKind, keyGroups) => {
+  // Source bugs, see the report: on failure restoreBackend neither closes the RocksDB it opened in
+  // the work dir nor removes the scratch dir of a snapshot it could not open.
+  const failRestore = async (kind: BackendKind, snapshotKind: BackendKind, keyGroups: KeyGroupRange) => {
     const root = await tempDir();
     const workDir = join(root, "state", "op", "0");
+    await mkdir(dirname(workDir), { recursive: true }); // as the runtime does before restoring
     const source: RestoreSource = { handle: missingHandle(snapshotKind, keyGroups), absPath: join(root, "chk-9", "op", "0") };
     await expect(restoreBackend({ kind, range, sources: [source], workDir })).rejects.toBeInstanceOf(WeirError);
-    // Nothing but (at most) the work dir itself is left beside it.
-    const left = (await readdir(dirname(workDir))).filter((n) => n !== basename(workDir));
-    expect(left).toEqual([]);
-    // A retry (as after an in-process restart) can use the same work dir: nothing holds its lock.
+    return workDir;
+  };
+
+  test.each(cases)("a failed restore into $kind from a missing $snapshotKind snapshot ($how) leaves no scratch directory beside the work dir", async ({ kind, snapshotKind, keyGroups }) => {
+    const workDir = await failRestore(kind, snapshotKind, keyGroups);
+    expect((await readdir(dirname(workDir))).filter((n) => n !== basename(workDir))).toEqual([]);
+  });
+
+  test.each(cases)("a failed restore into $kind from a missing $snapshotKind snapshot ($how) leaves no database open: a retry can open the work dir", async ({ kind, snapshotKind, keyGroups }) => {
+    const workDir = await failRestore(kind, snapshotKind, keyGroups);
+    // As an in-process restart with a fixed state dir would: clear the work dir and open it again.
     await rm(workDir, { recursive: true, force: true });
     const again = track(await openRocksBackend({ path: workDir }));
     await again.write([put(Buffer.from("k"), Buffer.from("v"))]);

@@ -128,6 +128,7 @@ export interface RestoreOptions {
 /** A backend holding exactly the cells of `range` found in the snapshots. */
 export const restoreBackend = async (options: RestoreOptions): Promise<KvBackend> => {
   const { kind, range, sources, workDir } = options;
+  let target: KvBackend | undefined;
   try {
     const only = sources.length === 1 ? sources[0]! : undefined;
     if (
@@ -141,14 +142,15 @@ export const restoreBackend = async (options: RestoreOptions): Promise<KvBackend
       return await openRocksBackend({ path: workDir, createIfMissing: false });
     }
     if (kind === "rocksdb") await mkdir(workDir, { recursive: true });
-    const target = kind === "rocksdb" ? await openRocksBackend({ path: workDir }) : openHeapBackend();
+    target = kind === "rocksdb" ? await openRocksBackend({ path: workDir }) : openHeapBackend();
     let n = 0;
     for (const source of sources) {
       const overlap = intersect(source.handle.keyGroups, range);
       if (overlap === undefined) continue;
       const scratch = `${workDir}.restore-${n++}`;
-      const from = await openSnapshot(source.handle, source.absPath, scratch);
+      let from: KvBackend | undefined;
       try {
+        from = await openSnapshot(source.handle, source.absPath, scratch);
         let ops: KvOp[] = [];
         for await (const [key, value] of from.scan(keyGroupByteRange(overlap.start, overlap.end))) {
           ops.push({ kind: "put", key, value });
@@ -159,12 +161,13 @@ export const restoreBackend = async (options: RestoreOptions): Promise<KvBackend
         }
         if (ops.length > 0) await target.write(ops);
       } finally {
-        await from.close();
+        await from?.close();
         await rm(scratch, { recursive: true, force: true });
       }
     }
     return target;
   } catch (e) {
+    await target?.close().catch(() => undefined);
     throw externalError("STATE_RESTORE_FAILED", `cannot restore keyed state into ${workDir}: ${describeError(e)}`, {
       cause: e,
       retriable: false,

@@ -9,13 +9,26 @@ import { join } from "node:path";
 import { userError } from "../../common/errors.ts";
 import { jobRoot } from "../../checkpoint/storage.ts";
 
-const alive = (pid: number): boolean => {
+/** A process that exists and is not a zombie (a killed process whose parent has not reaped it yet). */
+const alive = async (pid: number): Promise<boolean> => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (stat === undefined) return true; // no /proc (not Linux): trust kill(0)
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+};
+
+/** A process killed a moment ago may take a little while to go: wait for it up to `ms`. */
+const stillAlive = async (pid: number, ms: number): Promise<boolean> => {
+  const until = Date.now() + ms;
+  while (await alive(pid)) {
+    if (Date.now() >= until) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 };
 
 export interface JobLock {
@@ -35,7 +48,7 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await stillAlive(pid, 2_000))) {
         throw userError(
           "JOB_ALREADY_RUNNING",
           `job '${job}' is already running (pid ${pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,
