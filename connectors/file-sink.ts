@@ -13,7 +13,7 @@
  * deletes every other hidden part file (one job per output directory).
  */
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { externalError, describeError } from "../common/errors.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
 
@@ -49,7 +49,7 @@ const fsyncDir = async (dir: string) => {
 };
 
 /** Renames each pending file to its final name; a pending file already gone with its final file present counts as committed. */
-const commitFiles = async (dir: string, committables: readonly FileCommittable[]): Promise<void> => {
+const commitFiles = async (committables: readonly FileCommittable[]): Promise<void> => {
   for (const c of committables) {
     try {
       await rename(c.pending, c.final);
@@ -58,7 +58,7 @@ const commitFiles = async (dir: string, committables: readonly FileCommittable[]
       throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
     }
   }
-  if (committables.length > 0) await fsyncDir(dir);
+  for (const d of new Set(committables.map((c) => dirname(c.final)))) await fsyncDir(d);
 };
 
 /** Hidden part files (in progress or pending) a crashed run left behind. */
@@ -122,7 +122,7 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
   }
 
   commit(committables: readonly FileCommittable[]): Promise<void> {
-    return commitFiles(this.dir, committables);
+    return commitFiles(committables);
   }
 
   async close(): Promise<void> {
@@ -149,7 +149,7 @@ export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<
   },
   async recover(committables) {
     const abs = resolve(dir);
-    await commitFiles(abs, committables);
+    await commitFiles(committables);
     let names: string[];
     try {
       names = await readdir(abs);

@@ -83,7 +83,7 @@ describe("weir run: recovery", () => {
     const ready = hasCompletedCheckpoint(checkpoints, "account-totals");
     while (!(await ready())) await new Promise((r) => setTimeout(r, 20));
     const second = await runOrKill(totalsArgs(join(tmp, "locked-2"), checkpoints));
-    expect(second.code).toBe(1);
+    expect(second.code, second.stderr).toBe(1);
     expect(second.stderr).toContain(`job 'account-totals' is already running (pid ${first.pid}`);
     expect(second.stderr).toContain("JOB_ALREADY_RUNNING");
     first.kill();

@@ -21,16 +21,6 @@ const alive = async (pid: number): Promise<boolean> => {
   return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
 };
 
-/** A process killed a moment ago may take a little while to go: wait for it up to `ms`. */
-const stillAlive = async (pid: number, ms: number): Promise<boolean> => {
-  const until = Date.now() + ms;
-  while (await alive(pid)) {
-    if (Date.now() >= until) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-};
-
 export interface JobLock {
   release(): Promise<void>;
 }
@@ -48,7 +38,7 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await stillAlive(pid, 2_000))) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await alive(pid))) {
         throw userError(
           "JOB_ALREADY_RUNNING",
           `job '${job}' is already running (pid ${pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,
