@@ -12,6 +12,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promis
 import { join, resolve } from "node:path";
 import { userError, externalError, describeError } from "../common/errors.ts";
 import type { CheckpointMetadata } from "./metadata.ts";
+import { fsyncPath } from "../common/fsync.ts";
 
 export const METADATA_FILE = "_metadata";
 
@@ -20,14 +21,6 @@ export const checkpointPath = (root: string, job: string, id: number): string =>
 
 const checksum = (body: string) => createHash("sha256").update(body).digest("hex");
 
-const fsyncPath = async (path: string) => {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
 
 export const writeMetadata = async (dir: string, metadata: CheckpointMetadata): Promise<void> => {
   const body = JSON.stringify(metadata);

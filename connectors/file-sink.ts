@@ -15,6 +15,7 @@
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { externalError, describeError } from "../common/errors.ts";
+import { fsyncPath } from "../common/fsync.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
 
 export interface FileSinkOptions<T> {
@@ -39,14 +40,6 @@ const exists = async (path: string) => {
   }
 };
 
-const fsyncDir = async (dir: string) => {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
 
 /** Renames each pending file to its final name; a pending file already gone with its final file present counts as committed. */
 const commitFiles = async (committables: readonly FileCommittable[]): Promise<void> => {
@@ -58,7 +51,7 @@ const commitFiles = async (committables: readonly FileCommittable[]): Promise<vo
       throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
     }
   }
-  for (const d of new Set(committables.map((c) => dirname(c.final)))) await fsyncDir(d);
+  for (const d of new Set(committables.map((c) => dirname(c.final)))) await fsyncPath(d);
 };
 
 /** Hidden part files (in progress or pending) a crashed run left behind. */
@@ -117,7 +110,7 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
       committables.push({ pending, final: join(this.dir, `${this.baseName(part.n)}.jsonl`) });
     }
     this.closed = [];
-    if (committables.length > 0) await fsyncDir(this.dir);
+    if (committables.length > 0) await fsyncPath(this.dir);
     return committables;
   }
 
@@ -158,6 +151,6 @@ export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<
     }
     const lingering = names.filter((n) => LINGERING.test(n));
     for (const name of lingering) await rm(join(abs, name), { force: true });
-    if (lingering.length > 0) await fsyncDir(abs);
+    if (lingering.length > 0) await fsyncPath(abs);
   },
 });

@@ -4,6 +4,8 @@
  * (seed, split, index) always gives the same sequence, on any machine and in any process, so a
  * generator can restart at any position without replaying what came before.
  */
+import { fmix32 } from "../common/hash.ts";
+
 export interface Random {
   /** Uniform in [0, 1). */
   next(): number;
@@ -11,15 +13,6 @@ export interface Random {
   int(n: number): number;
 }
 
-const mix = (h0: number): number => {
-  let h = h0 | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-};
 
 /** A reusable generator; `reseed` makes it start the sequence for (seed, split, index). */
 export class SeededRandom implements Random {
@@ -27,7 +20,7 @@ export class SeededRandom implements Random {
 
   reseed(seed: number, split: number, index: number): this {
     const hi = Math.floor(index / 0x100000000);
-    this.state = mix(mix(mix(seed ^ 0x9e3779b9) ^ split) ^ (index >>> 0)) ^ mix(hi + 0x632be5ab);
+    this.state = fmix32(fmix32(fmix32(seed ^ 0x9e3779b9) ^ split) ^ (index >>> 0)) ^ fmix32(hi + 0x632be5ab);
     return this;
   }
 

@@ -9,6 +9,7 @@
  * groups are written into checkpoints.
  */
 import { pack } from "msgpackr";
+import { fmix32 } from "../common/hash.ts";
 
 export type KeyValue = string | number | boolean | bigint | readonly KeyValue[];
 
@@ -21,15 +22,6 @@ export interface KeyGroupRange {
 
 export const DEFAULT_MAX_PARALLELISM = 128;
 
-const fmix32 = (input: number): number => {
-  let h = input;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-};
 
 const hashString = (s: string): number => {
   // murmur3-style mixing over UTF-16 code units.

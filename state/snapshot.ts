@@ -12,7 +12,8 @@
  * opened as they are; otherwise (rescaling, or a change of backend) the overlapping key-group
  * range of every old subtask is scanned into a fresh backend.
  */
-import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile, open } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { fsyncPath } from "../common/fsync.ts";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { externalError, describeError } from "../common/errors.ts";
@@ -63,22 +64,12 @@ export const snapshotBackend = async (
     for (const name of names) {
       const path = join(targetDir, name);
       const info = await stat(path);
-      const handle = await open(path, "r");
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await fsyncPath(path);
       bytes += info.size;
       inodes.add(info.ino);
       if (!previous.has(info.ino)) newBytes += info.size;
     }
-    const dir = await open(targetDir, "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await fsyncPath(targetDir);
     return { bytes, newBytes, files: names.length, inodes };
   };
 };
