@@ -23,6 +23,8 @@ export interface SinkSnapshot {
   readonly subtask: number;
   /** Transactions pre-committed and not yet known to be committed, oldest first. */
   readonly committables: readonly unknown[];
+  /** The writer's own recovery state (`SinkWriter.snapshotState`), if it has one. */
+  readonly writerState?: unknown;
 }
 
 /** What one task acknowledges for a checkpoint. */

@@ -24,6 +24,8 @@ export interface SinkContext {
   readonly parallelism: number;
   /** Unique for this run of the job; used to keep file names of different runs apart. */
   readonly runId: string;
+  /** Milliseconds between checkpoints (Infinity: only the final one); transactions must outlive it. */
+  readonly checkpointIntervalMs: number;
 }
 
 export interface SinkWriter<T, C = unknown> {
@@ -31,11 +33,17 @@ export interface SinkWriter<T, C = unknown> {
   preCommit(checkpointId: number): Promise<readonly C[]>;
   commit(committables: readonly C[]): Promise<void>;
   close(): Promise<void>;
+  /** State stored with each checkpoint for `Sink.recover` (e.g. transaction-naming counters). */
+  snapshotState?(): unknown;
 }
 
 export interface RecoveryContext {
   readonly jobName: string;
   readonly operatorName: string;
+  /** Each writer's `snapshotState()` in the restored checkpoint (empty on a fresh start). */
+  readonly writerStates: readonly unknown[];
+  /** Earlier runs of the job that recovery has not cleaned up after yet (killed or failed runs). */
+  readonly previousRuns: readonly { readonly runId: string; readonly parallelism: number }[];
 }
 
 export interface Sink<T, C = unknown> {

@@ -14,6 +14,7 @@ export interface RestorePlan {
   readonly positions: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   readonly keyed: ReadonlyMap<string, readonly RestoreSource[]>;
   readonly committables: ReadonlyMap<string, readonly unknown[]>;
+  readonly writerStates: ReadonlyMap<string, readonly unknown[]>;
 }
 
 /** `dir` is the checkpoint's own directory (`.../<job>/chk-<n>`); handle paths are relative to its parent. */
@@ -22,6 +23,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
   const positions = new Map<string, Record<string, unknown>>();
   const keyed = new Map<string, RestoreSource[]>();
   const committables = new Map<string, unknown[]>();
+  const writerStates = new Map<string, unknown[]>();
   for (const task of metadata.tasks) {
     for (const s of task.sources) {
       const known = positions.get(s.operator) ?? {};
@@ -42,9 +44,10 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       const list = committables.get(s.operator) ?? [];
       list.push(...s.committables);
       committables.set(s.operator, list);
+      if (s.writerState !== undefined) writerStates.set(s.operator, [...(writerStates.get(s.operator) ?? []), s.writerState]);
     }
   }
-  return { id: metadata.id, positions, keyed, committables };
+  return { id: metadata.id, positions, keyed, committables, writerStates };
 };
 
 /** The snapshots overlapping `range`. */

@@ -24,6 +24,7 @@ import { restoreBackend } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { failpoint } from "../common/failpoints.ts";
+import { markCleaned, recordRun, uncleanedRuns } from "../checkpoint/runs.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
@@ -136,11 +137,12 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const cancelled = () => failure !== undefined || tornDown;
   let lastCheckpoint: CompletedCheckpoint | undefined;
 
+  const coordinatorConfig: CoordinatorConfig = { ...defaultCoordinatorConfig, ...options.checkpoints?.config };
   const driver = new CheckpointDriver({
     job: job.name,
     root,
     maxParallelism: job.maxParallelism,
-    config: { ...defaultCoordinatorConfig, ...options.checkpoints?.config },
+    config: coordinatorConfig,
     firstId: options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1),
     retained: options.checkpoints?.retained ?? [],
     now,
@@ -203,11 +205,27 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   };
 
   try {
-    // Sinks first: commit what the restored checkpoint pre-committed, abort what came after.
-    for (const node of job.nodes) {
+    // Sinks first: commit what the restored checkpoint pre-committed, abort what came after
+    // (including what earlier, killed runs left open), then record this run.
+    const sinkNodes = job.nodes.filter((n) => n.spec.kind === "sink");
+    const previousRuns = await uncleanedRuns(root, job.name, runId);
+    for (const node of sinkNodes) {
       if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
-      await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], { jobName: job.name, operatorName: node.name });
+      await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], {
+        jobName: job.name,
+        operatorName: node.name,
+        writerStates: restore?.writerStates.get(node.name) ?? [],
+        previousRuns: previousRuns
+          .filter((r) => r.sinkParallelism[node.name] !== undefined)
+          .map((r) => ({ runId: r.runId, parallelism: r.sinkParallelism[node.name]! })),
+      });
     }
+    await markCleaned(root, job.name, previousRuns);
+    await recordRun(root, job.name, {
+      runId,
+      startedAt: now(),
+      sinkParallelism: Object.fromEntries(sinkNodes.map((n) => [n.name, plan.chains.find((c) => c.nodes.includes(n))!.parallelism])),
+    });
     for (const chain of plan.chains) {
       for (let subtask = 0; subtask < chain.parallelism; subtask++) {
         const operators: Operator<unknown, unknown>[] = [];
@@ -224,6 +242,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               subtask,
               parallelism: chain.parallelism,
               runId,
+              checkpointIntervalMs: coordinatorConfig.intervalMs,
             });
             const op = sinkOperator(node.name, writer);
             sink = { operator: node.name, subtask, op };

@@ -92,7 +92,13 @@ export abstract class Subtask {
     const sinks: SinkSnapshot[] = [];
     if (this.sink !== undefined) {
       await this.sink.op.preCommit(id);
-      sinks.push({ operator: this.sink.operator, subtask: this.sink.subtask, committables: this.sink.op.pendingCommittables() });
+      const writerState = this.sink.op.writerState();
+      sinks.push({
+        operator: this.sink.operator,
+        subtask: this.sink.subtask,
+        committables: this.sink.op.pendingCommittables(),
+        ...(writerState === undefined ? {} : { writerState }),
+      });
     }
     return async () => {
       failpoint("async-snapshot");

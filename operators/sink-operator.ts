@@ -14,6 +14,7 @@ export interface SinkOperator<T> extends Operator<T, never> {
   preCommit(checkpointId: number): Promise<void>;
   /** Committables pre-committed and not yet committed, oldest first. */
   pendingCommittables(): unknown[];
+  writerState(): unknown;
   commitUpTo(checkpointId: number): Promise<void>;
 }
 
@@ -64,6 +65,7 @@ export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, retry: Comm
         throw sinkError(name, "pre-commit", e);
       }
     },
+    writerState: () => writer.snapshotState?.(),
     pendingCommittables: () => [...pending.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, c]) => c),
     commitUpTo(checkpointId) {
       // Commits run one after another, in checkpoint order.

@@ -25,7 +25,7 @@ export const chooseStart = async (options: {
   const { root, job, log } = options;
   if (options.fresh) {
     const names = await readdir(jobRoot(root, job)).catch(() => [] as string[]);
-    for (const name of names) if (name !== ".lock") await rm(join(jobRoot(root, job), name), { recursive: true, force: true });
+    for (const name of names) if (name !== ".lock" && name !== "runs") await rm(join(jobRoot(root, job), name), { recursive: true, force: true });
   }
   if (options.from !== undefined) {
     const found = await loadCheckpoint(root, options.from);

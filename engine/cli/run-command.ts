@@ -76,7 +76,12 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         for (const node of built.nodes) {
           if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
             const plan0 = start.checkpoints.restore!;
-            await node.spec.sink.recover(plan0.committables.get(node.name) ?? [], { jobName: built.name, operatorName: node.name });
+            await node.spec.sink.recover(plan0.committables.get(node.name) ?? [], {
+              jobName: built.name,
+              operatorName: node.name,
+              writerStates: plan0.writerStates.get(node.name) ?? [],
+              previousRuns: [],
+            });
           }
         }
         say(

@@ -19,9 +19,10 @@ interface Row {
   readonly text: string;
 }
 
-const recovery: RecoveryContext = { jobName: "t", operatorName: "s" };
+const recovery: RecoveryContext = { jobName: "t", operatorName: "s", writerStates: [], previousRuns: [] };
 
 const context = (overrides: Partial<SinkContext> = {}): SinkContext => ({
+  checkpointIntervalMs: 1_000,
   jobName: "t",
   operatorName: "s",
   subtask: 0,

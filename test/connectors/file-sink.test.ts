@@ -16,6 +16,7 @@ interface Row {
 }
 
 const context = (overrides: Partial<SinkContext> = {}): SinkContext => ({
+  checkpointIntervalMs: 1_000,
   jobName: "t",
   operatorName: "s",
   subtask: 0,

@@ -4,6 +4,7 @@ import { print } from "../../connectors/print-sink.ts";
 import type { SinkContext } from "../../connectors/sink.ts";
 
 const context = (subtask: number, parallelism: number): SinkContext => ({
+  checkpointIntervalMs: 1_000,
   jobName: "t",
   operatorName: "s",
   subtask,
