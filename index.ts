@@ -33,4 +33,17 @@ export type { Random } from "./connectors/random.ts";
 export { toFiles, type FileSinkOptions } from "./connectors/file-sink.ts";
 export { print, type PrintOptions } from "./connectors/print-sink.ts";
 export { discard } from "./connectors/discard-sink.ts";
+export {
+  fromKafka,
+  toKafka,
+  deserializers,
+  serializers,
+  type KafkaRecord,
+  type KafkaSourceOptions,
+  type KafkaSinkOptions,
+  type KafkaSinkMode,
+  type BadRecordPolicy,
+  type Deserializer,
+  type Serializer,
+} from "./connectors/kafka/index.ts";
 export { WeirError, type ErrorDomain } from "./common/errors.ts";

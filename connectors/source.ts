@@ -25,6 +25,9 @@ export interface SplitReader<T, P> {
 export interface SourceContext {
   /** Injected clock (ms since epoch); generators use it for rate limits and timestamps. */
   readonly now: () => number;
+  readonly jobName: string;
+  /** Unique for this run of the job (e.g. to name private consumer groups). */
+  readonly runId: string;
 }
 
 export interface Source<T, P = unknown> {

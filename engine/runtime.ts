@@ -120,7 +120,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const stateDir = options.stateDir ?? join(".weir", job.name, "state", runId);
   const batchSize = options.batchSize ?? 1024;
   const grid = makeChannels(plan, options.channelCapacity ?? 4);
-  const sourceContext: SourceContext = { now };
+  const sourceContext: SourceContext = { now, jobName: job.name, runId };
   const restore = options.checkpoints?.restore;
   const ownRoot = options.checkpoints?.root === undefined;
   const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));

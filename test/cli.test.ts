@@ -135,7 +135,7 @@ describe("weir run: example jobs", () => {
 
     // Independent sum: regenerate the transactions with the job's defaults (1000 accounts, 4 splits, seed 42).
     const source = transactions({ events, accounts: 1_000, splits: 4, seed: 42 });
-    const context = { now: () => 0 };
+    const context = { now: () => 0, jobName: "t", runId: "r" };
     const sums = new Map<number, number>();
     let generated = 0;
     for (const split of await source.splits(context)) {

@@ -11,7 +11,7 @@ import { WeirError } from "../../common/errors.ts";
 import { fromFile } from "../../connectors/file-source.ts";
 import type { SourceContext, SplitReader } from "../../connectors/source.ts";
 
-const context: SourceContext = { now: () => 0 };
+const context: SourceContext = { now: () => 0, jobName: "t", runId: "r" };
 
 let root: string;
 let fileCounter = 0;

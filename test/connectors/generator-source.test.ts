@@ -10,7 +10,7 @@ import { generator, type GeneratorContext, type GeneratorOptions } from "../../c
 import { SeededRandom } from "../../connectors/random.ts";
 import type { ReadResult, Source, SourceContext, SplitReader } from "../../connectors/source.ts";
 
-const fixedClock: SourceContext = { now: () => 1_700_000_000_000 };
+const fixedClock: SourceContext = { now: () => 1_700_000_000_000, jobName: "t", runId: "r" };
 
 interface Sample {
   readonly split: number;
@@ -210,7 +210,7 @@ describe("generator: boundedness", () => {
 describe("generator: rate limit against the injected clock", () => {
   const pacedReader = async (rate: number, splits = 1, id = "split-0") => {
     let now = 1_000_000;
-    const context: SourceContext = { now: () => now };
+    const context: SourceContext = { now: () => now, jobName: "t", runId: "r" };
     const reader = await openAt(generator({ splits, ratePerSecond: rate, generate: ({ index }) => index }), id, undefined, context);
     return { reader, advance: (ms: number) => void (now += ms) };
   };
@@ -262,7 +262,7 @@ describe("generator: rate limit against the injected clock", () => {
         }),
         async (rate, splits, steps) => {
           let now = 0;
-          const context: SourceContext = { now: () => now };
+          const context: SourceContext = { now: () => now, jobName: "t", runId: "r" };
           const source = generator({ splits, ratePerSecond: rate, generate: ({ index }) => index });
           const ids = await source.splits(context);
           const readers = await Promise.all(ids.map((id) => openAt(source, id, undefined, context)));

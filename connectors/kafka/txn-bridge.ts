@@ -1,0 +1,116 @@
+/**
+ * The Kafka two-phase-commit bridge: ends a transaction by name from any process.
+ *
+ * Kafka's transaction coordinator accepts `EndTxn(commit)` for a transactional id when the
+ * producer id and epoch match the transaction's, from any client; committing an already
+ * committed transaction again succeeds. So a checkpoint records (transactional id, producer id,
+ * epoch) at pre-commit, and commit, after the checkpoint completes or after a crash, is one
+ * EndTxn. `fence` runs InitProducerId for a transactional id, which aborts whatever transaction is
+ * open under it and bumps its epoch (so a zombie producer can write no more); an epoch of 0 in
+ * the answer means the id had never been used.
+ *
+ * Outcomes are values: "committed", "already-ended" (the transaction had been ended by someone
+ * else: aborted by a timeout or fenced), "retry" (transient: coordinator loading or moving,
+ * concurrent transaction operation).
+ */
+import type { Kafka } from "kafkajs";
+import { describeError, externalError } from "../../common/errors.ts";
+import { createCluster, TRANSACTION_COORDINATOR, type InternalCluster, type ProducerIdentity } from "./kafkajs-internals.ts";
+
+export interface TransactionHandle extends ProducerIdentity {
+  readonly transactionalId: string;
+}
+
+export type EndOutcome = "committed" | "aborted" | "already-ended";
+
+const RETRIABLE = new Set([
+  "CONCURRENT_TRANSACTIONS",
+  "COORDINATOR_LOAD_IN_PROGRESS",
+  "COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR",
+  "REQUEST_TIMED_OUT",
+  "NETWORK_EXCEPTION",
+]);
+
+const errorType = (e: unknown): string | undefined => (e as { type?: string }).type;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface BridgeOptions {
+  /** Attempts for transient errors (default 20, backing off from 50 ms to 1 s). */
+  readonly attempts?: number;
+  readonly transactionTimeoutMs: number;
+}
+
+export class TransactionBridge {
+  private readonly kafka: Kafka;
+  private readonly options: BridgeOptions;
+  private cluster: InternalCluster | undefined;
+
+  constructor(kafka: Kafka, options: BridgeOptions) {
+    this.kafka = kafka;
+    this.options = options;
+  }
+
+  private async connected(): Promise<InternalCluster> {
+    if (this.cluster === undefined) {
+      const cluster = createCluster(this.kafka);
+      await cluster.connect();
+      this.cluster = cluster;
+    }
+    return this.cluster;
+  }
+
+  private async withCoordinator<T>(transactionalId: string, what: string, call: (broker: Awaited<ReturnType<InternalCluster["findGroupCoordinator"]>>) => Promise<T>): Promise<T> {
+    const attempts = this.options.attempts ?? 20;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const cluster = await this.connected();
+        const broker = await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: TRANSACTION_COORDINATOR });
+        return await call(broker);
+      } catch (e) {
+        const type = errorType(e);
+        const transient = type === undefined ? (e as { retriable?: boolean }).retriable === true : RETRIABLE.has(type);
+        if (!transient || attempt >= attempts) {
+          throw externalError("KAFKA_TXN_FAILED", `Kafka ${what} for transactional id '${transactionalId}' failed: ${describeError(e)}`, {
+            cause: e,
+            retriable: transient,
+          });
+        }
+        await sleep(Math.min(1_000, 50 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Commits (or aborts) the transaction named by `handle`; idempotent for a commit. */
+  async end(handle: TransactionHandle, commit: boolean): Promise<EndOutcome> {
+    try {
+      await this.withCoordinator(handle.transactionalId, commit ? "commit" : "abort", (broker) =>
+        broker.endTxn({
+          transactionalId: handle.transactionalId,
+          producerId: handle.producerId,
+          producerEpoch: handle.producerEpoch,
+          transactionResult: commit,
+        }),
+      );
+      return commit ? "committed" : "aborted";
+    } catch (e) {
+      const type = errorType((e as { cause?: unknown }).cause);
+      if (type === "INVALID_PRODUCER_EPOCH" || type === "PRODUCER_FENCED" || type === "INVALID_TXN_STATE") return "already-ended";
+      throw e;
+    }
+  }
+
+  /** Aborts anything open under `transactionalId` and fences older producers; epoch 0 = never used before. */
+  fence(transactionalId: string): Promise<ProducerIdentity> {
+    return this.withCoordinator(transactionalId, "fencing", (broker) =>
+      broker.initProducerId({ transactionalId, transactionTimeout: this.options.transactionTimeoutMs }),
+    );
+  }
+
+  async close(): Promise<void> {
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    await cluster?.disconnect().catch(() => undefined);
+  }
+}
