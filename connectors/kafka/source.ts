@@ -160,7 +160,6 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
           throw userError(
             "KAFKA_BAD_RECORD",
             `record at ${topic}/${partition}@${raw.offset} cannot be deserialized: ${describeError(e)}; fix the producer or set onBadRecord to "skip" or { deadLetterTopic }`,
-            { operator: this.settings.name },
           );
         }
         bad.push({ raw, error: e });
@@ -200,7 +199,7 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
         })),
       });
     } catch (e) {
-      throw kafkaError(e, this.settings.brokers, `writing to dead-letter topic '${deadLetterTopic}'`, this.settings.name);
+      throw kafkaError(e, this.settings.brokers, `writing to dead-letter topic '${deadLetterTopic}'`);
     }
   }
 
@@ -250,9 +249,9 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
       } catch (e) {
         const type = (e as { type?: string }).type;
         if (type === "UNKNOWN_TOPIC_OR_PARTITION") {
-          throw userError("KAFKA_TOPIC_NOT_FOUND", `Kafka topic '${topic}' does not exist (${brokers.join(",")}); create it first`, { operator: name });
+          throw userError("KAFKA_TOPIC_NOT_FOUND", `Kafka topic '${topic}' does not exist (${brokers.join(",")}); create it first`);
         }
-        throw kafkaError(e, brokers, `reading the partitions of '${topic}'`, name);
+        throw kafkaError(e, brokers, `reading the partitions of '${topic}'`);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
@@ -271,7 +270,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
           if (options.bounded === true) end = Number(p?.high ?? 0);
           if (start === undefined && options.startFrom === "latest") start = Number(p?.high ?? 0);
         } catch (e) {
-          throw kafkaError(e, brokers, `reading the offsets of '${topic}'`, name);
+          throw kafkaError(e, brokers, `reading the offsets of '${topic}'`);
         } finally {
           await admin.disconnect().catch(() => undefined);
         }
@@ -309,7 +308,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
         end,
       );
       consumer.on(consumer.events.CRASH, (event) => {
-        reader.fail(kafkaError(event.payload.error, brokers, `consuming ${split}`, name));
+        reader.fail(kafkaError(event.payload.error, brokers, `consuming ${split}`));
       });
       try {
         await consumer.connect();
@@ -333,7 +332,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
         if (start !== undefined) consumer.seek({ topic, partition, offset: String(start) });
       } catch (e) {
         await consumer.disconnect().catch(() => undefined);
-        throw kafkaError(e, brokers, `opening ${split}`, name);
+        throw kafkaError(e, brokers, `opening ${split}`);
       }
       return reader;
     },
