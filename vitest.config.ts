@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // One real Kafka broker (from Maven Central jars, Java 17, loopback) for the Kafka tests.
+    globalSetup: ["kafka/global-setup.ts"],
     typecheck: {
       enabled: true,
       include: ["test/**/*.test-d.ts"],

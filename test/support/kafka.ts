@@ -1,0 +1,152 @@
+/**
+ * Kafka helpers for tests: the run's broker (started by kafka/global-setup.ts), topic admin with
+ * kafkajs, and an independent read_committed reader (Debian's kcat, librdkafka) to check what a
+ * downstream exactly-once consumer would see.
+ *
+ *   const bootstrap = kafkaBootstrap();
+ *   await createTopic(bootstrap, topic, 2);
+ *   ... run a job that writes to `topic` ...
+ *   expect(await kcatReadCommitted(bootstrap, topic)).toEqual([...]);
+ */
+import { execFile } from "node:child_process";
+import { Kafka, logLevel, type Admin } from "kafkajs";
+import { inject } from "vitest";
+import type { KafkaProvidedKey } from "../../kafka/global-setup.ts";
+
+/** "127.0.0.1:PORT" of the broker shared by the whole run. */
+export function kafkaBootstrap(): string {
+  const key: KafkaProvidedKey = "kafkaBootstrap";
+  const bootstrap = inject(key) as string | undefined;
+  if (bootstrap === undefined) {
+    throw new Error(
+      'no Kafka broker for this run: add globalSetup: ["kafka/global-setup.ts"] to vitest.config.ts ' +
+        "(or run vitest with --globalSetup kafka/global-setup.ts)",
+    );
+  }
+  return bootstrap;
+}
+
+/** A kafkajs client that logs nothing and fails fast enough for tests. */
+export const testKafka = (bootstrap: string, clientId = "weir-test"): Kafka =>
+  new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, connectionTimeout: 10_000, requestTimeout: 30_000 });
+
+async function withAdmin<T>(bootstrap: string, use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka(bootstrap, "weir-test-admin").admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Creates a topic (replication factor 1) and waits for its partition leaders. Throws if it already exists. */
+export async function createTopic(bootstrap: string, name: string, partitions: number): Promise<void> {
+  const created = await withAdmin(bootstrap, (admin) =>
+    admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 30_000 }),
+  );
+  if (!created) throw new Error(`topic ${name} already exists on ${bootstrap}: use a fresh name per test`);
+}
+
+export async function deleteTopic(bootstrap: string, name: string): Promise<void> {
+  await withAdmin(bootstrap, (admin) => admin.deleteTopics({ topics: [name], timeout: 30_000 }));
+}
+
+export interface KcatRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Every committed record of `topic`, by partition then offset, as a read_committed consumer sees
+ * it now (up to the last stable offset; `-e` stops there). A null key reads as "". Keys must not
+ * contain tabs or newlines, values no newlines. Offsets have gaps (transaction markers): compare
+ * records, not offsets. After a commit the markers are written asynchronously, so poll for the
+ * last expected record rather than reading once.
+ */
+export const kcatReadCommitted = (bootstrap: string, topic: string): Promise<KcatRecord[]> => kcatRead(bootstrap, topic, "read_committed");
+
+/** As kcatReadCommitted, with a choice of isolation level (read_uncommitted also shows aborted records). */
+export async function kcatRead(bootstrap: string, topic: string, isolation: "read_committed" | "read_uncommitted"): Promise<KcatRecord[]> {
+  const args = ["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-X", `isolation.level=${isolation}`, "-f", "%p\\t%o\\t%k\\t%s\\n"];
+  const stdout = await new Promise<string>((done, fail) =>
+    execFile("kcat", args, { timeout: 60_000, maxBuffer: 256 << 20 }, (error, out, err) => {
+      if (error === null) return done(out);
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return fail(new Error("kcat is not installed: apt-get install kcat (.ci/run installs it)"));
+      fail(new Error(`kcat ${args.join(" ")} failed: ${error.message}\n${err}`, { cause: error }));
+    }),
+  );
+  return stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const [partition, offset, key, ...value] = line.split("\t");
+      return { partition: Number(partition), offset: Number(offset), key: key ?? "", value: value.join("\t") };
+    })
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+export interface CommittedRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * What a read_committed kafkajs consumer sees in `topic`, in partition order: read until
+ * `expected` records arrived (or nothing new came for 15 s), then `quietMs` more so that
+ * duplicates beyond `expected` would show.
+ */
+export async function readCommitted(bootstrap: string, topic: string, expected: number, quietMs = 3_000): Promise<CommittedRecord[]> {
+  const consumer = testKafka(bootstrap, "weir-test-reader").consumer({ groupId: `weir-test-reader-${topic}-${Date.now()}`, readUncommitted: false });
+  const seen: CommittedRecord[] = [];
+  let last = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          seen.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? "", value: m.value?.toString() ?? "" });
+        }
+        last = Date.now();
+      },
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && seen.length < expected && Date.now() - last < 15_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Anything beyond `expected` (duplicates) arrives right behind it: give it a moment.
+    const settle = Date.now() + quietMs;
+    while (Date.now() < settle) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/**
+ * Transactional ids with `prefix` whose transaction is still open (Ongoing, PrepareCommit or
+ * PrepareAbort), as Kafka's own TransactionsCommand (ListTransactions + DescribeTransactions) reports.
+ */
+export async function openTransactions(bootstrap: string, prefix: string): Promise<string[]> {
+  const { resolveClasspath } = await import("../../kafka/broker.ts");
+  const classpath = await resolveClasspath();
+  const run = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile("java", ["-cp", classpath, "org.apache.kafka.tools.TransactionsCommand", "--bootstrap-server", bootstrap, ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+        error === null ? resolve(stdout) : reject(new Error(`TransactionsCommand ${args.join(" ")} failed: ${stderr || error.message}`)),
+      ),
+    );
+  const lines = (await run(["list"])).trim().split("\n").slice(1);
+  const open: string[] = [];
+  for (const line of lines) {
+    const [id, , , state] = line.trim().split(/\s+/);
+    if (id === undefined || !id.startsWith(prefix)) continue;
+    if (state === "Ongoing" || state === "PrepareCommit" || state === "PrepareAbort") open.push(`${id} (${state})`);
+  }
+  return open.sort();
+}
