@@ -11,7 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Kafka, logLevel, type Consumer } from "kafkajs";
+import type { Consumer, Kafka as KafkaClient } from "kafkajs";
+import { Kafka, logLevel } from "../connectors/kafka/kafkajs.ts";
 import { startBroker } from "../kafka/broker.ts";
 import { buildJob, job } from "../engine/job.ts";
 import { paramsFrom } from "../engine/params.ts";
@@ -38,7 +39,7 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-const drain = async (kafka: Kafka, topic: string, expected: number, onMessage?: (value: Buffer) => void): Promise<number> => {
+const drain = async (kafka: KafkaClient, topic: string, expected: number, onMessage?: (value: Buffer) => void): Promise<number> => {
   const consumer: Consumer = kafka.consumer({ groupId: `bench-check-${topic}-${Date.now()}`, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });

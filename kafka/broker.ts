@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel } from "../connectors/kafka/kafkajs.ts";
 import { describeError, externalError } from "../common/errors.ts";
 
 export interface StartBrokerOptions {

@@ -2,7 +2,8 @@
  * kafkajs clients as Weir uses them: quiet logs, short connection retries (Weir's restart
  * strategy is the retry loop), and failures turned into WeirErrors that name the brokers.
  */
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka as KafkaClient } from "kafkajs";
+import { Kafka, logLevel } from "./kafkajs.ts";
 import { describeError, externalError, isWeirError, type WeirError } from "../../common/errors.ts";
 
 export interface KafkaClientOptions {
@@ -13,7 +14,7 @@ export interface KafkaClientOptions {
 export const brokerList = (brokers: string | readonly string[]): string[] =>
   (typeof brokers === "string" ? brokers.split(",") : [...brokers]).map((b) => b.trim()).filter((b) => b.length > 0);
 
-export const createKafka = (options: KafkaClientOptions): Kafka =>
+export const createKafka = (options: KafkaClientOptions): KafkaClient =>
   new Kafka({
     clientId: options.clientId ?? "weir",
     brokers: [...options.brokers],

@@ -295,6 +295,7 @@ const fenceLingering = async (bridge: TransactionBridge, prefix: string, context
     for (let subtask = 0; subtask < run.parallelism; subtask++) {
       for (let seq = startAt.get(`${run.runId}/${subtask}`) ?? 0; ; seq++) {
         const identity = await bridge.fence(transactionalId(prefix, run.runId, subtask, seq));
+        if (process.env.WEIR_DEBUG_FENCE) process.stderr.write(`fence ${transactionalId(prefix, run.runId, subtask, seq)} -> ${JSON.stringify(identity)}\n`);
         if (identity.producerEpoch === 0) break; // never used: this writer opened nothing beyond
       }
     }

@@ -15,7 +15,8 @@
  * `bounded: true` stops each partition at the end offset it had when the reader opened (for
  * bounded jobs and tests); otherwise the source never ends.
  */
-import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner, type Producer } from "kafkajs";
+import type { Consumer, Kafka, PartitionAssigner, Producer } from "kafkajs";
+import { AssignerProtocol } from "./kafkajs.ts";
 import { userError, describeError, type WeirError } from "../../common/errors.ts";
 import type { ReadResult, Source, SourceContext, SplitReader } from "../source.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";

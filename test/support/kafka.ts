@@ -9,7 +9,8 @@
  *   expect(await kcatReadCommitted(bootstrap, topic)).toEqual([...]);
  */
 import { execFile } from "node:child_process";
-import { Kafka, logLevel, type Admin } from "kafkajs";
+import type { Admin } from "kafkajs";
+import { Kafka, logLevel } from "../../connectors/kafka/kafkajs.ts";
 import { inject } from "vitest";
 import type { KafkaProvidedKey } from "../../kafka/global-setup.ts";
 
