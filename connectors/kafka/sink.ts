@@ -18,6 +18,7 @@ import { forgetIdentity, lastIdentity } from "./kafkajs-internals.ts";
 import { TransactionBridge, type TransactionHandle } from "./txn-bridge.ts";
 import { nextTxnState, type TxnState } from "./txn-lifecycle.ts";
 import type { Serializer } from "./serde.ts";
+import { OrderedSender } from "./ordered-sender.ts";
 
 export type KafkaSinkMode = "exactly-once" | "at-least-once" | "none";
 
@@ -44,7 +45,6 @@ export interface KafkaWriterState {
 }
 
 const DEFAULT_TXN_TIMEOUT_MS = 10 * 60_000;
-const MAX_SENDS_IN_FLIGHT = 4;
 
 const toMessage = <T>(record: T, key: Serializer<T> | undefined, value: Serializer<T>): Message => ({
   key: key === undefined ? null : key(record),
@@ -57,8 +57,8 @@ interface OpenTxn {
   readonly transactionalId: string;
   readonly producer: Producer;
   readonly transaction: Transaction;
+  readonly sender: OrderedSender;
   state: TxnState;
-  sends: Promise<unknown>[];
 }
 
 /** Validates the transaction timeout against the checkpoint interval and the broker's maximum. */
@@ -120,7 +120,9 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     try {
       await producer.connect();
       const transaction = await producer.transaction();
-      return { transactionalId: id, producer, transaction, state: "open", sends: [] };
+      const topic = this.options.topic;
+      const sender = new OrderedSender((messages) => transaction.send({ topic, messages }));
+      return { transactionalId: id, producer, transaction, sender, state: "open" };
     } catch (e) {
       await producer.disconnect().catch(() => undefined);
       throw kafkaError(e, this.brokers, `beginning transaction '${id}'`, this.context.operatorName);
@@ -130,16 +132,16 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
   async write(records: readonly T[]): Promise<void> {
     const txn = (this.current ??= await this.begin());
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
-    const messages = records.map((r) => toMessage(r, this.options.key, value));
-    txn.sends.push(txn.transaction.send({ topic: this.options.topic, messages }));
-    if (txn.sends.length >= MAX_SENDS_IN_FLIGHT) await this.flush(txn);
+    try {
+      await txn.sender.add(records.map((r) => toMessage(r, this.options.key, value)));
+    } catch (e) {
+      throw kafkaError(e, this.brokers, `sending in transaction '${txn.transactionalId}'`, this.context.operatorName);
+    }
   }
 
   private async flush(txn: OpenTxn): Promise<void> {
-    const sends = txn.sends;
-    txn.sends = [];
     try {
-      await Promise.all(sends);
+      await txn.sender.flush();
     } catch (e) {
       throw kafkaError(e, this.brokers, `sending in transaction '${txn.transactionalId}'`, this.context.operatorName);
     }
@@ -173,7 +175,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     this.current = undefined;
     if (txn !== undefined) {
       txn.state = nextTxnState(txn.state, "abort", txn.transactionalId);
-      await Promise.allSettled(txn.sends);
+      await txn.sender.settle();
       await txn.transaction.abort().catch(() => undefined);
       await txn.producer.disconnect().catch(() => undefined);
     }
@@ -196,7 +198,7 @@ const commitAll = async (bridge: TransactionBridge, handles: readonly Transactio
 
 class PlainWriter<T> implements SinkWriter<T, never> {
   private producer: Producer | undefined;
-  private sends: Promise<unknown>[] = [];
+  private sender: OrderedSender | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -215,17 +217,20 @@ class PlainWriter<T> implements SinkWriter<T, never> {
         throw kafkaError(e, this.brokers, "connecting the producer", this.context.operatorName);
       }
       this.producer = producer;
+      const topic = this.options.topic;
+      this.sender = new OrderedSender((messages) => producer.send({ topic, messages }));
     }
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
-    this.sends.push(this.producer.send({ topic: this.options.topic, messages: records.map((r) => toMessage(r, this.options.key, value)) }));
-    if (this.sends.length >= MAX_SENDS_IN_FLIGHT) await this.flush();
+    try {
+      await this.sender!.add(records.map((r) => toMessage(r, this.options.key, value)));
+    } catch (e) {
+      throw kafkaError(e, this.brokers, "sending", this.context.operatorName);
+    }
   }
 
   private async flush(): Promise<void> {
-    const sends = this.sends;
-    this.sends = [];
     try {
-      await Promise.all(sends);
+      await this.sender?.flush();
     } catch (e) {
       throw kafkaError(e, this.brokers, "sending", this.context.operatorName);
     }
@@ -239,7 +244,7 @@ class PlainWriter<T> implements SinkWriter<T, never> {
   commit = async () => undefined;
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.sends);
+    await this.sender?.flush().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
   }
 }
@@ -264,13 +269,13 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
       const kafka = createKafka({ brokers, clientId: `weir-${context.jobName}-${context.operatorName}-${context.subtask}` });
       if (mode !== "exactly-once") return new PlainWriter<T>(kafka, options, context, brokers, mode === "at-least-once") as SinkWriter<T, TransactionHandle>;
       if (context.subtask === 0) await validateTimeout(kafka, brokers, timeoutMs, context.checkpointIntervalMs, context.operatorName);
-      const bridge = new TransactionBridge(kafka, { transactionTimeoutMs: timeoutMs });
+      const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
       return new ExactlyOnceWriter<T>(kafka, bridge, options, context, prefixFor(context.jobName, context.operatorName), brokers, timeoutMs);
     },
     async recover(handles, context: RecoveryContext) {
       if (mode !== "exactly-once") return;
       const kafka = createKafka({ brokers, clientId: `weir-${context.jobName}-${context.operatorName}-recovery` });
-      const bridge = new TransactionBridge(kafka, { transactionTimeoutMs: timeoutMs });
+      const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
       try {
         await commitAll(bridge, handles, context.operatorName);
         await fenceLingering(bridge, prefixFor(context.jobName, context.operatorName), context);
@@ -295,7 +300,6 @@ const fenceLingering = async (bridge: TransactionBridge, prefix: string, context
     for (let subtask = 0; subtask < run.parallelism; subtask++) {
       for (let seq = startAt.get(`${run.runId}/${subtask}`) ?? 0; ; seq++) {
         const identity = await bridge.fence(transactionalId(prefix, run.runId, subtask, seq));
-        if (process.env.WEIR_DEBUG_FENCE) process.stderr.write(`fence ${transactionalId(prefix, run.runId, subtask, seq)} -> ${JSON.stringify(identity)}\n`);
         if (identity.producerEpoch === 0) break; // never used: this writer opened nothing beyond
       }
     }

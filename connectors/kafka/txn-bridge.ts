@@ -15,6 +15,7 @@
  */
 import type { Kafka } from "kafkajs";
 import { describeError, externalError } from "../../common/errors.ts";
+import { kafkaError } from "./client.ts";
 import { createCluster, TRANSACTION_COORDINATOR, type InternalCluster, type ProducerIdentity } from "./kafkajs-internals.ts";
 
 export interface TransactionHandle extends ProducerIdentity {
@@ -40,6 +41,8 @@ const errorType = (e: unknown): string | undefined => (e as { type?: string }).t
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface BridgeOptions {
+  /** For error messages. */
+  readonly brokers: readonly string[];
   /** Attempts for transient errors (default 20, backing off from 50 ms to 1 s). */
   readonly attempts?: number;
   readonly transactionTimeoutMs: number;
@@ -75,6 +78,7 @@ export class TransactionBridge {
         const type = errorType(e);
         const transient = type === undefined ? (e as { retriable?: boolean }).retriable === true : RETRIABLE.has(type);
         if (!transient || attempt >= attempts) {
+          if (type === undefined) throw kafkaError(e, this.options.brokers, `${what} for transactional id '${transactionalId}'`);
           throw externalError("KAFKA_TXN_FAILED", `Kafka ${what} for transactional id '${transactionalId}' failed: ${describeError(e)}`, {
             cause: e,
             retriable: transient,
