@@ -94,6 +94,7 @@ export interface CommittedRecord {
   readonly offset: number;
   readonly key: string;
   readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -111,7 +112,9 @@ export async function readCommitted(bootstrap: string, topic: string, expected: 
     await consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
-          seen.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? "", value: m.value?.toString() ?? "" });
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+          seen.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? "", value: m.value?.toString() ?? "", headers });
         }
         last = Date.now();
       },
