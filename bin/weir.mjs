@@ -7,4 +7,6 @@ import { register as registerCjs } from "tsx/cjs/api";
 registerEsm();
 registerCjs();
 const { main } = await import("../engine/cli/main.ts");
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Exit now: a finished or failed job must not linger on a client library's reconnect timers.
+process.exit(code);

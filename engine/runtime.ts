@@ -331,6 +331,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   } finally {
     tornDown = true;
     driver.close();
+    for (const task of tasks) await task.release();
     for (const runner of runners) await runner.close();
     for (const backend of backends) await backend.close().catch(() => undefined);
     await rm(stateDir, { recursive: true, force: true });

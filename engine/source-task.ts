@@ -144,7 +144,16 @@ export class SourceTask extends Subtask {
       for (const { id } of queued) await this.snapshotFinished(id);
       this.options.onFinished();
     } finally {
-      for (const s of this.splits) await s.reader.close();
+      await this.release();
     }
+  }
+
+  private released = false;
+
+  /** Closes every split reader, once (also called by the runtime when the job is torn down). */
+  override async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    for (const s of this.splits) await Promise.resolve(s.reader.close()).catch(() => undefined);
   }
 }

@@ -167,4 +167,9 @@ export abstract class Subtask {
   }
 
   abstract run(): Promise<void>;
+
+  /** Releases what the task holds outside its chain (e.g. source readers); idempotent. */
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
 }
