@@ -109,11 +109,30 @@ async function stop(): Promise<void> {
   console.log(`Stopped the Kafka broker at ${bootstrapOf()} (pid ${pid}) with ${how} in ${seconds} s; data kept in ${shown(dataDir)}`);
 }
 
+/** `topic <name> [--partitions N] [--bootstrap host:port]`: creates a topic (no-op if it exists). */
+async function topic(args: string[]): Promise<void> {
+  const name = args[0];
+  if (name === undefined || name.startsWith("--")) throw new Error("usage: tsx kafka/cli.ts topic <name> [--partitions 3] [--bootstrap 127.0.0.1:9092]");
+  const flag = (f: string, d: string) => (args.includes(f) ? args[args.indexOf(f) + 1] ?? d : d);
+  const partitions = Number(flag("--partitions", "3"));
+  const bootstrap = flag("--bootstrap", "127.0.0.1:9092");
+  const { Kafka, logLevel } = await import("../connectors/kafka/kafkajs.ts");
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+    console.log(created ? `Created topic ${name} (${partitions} partitions) at ${bootstrap}` : `Topic ${name} already exists at ${bootstrap}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === "start") await start(rest);
   else if (command === "stop") await stop();
-  else throw new Error(`usage: tsx kafka/cli.ts start [--port 9092] [--controller-port 9093] [--heap-mb 512] | stop`);
+  else if (command === "topic") await topic(rest);
+  else throw new Error(`usage: tsx kafka/cli.ts start [--port 9092] [--controller-port 9093] [--heap-mb 512] | stop | topic <name> [--partitions N]`);
   process.exit(0);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));
