@@ -139,7 +139,8 @@ describe("Kafka exactly-once end to end (real broker, SIGKILL)", () => {
       const { output, checkpoints } = await freshOutput();
       // Steps that happen once per checkpoint die at the first one; per-task steps a little later.
       const nth = name === "after-metadata" || name === "mid-commit" ? 1 : 3;
-      const exit = await runOrKill(jobArgs(output, checkpoints, 2), undefined, { WEIR_FAILPOINT: `${name}@${nth}` });
+      // Checkpoints every 20 ms, so that the nth step comes well before the input runs out.
+      const exit = await runOrKill(jobArgs(output, checkpoints, 2, ["--checkpoint-interval", "20ms"]), undefined, { WEIR_FAILPOINT: `${name}@${nth}` });
       expect(exit.signal, exit.stderr).toBe("SIGKILL");
       await finish(output, checkpoints, 3);
       await expectExactlyOnce(output);

@@ -76,7 +76,8 @@ describe("Kafka source", () => {
     const first = collectSink<{ partition: number; offset: number }>();
     const slow = job("kafka-positions", (env) =>
       env
-        .source(fromKafka<string, { p: number; i: number }>({ brokers: bootstrap, topic, bounded: true, maxBuffered: 50 }), { name: "in" })
+        // Unbounded: the run can only end by the stop below, whatever the machine's speed.
+        .source(fromKafka<string, { p: number; i: number }>({ brokers: bootstrap, topic, maxBuffered: 50 }), { name: "in" })
         .map((r: Rec) => ({ partition: r.partition, offset: r.offset }), { name: "strip" })
         .sink(first, { name: "out" }),
     );
@@ -90,7 +91,7 @@ describe("Kafka source", () => {
     expect(result.outcome).toBe("stopped");
     const partial = first.all();
     expect(partial.length).toBeGreaterThan(0);
-    expect(partial.length).toBeLessThan(PARTITIONS * PER_PARTITION);
+    expect(partial.length).toBeLessThanOrEqual(PARTITIONS * PER_PARTITION);
 
     const start = await chooseStart({ root, job: "kafka-positions", fresh: false, from: undefined, log: () => undefined });
     const positions = start.checkpoints.restore!.positions.get("in")!;
