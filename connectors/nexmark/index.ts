@@ -1,0 +1,21 @@
+/**
+ * Nexmark: the auction-site event generator of the Nexmark benchmark (Beam's and Flink's suites),
+ * as a deterministic Weir source.
+ *
+ *   import { nexmark } from "./connectors/nexmark/index.ts";
+ *   const source = nexmark({ events: 1_000_000, splits: 4, seed: 7 }); // Source<Event, number>
+ *
+ * Every event is a pure function of (seed, event id): `generateEvent(id, nexmarkConfig({ seed }))`.
+ */
+export { nexmark, type NexmarkOptions } from "./source.ts";
+export {
+  defaultNexmarkConfig,
+  eventTimestamp,
+  generateEvent,
+  lastAuction,
+  lastPerson,
+  nexmarkConfig,
+  type NexmarkConfig,
+} from "./generator.ts";
+export { eventTime, type Auction, type Bid, type Event, type Person } from "./model.ts";
+export { SplitMix64, eventRandom, toHalves } from "./splitmix64.ts";
