@@ -79,7 +79,8 @@ describe("weir run: recovery", () => {
   it("refuses a second concurrent run of the same job; a killed run's lock is taken over", async () => {
     const out = join(tmp, "locked");
     const checkpoints = join(tmp, "locked-chk");
-    const first = startWeir(totalsArgs(out, checkpoints));
+    // A long run (~13 s), so that it is surely still running when the second one starts.
+    const first = startWeir(totalsArgs(out, checkpoints, ["--param", "events=200000"]));
     const ready = hasCompletedCheckpoint(checkpoints, "account-totals");
     while (!(await ready())) await new Promise((r) => setTimeout(r, 20));
     const second = await runOrKill(totalsArgs(join(tmp, "locked-2"), checkpoints));
@@ -88,7 +89,7 @@ describe("weir run: recovery", () => {
     expect(second.stderr).toContain("JOB_ALREADY_RUNNING");
     first.kill();
     await first.exited;
-    const third = await runOrKill(totalsArgs(out, checkpoints));
+    const third = await runOrKill(totalsArgs(out, checkpoints, ["--param", "events=200000", "--param", "rate=100000"]));
     expect(third.code, third.stderr).toBe(0);
     expect(third.stderr).toMatch(/resuming 'account-totals' from checkpoint \d+/);
   }, 60_000);
