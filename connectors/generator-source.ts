@@ -9,6 +9,7 @@
  */
 import { describeError, isWeirError, userError } from "../common/errors.ts";
 import { SeededRandom, type Random } from "./random.ts";
+import { createPacer } from "./pacer.ts";
 import type { ReadResult, Source, SourceContext, SplitReader } from "./source.ts";
 
 export interface GeneratorContext {
@@ -61,19 +62,14 @@ export const generator = <T>(options: GeneratorOptions<T>): Source<T, number> =>
       const split = Number(id.slice("split-".length));
       const limit = limitOf(split);
       const random = new SeededRandom();
-      const perSplitRate = ratePerSecond === undefined ? undefined : ratePerSecond / splits;
+      const pacer = createPacer(ratePerSecond === undefined ? undefined : ratePerSecond / splits, context.now);
       let next = position ?? 0;
-      const openedAt = context.now();
       const startIndex = next;
       return {
         read(max: number): ReadResult<T> {
           if (next >= limit) return { kind: "end" };
-          let count = Math.min(max, limit - next);
-          if (perSplitRate !== undefined) {
-            const allowed = Math.floor(((context.now() - openedAt) / 1000) * perSplitRate) - (next - startIndex);
-            if (allowed <= 0) return { kind: "idle", retryAfterMs: Math.max(1, Math.ceil(1000 / perSplitRate)) };
-            count = Math.min(count, allowed);
-          }
+          const count = pacer.allow(Math.min(max, limit - next), next - startIndex);
+          if (count === 0) return { kind: "idle", retryAfterMs: pacer.retryAfterMs };
           const records = new Array<T>(count);
           let index = next;
           try {

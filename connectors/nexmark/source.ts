@@ -13,6 +13,7 @@
  * clock, like generator-source.ts; event time is synthetic (config.firstEventRate) either way.
  */
 import { describeError, isWeirError, userError } from "../../common/errors.ts";
+import { createPacer } from "../pacer.ts";
 import type { ReadResult, Source, SourceContext, SplitReader } from "../source.ts";
 import { generateEvent, nexmarkConfig, type NexmarkConfig } from "./generator.ts";
 import type { Event } from "./model.ts";
@@ -68,18 +69,13 @@ export const nexmark = (options: NexmarkOptions = {}): Source<Event, number> => 
       if (!Number.isSafeInteger(next) || next < 0 || next > length) {
         throw bad(`position ${String(position)} is out of range for ${id} (0 .. ${length})`);
       }
-      const perSplitRate = ratePerSecond === undefined ? undefined : ratePerSecond / splits;
-      const openedAt = context.now();
+      const pacer = createPacer(ratePerSecond === undefined ? undefined : ratePerSecond / splits, context.now);
       const startIndex = next;
       return {
         read(max: number): ReadResult<Event> {
           if (next >= length) return { kind: "end" };
-          let count = Math.min(max, length - next);
-          if (perSplitRate !== undefined) {
-            const allowed = Math.floor(((context.now() - openedAt) / 1000) * perSplitRate) - (next - startIndex);
-            if (allowed <= 0) return { kind: "idle", retryAfterMs: Math.max(1, Math.ceil(1000 / perSplitRate)) };
-            count = Math.min(count, allowed);
-          }
+          const count = pacer.allow(Math.min(max, length - next), next - startIndex);
+          if (count === 0) return { kind: "idle", retryAfterMs: pacer.retryAfterMs };
           const records = new Array<Event>(count);
           let index = next;
           try {
