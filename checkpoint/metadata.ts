@@ -9,6 +9,8 @@ export interface SourceSnapshot {
   readonly operator: string;
   /** Position of every split this subtask owned, by split id. */
   readonly positions: Readonly<Record<string, unknown>>;
+  /** Watermark of every split this subtask owned (sources with a watermark strategy). */
+  readonly watermarks?: Readonly<Record<string, number>>;
 }
 
 export interface KeyedSnapshot {

@@ -4,7 +4,7 @@
  */
 import type { Operator } from "../operators/operator.ts";
 import type { SinkOperator } from "../operators/sink-operator.ts";
-import { endOfInput } from "./elements.ts";
+import { endOfInput, idleStatus, watermark } from "./elements.ts";
 import type { JobMetrics } from "./metrics.ts";
 import type { Output } from "./output.ts";
 
@@ -46,6 +46,62 @@ export class ChainRunner {
       current = out;
     }
     return this.output.emit(current);
+  }
+
+  /** Records of a two-input head operator's second input. */
+  process2(records: readonly unknown[]): Promise<void> | undefined {
+    const head = this.operators[0]!;
+    if (head.processBatch2 === undefined) throw new Error("unreachable: second input on a one-input operator");
+    const out: unknown[] = [];
+    const pending = head.processBatch2(records, out);
+    if (pending !== undefined) return pending.then(() => this.continueFrom(1, out));
+    return this.continueFrom(1, out);
+  }
+
+  /**
+   * Event time reached `timestamp`: each operator in chain order fires what is due (its output
+   * runs through the operators after it), then the watermark goes downstream.
+   */
+  async processWatermark(timestamp: number): Promise<void> {
+    for (let k = 0; k < this.operators.length; k++) {
+      const op = this.operators[k]!;
+      if (op.processWatermark === undefined) continue;
+      const out: unknown[] = [];
+      await op.processWatermark(timestamp, out);
+      if (out.length > 0) await this.process(out, k + 1);
+    }
+    await this.output.broadcast(watermark(timestamp));
+  }
+
+  /** Every input is idle: downstream leaves this task out of its watermark minimum. */
+  processIdle(): Promise<void> | undefined {
+    return this.output.broadcast(idleStatus);
+  }
+
+  /** True if some operator may set processing-time timers. */
+  get usesProcessingTime(): boolean {
+    return this.operators.some((op) => op.processingTimeDue !== undefined);
+  }
+
+  /** The earliest processing-time timer of any operator, or undefined. */
+  processingTimeDue(): number | undefined {
+    let due: number | undefined;
+    for (const op of this.operators) {
+      const t = op.processingTimeDue?.();
+      if (t !== undefined && (due === undefined || t < due)) due = t;
+    }
+    return due;
+  }
+
+  /** Fires every operator's processing-time timers due at `now`. */
+  async processProcessingTime(now: number): Promise<void> {
+    for (let k = 0; k < this.operators.length; k++) {
+      const op = this.operators[k]!;
+      if (op.processProcessingTime === undefined) continue;
+      const out: unknown[] = [];
+      await op.processProcessingTime(now, out);
+      if (out.length > 0) await this.process(out, k + 1);
+    }
   }
 
   private continueFrom(k: number, records: readonly unknown[]): Promise<void> | undefined {

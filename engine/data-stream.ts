@@ -10,7 +10,12 @@ import type { Sink } from "../connectors/sink.ts";
 import { aggregateOperator, type AggregateFunction } from "../operators/aggregate.ts";
 import { filterOperator } from "../operators/filter.ts";
 import { flatMapOperator } from "../operators/flat-map.ts";
-import { keyedProcessOperator, type KeyedProcessFunction } from "../operators/keyed-process.ts";
+import {
+  keyedCoProcessOperator,
+  keyedProcessOperator,
+  type KeyedCoProcessFunction,
+  type KeyedProcessFunction,
+} from "../operators/keyed-process.ts";
 import { mapOperator } from "../operators/map.ts";
 import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
@@ -33,6 +38,8 @@ export interface DataStream<T> {
   union(...others: DataStream<T>[]): DataStream<T>;
   /** Spreads records round-robin over the next operator's subtasks. */
   rebalance(): DataStream<T>;
+  /** Pairs this stream with another (of any type) for a two-input operator. */
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
   sink(sink: Sink<T, any>, options?: OperatorOptions): void;
 }
 
@@ -43,6 +50,16 @@ export interface KeyedStream<T, K extends KeyValue> {
   aggregate<A, O>(fn: AggregateFunction<T, A, O>, options?: OperatorOptions): DataStream<O>;
   /** The general keyed operator, with typed per-key state. */
   process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): DataStream<O>;
+}
+
+export interface ConnectedStreams<T1, T2> {
+  /** Partitions both inputs by key; equal keys of either input reach the same subtask. */
+  keyBy<K extends KeyValue>(key1: (value: T1) => K, key2: (value: T2) => K): ConnectedKeyedStreams<T1, T2, K>;
+}
+
+export interface ConnectedKeyedStreams<T1, T2, K extends KeyValue> {
+  /** A two-input keyed function with shared per-key state and timers. */
+  process<O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T1, T2, K, O, S>, options?: OperatorOptions): DataStream<O>;
 }
 
 const forward: Partitioning = { kind: "forward" };
@@ -103,6 +120,43 @@ export class DataStreamImpl<T> implements DataStream<T> {
 
   rebalance(): DataStream<T> {
     return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rebalance" });
+  }
+
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+    const first = this;
+    const second = other as DataStreamImpl<U>;
+    return {
+      keyBy: <K extends KeyValue>(key1: (value: T) => K, key2: (value: U) => K): ConnectedKeyedStreams<T, U, K> => ({
+        process: <O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T, U, K, O, S>, options?: OperatorOptions) =>
+          first.addTwoInputNode<O>("co-process", options, second, key1, key2, (name) => ({
+            kind: "operator",
+            keyed: true,
+            create: keyedCoProcessOperator({ name, key1, key2, fn }),
+          })),
+      }),
+    };
+  }
+
+  /** Adds a keyed two-input node: this stream is input 0 (hashed by `key1`), `other` input 1. */
+  addTwoInputNode<O>(
+    defaultName: string,
+    options: OperatorOptions | undefined,
+    other: DataStreamImpl<any>,
+    key1: (value: any) => KeyValue,
+    key2: (value: any) => KeyValue,
+    spec: (name: string) => NodeSpec,
+  ): DataStreamImpl<O> {
+    const name = options?.name ?? `${defaultName}-${this.graph.nodes.length}`;
+    const id = this.graph.add({
+      name,
+      parallelism: options?.parallelism,
+      inputs: [
+        ...this.heads.map((from) => ({ from, partitioning: { kind: "hash" as const, key: key1 }, side: 0 as const })),
+        ...other.heads.map((from) => ({ from, partitioning: { kind: "hash" as const, key: key2 }, side: 1 as const })),
+      ],
+      spec: spec(name),
+    });
+    return new DataStreamImpl<O>(this.graph, [id]);
   }
 
   sink(sink: Sink<T, any>, options?: OperatorOptions): void {

@@ -6,6 +6,7 @@ import type { Source } from "../connectors/source.ts";
 import type { Sink } from "../connectors/sink.ts";
 import type { OperatorFactory } from "../operators/operator.ts";
 import type { KeyValue } from "../state/key-groups.ts";
+import type { WatermarkStrategy } from "./watermarks.ts";
 import { userError } from "../common/errors.ts";
 
 export type Partitioning =
@@ -16,10 +17,12 @@ export type Partitioning =
 export interface GraphEdge {
   readonly from: number;
   readonly partitioning: Partitioning;
+  /** Which input of a two-input operator this edge feeds (default 0). */
+  readonly side?: 0 | 1;
 }
 
 export type NodeSpec =
-  | { readonly kind: "source"; readonly source: Source<any, any> }
+  | { readonly kind: "source"; readonly source: Source<any, any>; readonly watermarks: WatermarkStrategy<any> | undefined }
   | { readonly kind: "operator"; readonly create: OperatorFactory<any, any>; readonly keyed: boolean }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 

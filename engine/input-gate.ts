@@ -58,8 +58,13 @@ export class InputGate<T> {
     return undefined;
   }
 
-  /** The next element, waiting until some unblocked, unfinished channel has one. */
-  take(): GateElement<T> | Promise<GateElement<T>> {
+  private interruptWaiting: (() => void) | undefined;
+
+  /**
+   * The next element, waiting until some unblocked, unfinished channel has one; undefined if
+   * `interrupt()` was called while waiting (the element is then left in its channel).
+   */
+  take(): GateElement<T> | Promise<GateElement<T> | undefined> {
     const ready = this.poll();
     if (ready !== undefined) return ready;
     return new Promise((resolve) => {
@@ -69,12 +74,24 @@ export class InputGate<T> {
         const got = this.poll();
         if (got !== undefined) {
           done = true;
+          this.interruptWaiting = undefined;
           resolve(got);
         }
+      };
+      this.interruptWaiting = () => {
+        if (done) return;
+        done = true;
+        this.interruptWaiting = undefined;
+        resolve(undefined);
       };
       this.channels.forEach((channel, c) => {
         if (!this.blocked[c] && !this.finished[c]) channel.onReadable(wake);
       });
     });
+  }
+
+  /** Ends a pending `take()` with undefined (e.g. a processing-time timer is due). */
+  interrupt(): void {
+    this.interruptWaiting?.();
   }
 }

@@ -2,15 +2,25 @@
  * A subtask fed by input channels: takes elements from its gate, processes batches, aligns
  * checkpoint barriers across its inputs (checkpoint/alignment.ts), and, once every input has
  * ended, ends its chain's input and is finished.
+ *
+ * Time: the task's event time is the minimum of its channels' watermarks (WatermarkValve); when
+ * it advances, the chain fires what is due and passes the watermark on. When every input has
+ * ended, event time jumps to MAX_WATERMARK (every event-time timer fires) before the end of
+ * input. Processing-time timers are checked between elements; a wait for input is interrupted
+ * when the earliest one is due.
  */
 import { onBarrier, onChannelEnd, initialAlignment, type AlignmentAction, type AlignmentState } from "../checkpoint/alignment.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { barrier } from "./elements.ts";
-import type { InputGate } from "./input-gate.ts";
+import type { GateElement, InputGate } from "./input-gate.ts";
 import { Subtask, type SubtaskOptions } from "./subtask.ts";
+import { MAX_WATERMARK, WatermarkValve, type WatermarkUpdate } from "./watermarks.ts";
 
 export interface InputTaskOptions extends SubtaskOptions {
   readonly gate: InputGate<unknown>;
+  /** For each gate channel, the operator input it feeds (1: a two-input operator's second). */
+  readonly sides: readonly (0 | 1)[];
+  readonly now: () => number;
   readonly onFinished: () => void;
 }
 
@@ -19,12 +29,45 @@ export class InputTask extends Subtask {
   private readonly onFinished: () => void;
   private alignment: AlignmentState = initialAlignment();
   private readonly open: Set<number>;
+  private readonly sides: readonly (0 | 1)[];
+  private readonly valve: WatermarkValve;
+  private readonly now: () => number;
 
   constructor(options: InputTaskOptions) {
     super(options);
     this.gate = options.gate;
     this.onFinished = options.onFinished;
+    this.sides = options.sides;
+    this.now = options.now;
+    this.valve = new WatermarkValve(options.gate.channelCount);
     this.open = new Set(Array.from({ length: options.gate.channelCount }, (_, c) => c));
+  }
+
+  private async applyTime(update: WatermarkUpdate | undefined): Promise<void> {
+    if (update === undefined) return;
+    if (update.kind === "idle") await this.chain.processIdle();
+    // At the end of every input, MAX_WATERMARK is processed once, just before the end of input.
+    else if (update.timestamp !== MAX_WATERMARK || this.open.size > 0) await this.chain.processWatermark(update.timestamp);
+  }
+
+  /** Fires the processing-time timers that are due (checked between elements). */
+  private async fireProcessingTime(): Promise<void> {
+    const due = this.chain.processingTimeDue();
+    if (due === undefined) return;
+    const now = this.now();
+    if (due <= now) await this.chain.processProcessingTime(now);
+  }
+
+  /** The next element; undefined when a processing-time timer came due while waiting. */
+  private async waitFor(next: Promise<GateElement<unknown> | undefined>): Promise<GateElement<unknown> | undefined> {
+    const due = this.chain.processingTimeDue();
+    if (due === undefined) return next;
+    const timer = setTimeout(() => this.gate.interrupt(), Math.max(0, due - this.now()));
+    try {
+      return await next;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async apply(actions: readonly AlignmentAction[]): Promise<void> {
@@ -52,14 +95,27 @@ export class InputTask extends Subtask {
 
   async run(): Promise<void> {
     await this.chain.open();
+    const hasTimers = this.chain.usesProcessingTime;
+    let checks = 0;
     while (this.open.size > 0) {
-      let next = this.gate.take();
-      if (next instanceof Promise) next = await next;
+      if (hasTimers && (checks++ & 15) === 0) await this.fireProcessingTime();
+      const taken = this.gate.take();
+      const next = taken instanceof Promise ? await this.waitFor(taken) : taken;
+      if (next === undefined) {
+        await this.fireProcessingTime();
+        continue;
+      }
       const element = next.element;
       switch (element.kind) {
         case "batch": {
-          const pending = this.chain.process(element.records);
-          if (pending !== undefined) await pending;
+          if (this.sides[next.channel] === 1) {
+            const pending = this.chain.process2(element.records);
+            if (pending !== undefined) await pending;
+          } else {
+            const pending = this.chain.process(element.records);
+            if (pending !== undefined) await pending;
+          }
+          await this.applyTime(this.valve.onRecords(next.channel));
           break;
         }
         case "barrier": {
@@ -74,12 +130,19 @@ export class InputTask extends Subtask {
           const result = onChannelEnd(this.alignment, this.open);
           this.alignment = result.state;
           await this.apply(result.actions);
+          await this.applyTime(this.valve.onEnd(next.channel));
           break;
         }
         case "watermark":
+          await this.applyTime(this.valve.onWatermark(next.channel, element.timestamp));
+          break;
+        case "idle":
+          await this.applyTime(this.valve.onIdle(next.channel));
           break;
       }
     }
+    // Every input ended: event time ends too, so every event-time timer fires.
+    await this.chain.processWatermark(MAX_WATERMARK);
     await this.chain.endInput();
     await this.markFinished();
     this.onFinished();

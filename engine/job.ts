@@ -12,6 +12,7 @@ import { userError } from "../common/errors.ts";
 import { DataStreamImpl, type DataStream, type OperatorOptions } from "./data-stream.ts";
 import { GraphBuilder, type GraphNode } from "./graph.ts";
 import type { Params } from "./params.ts";
+import type { WatermarkStrategy } from "./watermarks.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../state/key-groups.ts";
 
 export interface JobEnv {
@@ -20,7 +21,15 @@ export interface JobEnv {
   /** The job's default parallelism (`--parallelism`). */
   readonly parallelism: number;
   readonly jobName: string;
-  source<T>(source: Source<T, any>, options?: OperatorOptions): DataStream<T>;
+  /**
+   * Adds a source. With `watermarks`, each split's records get event-time timestamps and the
+   * split's watermarks are generated (and checkpointed) per split.
+   */
+  source<T>(source: Source<T, any>, options?: SourceOptions<T>): DataStream<T>;
+}
+
+export interface SourceOptions<T> extends OperatorOptions {
+  readonly watermarks?: WatermarkStrategy<T>;
 }
 
 export interface JobOptions {
@@ -65,9 +74,10 @@ export const buildJob = (definition: JobDefinition, settings: { params: Params; 
     params: settings.params,
     parallelism: settings.parallelism,
     jobName: definition.name,
-    source: <T>(source: Source<T, any>, options?: OperatorOptions) => {
+    source: <T>(source: Source<T, any>, options?: SourceOptions<T>) => {
       const name = options?.name ?? `${source.name}-${graph.nodes.length}`;
-      const id = graph.add({ name, parallelism: options?.parallelism, inputs: [], spec: { kind: "source", source } });
+      const spec = { kind: "source" as const, source, watermarks: options?.watermarks };
+      const id = graph.add({ name, parallelism: options?.parallelism, inputs: [], spec });
       return new DataStreamImpl<T>(graph, [id]);
     },
   };

@@ -12,6 +12,8 @@ import { userError } from "../common/errors.ts";
 export interface RestorePlan {
   readonly id: number;
   readonly positions: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** Split watermarks per source operator. */
+  readonly watermarks: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly keyed: ReadonlyMap<string, readonly RestoreSource[]>;
   readonly committables: ReadonlyMap<string, readonly unknown[]>;
   readonly writerStates: ReadonlyMap<string, readonly unknown[]>;
@@ -21,6 +23,7 @@ export interface RestorePlan {
 export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): RestorePlan => {
   const base = dirname(dir);
   const positions = new Map<string, Record<string, unknown>>();
+  const watermarks = new Map<string, Record<string, number>>();
   const keyed = new Map<string, RestoreSource[]>();
   const committables = new Map<string, unknown[]>();
   const writerStates = new Map<string, unknown[]>();
@@ -34,6 +37,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
         known[split] = position;
       }
       positions.set(s.operator, known);
+      if (s.watermarks !== undefined) watermarks.set(s.operator, { ...watermarks.get(s.operator), ...s.watermarks });
     }
     for (const k of task.keyed) {
       const list = keyed.get(k.operator) ?? [];
@@ -47,7 +51,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       if (s.writerState !== undefined) writerStates.set(s.operator, [...(writerStates.get(s.operator) ?? []), s.writerState]);
     }
   }
-  return { id: metadata.id, positions, keyed, committables, writerStates };
+  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates };
 };
 
 /** The snapshots overlapping `range`. */

@@ -272,6 +272,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               parallelism: chain.parallelism,
               maxParallelism: job.maxParallelism,
               keyedStore,
+              now,
             }),
           );
         }
@@ -294,6 +295,8 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               sourceName: head.name,
               splits,
               positions: restore?.positions.get(head.name) ?? {},
+              watermarks: head.spec.watermarks,
+              restoredWatermarks: restore?.watermarks.get(head.name) ?? {},
               batchSize,
               context: sourceContext,
               metrics,
@@ -302,8 +305,11 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
             }),
           );
         } else {
-          const gate = new InputGate<unknown>(grid[chain.index]![subtask]!.flat());
-          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, onFinished: () => undefined }));
+          const inputs = grid[chain.index]![subtask]!;
+          const gate = new InputGate<unknown>(inputs.flat());
+          // Which operator input (0 or 1) each gate channel feeds.
+          const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
+          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, sides, now, onFinished: () => undefined }));
         }
       }
     }

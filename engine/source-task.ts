@@ -8,12 +8,19 @@
  * chain is snapshotted, and barrier n goes to every output channel. After a `stop` trigger the
  * source reads nothing more. When every split has ended, the chain ends its input and the task
  * is finished.
+ *
+ * Event time (a source with a watermark strategy): each split has its own watermark generator;
+ * after every batch the subtask's watermark (minimum over its splits, see watermarks.ts) goes
+ * downstream when it advanced. Split watermarks are recorded with the positions and restored
+ * with them, so a restored run resumes event time where the checkpoint left it.
  */
 import type { Source, SourceContext, SplitReader } from "../connectors/source.ts";
 import type { SourceSnapshot } from "../checkpoint/metadata.ts";
 import { isWeirError, userError, describeError } from "../common/errors.ts";
 import { barrier } from "./elements.ts";
 import type { JobMetrics } from "./metrics.ts";
+import { SplitWatermarks, type WatermarkGenerator, type WatermarkStrategy } from "./watermarks.ts";
+import { userFunctionError } from "../operators/user-error.ts";
 import { Subtask, type SubtaskOptions } from "./subtask.ts";
 
 const YIELD_EVERY_MS = 8;
@@ -26,6 +33,9 @@ export interface SourceTaskOptions extends SubtaskOptions {
   readonly splits: readonly string[];
   /** Restored positions by split id (absent: from the split's start). */
   readonly positions: Readonly<Record<string, unknown>>;
+  readonly watermarks: WatermarkStrategy<unknown> | undefined;
+  /** Restored split watermarks by split id. */
+  readonly restoredWatermarks: Readonly<Record<string, number>>;
   readonly batchSize: number;
   readonly context: SourceContext;
   readonly metrics: JobMetrics;
@@ -45,6 +55,7 @@ const openError = (sourceName: string, split: string, e: unknown) =>
 interface OpenSplit {
   readonly id: string;
   readonly reader: SplitReader<unknown, unknown>;
+  readonly generator: WatermarkGenerator<unknown> | undefined;
 }
 
 export class SourceTask extends Subtask {
@@ -52,17 +63,43 @@ export class SourceTask extends Subtask {
   private readonly triggers: { id: number; stop: boolean }[] = [];
   private splits: OpenSplit[] = [];
   private stopped = false;
+  private readonly watermarks: SplitWatermarks | undefined;
 
   constructor(options: SourceTaskOptions) {
     super(options);
     this.options = options;
+    this.watermarks = options.watermarks === undefined ? undefined : new SplitWatermarks(options.watermarks.idleTimeoutMs);
   }
 
-  /** Positions of this subtask's own splits only (other subtasks report theirs). */
+  /** Positions (and watermarks) of this subtask's own splits only (other subtasks report theirs). */
   protected override sourcePositions(): SourceSnapshot[] {
     const positions: Record<string, unknown> = {};
     for (const s of this.splits) positions[s.id] = s.reader.position();
-    return [{ operator: this.options.sourceName, positions }];
+    const snapshot: SourceSnapshot = { operator: this.options.sourceName, positions };
+    return [this.watermarks === undefined ? snapshot : { ...snapshot, watermarks: this.watermarks.snapshot() }];
+  }
+
+  /** Timestamps a batch's records with the split's generator (one call per record, no allocation). */
+  private observe(split: OpenSplit, records: readonly unknown[]): void {
+    const generator = split.generator;
+    if (generator === undefined) return;
+    const timestamp = this.options.watermarks!.timestamp;
+    let i = 0;
+    try {
+      for (; i < records.length; i++) {
+        const r = records[i];
+        generator.onEvent(r, timestamp(r));
+      }
+    } catch (e) {
+      throw userFunctionError(`${this.options.sourceName} (watermark strategy, split '${split.id}')`, records[i], i, e);
+    }
+  }
+
+  /** Sends the subtask's watermark (or idleness) downstream if it changed. */
+  private emitWatermark(): Promise<void> | undefined {
+    const update = this.watermarks?.update();
+    if (update === undefined) return undefined;
+    return update.kind === "idle" ? this.chain.processIdle() : this.chain.processWatermark(update.timestamp);
   }
 
   override onTrigger(id: number, stop = false): Promise<void> {
@@ -88,7 +125,9 @@ export class SourceTask extends Subtask {
       for (const split of this.options.splits) {
         try {
           const reader = await source.openReader(split, this.options.positions[split], this.options.context);
-          this.splits.push({ id: split, reader });
+          const generator = this.options.watermarks?.createGenerator();
+          this.splits.push({ id: split, reader, generator });
+          this.watermarks?.add(split, this.options.restoredWatermarks[split], this.options.context.now());
         } catch (e) {
           throw openError(this.options.sourceName, split, e);
         }
@@ -105,20 +144,35 @@ export class SourceTask extends Subtask {
           if (this.stopped) break;
           let result = split.reader.read(batchSize);
           if (result instanceof Promise) result = await result;
-          if (result.kind === "end") continue;
-          stillActive.push(split);
-          if (result.kind === "idle") {
-            wait = Math.min(wait, result.retryAfterMs);
+          if (result.kind === "end") {
+            if (this.watermarks !== undefined) {
+              this.watermarks.onEnd(split.id);
+              await this.emitWatermark();
+            }
             continue;
           }
-          if (result.records.length === 0) continue;
+          stillActive.push(split);
+          if (result.kind === "idle" || result.records.length === 0) {
+            if (result.kind === "idle") wait = Math.min(wait, result.retryAfterMs);
+            if (this.watermarks !== undefined) {
+              this.watermarks.onNoData(split.id, this.options.context.now());
+              await this.emitWatermark();
+            }
+            continue;
+          }
           progressed = true;
           metrics.sourceRecords += result.records.length;
+          if (split.generator !== undefined) this.observe(split, result.records);
           const pushed = this.chain.process(result.records);
           if (pushed !== undefined) {
             const blockedFrom = performance.now();
             await pushed;
             metrics.sourceBlockedMs += performance.now() - blockedFrom;
+          }
+          if (split.generator !== undefined) {
+            this.watermarks!.onBatch(split.id, split.generator.currentWatermark(), this.options.context.now());
+            const sent = this.emitWatermark();
+            if (sent !== undefined) await sent;
           }
         }
         if (this.stopped) break;

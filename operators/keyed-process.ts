@@ -1,35 +1,58 @@
 /**
- * Keyed process function: the general keyed operator. It declares its states by name in
- * `state`; in `processElement` they are handles bound to the current record's key.
+ * Keyed process functions: the general keyed operators, with one input (`process`) or two
+ * (`connect(...).keyBy(...).process`). A function declares its states by name in `state`; in
+ * `processElement` and `onTimer` they are handles bound to the current key.
  *
  * ```ts
  * stream.keyBy((t) => t.account).process({
- *   state: { total: valueState(0), recent: listState<number>() },
+ *   state: { total: valueState(0) },
  *   processElement(t, ctx, out) {
  *     const total = ctx.state.total.value() + t.amount;
  *     ctx.state.total.update(total);
+ *     ctx.timerService.registerEventTimeTimer(t.time + 60_000);
  *     out.collect({ account: ctx.key, total });
  *   },
+ *   onTimer(timestamp, ctx, out) { ... },
  * });
  * ```
+ *
+ * Timers (operators/timers.ts) are keyed state: they are checkpointed, restored and rescaled
+ * with the key's other state. `onTimer` runs with the timer's key current.
  */
+import { MIN_WATERMARK } from "../common/time.ts";
 import type { StateSpec } from "../state/descriptors.ts";
 import { bindStates, type StateHandles } from "../state/handles.ts";
-import type { KeyValue } from "../state/key-groups.ts";
+import { keyGroupRangeFor, type KeyValue } from "../state/key-groups.ts";
+import type { KeyedStateStore } from "../state/keyed-store.ts";
 import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
-import type { Collector, OperatorFactory } from "./operator.ts";
+import type { Collector, Operator, OperatorContext, OperatorFactory } from "./operator.ts";
+import { fireDueTimers, KeyedTimers, OperatorTime, type TimeDomain, type TimerService } from "./timers.ts";
 import { userFunctionError } from "./user-error.ts";
 
 export interface KeyedProcessContext<K, S extends StateSpec> {
-  /** The key of the record being processed. */
+  /** The key of the record (or timer) being processed. */
   readonly key: K;
   readonly state: StateHandles<S>;
   readonly subtask: number;
+  readonly timerService: TimerService;
+}
+
+export interface OnTimerContext<K, S extends StateSpec> extends KeyedProcessContext<K, S> {
+  /** Which clock fired the timer. */
+  readonly timeDomain: TimeDomain;
 }
 
 export interface KeyedProcessFunction<T, K, O, S extends StateSpec> {
   readonly state?: S;
   processElement(value: T, context: KeyedProcessContext<K, S>, out: Collector<O>): void;
+  onTimer?(timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>): void;
+}
+
+export interface KeyedCoProcessFunction<T1, T2, K, O, S extends StateSpec> {
+  readonly state?: S;
+  processElement1(value: T1, context: KeyedProcessContext<K, S>, out: Collector<O>): void;
+  processElement2(value: T2, context: KeyedProcessContext<K, S>, out: Collector<O>): void;
+  onTimer?(timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>): void;
 }
 
 export interface KeyedProcessOptions<T, K extends KeyValue, O, S extends StateSpec> {
@@ -38,29 +61,95 @@ export interface KeyedProcessOptions<T, K extends KeyValue, O, S extends StateSp
   readonly fn: KeyedProcessFunction<T, K, O, S>;
 }
 
+export interface KeyedCoProcessOptions<T1, T2, K extends KeyValue, O, S extends StateSpec> {
+  readonly name: string;
+  readonly key1: (value: T1) => K;
+  readonly key2: (value: T2) => K;
+  readonly fn: KeyedCoProcessFunction<T1, T2, K, O, S>;
+}
+
+type OnTimer<K, O, S extends StateSpec> = ((timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>) => void) | undefined;
+
+/**
+ * What one- and two-input keyed functions share: state handles, the mutable context, the
+ * collector, timers and their firing. `input(key, element)` makes a per-input batch handler.
+ */
+const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
+  context: OperatorContext,
+  name: string,
+  spec: S,
+  onTimer: OnTimer<K, O, S>,
+) => {
+  const store: KeyedStateStore = requireKeyedStore(context);
+  const handles = bindStates(store, spec);
+  const timers = new KeyedTimers(store);
+  const time = new OperatorTime(timers, context.now, MIN_WATERMARK);
+  const ctx = { key: undefined as unknown as K, state: handles, subtask: context.subtask, timerService: time as TimerService, timeDomain: "event" as TimeDomain };
+  let target: unknown[] = [];
+  const collector: Collector<O> = { collect: (value) => void target.push(value) };
+
+  const input =
+    <T>(keyOf: (value: T) => K, element: (value: T, c: typeof ctx, out: Collector<O>) => void) =>
+    (records: readonly T[], out: unknown[]): void | Promise<void> => {
+      const batch = keyBatch(name, records, keyOf, context.maxParallelism);
+      return forEachKeyed(store, batch, (i) => {
+        const record = records[i]!;
+        ctx.key = batch.keys[i]!;
+        target = out;
+        try {
+          element(record, ctx, collector);
+        } catch (e) {
+          throw userFunctionError(name, record, i, e);
+        }
+      });
+    };
+
+  const fire = (domain: TimeDomain, upTo: number, out: unknown[]): void | Promise<void> => {
+    if (onTimer === undefined) {
+      timers.pollDue(domain, upTo);
+      return;
+    }
+    return fireDueTimers(store, timers, domain, upTo, (timer) => {
+      ctx.key = timer.key as K;
+      ctx.timeDomain = domain;
+      target = out;
+      try {
+        onTimer(timer.timestamp, ctx, collector);
+      } catch (e) {
+        throw userFunctionError(`${name} (onTimer)`, { timestamp: timer.timestamp, key: timer.key }, 0, e);
+      }
+    });
+  };
+
+  const common: Omit<Operator<unknown, unknown>, "processBatch"> = {
+    open: () => timers.restore(keyGroupRangeFor(context.subtask, context.parallelism, context.maxParallelism)),
+    processWatermark(watermark, out) {
+      time.watermark = watermark;
+      if (timers.nextTimestamp("event") === undefined || timers.nextTimestamp("event")! > watermark) return;
+      return fire("event", watermark, out);
+    },
+    processingTimeDue: () => timers.nextTimestamp("processing"),
+    processProcessingTime: (now, out) => fire("processing", now, out),
+    flushState: () => store.flush(),
+  };
+  return { input, common, ctx };
+};
+
 export const keyedProcessOperator =
   <T, K extends KeyValue, O, S extends StateSpec>(options: KeyedProcessOptions<T, K, O, S>): OperatorFactory<T, O> =>
   (context) => {
-    const store = requireKeyedStore(context);
-    const { name, fn } = options;
-    const handles = bindStates(store, fn.state ?? ({} as S));
-    const ctx = { key: undefined as unknown as K, state: handles, subtask: context.subtask };
-    let target: O[] = [];
-    const collector: Collector<O> = { collect: (value) => void target.push(value) };
-    return {
-      processBatch(records, out) {
-        const batch = keyBatch(name, records, options.key, context.maxParallelism);
-        return forEachKeyed(store, batch, (i) => {
-          const record = records[i]!;
-          ctx.key = batch.keys[i]!;
-          target = out;
-          try {
-            fn.processElement(record, ctx, collector);
-          } catch (e) {
-            throw userFunctionError(name, record, i, e);
-          }
-        });
-      },
-      flushState: () => store.flush(),
-    };
+    const { fn } = options;
+    const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn));
+    const processBatch = rt.input(options.key, (value: T, ctx, out) => fn.processElement(value, ctx, out));
+    return { ...rt.common, processBatch } as Operator<T, O>;
+  };
+
+export const keyedCoProcessOperator =
+  <T1, T2, K extends KeyValue, O, S extends StateSpec>(options: KeyedCoProcessOptions<T1, T2, K, O, S>): OperatorFactory<T1, O> =>
+  (context) => {
+    const { fn } = options;
+    const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn));
+    const processBatch = rt.input(options.key1, (value: T1, ctx, out) => fn.processElement1(value, ctx, out));
+    const processBatch2 = rt.input(options.key2, (value: T2, ctx, out) => fn.processElement2(value, ctx, out));
+    return { ...rt.common, processBatch, processBatch2 } as Operator<T1, O>;
   };

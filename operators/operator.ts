@@ -10,6 +10,13 @@
  * - `flushState()` runs at the synchronous part of a snapshot and at the end of input: write
  *   every cached state change to the state backend.
  * - `close()` releases resources, on success and on failure.
+ * - `processWatermark(w, out)`: event time reached `w` on every input; fire what is due (e.g.
+ *   event-time timers) into `out`. The engine runs `out` through the rest of the chain, then
+ *   hands `w` on. At most one await, like `processBatch`.
+ * - `processingTimeDue()` / `processProcessingTime(now, out)`: the earliest processing-time timer
+ *   (undefined: none); the task calls `processProcessingTime` once the clock reaches it.
+ * - `processBatch2(records, out)`: records of the second input (two-input operators only; they
+ *   always head their chain).
  */
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 
@@ -21,6 +28,8 @@ export interface OperatorContext {
   readonly maxParallelism: number;
   /** This subtask's keyed state; present for keyed operators only. */
   readonly keyedStore: KeyedStateStore | undefined;
+  /** The subtask's processing-time clock (ms since epoch). */
+  readonly now: () => number;
 }
 
 export interface Operator<I, O> {
@@ -29,6 +38,10 @@ export interface Operator<I, O> {
   endInput?(out: O[]): void | Promise<void>;
   flushState?(): Promise<void>;
   close?(): void | Promise<void>;
+  processWatermark?(watermark: number, out: O[]): void | Promise<void>;
+  processingTimeDue?(): number | undefined;
+  processProcessingTime?(now: number, out: O[]): void | Promise<void>;
+  processBatch2?(records: readonly unknown[], out: O[]): void | Promise<void>;
 }
 
 export type OperatorFactory<I, O> = (context: OperatorContext) => Operator<I, O>;

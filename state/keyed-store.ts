@@ -35,6 +35,11 @@ const identity: StoredForm = { toStored: (v) => v, fromStored: (v) => v };
 const isComposite = (key: KeyValue): key is readonly KeyValue[] => typeof key === "object";
 const compositeId = (key: KeyValue): string => encodeValue(key).toString("latin1");
 
+/** State kept outside the cell cache (e.g. timers) that writes its changes with every flush. */
+export interface FlushContributor {
+  collectDirty(ops: KvOp[]): void;
+}
+
 export interface KeyedStoreOptions {
   readonly backend: KvBackend;
   /** Cells held in memory before the cache is flushed and emptied (default 200_000). */
@@ -45,6 +50,7 @@ export class KeyedStateStore {
   readonly backend: KvBackend;
   private readonly maxCachedCells: number;
   private readonly tables: StateTable[] = [];
+  private readonly contributors: FlushContributor[] = [];
   private cellCount = 0;
   /** Set by `setCurrentKey`; read by the tables. */
   currentKey: KeyValue | undefined;
@@ -63,6 +69,11 @@ export class KeyedStateStore {
     const table = new StateTable(this, name, this.tables.length, form);
     this.tables.push(table);
     return table;
+  }
+
+  /** Adds `contributor`'s changes to every flush (in the same atomic write as the cells). */
+  addContributor(contributor: FlushContributor): void {
+    this.contributors.push(contributor);
   }
 
   get stateNames(): readonly string[] {
@@ -127,6 +138,7 @@ export class KeyedStateStore {
   async flush(): Promise<void> {
     const ops: KvOp[] = [];
     for (const table of this.tables) table.collectDirty(ops);
+    for (const c of this.contributors) c.collectDirty(ops);
     if (ops.length > 0) await this.backend.write(ops);
   }
 

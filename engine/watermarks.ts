@@ -1,0 +1,248 @@
+/**
+ * Event time: watermark strategies (what a user attaches to a source) and the two pure pieces
+ * that combine watermarks, one at the source (over its splits) and one at every task with input
+ * channels (over its channels).
+ *
+ * A watermark `w` says: no record with timestamp <= w follows. Watermarks only move forward;
+ * a generator that goes back is ignored. Timestamps are ms since the epoch (any integer).
+ *
+ * Idleness: a split that has delivered nothing for `idleTimeoutMs` of processing time no longer
+ * holds back the source's watermark; a channel whose producer declared itself idle no longer
+ * holds back its consumer's. Records that reach an operator after it advanced past them because
+ * an input was idle are late (as in Flink); with no idleness and splits ordered in event time,
+ * no record is ever late.
+ */
+import { parseDuration } from "../common/duration.ts";
+import { userError } from "../common/errors.ts";
+
+import { MAX_WATERMARK, MIN_WATERMARK } from "../common/time.ts";
+
+export { MAX_WATERMARK, MIN_WATERMARK };
+
+/** Per split: sees each record's timestamp, says what the watermark is now. */
+export interface WatermarkGenerator<T> {
+  onEvent(record: T, timestamp: number): void;
+  currentWatermark(): number;
+}
+
+export interface WatermarkStrategy<T> {
+  /** The record's event time (ms). Must not throw for well-formed records. */
+  readonly timestamp: (record: T) => number;
+  /** One generator per split. */
+  readonly createGenerator: () => WatermarkGenerator<T>;
+  /** A split silent for this long (processing time) stops holding back the watermark; undefined: never. */
+  readonly idleTimeoutMs: number | undefined;
+}
+
+export interface StrategyOptions {
+  /** e.g. "30s"; default: a split never counts as idle. */
+  readonly idleTimeout?: number | string;
+}
+
+const durationArg = (fn: string, what: string, value: number | string): number => {
+  const ms = typeof value === "number" ? value : parseDuration(value);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+    throw userError("BAD_WATERMARK_STRATEGY", `${fn}: ${what} must be a duration >= 0 such as "4s" or 4000, got ${JSON.stringify(value)}`);
+  }
+  return Math.round(ms);
+};
+
+const idleOf = (fn: string, options: StrategyOptions): number | undefined =>
+  options.idleTimeout === undefined ? undefined : durationArg(fn, "idleTimeout", options.idleTimeout);
+
+/** Watermark = highest timestamp seen - maxOutOfOrderness - 1 (Flink's BoundedOutOfOrdernessWatermarks). */
+export const boundedOutOfOrderness = <T>(
+  timestamp: (record: T) => number,
+  maxOutOfOrderness: number | string,
+  options: StrategyOptions = {},
+): WatermarkStrategy<T> => {
+  const delay = durationArg("boundedOutOfOrderness", "maxOutOfOrderness", maxOutOfOrderness);
+  return {
+    timestamp,
+    idleTimeoutMs: idleOf("boundedOutOfOrderness", options),
+    createGenerator: () => {
+      let max = MIN_WATERMARK + delay + 1;
+      return {
+        onEvent: (_record, ts) => {
+          if (ts > max) max = ts;
+        },
+        currentWatermark: () => max - delay - 1,
+      };
+    },
+  };
+};
+
+/** Timestamps ascend within a split: watermark = highest timestamp seen - 1. */
+export const monotonousTimestamps = <T>(timestamp: (record: T) => number, options: StrategyOptions = {}): WatermarkStrategy<T> =>
+  boundedOutOfOrderness(timestamp, 0, { ...options });
+
+/** A strategy with the user's own generator (e.g. punctuated watermarks carried by the records). */
+export const customWatermarks = <T>(
+  timestamp: (record: T) => number,
+  createGenerator: () => WatermarkGenerator<T>,
+  options: StrategyOptions = {},
+): WatermarkStrategy<T> => ({ timestamp, createGenerator, idleTimeoutMs: idleOf("customWatermarks", options) });
+
+/** A combined watermark, or the news that every input is idle. */
+export type WatermarkUpdate = { readonly kind: "watermark"; readonly timestamp: number } | { readonly kind: "idle" };
+
+interface SplitState {
+  watermark: number;
+  lastActive: number;
+  idle: boolean;
+  ended: boolean;
+}
+
+/**
+ * A source subtask's splits: the subtask's watermark is the minimum over its splits that are
+ * neither idle nor ended. Restored splits start at their checkpointed watermark. Pure: the
+ * caller passes processing time in.
+ */
+export class SplitWatermarks {
+  private readonly splits = new Map<string, SplitState>();
+  private readonly idleTimeoutMs: number | undefined;
+  private emitted = MIN_WATERMARK;
+  private idleEmitted = false;
+
+  constructor(idleTimeoutMs: number | undefined) {
+    this.idleTimeoutMs = idleTimeoutMs;
+  }
+
+  add(split: string, restored: number | undefined, now: number): void {
+    this.splits.set(split, { watermark: restored ?? MIN_WATERMARK, lastActive: now, idle: false, ended: false });
+  }
+
+  /** The split's generator reports `watermark` after a batch (a lower value is ignored). */
+  onBatch(split: string, watermark: number, now: number): void {
+    const s = this.state(split);
+    if (watermark > s.watermark) s.watermark = watermark;
+    s.lastActive = now;
+    s.idle = false;
+  }
+
+  /** The split had nothing to read at `now`. */
+  onNoData(split: string, now: number): void {
+    const s = this.state(split);
+    if (this.idleTimeoutMs !== undefined && now - s.lastActive >= this.idleTimeoutMs) s.idle = true;
+  }
+
+  onEnd(split: string): void {
+    const s = this.state(split);
+    s.ended = true;
+    s.watermark = MAX_WATERMARK;
+  }
+
+  /** Each split's watermark, for a checkpoint. */
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, s] of this.splits) out[id] = s.watermark;
+    return out;
+  }
+
+  /** What to send downstream now, if anything changed. */
+  update(): WatermarkUpdate | undefined {
+    let min = MAX_WATERMARK;
+    let active = 0;
+    for (const s of this.splits.values()) {
+      if (s.idle && !s.ended) continue;
+      active++;
+      if (s.watermark < min) min = s.watermark;
+    }
+    if (active === 0) {
+      if (this.splits.size === 0 || this.idleEmitted) return undefined;
+      this.idleEmitted = true;
+      return { kind: "idle" };
+    }
+    if (min > this.emitted) {
+      this.emitted = min;
+      this.idleEmitted = false;
+      return { kind: "watermark", timestamp: min };
+    }
+    if (this.idleEmitted) {
+      // Active again without a new watermark: resume with the last one (which un-idles downstream).
+      this.idleEmitted = false;
+      return { kind: "watermark", timestamp: this.emitted };
+    }
+    return undefined;
+  }
+
+  private state(split: string): SplitState {
+    const s = this.splits.get(split);
+    if (s === undefined) throw new Error(`unknown split ${split}`);
+    return s;
+  }
+}
+
+interface ChannelState {
+  watermark: number;
+  idle: boolean;
+  ended: boolean;
+}
+
+/**
+ * A task's input channels (Flink's StatusWatermarkValve): the task's watermark is the minimum
+ * over channels that are neither idle nor ended; a batch or watermark on an idle channel makes
+ * it active again. When every channel has ended the watermark is MAX_WATERMARK.
+ */
+export class WatermarkValve {
+  private readonly channels: ChannelState[];
+  private emitted = MIN_WATERMARK;
+  private idleEmitted = false;
+
+  constructor(channelCount: number) {
+    this.channels = Array.from({ length: channelCount }, () => ({ watermark: MIN_WATERMARK, idle: false, ended: false }));
+  }
+
+  get current(): number {
+    return this.emitted;
+  }
+
+  onWatermark(channel: number, timestamp: number): WatermarkUpdate | undefined {
+    const c = this.channels[channel]!;
+    if (timestamp > c.watermark) c.watermark = timestamp;
+    c.idle = false;
+    return this.update();
+  }
+
+  /** A batch arrived: an idle channel is active again (its watermark is what it last sent). */
+  onRecords(channel: number): WatermarkUpdate | undefined {
+    const c = this.channels[channel]!;
+    if (!c.idle) return undefined;
+    c.idle = false;
+    return this.update();
+  }
+
+  onIdle(channel: number): WatermarkUpdate | undefined {
+    this.channels[channel]!.idle = true;
+    return this.update();
+  }
+
+  onEnd(channel: number): WatermarkUpdate | undefined {
+    const c = this.channels[channel]!;
+    c.ended = true;
+    c.watermark = MAX_WATERMARK;
+    return this.update();
+  }
+
+  private update(): WatermarkUpdate | undefined {
+    let min = MAX_WATERMARK;
+    let active = 0;
+    for (const c of this.channels) {
+      if (c.idle && !c.ended) continue;
+      active++;
+      if (c.watermark < min) min = c.watermark;
+    }
+    if (active === 0) {
+      if (this.idleEmitted) return undefined;
+      this.idleEmitted = true;
+      return { kind: "idle" };
+    }
+    const wasIdle = this.idleEmitted;
+    this.idleEmitted = false;
+    if (min > this.emitted) {
+      this.emitted = min;
+      return { kind: "watermark", timestamp: min };
+    }
+    return wasIdle ? { kind: "watermark", timestamp: this.emitted } : undefined;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Timers of a keyed operator subtask: event-time and processing-time, each for a key and a
+ * timestamp (Flink's InternalTimerService, heap variant).
+ *
+ * Contract:
+ * - A timer is identified by (domain, timestamp, key): registering it twice is one timer;
+ *   deleting an absent timer does nothing.
+ * - Due timers come out in timestamp order; equal timestamps in registration order (after a
+ *   restore: in stored key order).
+ * - Timers are keyed state: every change is written with the store's next flush (so a snapshot
+ *   holds exactly the timers registered before its barrier), under the key's key group, so they
+ *   move with their key group when a job is rescaled. `restore(range)` loads the subtask's
+ *   timers from the backend at open.
+ * - All live timers are also held in memory (two binary heaps), like Flink's heap timers.
+ */
+import type { KvOp } from "../state/kv-backend.ts";
+import { decodeCellKey, encodeCellKey } from "../state/key-codec.ts";
+import type { KeyGroupRange, KeyValue } from "../state/key-groups.ts";
+import type { KeyedStateStore } from "../state/keyed-store.ts";
+
+export type TimeDomain = "event" | "processing";
+
+export interface Timer {
+  readonly domain: TimeDomain;
+  readonly timestamp: number;
+  readonly key: KeyValue;
+  readonly keyGroup: number;
+  readonly id: string;
+  readonly seq: number;
+}
+
+const domainCode = (d: TimeDomain) => (d === "event" ? 0 : 1);
+const PRESENT = Buffer.from([1]);
+
+const before = (a: Timer, b: Timer) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
+
+/** A binary min-heap of timers by (timestamp, seq). */
+class TimerHeap {
+  private readonly items: Timer[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): Timer | undefined {
+    return this.items[0];
+  }
+
+  push(t: Timer): void {
+    const a = this.items;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Timer | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+export class KeyedTimers {
+  private readonly store: KeyedStateStore;
+  private readonly stateId: number;
+  private readonly heaps = { event: new TimerHeap(), processing: new TimerHeap() };
+  /** Live timers by id (heap entries not found here were deleted). */
+  private readonly live = new Map<string, Timer>();
+  private readonly dirty = new Map<string, KvOp>();
+  private seq = 0;
+
+  /** Reserves a state id in `store` (register after the operator's own states, in a fixed order). */
+  constructor(store: KeyedStateStore, name = "__timers") {
+    this.store = store;
+    this.stateId = store.register(name).id;
+    store.addContributor(this);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Loads this subtask's stored timers (key groups `range`). */
+  async restore(range: KeyGroupRange): Promise<void> {
+    const backend = this.store.backend;
+    for (let kg = range.start; kg <= range.end; kg++) {
+      const gte = Buffer.alloc(4);
+      gte.writeUInt16BE(kg, 0);
+      gte.writeUInt16BE(this.stateId, 2);
+      const lt = Buffer.alloc(4);
+      lt.writeUInt16BE(kg, 0);
+      lt.writeUInt16BE(this.stateId + 1, 2);
+      for await (const [bytes] of backend.scan({ gte, lt })) {
+        const decoded = decodeCellKey(bytes);
+        const [code, timestamp, key] = decoded.key as readonly [number, number, KeyValue];
+        const domain: TimeDomain = code === 0 ? "event" : "processing";
+        this.add(domain, timestamp, key, kg, bytes, false);
+      }
+    }
+  }
+
+  /** Registers a timer for the store's current key. */
+  register(domain: TimeDomain, timestamp: number): void {
+    const key = this.store.currentKey!;
+    const keyGroup = this.store.currentKeyGroup;
+    const bytes = encodeCellKey(keyGroup, this.stateId, [domainCode(domain), timestamp, key]);
+    this.add(domain, timestamp, key, keyGroup, bytes, true);
+  }
+
+  /** Deletes the current key's timer at `timestamp`, if any. */
+  delete(domain: TimeDomain, timestamp: number): void {
+    const bytes = encodeCellKey(this.store.currentKeyGroup, this.stateId, [domainCode(domain), timestamp, this.store.currentKey!]);
+    const id = bytes.toString("latin1");
+    if (!this.live.delete(id)) return;
+    this.dirty.set(id, { kind: "delete", key: bytes });
+  }
+
+  private add(domain: TimeDomain, timestamp: number, key: KeyValue, keyGroup: number, bytes: Buffer, persist: boolean): void {
+    const id = bytes.toString("latin1");
+    if (this.live.has(id)) return;
+    const timer: Timer = { domain, timestamp, key, keyGroup, id, seq: this.seq++ };
+    this.live.set(id, timer);
+    this.heaps[domain].push(timer);
+    if (persist) this.dirty.set(id, { kind: "put", key: bytes, value: PRESENT });
+  }
+
+  /** The earliest live timer's timestamp in `domain`, or undefined. */
+  nextTimestamp(domain: TimeDomain): number | undefined {
+    const heap = this.heaps[domain];
+    for (;;) {
+      const top = heap.peek();
+      if (top === undefined) return undefined;
+      if (this.live.get(top.id) === top) return top.timestamp;
+      heap.pop();
+    }
+  }
+
+  /** Removes and returns every live timer of `domain` with timestamp <= `upTo`, in firing order. */
+  pollDue(domain: TimeDomain, upTo: number): Timer[] {
+    const heap = this.heaps[domain];
+    const due: Timer[] = [];
+    for (;;) {
+      const top = heap.peek();
+      if (top === undefined || top.timestamp > upTo) break;
+      heap.pop();
+      if (this.live.get(top.id) !== top) continue;
+      this.live.delete(top.id);
+      this.dirty.set(top.id, { kind: "delete", key: Buffer.from(top.id, "latin1") });
+      due.push(top);
+    }
+    return due;
+  }
+
+  collectDirty(ops: KvOp[]): void {
+    for (const op of this.dirty.values()) ops.push(op);
+    this.dirty.clear();
+  }
+}
+
+/**
+ * Fires every timer of `domain` due at `upTo`: pops them, prefetches their keys' state in one
+ * backend call, then calls `each` with the store's current key set to the timer's key. Timers
+ * that `each` registers at or before `upTo` fire in the same call. At most one await per round.
+ */
+export const fireDueTimers = (
+  store: KeyedStateStore,
+  timers: KeyedTimers,
+  domain: TimeDomain,
+  upTo: number,
+  each: (timer: Timer) => void,
+): void | Promise<void> => {
+  for (;;) {
+    const due = timers.pollDue(domain, upTo);
+    if (due.length === 0) return;
+    const run = () => {
+      for (const t of due) {
+        store.setCurrentKey(t.key, t.keyGroup);
+        each(t);
+      }
+    };
+    const loading = store.prefetch(
+      due.map((t) => t.key),
+      due.map((t) => t.keyGroup),
+    );
+    if (loading !== undefined) return loading.then(run).then(() => fireDueTimers(store, timers, domain, upTo, each));
+    run();
+  }
+};
+
+/** What a keyed function sees of time. */
+export interface TimerService {
+  /** The operator's event time: the last watermark it processed. */
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  /** Calls `onTimer` for the current key once the watermark reaches `timestamp`. */
+  registerEventTimeTimer(timestamp: number): void;
+  deleteEventTimeTimer(timestamp: number): void;
+  /** Calls `onTimer` for the current key once the processing-time clock reaches `timestamp`. */
+  registerProcessingTimeTimer(timestamp: number): void;
+  deleteProcessingTimeTimer(timestamp: number): void;
+}
+
+/** The operator-side time state: watermark, clock and timers, as a TimerService for user code. */
+export class OperatorTime implements TimerService {
+  readonly timers: KeyedTimers;
+  private readonly now: () => number;
+  watermark: number;
+
+  constructor(timers: KeyedTimers, now: () => number, initialWatermark: number) {
+    this.timers = timers;
+    this.now = now;
+    this.watermark = initialWatermark;
+  }
+
+  currentWatermark(): number {
+    return this.watermark;
+  }
+  currentProcessingTime(): number {
+    return this.now();
+  }
+  registerEventTimeTimer(timestamp: number): void {
+    this.timers.register("event", timestamp);
+  }
+  deleteEventTimeTimer(timestamp: number): void {
+    this.timers.delete("event", timestamp);
+  }
+  registerProcessingTimeTimer(timestamp: number): void {
+    this.timers.register("processing", timestamp);
+  }
+  deleteProcessingTimeTimer(timestamp: number): void {
+    this.timers.delete("processing", timestamp);
+  }
+}
