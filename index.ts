@@ -21,7 +21,38 @@ export type { DataStream, KeyedStream, OperatorOptions } from "./engine/data-str
 export type { Params } from "./engine/params.ts";
 export type { Collector } from "./operators/operator.ts";
 export type { AggregateFunction } from "./operators/aggregate.ts";
-export type { KeyedProcessContext, KeyedProcessFunction } from "./operators/keyed-process.ts";
+export type {
+  KeyedProcessContext,
+  KeyedProcessFunction,
+  KeyedCoProcessFunction,
+  OnTimerContext,
+} from "./operators/keyed-process.ts";
+export type { TimerService, TimeDomain } from "./operators/timers.ts";
+export type { ConnectedStreams, ConnectedKeyedStreams } from "./engine/data-stream.ts";
+export type { SourceOptions } from "./engine/job.ts";
+export {
+  boundedOutOfOrderness,
+  monotonousTimestamps,
+  customWatermarks,
+  MIN_WATERMARK,
+  MAX_WATERMARK,
+  type WatermarkStrategy,
+  type WatermarkGenerator,
+} from "./engine/watermarks.ts";
+export {
+  tumblingEventTimeWindows,
+  tumblingProcessingTimeWindows,
+  slidingEventTimeWindows,
+  slidingProcessingTimeWindows,
+  eventTimeSessionWindows,
+  processingTimeSessionWindows,
+  type TimeWindow,
+  type WindowAssigner,
+} from "./operators/window/windows.ts";
+export type { WindowContext, WindowAggregateFunction } from "./operators/window/window-operator.ts";
+export type { WindowedStream, WindowOptions, WindowResult } from "./engine/windowed-stream.ts";
+export type { JoinWindowOptions, JoinedWindow, CoGroupedWindow, IntervalJoinOptions, IntervalJoined } from "./engine/joins.ts";
+export { outputTag, type OutputTag } from "./operators/window/side-output.ts";
 export { valueState, listState, mapState, type StateSpec } from "./state/descriptors.ts";
 export type { ValueState, ListState, MapState, StateHandles } from "./state/handles.ts";
 export type { KeyValue } from "./state/key-groups.ts";
@@ -47,3 +78,12 @@ export {
   type Serializer,
 } from "./connectors/kafka/index.ts";
 export { WeirError, type ErrorDomain } from "./common/errors.ts";
+export {
+  nexmark,
+  eventTime,
+  type NexmarkOptions,
+  type Event as NexmarkEvent,
+  type Person,
+  type Auction,
+  type Bid,
+} from "./connectors/nexmark/index.ts";

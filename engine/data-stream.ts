@@ -21,6 +21,9 @@ import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
 import type { GraphBuilder, NodeSpec, Partitioning } from "./graph.ts";
+import type { WindowAssigner } from "../operators/window/windows.ts";
+import { WindowedStreamImpl, type WindowedStream, type WindowOptions } from "./windowed-stream.ts";
+import { coGroup, intervalJoin, join, type IntervalJoined, type IntervalJoinOptions, type WhereClause } from "./joins.ts";
 
 export interface OperatorOptions {
   readonly name?: string;
@@ -40,6 +43,10 @@ export interface DataStream<T> {
   rebalance(): DataStream<T>;
   /** Pairs this stream with another (of any type) for a two-input operator. */
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
+  /** Window join: `join(other).where(k1).equalTo(k2).window(assigner, times).apply((a, b) => ...)`. */
+  join<U>(other: DataStream<U>): WhereClause<T, U, "join">;
+  /** Window coGroup: like `join`, but the function gets both sides' elements of a key and window. */
+  coGroup<U>(other: DataStream<U>): WhereClause<T, U, "coGroup">;
   sink(sink: Sink<T, any>, options?: OperatorOptions): void;
 }
 
@@ -50,6 +57,14 @@ export interface KeyedStream<T, K extends KeyValue> {
   aggregate<A, O>(fn: AggregateFunction<T, A, O>, options?: OperatorOptions): DataStream<O>;
   /** The general keyed operator, with typed per-key state. */
   process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): DataStream<O>;
+  /** Groups each key's records into windows (tumbling, sliding, session; event or processing time). */
+  window(assigner: WindowAssigner, options?: WindowOptions<T>): WindowedStream<T, K>;
+  /** Pairs with another stream keyed the same way, for a two-input keyed process function. */
+  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K>;
+  /** Interval join: pairs each record with `other`'s records of the same key within [t + lower, t + upper]. */
+  intervalJoin<U>(other: KeyedStream<U, K>): {
+    between(lower: number | string, upper: number | string, times: IntervalJoinOptions<T, U>): IntervalJoined<T, U, K>;
+  };
 }
 
 export interface ConnectedStreams<T1, T2> {
@@ -122,6 +137,14 @@ export class DataStreamImpl<T> implements DataStream<T> {
     return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rebalance" });
   }
 
+  join<U>(other: DataStream<U>): WhereClause<T, U, "join"> {
+    return join(this, other);
+  }
+
+  coGroup<U>(other: DataStream<U>): WhereClause<T, U, "coGroup"> {
+    return coGroup(this, other);
+  }
+
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
     const first = this;
     const second = other as DataStreamImpl<U>;
@@ -166,8 +189,8 @@ export class DataStreamImpl<T> implements DataStream<T> {
 
 /** A stream partitioned by key; `hashed` is the input stream with hash partitioning on `key`. */
 export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K> {
-  private readonly hashed: DataStreamImpl<T>;
-  private readonly key: (value: T) => K;
+  readonly hashed: DataStreamImpl<T>;
+  readonly key: (value: T) => K;
 
   constructor(hashed: DataStreamImpl<T>, key: (value: T) => K) {
     this.hashed = hashed;
@@ -196,5 +219,22 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
       keyed: true,
       create: keyedProcessOperator({ name, key: this.key, fn }),
     }));
+  }
+
+  window(assigner: WindowAssigner, options: WindowOptions<T> = {}): WindowedStream<T, K> {
+    return new WindowedStreamImpl<T, K>(this.hashed, this.key, assigner, options);
+  }
+
+  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
+    const that = other as KeyedStreamImpl<U, K>;
+    const unhashed = (s: DataStreamImpl<any>) => new DataStreamImpl<any>(s.graph, s.heads);
+    return unhashed(this.hashed).connect<U>(unhashed(that.hashed)).keyBy(this.key, that.key);
+  }
+
+  intervalJoin<U>(other: KeyedStream<U, K>) {
+    return {
+      between: (lower: number | string, upper: number | string, times: IntervalJoinOptions<T, U>): IntervalJoined<T, U, K> =>
+        intervalJoin(this, other, lower, upper, times),
+    };
   }
 }

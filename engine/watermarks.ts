@@ -139,17 +139,22 @@ export class SplitWatermarks {
     return out;
   }
 
-  /** What to send downstream now, if anything changed. */
+  /** What to send downstream now, if anything changed (nothing while the subtask has no splits). */
   update(): WatermarkUpdate | undefined {
+    if (this.splits.size === 0) return undefined;
+    // Ended splits are done (MAX); idle ones are left out; all remaining idle means idle.
     let min = MAX_WATERMARK;
+    let open = 0;
     let active = 0;
     for (const s of this.splits.values()) {
-      if (s.idle && !s.ended) continue;
+      if (s.ended) continue;
+      open++;
+      if (s.idle) continue;
       active++;
       if (s.watermark < min) min = s.watermark;
     }
-    if (active === 0) {
-      if (this.splits.size === 0 || this.idleEmitted) return undefined;
+    if (open > 0 && active === 0) {
+      if (this.idleEmitted) return undefined;
       this.idleEmitted = true;
       return { kind: "idle" };
     }
@@ -225,14 +230,18 @@ export class WatermarkValve {
   }
 
   private update(): WatermarkUpdate | undefined {
+    // Ended channels are done (MAX); idle ones are left out; all remaining idle means idle.
     let min = MAX_WATERMARK;
+    let open = 0;
     let active = 0;
     for (const c of this.channels) {
-      if (c.idle && !c.ended) continue;
+      if (c.ended) continue;
+      open++;
+      if (c.idle) continue;
       active++;
       if (c.watermark < min) min = c.watermark;
     }
-    if (active === 0) {
+    if (open > 0 && active === 0) {
       if (this.idleEmitted) return undefined;
       this.idleEmitted = true;
       return { kind: "idle" };

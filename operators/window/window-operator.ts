@@ -1,0 +1,261 @@
+/**
+ * The keyed window operator (Flink's WindowOperator with the default event-/processing-time
+ * triggers), for tumbling, sliding and session windows, with incremental (reduce, aggregate) or
+ * full (all elements) window contents.
+ *
+ * Per key, one state cell holds the key's open windows: window key -> { start, end, contents }.
+ * Each window has a timer at its max timestamp (end - 1) that fires it, and — event time with
+ * allowed lateness — a cleanup timer at max timestamp + lateness. Contracts, as in Flink:
+ * - A window fires once when event time (or processing time) reaches end - 1; its state is
+ *   removed when it can no longer fire: at end - 1 + allowedLateness.
+ * - An element whose every window is past cleanup (max timestamp + lateness <= watermark) is
+ *   late: it goes to the late-data side output if one is set, else it is dropped (counted).
+ * - An element for a window that already fired but is within the allowed lateness updates the
+ *   window and fires it again at once (a late firing).
+ * - Session windows merge when they overlap or touch; contents merge with `merge`.
+ * - At the end of input, event time reaches MAX_WATERMARK (every window fires) and pending
+ *   processing-time windows fire too (Weir's choice: a bounded run emits every window).
+ */
+import { MAX_WATERMARK, MIN_WATERMARK } from "../../common/time.ts";
+import { userError } from "../../common/errors.ts";
+import { keyGroupRangeFor, type KeyValue } from "../../state/key-groups.ts";
+import type { StoredForm } from "../../state/keyed-store.ts";
+import { forEachKeyed, keyBatch, requireKeyedStore } from "../keyed.ts";
+import type { Collector, OperatorFactory } from "../operator.ts";
+import { fireDueTimers, KeyedTimers, type Timer } from "../timers.ts";
+import { userFunctionError } from "../user-error.ts";
+import { sideRecord, type OutputTag } from "./side-output.ts";
+import { assignWindows, isMerging, maxTimestamp, mergeSessionWindow, windowKey, type TimeWindow, type WindowAssigner } from "./windows.ts";
+
+/** How a window's contents grow, merge and are read out. */
+export interface WindowContents<T, A, R> {
+  /** Adds `value` to `acc` (undefined: the window's first element); may mutate and return `acc`. */
+  add(acc: A | undefined, value: T): A;
+  merge(a: A, b: A): A;
+  result(acc: A): R;
+}
+
+/** What a window function sees of the window it is called for. */
+export interface WindowContext<K> {
+  readonly key: K;
+  readonly window: TimeWindow;
+}
+
+export interface WindowOperatorOptions<T, K extends KeyValue, A, R, O> {
+  readonly name: string;
+  readonly key: (value: T) => K;
+  readonly assigner: WindowAssigner;
+  /** The record's event time; required for event-time windows. */
+  readonly timestamp: ((value: T) => number) | undefined;
+  readonly allowedLateness: number;
+  readonly lateData: OutputTag<T> | undefined;
+  readonly contents: WindowContents<T, A, R>;
+  /** Emits the window's output for `result`. */
+  readonly emit: (result: R, context: WindowContext<K>, out: Collector<O>) => void;
+}
+
+interface WindowEntry {
+  readonly s: number;
+  readonly e: number;
+  a: unknown;
+}
+
+type Windows = Map<string, WindowEntry>;
+
+const windowsForm: StoredForm = {
+  toStored: (v) => [...(v as Windows).values()],
+  fromStored: (s) => new Map((s as WindowEntry[]).map((w) => [windowKey({ start: w.s, end: w.e }), w])),
+};
+
+export const windowOperator =
+  <T, K extends KeyValue, A, R, O>(options: WindowOperatorOptions<T, K, A, R, O>): OperatorFactory<T, O> =>
+  (context) => {
+    const { name, assigner, contents, emit, lateData } = options;
+    const eventTime = assigner.time === "event";
+    const domain = assigner.time;
+    const merging = isMerging(assigner);
+    const lateness = eventTime ? options.allowedLateness : 0;
+    const timestampOf = options.timestamp;
+    if (eventTime && timestampOf === undefined) {
+      throw userError("WINDOW_WITHOUT_TIMESTAMP", `window operator '${name}': event-time windows need a timestamp function ({ timestamp: (r) => r.time })`, {
+        operator: name,
+      });
+    }
+    const store = requireKeyedStore(context);
+    const table = store.register("windows", windowsForm);
+    const timers = new KeyedTimers(store);
+    let watermark = MIN_WATERMARK;
+    let target: unknown[] = [];
+    const collector: Collector<O> = { collect: (v) => void target.push(v) };
+    const wctx = { key: undefined as unknown as K, window: undefined as unknown as TimeWindow };
+
+    const cleanupTime = (w: TimeWindow) => {
+      const t = maxTimestamp(w) + lateness;
+      return t < maxTimestamp(w) ? MAX_WATERMARK : t;
+    };
+    const isLate = (w: TimeWindow) => eventTime && cleanupTime(w) <= watermark;
+
+    const fire = (key: K, entry: WindowEntry) => {
+      wctx.key = key;
+      wctx.window = { start: entry.s, end: entry.e };
+      emit(contents.result(entry.a as A), wctx, collector);
+    };
+
+    const registerTimers = (w: TimeWindow) => {
+      timers.register(domain, maxTimestamp(w));
+      if (lateness > 0) timers.register(domain, cleanupTime(w));
+    };
+    const deleteTimers = (w: TimeWindow) => {
+      timers.delete(domain, maxTimestamp(w));
+      if (lateness > 0) timers.delete(domain, cleanupTime(w));
+    };
+
+    /** Adds one element to the current key's windows; returns false if it was late everywhere. */
+    const addElement = (value: T, key: K, ts: number): boolean => {
+      let windows = table.get() as Windows | undefined;
+      let added = false;
+      if (merging) {
+        const fresh = assignWindows(assigner, ts)[0]!;
+        const existing = windows === undefined ? [] : [...windows.values()].map((w) => ({ start: w.s, end: w.e }));
+        const { window, absorbed } = mergeSessionWindow(existing, fresh);
+        if (isLate(window)) return false;
+        windows ??= new Map();
+        let acc: A | undefined;
+        for (const old of absorbed) {
+          const k = windowKey(old);
+          const entry = windows.get(k)!;
+          acc = acc === undefined ? (entry.a as A) : contents.merge(acc, entry.a as A);
+          windows.delete(k);
+          deleteTimers(old);
+        }
+        acc = contents.add(acc, value);
+        const entry: WindowEntry = { s: window.start, e: window.end, a: acc };
+        windows.set(windowKey(window), entry);
+        registerTimers(window);
+        if (eventTime && maxTimestamp(window) <= watermark) fire(key, entry);
+        added = true;
+      } else {
+        for (const w of assignWindows(assigner, ts)) {
+          if (isLate(w)) continue;
+          windows ??= new Map();
+          const k = windowKey(w);
+          let entry = windows.get(k);
+          if (entry === undefined) {
+            entry = { s: w.start, e: w.end, a: contents.add(undefined, value) };
+            windows.set(k, entry);
+            registerTimers(w);
+          } else {
+            entry.a = contents.add(entry.a as A, value);
+          }
+          if (eventTime && maxTimestamp(w) <= watermark) fire(key, entry);
+          added = true;
+        }
+      }
+      if (added) {
+        if (table.get() === windows) table.markDirty();
+        else table.set(windows);
+      }
+      return added;
+    };
+
+    const onTimer = (timer: Timer, out: unknown[]) => {
+      const windows = table.get() as Windows | undefined;
+      if (windows === undefined) return;
+      target = out;
+      const key = timer.key as K;
+      let changed = false;
+      for (const [k, entry] of windows) {
+        const w = { start: entry.s, end: entry.e };
+        try {
+          if (maxTimestamp(w) === timer.timestamp) fire(key, entry);
+        } catch (e) {
+          throw userFunctionError(`${name} (window function)`, { key, window: w }, 0, e);
+        }
+        if (cleanupTime(w) <= timer.timestamp) {
+          windows.delete(k);
+          changed = true;
+        }
+      }
+      if (!changed) return;
+      if (windows.size === 0) table.delete();
+      else table.markDirty();
+    };
+
+    const fireTimers = (kind: "event" | "processing", upTo: number, out: unknown[]) => {
+      const next = timers.nextTimestamp(kind);
+      if (next === undefined || next > upTo) return undefined;
+      return fireDueTimers(store, timers, kind, upTo, (t) => onTimer(t, out));
+    };
+
+    return {
+      open: () => timers.restore(keyGroupRangeFor(context.subtask, context.parallelism, context.maxParallelism)),
+      processBatch(records, out) {
+        const batch = keyBatch(name, records, options.key, context.maxParallelism);
+        const now = eventTime ? 0 : context.now();
+        return forEachKeyed(store, batch, (i) => {
+          const record = records[i]!;
+          target = out;
+          let ts = now;
+          try {
+            if (eventTime) ts = timestampOf!(record);
+            if (!addElement(record, batch.keys[i]!, ts)) {
+              // Late everywhere: to the side output if set, else dropped (as in Flink).
+              if (lateData !== undefined) out.push(sideRecord(lateData, record) as unknown as O);
+            }
+          } catch (e) {
+            throw userFunctionError(name, record, i, e);
+          }
+        });
+      },
+      processWatermark(wm, out) {
+        if (wm > watermark) watermark = wm;
+        if (!eventTime) return;
+        return fireTimers("event", wm, out);
+      },
+      processingTimeDue: () => (eventTime ? undefined : timers.nextTimestamp("processing")),
+      processProcessingTime: (now, out) => fireTimers("processing", now, out),
+      endInput: (out) => (eventTime ? undefined : fireTimers("processing", MAX_WATERMARK, out)),
+      flushState: () => store.flush(),
+    };
+  };
+
+// ---------------------------------------------------------------------------------------------
+// Window contents
+
+export const reduceContents = <T>(reduce: (a: T, b: T) => T): WindowContents<T, T, T> => ({
+  add: (acc, value) => (acc === undefined ? value : reduce(acc, value)),
+  merge: reduce,
+  result: (acc) => acc,
+});
+
+export interface WindowAggregateFunction<T, A, R> {
+  createAccumulator(): A;
+  add(value: T, accumulator: A): A;
+  getResult(accumulator: A): R;
+  /** Needed by session windows (merging). */
+  merge?(a: A, b: A): A;
+}
+
+export const aggregateContents = <T, A, R>(fn: WindowAggregateFunction<T, A, R>, operator: string): WindowContents<T, A, R> => ({
+  add: (acc, value) => fn.add(value, acc === undefined ? fn.createAccumulator() : acc),
+  merge: (a, b) => {
+    if (fn.merge === undefined) {
+      throw userError("AGGREGATE_WITHOUT_MERGE", `window operator '${operator}': session windows merge, so the aggregate function needs merge(a, b)`, {
+        operator,
+      });
+    }
+    return fn.merge(a, b);
+  },
+  result: (acc) => fn.getResult(acc),
+});
+
+/** Full contents: every element, in arrival order. */
+export const listContents = <T>(): WindowContents<T, T[], readonly T[]> => ({
+  add: (acc, value) => {
+    if (acc === undefined) return [value];
+    acc.push(value);
+    return acc;
+  },
+  merge: (a, b) => a.concat(b),
+  result: (acc) => acc,
+});
