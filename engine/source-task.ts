@@ -133,6 +133,9 @@ export class SourceTask extends Subtask {
         }
       }
       await this.chain.open();
+      // A restored run announces its splits' checkpointed watermark before any record, so records
+      // are late (or not) exactly as they would have been without the failure.
+      if (this.watermarks !== undefined) await this.emitWatermark();
       let active = this.splits.slice();
       let lastYield = performance.now();
       while (active.length > 0 && !cancelled() && !this.stopped) {

@@ -1,0 +1,148 @@
+/**
+ * Event time through the runtime: split watermarks reach a window operator across a shuffle,
+ * an idle split stops holding time back only with an idle timeout, split watermarks are
+ * recorded in checkpoints, and a restored source announces them before any record (so a record
+ * behind them is late after a restore just as before it).
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Source } from "../connectors/source.ts";
+import { job } from "../engine/job.ts";
+import { monotonousTimestamps, type WatermarkStrategy } from "../engine/watermarks.ts";
+import { outputTag } from "../operators/window/side-output.ts";
+import { tumblingEventTimeWindows } from "../operators/window/windows.ts";
+import { readMetadata, checkpointPath, listCheckpointIds } from "../checkpoint/storage.ts";
+import { restorePlanFrom } from "../engine/restore-plan.ts";
+import { collectSink, runDefinition } from "./support/run.ts";
+
+interface Rec {
+  readonly k: string;
+  readonly t: number;
+}
+
+/**
+ * Splits with fixed records; a split listed in `idle` has none and never ends. With `gapMs`, a
+ * split hands out one record per `gapMs` (and reports "no data" in between).
+ */
+const listSource = (splits: Record<string, readonly Rec[]>, idle: readonly string[] = [], gapMs = 0): Source<Rec, number> => ({
+  name: "list",
+  bounded: idle.length === 0,
+  splits: () => [...Object.keys(splits), ...idle],
+  openReader(split, position) {
+    let at = position ?? 0;
+    let next = 0;
+    const records = splits[split];
+    return {
+      read: (max) => {
+        if (records === undefined) return { kind: "idle", retryAfterMs: 2 };
+        if (at >= records.length) return { kind: "end" };
+        if (gapMs > 0 && Date.now() < next) return { kind: "idle", retryAfterMs: 1 };
+        next = Date.now() + gapMs;
+        const batch = records.slice(at, at + Math.min(max, gapMs > 0 ? 1 : 2));
+        at += batch.length;
+        return { kind: "records", records: batch };
+      },
+      position: () => at,
+      close: () => undefined,
+    };
+  },
+});
+
+const late = outputTag<Rec>("late");
+
+/** Counts records per key and 10 ms window; late records go to a second sink. */
+const countingJob = (source: Source<Rec, number>, strategy: WatermarkStrategy<Rec>, sinks: { main: ReturnType<typeof collectSink<string>>; late?: ReturnType<typeof collectSink<Rec>> }) =>
+  job("event-time", (env) => {
+    const counted = env
+      .source(source, { name: "src", watermarks: strategy })
+      .keyBy((r) => r.k)
+      .window(tumblingEventTimeWindows(10), { timestamp: (r) => r.t, lateData: late })
+      .aggregate({ createAccumulator: () => 0, add: (_r, n: number) => n + 1, getResult: (n: number) => n }, (n, w) => `${w.key}[${w.window.start})=${n}`, {
+        name: "count",
+      });
+    counted.sink(sinks.main, { name: "main" });
+    if (sinks.late !== undefined) counted.sideOutput(late).sink(sinks.late, { name: "late" });
+  });
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "weir-event-time-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("event time in the runtime", () => {
+  it("windows over several splits and a shuffle fire from split watermarks (min over splits)", async () => {
+    const main = collectSink<string>("main");
+    const source = listSource({
+      a: [{ k: "x", t: 1 }, { k: "y", t: 2 }, { k: "x", t: 12 }, { k: "x", t: 25 }],
+      b: [{ k: "y", t: 3 }, { k: "x", t: 9 }, { k: "y", t: 15 }],
+    });
+    await runDefinition(countingJob(source, monotonousTimestamps((r) => r.t), { main }), { parallelism: 2 });
+    expect(main.all().sort()).toEqual(["x[0)=2", "x[10)=1", "x[20)=1", "y[0)=2", "y[10)=1"]);
+  });
+
+  it("an idle split holds event time back unless the strategy has an idle timeout", async () => {
+    // Split a delivers a record every 10 ms (never silent for the 50 ms timeout); "quiet" never does.
+    const splits = { a: [{ k: "x", t: 1 }, { k: "x", t: 5 }, ...Array.from({ length: 30 }, (_, i) => ({ k: "x", t: 30 + i }))] };
+    for (const idleTimeout of [undefined, 50]) {
+      const main = collectSink<string>("main");
+      const stop = new AbortController();
+      const strategy = monotonousTimestamps((r: Rec) => r.t, idleTimeout === undefined ? {} : { idleTimeout });
+      const running = runDefinition(countingJob(listSource(splits, ["quiet"], 10), strategy, { main }), {
+        parallelism: 1,
+        stopSignal: stop.signal,
+        checkpoints: { config: { intervalMs: 20 } },
+      });
+      // Stop once the window fired, or after a while if it never does.
+      const deadline = Date.now() + (idleTimeout === undefined ? 500 : 10_000);
+      while (main.all().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      stop.abort();
+      const result = await running;
+      expect(result.outcome).toBe("stopped");
+      // A stop is not the end of input: windows still open do not fire.
+      expect(main.all()).toEqual(idleTimeout === undefined ? [] : ["x[0)=2"]);
+    }
+  });
+
+  it("split watermarks are checkpointed, and a restored source announces them before any record", async () => {
+    const root = join(tmp, "chk");
+    const records = { a: [{ k: "x", t: 100 }, { k: "x", t: 200 }, { k: "x", t: 50 }, { k: "x", t: 300 }] };
+    const main = collectSink<string>("main");
+    const lateRecords = collectSink<Rec>("late");
+    // Straight: 50 arrives after watermark 199 (monotonous: 200 - 1): late.
+    await runDefinition(countingJob(listSource(records), monotonousTimestamps((r) => r.t), { main, late: lateRecords }), {
+      checkpoints: { root },
+    });
+    expect(lateRecords.all()).toEqual([{ k: "x", t: 50 }]);
+    const [last] = (await listCheckpointIds(root, "event-time")).slice(-1);
+    const metadata = await readMetadata(checkpointPath(root, "event-time", last!));
+    const wms = metadata.tasks.flatMap((t) => t.sources.map((s) => s.watermarks));
+    expect(wms).toContainEqual({ a: Number.MAX_SAFE_INTEGER });
+
+    // Restore at position 2 (after t=100 and t=200) with the watermark the split had there.
+    const restoredMain = collectSink<string>("main");
+    const restoredLate = collectSink<Rec>("late");
+    const plan = restorePlanFrom(metadata, checkpointPath(root, "event-time", last!));
+    await runDefinition(countingJob(listSource(records), monotonousTimestamps((r) => r.t), { main: restoredMain, late: restoredLate }), {
+      checkpoints: {
+        root: join(tmp, "chk2"),
+        restore: {
+          ...plan,
+          keyed: new Map(),
+          committables: new Map(),
+          writerStates: new Map(),
+          positions: new Map([["src", { a: 2 }]]),
+          watermarks: new Map([["src", { a: 199 }]]),
+          maxParallelism: 128,
+        },
+      },
+    });
+    // The first record read after the restore (t=50) is behind the restored watermark: late.
+    expect(restoredLate.all()).toEqual([{ k: "x", t: 50 }]);
+    expect(restoredMain.all().sort()).toEqual(["x[300)=1"]);
+  });
+});
