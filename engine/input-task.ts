@@ -50,19 +50,23 @@ export class InputTask extends Subtask {
     else if (update.timestamp !== MAX_WATERMARK || this.open.size > 0) await this.chain.processWatermark(update.timestamp);
   }
 
-  /** Fires the processing-time timers that are due (checked between elements). */
+  /**
+   * Fires the processing-time timers that are due (checked between elements). A timer at t fires
+   * once millisecond t has fully passed (clock > t): a record processed at clock t still belongs
+   * to a window ending at t + 1, so its window cannot fire before that record is in it.
+   */
   private async fireProcessingTime(): Promise<void> {
     const due = this.chain.processingTimeDue();
     if (due === undefined) return;
-    const now = this.now();
-    if (due <= now) await this.chain.processProcessingTime(now);
+    const passed = this.now() - 1;
+    if (due <= passed) await this.chain.processProcessingTime(passed);
   }
 
   /** The next element; undefined when a processing-time timer came due while waiting. */
   private async waitFor(next: Promise<GateElement<unknown> | undefined>): Promise<GateElement<unknown> | undefined> {
     const due = this.chain.processingTimeDue();
     if (due === undefined) return next;
-    const timer = setTimeout(() => this.gate.interrupt(), Math.max(0, due - this.now()));
+    const timer = setTimeout(() => this.gate.interrupt(), Math.max(0, due + 1 - this.now()));
     try {
       return await next;
     } finally {

@@ -4,6 +4,9 @@
  */
 import { describe, expectTypeOf, it } from "vitest";
 import {
+  boundedOutOfOrderness,
+  outputTag,
+  tumblingEventTimeWindows,
   discard,
   fromFile,
   generator,
@@ -111,6 +114,57 @@ describe("job API types", () => {
         },
       });
       s.sink(discard());
+    });
+  });
+
+  it("types event time, windows, joins and side outputs", () => {
+    job("event-time-types", (env) => {
+      const s = env.source(bids, { watermarks: boundedOutOfOrderness((b: Bid) => b.auction, "4s") });
+      const late = outputTag<Bid>("late");
+      const counts = s
+        .keyBy((b) => b.bidder)
+        .window(tumblingEventTimeWindows("10s"), { timestamp: (b) => b.auction, lateData: late })
+        .aggregate({ createAccumulator: () => 0, add: (_b, n: number) => n + 1, getResult: (n: number) => n }, (n, w) => ({
+          bidder: w.key,
+          n,
+          end: w.window.end,
+        }));
+      expectTypeOf(counts).toMatchTypeOf<DataStream<{ bidder: string; n: number; end: number }>>();
+      expectTypeOf(counts.sideOutput(late)).toEqualTypeOf<DataStream<Bid>>();
+      const joined = s
+        .join(s.map((b) => ({ id: b.bidder, price: b.price })))
+        .where((b) => b.bidder)
+        .equalTo((p) => p.id)
+        .window(tumblingEventTimeWindows(1000), { timestamp1: (b) => b.auction, timestamp2: (p) => p.price })
+        .apply((b, p) => ({ auction: b.auction, price: p.price }));
+      expectTypeOf(joined).toEqualTypeOf<DataStream<{ auction: number; price: number }>>();
+      const co = s
+        .connect(s.map((b) => b.price))
+        .keyBy(
+          (b) => b.auction,
+          (price) => price,
+        )
+        .process({
+          processElement1(b, ctx, out: Collector<string>) {
+            ctx.timerService.registerEventTimeTimer(b.auction);
+            out.collect(b.bidder);
+          },
+          processElement2(price, _ctx, out) {
+            out.collect(String(price));
+          },
+          onTimer(ts, ctx, out) {
+            expectTypeOf(ctx.timeDomain).toEqualTypeOf<"event" | "processing">();
+            out.collect(`${ctx.key}@${ts}`);
+          },
+        });
+      expectTypeOf(co).toEqualTypeOf<DataStream<string>>();
+      // @ts-expect-error event-time windows take the record's type in `timestamp`
+      s.keyBy((b) => b.bidder).window(tumblingEventTimeWindows("10s"), { timestamp: (x: string) => x.length });
+      // @ts-expect-error the late-data tag must be of the window's input type
+      s.keyBy((b) => b.bidder).window(tumblingEventTimeWindows("10s"), { timestamp: (b) => b.auction, lateData: outputTag<string>("x") });
+      counts.sink(discard());
+      joined.sink(discard());
+      co.sink(discard());
     });
   });
 });

@@ -12,7 +12,7 @@ import type { Source } from "../connectors/source.ts";
 import { job } from "../engine/job.ts";
 import { monotonousTimestamps, type WatermarkStrategy } from "../engine/watermarks.ts";
 import { outputTag } from "../operators/window/side-output.ts";
-import { tumblingEventTimeWindows } from "../operators/window/windows.ts";
+import { tumblingEventTimeWindows, tumblingProcessingTimeWindows } from "../operators/window/windows.ts";
 import { readMetadata, checkpointPath, listCheckpointIds } from "../checkpoint/storage.ts";
 import { restorePlanFrom } from "../engine/restore-plan.ts";
 import { collectSink, runDefinition } from "./support/run.ts";
@@ -144,5 +144,37 @@ describe("event time in the runtime", () => {
     // The first record read after the restore (t=50) is behind the restored watermark: late.
     expect(restoredLate.all()).toEqual([{ k: "x", t: 50 }]);
     expect(restoredMain.all().sort()).toEqual(["x[300)=1"]);
+  });
+
+  it("processing-time windows fire from the clock while the job runs (the task wakes up for its timers)", async () => {
+    // One record every 5 ms on one split that never ends; 40 ms windows.
+    const records = { a: Array.from({ length: 400 }, (_, i) => ({ k: i % 2 === 0 ? "x" : "y", t: i })) };
+    const main = collectSink<{ key: string; n: number; start: number }>("main");
+    const stop = new AbortController();
+    const running = runDefinition(
+      job("processing-time", (env) =>
+        env
+          .source(listSource(records, ["quiet"], 5), { name: "src" })
+          .keyBy((r) => r.k)
+          .window(tumblingProcessingTimeWindows(40))
+          .aggregate({ createAccumulator: () => 0, add: (_r, n: number) => n + 1, getResult: (n: number) => n }, (n, w) => ({ key: w.key, n, start: w.window.start }), {
+            name: "count",
+          })
+          .sink(main, { name: "main" }),
+      ),
+      { stopSignal: stop.signal, checkpoints: { config: { intervalMs: 20 } } },
+    );
+    const deadline = Date.now() + 10_000;
+    while (main.all().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    await running;
+    const fired = main.all();
+    expect(fired.length).toBeGreaterThanOrEqual(4);
+    for (const w of fired) {
+      expect(w.start % 40).toBe(0);
+      expect(w.n).toBeGreaterThan(0);
+    }
+    // Each (key, window) fires once.
+    expect(new Set(fired.map((w) => `${w.key}@${w.start}`)).size).toBe(fired.length);
   });
 });
