@@ -11,6 +11,7 @@ import { planJob } from "../plan.ts";
 import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
 import { startProgress } from "./progress.ts";
+import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
 import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
@@ -93,6 +94,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
       }
       let progress: { stop(): void } | undefined;
+      let recorder: MetricsRecorder | undefined;
       const started = Date.now();
       let result: JobResult;
       try {
@@ -108,6 +110,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
             config: { intervalMs: flags.checkpointInterval, timeoutMs: flags.checkpointTimeout, retain: flags.retain },
           },
           onStart: (metrics) => {
+            recorder = recordMetrics(process.env["WEIR_METRICS_FILE"], metrics);
             if (flags.progress) {
               progress = startProgress(metrics, { jobName: built.name, stream: process.stderr, plainEveryMs: flags.progressInterval });
             }
@@ -125,6 +128,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         continue;
       }
       progress?.stop();
+      recorder?.finish();
       const secs = (Date.now() - started) / 1000;
       const m = result.metrics;
       const chk = result.lastCheckpoint;
