@@ -168,6 +168,7 @@ public final class Main {
         if (dir == null) usage("--checkpoint-dir is required");
         boolean print = o.containsKey("print-output");
         boolean objectReuse = Boolean.parseBoolean(o.getOrDefault("object-reuse", "true"));
+        boolean finalCheckpoint = Boolean.parseBoolean(o.getOrDefault("final-checkpoint", "false"));
         NexmarkGenerator generator = new NexmarkGenerator(config(o));
 
         // Everything the job or Flink prints goes to stderr; stdout carries only our lines.
@@ -181,6 +182,7 @@ public final class Main {
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, Path.of(dir).toAbsolutePath().toUri().toString());
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(interval));
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        conf.set(CheckpointingOptions.ENABLE_CHECKPOINTS_AFTER_TASKS_FINISH, finalCheckpoint);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(PipelineOptions.OBJECT_REUSE, objectReuse);
         conf.set(PipelineOptions.GENERIC_TYPES, false); // every record and state type has a Flink serializer (no Kryo)
@@ -216,7 +218,7 @@ public final class Main {
                 .append(",\"steadyEps\":").append(Math.round(steadyEps))
                 .append(",\"totalEps\":").append(Math.round(totalEps))
                 .append(",\"outputRecords\":").append(Progress.output.get())
-                .append('\n');
+                .append("}\n");
         stdout.print(sb);
         stdout.flush();
         if (Progress.sourced.get() != events) {
