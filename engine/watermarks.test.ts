@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { boundedOutOfOrderness, MAX_WATERMARK, monotonousTimestamps, SplitWatermarks, WatermarkValve } from "./watermarks.ts";
+import { boundedOutOfOrderness, MAX_WATERMARK, MIN_WATERMARK, monotonousTimestamps, SplitWatermarks, WatermarkValve } from "./watermarks.ts";
 
 describe("watermark strategies", () => {
   it("bounded out-of-orderness: highest timestamp seen - bound - 1, never backwards", () => {
@@ -93,8 +93,8 @@ describe("watermark valve (per task with input channels)", () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), (steps: Step[]) => {
         const v = new WatermarkValve(4);
-        const model = Array.from({ length: 4 }, () => ({ wm: -Infinity, idle: false, ended: false }));
-        let last = -Infinity;
+        const model = Array.from({ length: 4 }, () => ({ wm: MIN_WATERMARK, idle: false, ended: false }));
+        let last = MIN_WATERMARK;
         for (const s of steps) {
           const m = model[s.c]!;
           if (m.ended) continue;

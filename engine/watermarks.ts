@@ -86,12 +86,33 @@ export const customWatermarks = <T>(
 /** A combined watermark, or the news that every input is idle. */
 export type WatermarkUpdate = { readonly kind: "watermark"; readonly timestamp: number } | { readonly kind: "idle" };
 
-interface SplitState {
+interface InputState {
   watermark: number;
-  lastActive: number;
   idle: boolean;
   ended: boolean;
 }
+
+interface SplitState extends InputState {
+  lastActive: number;
+}
+
+/**
+ * Ended inputs are done (they hold nothing back); idle ones are left out of the minimum; if
+ * some input is open but none active, the combination is idle.
+ */
+const combine = (inputs: Iterable<InputState>): { min: number; open: number; active: number } => {
+  let min = MAX_WATERMARK;
+  let open = 0;
+  let active = 0;
+  for (const s of inputs) {
+    if (s.ended) continue;
+    open++;
+    if (s.idle) continue;
+    active++;
+    if (s.watermark < min) min = s.watermark;
+  }
+  return { min, open, active };
+};
 
 /**
  * A source subtask's splits: the subtask's watermark is the minimum over its splits that are
@@ -142,17 +163,7 @@ export class SplitWatermarks {
   /** What to send downstream now, if anything changed (nothing while the subtask has no splits). */
   update(): WatermarkUpdate | undefined {
     if (this.splits.size === 0) return undefined;
-    // Ended splits are done (MAX); idle ones are left out; all remaining idle means idle.
-    let min = MAX_WATERMARK;
-    let open = 0;
-    let active = 0;
-    for (const s of this.splits.values()) {
-      if (s.ended) continue;
-      open++;
-      if (s.idle) continue;
-      active++;
-      if (s.watermark < min) min = s.watermark;
-    }
+    const { min, open, active } = combine(this.splits.values());
     if (open > 0 && active === 0) {
       if (this.idleEmitted) return undefined;
       this.idleEmitted = true;
@@ -178,19 +189,13 @@ export class SplitWatermarks {
   }
 }
 
-interface ChannelState {
-  watermark: number;
-  idle: boolean;
-  ended: boolean;
-}
-
 /**
  * A task's input channels (Flink's StatusWatermarkValve): the task's watermark is the minimum
  * over channels that are neither idle nor ended; a batch or watermark on an idle channel makes
  * it active again. When every channel has ended the watermark is MAX_WATERMARK.
  */
 export class WatermarkValve {
-  private readonly channels: ChannelState[];
+  private readonly channels: InputState[];
   private emitted = MIN_WATERMARK;
   private idleEmitted = false;
 
@@ -230,17 +235,7 @@ export class WatermarkValve {
   }
 
   private update(): WatermarkUpdate | undefined {
-    // Ended channels are done (MAX); idle ones are left out; all remaining idle means idle.
-    let min = MAX_WATERMARK;
-    let open = 0;
-    let active = 0;
-    for (const c of this.channels) {
-      if (c.ended) continue;
-      open++;
-      if (c.idle) continue;
-      active++;
-      if (c.watermark < min) min = c.watermark;
-    }
+    const { min, open, active } = combine(this.channels);
     if (open > 0 && active === 0) {
       if (this.idleEmitted) return undefined;
       this.idleEmitted = true;
