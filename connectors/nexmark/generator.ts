@@ -137,17 +137,25 @@ export const price = (r: SplitMix64): number => Math.round(Math.pow(10, r.nextDo
 
 /** Length 3 + rand(max - 3); per char: rand(13) == 0 → `special` (1 draw) else a–z (2 draws); trimmed. */
 export const str = (r: SplitMix64, max: number, special = " "): string => {
-  let len = 3 + r.nextInt(max - 3);
-  let s = "";
-  while (len-- > 0) s += r.nextInt(13) === 0 ? special : String.fromCharCode(97 + r.nextInt(26));
-  return s.trim();
+  const len = 3 + r.nextInt(max - 3);
+  const code = special.charCodeAt(0);
+  const buf = scratch(len);
+  for (let i = 0; i < len; i++) buf[i] = r.nextInt(13) === 0 ? code : 97 + r.nextInt(26);
+  return buf.toString("latin1", 0, len).trim();
 };
 
 /** `length` letters a–z, one draw each. */
 export const exactStr = (r: SplitMix64, length: number): string => {
-  let s = "";
-  for (let i = 0; i < length; i++) s += String.fromCharCode(97 + r.nextInt(26));
-  return s;
+  const buf = scratch(length);
+  for (let i = 0; i < length; i++) buf[i] = 97 + r.nextInt(26);
+  return buf.toString("latin1", 0, length);
+};
+
+// Characters are written into one reused buffer and decoded once (no string per character).
+let scratchBuffer = Buffer.allocUnsafe(1024);
+const scratch = (length: number): Buffer => {
+  if (length > scratchBuffer.length) scratchBuffer = Buffer.allocUnsafe(length * 2);
+  return scratchBuffer;
 };
 
 /** Padding so the record averages `avg` bytes: "" if cur > avg, else d - δ + rand(2δ) letters (no draw if δ = 0). */

@@ -64,7 +64,8 @@ const mul64 = (ah: number, al: number, bh: number, bl: number): void => {
   const p01 = a0 * b1;
   const p10 = a1 * b0;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  const carry = a1 * b1 + Math.floor(p01 / 0x10000) + Math.floor(p10 / 0x10000) + Math.floor(mid / 0x10000);
+  // p01, p10 < 2^32 and mid < 2^18, so `>>> 16` is an exact floor division here.
+  const carry = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
   rLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
   rHi = (carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
 };
