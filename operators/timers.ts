@@ -27,9 +27,27 @@ export interface Timer {
   readonly keyGroup: number;
   readonly id: string;
   readonly seq: number;
+  /** The backend holds this timer (written by a flush, or restored). */
+  persisted: boolean;
 }
 
-const domainCode = (d: TimeDomain) => (d === "event" ? 0 : 1);
+/** A timer's identity in memory: domain, timestamp and a type-tagged key (cheap for plain keys). */
+const timerId = (domain: TimeDomain, timestamp: number, key: KeyValue): string => {
+  const d = domain === "event" ? "e" : "p";
+  switch (typeof key) {
+    case "string":
+      return `${d}${timestamp}|s${key}`;
+    case "number":
+      return `${d}${timestamp}|n${key}`;
+    case "boolean":
+      return `${d}${timestamp}|b${key}`;
+    case "bigint":
+      return `${d}${timestamp}|i${key}`;
+    default:
+      return `${d}${timestamp}|c${encodeCellKey(0, 0, key).toString("latin1")}`;
+  }
+};
+
 const PRESENT = Buffer.from([1]);
 
 const before = (a: Timer, b: Timer) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
@@ -86,7 +104,11 @@ export class KeyedTimers {
   private readonly heaps = { event: new TimerHeap(), processing: new TimerHeap() };
   /** Live timers by id (heap entries not found here were deleted). */
   private readonly live = new Map<string, Timer>();
-  private readonly dirty = new Map<string, KvOp>();
+  /**
+   * Changes not yet flushed, by id: `put` = write the timer, else delete it. A timer added and
+   * removed between two flushes never reaches the backend.
+   */
+  private readonly pending = new Map<string, { readonly timer: Timer; readonly put: boolean }>();
   private seq = 0;
 
   /** Reserves a state id in `store` (register after the operator's own states, in a fixed order). */
@@ -111,37 +133,38 @@ export class KeyedTimers {
       lt.writeUInt16BE(kg, 0);
       lt.writeUInt16BE(this.stateId + 1, 2);
       for await (const [bytes] of backend.scan({ gte, lt })) {
-        const decoded = decodeCellKey(bytes);
-        const [code, timestamp, key] = decoded.key as readonly [number, number, KeyValue];
-        const domain: TimeDomain = code === 0 ? "event" : "processing";
-        this.add(domain, timestamp, key, kg, bytes, false);
+        const [code, timestamp, key] = decodeCellKey(bytes).key as readonly [number, number, KeyValue];
+        this.add(code === 0 ? "event" : "processing", timestamp, key, kg, true);
       }
     }
   }
 
   /** Registers a timer for the store's current key. */
   register(domain: TimeDomain, timestamp: number): void {
-    const key = this.store.currentKey!;
-    const keyGroup = this.store.currentKeyGroup;
-    const bytes = encodeCellKey(keyGroup, this.stateId, [domainCode(domain), timestamp, key]);
-    this.add(domain, timestamp, key, keyGroup, bytes, true);
+    this.add(domain, timestamp, this.store.currentKey!, this.store.currentKeyGroup, false);
   }
 
   /** Deletes the current key's timer at `timestamp`, if any. */
   delete(domain: TimeDomain, timestamp: number): void {
-    const bytes = encodeCellKey(this.store.currentKeyGroup, this.stateId, [domainCode(domain), timestamp, this.store.currentKey!]);
-    const id = bytes.toString("latin1");
-    if (!this.live.delete(id)) return;
-    this.dirty.set(id, { kind: "delete", key: bytes });
+    const timer = this.live.get(timerId(domain, timestamp, this.store.currentKey!));
+    if (timer !== undefined) this.remove(timer);
   }
 
-  private add(domain: TimeDomain, timestamp: number, key: KeyValue, keyGroup: number, bytes: Buffer, persist: boolean): void {
-    const id = bytes.toString("latin1");
+  private add(domain: TimeDomain, timestamp: number, key: KeyValue, keyGroup: number, restored: boolean): void {
+    const id = timerId(domain, timestamp, key);
     if (this.live.has(id)) return;
-    const timer: Timer = { domain, timestamp, key, keyGroup, id, seq: this.seq++ };
+    // Registered again after a delete that is not flushed yet: the backend still holds it.
+    const persisted = restored || this.pending.get(id)?.put === false;
+    const timer: Timer = { domain, timestamp, key, keyGroup, id, seq: this.seq++, persisted };
     this.live.set(id, timer);
     this.heaps[domain].push(timer);
-    if (persist) this.dirty.set(id, { kind: "put", key: bytes, value: PRESENT });
+    if (!restored) this.pending.set(id, { timer, put: true });
+  }
+
+  private remove(timer: Timer): void {
+    this.live.delete(timer.id);
+    if (timer.persisted) this.pending.set(timer.id, { timer, put: false });
+    else this.pending.delete(timer.id);
   }
 
   /** The earliest live timer's timestamp in `domain`, or undefined. */
@@ -164,16 +187,19 @@ export class KeyedTimers {
       if (top === undefined || top.timestamp > upTo) break;
       heap.pop();
       if (this.live.get(top.id) !== top) continue;
-      this.live.delete(top.id);
-      this.dirty.set(top.id, { kind: "delete", key: Buffer.from(top.id, "latin1") });
+      this.remove(top);
       due.push(top);
     }
     return due;
   }
 
   collectDirty(ops: KvOp[]): void {
-    for (const op of this.dirty.values()) ops.push(op);
-    this.dirty.clear();
+    for (const { timer, put } of this.pending.values()) {
+      const key = encodeCellKey(timer.keyGroup, this.stateId, [timer.domain === "event" ? 0 : 1, timer.timestamp, timer.key]);
+      ops.push(put ? { kind: "put", key, value: PRESENT } : { kind: "delete", key });
+      timer.persisted = put;
+    }
+    this.pending.clear();
   }
 }
 

@@ -25,7 +25,7 @@ import type { Collector, OperatorFactory } from "../operator.ts";
 import { fireDueTimers, KeyedTimers, type Timer } from "../timers.ts";
 import { userFunctionError } from "../user-error.ts";
 import { sideRecord, type OutputTag } from "./side-output.ts";
-import { assignWindows, isMerging, maxTimestamp, mergeSessionWindow, windowKey, type TimeWindow, type WindowAssigner } from "./windows.ts";
+import { assignWindows, forEachWindow, isMerging, maxTimestamp, mergeSessionWindow, windowKey, type TimeWindow, type WindowAssigner } from "./windows.ts";
 
 /** How a window's contents grow, merge and are read out. */
 export interface WindowContents<T, A, R> {
@@ -60,12 +60,16 @@ interface WindowEntry {
   a: unknown;
 }
 
-type Windows = Map<string, WindowEntry>;
+/**
+ * A key's open windows. In memory: keyed by start (tumbling and sliding windows of one operator
+ * have one size) or by `windowKey` (sessions); stored: the list of entries.
+ */
+type Windows = Map<string | number, WindowEntry>;
 
-const windowsForm: StoredForm = {
+const windowsForm = (merging: boolean): StoredForm => ({
   toStored: (v) => [...(v as Windows).values()],
-  fromStored: (s) => new Map((s as WindowEntry[]).map((w) => [windowKey({ start: w.s, end: w.e }), w])),
-};
+  fromStored: (s) => new Map((s as WindowEntry[]).map((w) => [merging ? windowKey({ start: w.s, end: w.e }) : w.s, w])),
+});
 
 export const windowOperator =
   <T, K extends KeyValue, A, R, O>(options: WindowOperatorOptions<T, K, A, R, O>): OperatorFactory<T, O> =>
@@ -82,7 +86,7 @@ export const windowOperator =
       });
     }
     const store = requireKeyedStore(context);
-    const table = store.register("windows", windowsForm);
+    const table = store.register("windows", windowsForm(merging));
     const timers = new KeyedTimers(store);
     let watermark = MIN_WATERMARK;
     let target: unknown[] = [];
@@ -135,21 +139,22 @@ export const windowOperator =
         if (eventTime && maxTimestamp(window) <= watermark) fire(key, entry);
         added = true;
       } else {
-        for (const w of assignWindows(assigner, ts)) {
-          if (isLate(w)) continue;
+        forEachWindow(assigner, ts, (start, end) => {
+          const maxTs = end - 1;
+          if (eventTime && (lateness === 0 ? maxTs : cleanupTime({ start, end })) <= watermark) return;
           windows ??= new Map();
-          const k = windowKey(w);
-          let entry = windows.get(k);
+          let entry = windows.get(start);
           if (entry === undefined) {
-            entry = { s: w.start, e: w.end, a: contents.add(undefined, value) };
-            windows.set(k, entry);
-            registerTimers(w);
+            entry = { s: start, e: end, a: contents.add(undefined, value) };
+            windows.set(start, entry);
+            timers.register(domain, maxTs);
+            if (lateness > 0) timers.register(domain, cleanupTime({ start, end }));
           } else {
             entry.a = contents.add(entry.a as A, value);
           }
-          if (eventTime && maxTimestamp(w) <= watermark) fire(key, entry);
+          if (eventTime && maxTs <= watermark) fire(key, entry);
           added = true;
-        }
+        });
       }
       if (added) {
         if (table.get() === windows) table.markDirty();

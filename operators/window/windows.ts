@@ -157,6 +157,16 @@ export const isMerging = (assigner: WindowAssigner): boolean => assigner.kind ==
  * fractional timestamp: a fractional t could lie after its window's `maxTimestamp`).
  */
 export const assignWindows = (assigner: WindowAssigner, timestamp: number): TimeWindow[] => {
+  const windows: TimeWindow[] = [];
+  forEachWindow(assigner, timestamp, (start, end) => void windows.push({ start, end }));
+  return windows;
+};
+
+/**
+ * `assignWindows` without allocation (the window operator's hot path): calls `each(start, end)`
+ * for every window in the same order. Same validation.
+ */
+export const forEachWindow = (assigner: WindowAssigner, timestamp: number, each: (start: number, end: number) => void): void => {
   if (!Number.isSafeInteger(timestamp)) {
     throw userError(
       "BAD_TIMESTAMP",
@@ -168,18 +178,16 @@ export const assignWindows = (assigner: WindowAssigner, timestamp: number): Time
   switch (assigner.kind) {
     case "tumbling": {
       const start = windowStart(t, assigner.offset, assigner.size);
-      return [{ start, end: start + assigner.size }];
+      each(start, start + assigner.size);
+      return;
     }
     case "sliding": {
-      const windows: TimeWindow[] = [];
       const lastStart = windowStart(t, assigner.offset, assigner.slide);
-      for (let start = lastStart; start > t - assigner.size; start -= assigner.slide) {
-        windows.push({ start, end: start + assigner.size });
-      }
-      return windows;
+      for (let start = lastStart; start > t - assigner.size; start -= assigner.slide) each(start, start + assigner.size);
+      return;
     }
     case "session":
-      return [{ start: t, end: t + assigner.gap }];
+      each(t, t + assigner.gap);
   }
 };
 

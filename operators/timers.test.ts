@@ -1,0 +1,79 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { openHeapBackend } from "../state/heap-backend.ts";
+import { keyGroupFor } from "../state/key-groups.ts";
+import { KeyedStateStore } from "../state/keyed-store.ts";
+import { KeyedTimers, type TimeDomain } from "./timers.ts";
+
+type Op =
+  | { kind: "register" | "delete"; key: string | number; ts: number; domain: TimeDomain }
+  | { kind: "poll"; domain: TimeDomain; upTo: number }
+  | { kind: "restore" };
+
+// Few keys and timestamps, so the same timer is registered, deleted and restored many times.
+const key = fc.constantFrom<string | number>("a", 0);
+const domain = fc.constantFrom<TimeDomain>("event", "processing");
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constantFrom<"register" | "delete">("register", "delete"), key, ts: fc.integer({ min: 0, max: 2 }), domain }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("poll" as const), domain, upTo: fc.integer({ min: 0, max: 2 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("restore" as const) }) },
+);
+
+const id = (d: TimeDomain, ts: number, k: string | number) => `${d}|${ts}|${typeof k}:${k}`;
+
+describe("keyed timers", () => {
+  it("property: behave like a set of (domain, timestamp, key); a flush + restore keeps exactly the live timers", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+        const backend = openHeapBackend();
+        let store = new KeyedStateStore({ backend });
+        let timers = new KeyedTimers(store);
+        const model = new Map<string, { d: TimeDomain; ts: number; k: string | number }>();
+        for (const o of ops) {
+          if (o.kind === "register" || o.kind === "delete") {
+            store.setCurrentKey(o.key, keyGroupFor(o.key, 128));
+            if (o.kind === "register") {
+              timers.register(o.domain, o.ts);
+              model.set(id(o.domain, o.ts, o.key), { d: o.domain, ts: o.ts, k: o.key });
+            } else {
+              timers.delete(o.domain, o.ts);
+              model.delete(id(o.domain, o.ts, o.key));
+            }
+          } else if (o.kind === "poll") {
+            const fired = timers.pollDue(o.domain, o.upTo).map((t) => id(t.domain, t.timestamp, t.key as string | number));
+            const expected = [...model].filter(([, t]) => t.d === o.domain && t.ts <= o.upTo);
+            // Timestamp order.
+            const stamps = fired.map((f) => model.get(f)!.ts);
+            expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+            expect(fired.sort()).toEqual(expected.map(([k]) => k).sort());
+            for (const [k] of expected) model.delete(k);
+          } else {
+            await store.flush();
+            store = new KeyedStateStore({ backend });
+            timers = new KeyedTimers(store);
+            await timers.restore({ start: 0, end: 127 });
+          }
+          expect(timers.size).toBe(model.size);
+        }
+        // Whatever is left fires once, in order.
+        const rest = [...timers.pollDue("event", 1e9), ...timers.pollDue("processing", 1e9)].map((t) => id(t.domain, t.timestamp, t.key as string | number));
+        expect(rest.sort()).toEqual([...model.keys()].sort());
+      }),
+      {
+        numRuns: 500,
+        examples: [
+          [
+            [
+              { kind: "register", key: "a", ts: 1, domain: "event" },
+              { kind: "restore" },
+              { kind: "delete", key: "a", ts: 1, domain: "event" },
+              { kind: "register", key: "a", ts: 1, domain: "event" },
+              { kind: "delete", key: "a", ts: 1, domain: "event" },
+              { kind: "restore" },
+            ],
+          ],
+        ],
+      },
+    );
+  });
+});
