@@ -16,6 +16,10 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
+import org.apache.flink.contrib.streaming.state.RocksDBOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -30,15 +34,19 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   dump --events N [--seed S] [--event-rate R]
  *       the first N events, one JSON object per line, as Weir's JSON.stringify(generateEvent(n, config))
  *   run --query qX --events N --parallelism P --checkpoint-interval-ms MS --checkpoint-dir DIR
- *       [--seed S] [--event-rate R] [--print-output] [--object-reuse true|false]
+ *       [--seed S] [--event-rate R] [--print-output]
+ *       [--timers heap|rocksdb] [--final-checkpoint false|true] [--object-reuse true|false] [--managed-memory-mb MB]
  *       runs the query on a local MiniCluster; prints (with --print-output) the output records as
- *       JSON lines, then one summary line (JSON).
+ *       JSON lines, then one summary line (JSON). See README.md for the defaults and why.
  */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("log4j2.configurationFile", "weir-nexmark-log4j2.properties");
+        // Quiet logging (WARN, to stderr) unless the caller configures log4j2 itself.
+        if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "weir-nexmark-log4j2.properties");
+        }
         if (args.length == 0) usage("no mode given");
         Map<String, String> options = parse(args);
         switch (args[0]) {
@@ -78,7 +86,9 @@ public final class Main {
         System.err.println("weir-nexmark-flink: " + problem);
         System.err.println("usage: dump --events N [--seed S] [--event-rate R]");
         System.err.println("       run --query q0|q1|q2|q3|q5|q7|q8 --events N --parallelism P --checkpoint-interval-ms MS");
-        System.err.println("           --checkpoint-dir DIR [--seed S] [--event-rate R] [--print-output] [--object-reuse true|false]");
+        System.err.println("           --checkpoint-dir DIR [--seed S] [--event-rate R] [--print-output]");
+        System.err.println("           [--timers heap|rocksdb] [--final-checkpoint false|true] [--object-reuse true|false]");
+        System.err.println("           [--managed-memory-mb MB]");
         System.exit(2);
     }
 
@@ -169,6 +179,9 @@ public final class Main {
         boolean print = o.containsKey("print-output");
         boolean objectReuse = Boolean.parseBoolean(o.getOrDefault("object-reuse", "true"));
         boolean finalCheckpoint = Boolean.parseBoolean(o.getOrDefault("final-checkpoint", "false"));
+        String timers = o.getOrDefault("timers", "heap");
+        if (!timers.equals("rocksdb") && !timers.equals("heap")) usage("--timers must be rocksdb or heap");
+        long managedMb = longOption(o, "managed-memory-mb", 0L);
         NexmarkGenerator generator = new NexmarkGenerator(config(o));
 
         // Everything the job or Flink prints goes to stderr; stdout carries only our lines.
@@ -178,6 +191,9 @@ public final class Main {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        conf.set(RocksDBOptions.TIMER_SERVICE_FACTORY,
+                timers.equals("heap") ? EmbeddedRocksDBStateBackend.PriorityQueueStateType.HEAP : EmbeddedRocksDBStateBackend.PriorityQueueStateType.ROCKSDB);
+        if (managedMb > 0) conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(managedMb));
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, Path.of(dir).toAbsolutePath().toUri().toString());
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(interval));
@@ -199,14 +215,23 @@ public final class Main {
         sink(output, print);
 
         Progress.reset(events);
-        JobClient client = env.executeAsync("nexmark-" + query);
-        JobExecutionResult result = client.getJobExecutionResult().get();
-        long wallMs = result.getNetRuntime();
+        long wallMs;
+        try {
+            JobClient client = env.executeAsync("nexmark-" + query);
+            JobExecutionResult result = client.getJobExecutionResult().get();
+            wallMs = result.getNetRuntime(); // from job submission (INITIALIZING) to its end, as the JobMaster saw it
+        } catch (Exception e) {
+            System.err.println("weir-nexmark-flink: the job failed");
+            e.printStackTrace();
+            System.exit(1);
+            return;
+        }
 
         long t10 = Progress.t10.get();
         long t90 = Progress.t90.get();
         double totalEps = events / (Math.max(wallMs, 1) / 1000.0);
-        double steadyEps = t90 > t10 && t10 != 0 ? 0.8 * events / ((t90 - t10) / 1e9) : totalEps;
+        // Between the 10% and 90% marks; for inputs too small to have two distinct marks, the total rate.
+        double steadyEps = Progress.hasDistinctMarks() && t10 != 0 && t90 > t10 ? 0.8 * events / ((t90 - t10) / 1e9) : totalEps;
 
         StringBuilder sb = new StringBuilder(1 << 16);
         if (print) for (String line : Progress.printed) sb.append(line).append('\n');
@@ -228,7 +253,6 @@ public final class Main {
         System.exit(0);
     }
 
-    @SuppressWarnings("unchecked")
     private static <T extends Rows.JsonRow> void sink(DataStream<T> output, boolean print) {
         output.sinkTo(new CountingSink<T>(print)).name("out");
     }

@@ -31,6 +31,10 @@ final class Progress {
         mark90 = Math.max(1, (long) Math.ceil(totalEvents * 0.9));
     }
 
+    static boolean hasDistinctMarks() {
+        return mark90 > mark10;
+    }
+
     /** Adds events that left a source subtask; stamps the time the 10% and 90% marks are passed. */
     static void addSourced(long count) {
         if (count == 0) return;
