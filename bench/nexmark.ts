@@ -11,10 +11,11 @@
  *   npm run bench:nexmark                     # every query, p=1 and 2 (Weir), p=2 side by side
  *   npm run bench:nexmark -- --quick          # fewer events, p=2, within 10 minutes
  *   npm run bench:nexmark -- --queries q0,q5 --events 2000000 --parallelism 2 --systems weir
+ *   npm run bench:nexmark -- --baseline ../weir-old   # also an older Weir checkout, for before/after
  *
  * Writes bench/results/latest.json and bench/results/ratios.svg.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -37,20 +38,22 @@ const { values } = parseArgs({
     interval: { type: "string", default: "10000" },
     seed: { type: "string", default: "0" },
     out: { type: "string", default: join(root, "bench", "results") },
+    /** Another Weir checkout (e.g. a worktree at an older commit) measured in the same run, at the main parallelism. */
+    baseline: { type: "string" },
   },
 });
 
 const quick = values.quick === true;
 const SIDE_BY_SIDE = ["q0", "q1", "q2", "q3", "q5", "q7", "q8"];
 const queries = (values.queries ?? (quick ? SIDE_BY_SIDE.join(",") : "q0,q1,q2,q3,q4,q5,q7,q8")).split(",");
-const events = Number(values.events ?? (quick ? 1_000_000 : 4_000_000));
+const events = Number(values.events ?? (quick ? 1_000_000 : 2_000_000));
 const parallelisms = (values.parallelism ?? (quick ? "2" : "1,2")).split(",").map(Number);
 const systems = new Set(values.systems!.split(","));
 const intervalMs = Number(values.interval);
 const seed = Number(values.seed);
 
 interface Measured {
-  readonly system: "weir" | "flink";
+  readonly system: "weir" | "flink" | "weir-baseline";
   readonly query: string;
   readonly parallelism: number;
   readonly events: number;
@@ -96,15 +99,15 @@ const crossing = (samples: readonly [number, number][], target: number): number 
   return samples[samples.length - 1]![0];
 };
 
-const runWeir = async (query: string, parallelism: number): Promise<Measured> => {
+const runWeir = async (query: string, parallelism: number, weirRoot = root): Promise<Measured> => {
   const dir = await mkdtemp(join(tmpdir(), "weir-bench-nexmark-"));
   try {
     const metricsFile = join(dir, "metrics.json");
     const argv = [
       process.execPath,
-      join(root, "bin", "weir.mjs"),
+      join(weirRoot, "bin", "weir.mjs"),
       "run",
-      `jobs/nexmark/${query}.ts`,
+      join(weirRoot, "jobs", "nexmark", `${query}.ts`),
       "--param",
       `events=${events}`,
       "--param",
@@ -127,7 +130,7 @@ const runWeir = async (query: string, parallelism: number): Promise<Measured> =>
     const t10 = crossing(m.samples, 0.1 * events);
     const t90 = crossing(m.samples, 0.9 * events);
     return {
-      system: "weir",
+      system: weirRoot === root ? "weir" : "weir-baseline",
       query,
       parallelism,
       events,
@@ -248,12 +251,18 @@ const main = async () => {
     log(`generator check: ${generatorCheck}`);
   }
   const results: Measured[] = [];
+  const mainParallelism = parallelisms.includes(2) ? 2 : parallelisms[parallelisms.length - 1]!;
   for (const parallelism of parallelisms) {
     for (const query of queries) {
       if (systems.has("weir")) {
         const r = await runWeir(query, parallelism);
         results.push(r);
         log(`weir  ${query} p=${parallelism}: ${fmt(r.steadyEps)} events/s steady (${fmt(r.totalEps)} overall), ${r.cpuSeconds.toFixed(1)} CPU s, ${r.peakRssMiB.toFixed(0)} MiB`);
+      }
+      if (values.baseline !== undefined && parallelism === mainParallelism) {
+        const r = await runWeir(query, parallelism, resolve(values.baseline));
+        results.push(r);
+        log(`base  ${query} p=${parallelism}: ${fmt(r.steadyEps)} events/s steady (${fmt(r.totalEps)} overall), ${r.cpuSeconds.toFixed(1)} CPU s, ${r.peakRssMiB.toFixed(0)} MiB`);
       }
       if (systems.has("flink") && SIDE_BY_SIDE.includes(query)) {
         const r = await runFlink(query, parallelism);
@@ -264,10 +273,11 @@ const main = async () => {
   }
 
   const find = (system: string, query: string, p: number) => results.find((r) => r.system === system && r.query === query && r.parallelism === p);
-  const mainP = parallelisms.includes(2) ? 2 : parallelisms[parallelisms.length - 1]!;
+  const mainP = mainParallelism;
   const table = queries.map((query) => {
     const w = find("weir", query, mainP);
     const f = find("flink", query, mainP);
+    const b = find("weir-baseline", query, mainP);
     return {
       query,
       parallelism: mainP,
@@ -278,6 +288,9 @@ const main = async () => {
       flink_cpu_s: f === undefined ? null : Number(f.cpuSeconds.toFixed(1)),
       weir_peak_rss_mib: w === undefined ? null : Math.round(w.peakRssMiB),
       flink_peak_rss_mib: f === undefined ? null : Math.round(f.peakRssMiB),
+      ...(b === undefined
+        ? {}
+        : { baseline_eps: Math.round(b.steadyEps), baseline_ratio: f === undefined ? null : Number((b.steadyEps / f.steadyEps).toFixed(3)) }),
     };
   });
 
@@ -288,6 +301,12 @@ const main = async () => {
     console.log(
       `| ${r.query} | ${fmt(r.weir_eps ?? undefined)} | ${fmt(r.flink_eps ?? undefined)} | ${r.ratio ?? "-"} | ${r.weir_cpu_s ?? "-"} | ${r.flink_cpu_s ?? "-"} | ${r.weir_peak_rss_mib ?? "-"} | ${r.flink_peak_rss_mib ?? "-"} |`,
     );
+  }
+  if (values.baseline !== undefined) {
+    console.log(`\nBefore/after (baseline: ${values.baseline}), p=${mainP}, steady events/s and ratio to Flink`);
+    console.log("| query | baseline events/s | baseline/Flink | Weir events/s | Weir/Flink |");
+    console.log("|---|---:|---:|---:|---:|");
+    for (const r of table) console.log(`| ${r.query} | ${fmt(r.baseline_eps)} | ${r.baseline_ratio ?? "-"} | ${fmt(r.weir_eps ?? undefined)} | ${r.ratio ?? "-"} |`);
   }
   if (parallelisms.length > 1) {
     console.log(`\nWeir, every parallelism (steady events/s)`);
@@ -301,7 +320,7 @@ const main = async () => {
     cpuModel: cpus()[0]?.model ?? "unknown",
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    java: systems.has("flink") ? execFileSync("java", ["-version"], { stdio: ["ignore", "ignore", "pipe"] }).toString().split("\n")[0] : undefined,
+    java: systems.has("flink") ? spawnSync("java", ["-version"], { encoding: "utf8" }).stderr.split("\n")[0] : undefined,
   };
   const report = {
     machine,
