@@ -67,26 +67,44 @@ interface Measured {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Runs `argv` under GNU time; returns its exit, stdout, and CPU seconds and peak RSS. */
+/**
+ * Runs `argv` and measures its CPU seconds and peak RSS: under GNU time when the machine has it
+ * (Debian's `time`), else by sampling /proc every 100 ms (peak RSS from VmHWM is exact; CPU
+ * misses at most the last 100 ms).
+ */
 const timed = async (argv: readonly string[], env: Record<string, string> = {}) => {
+  const gnuTime = existsSync("/usr/bin/time");
   const dir = await mkdtemp(join(tmpdir(), "weir-bench-time-"));
   const timeFile = join(dir, "time");
   const started = performance.now();
-  const child = spawn("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, ...argv], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const command = gnuTime ? ["/usr/bin/time", "-f", "%U %S %M", "-o", timeFile, ...argv] : [...argv];
+  const child = spawn(command[0]!, command.slice(1), { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  let sampled = { cpuSeconds: 0, peakRssMiB: 0 };
+  const sampler = gnuTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+          const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+          sampled = { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
+        } catch {
+          // exited between two samples
+        }
+      }, 100);
   const code = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)));
+  if (sampler !== undefined) clearInterval(sampler);
   const wallMs = performance.now() - started;
-  const [user, sys, rssKb] = (await readFile(timeFile, "utf8")).trim().split("\n").pop()!.split(" ").map(Number);
+  if (gnuTime) {
+    const [user, sys, rssKb] = (await readFile(timeFile, "utf8")).trim().split("\n").pop()!.split(" ").map(Number);
+    sampled = { cpuSeconds: user! + sys!, peakRssMiB: rssKb! / 1024 };
+  }
   await rm(dir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}:\n${stderr.slice(-3000)}`);
-  return { stdout, stderr, wallMs, cpuSeconds: user! + sys!, peakRssMiB: rssKb! / 1024 };
+  return { stdout, stderr, wallMs, ...sampled };
 };
 
 /** Time at which the sampled counter crosses `target`, by linear interpolation. */
