@@ -43,11 +43,19 @@ export class InputTask extends Subtask {
     this.open = new Set(Array.from({ length: options.gate.channelCount }, (_, c) => c));
   }
 
+  private reachedMax = false;
+
   private async applyTime(update: WatermarkUpdate | undefined): Promise<void> {
     if (update === undefined) return;
     if (update.kind === "idle") await this.chain.processIdle();
-    // At the end of every input, MAX_WATERMARK is processed once, just before the end of input.
-    else if (update.timestamp !== MAX_WATERMARK || this.open.size > 0) await this.chain.processWatermark(update.timestamp);
+    else await this.advanceTo(update.timestamp);
+  }
+
+  /** Processes a new watermark; MAX_WATERMARK (end of event time) at most once. */
+  private async advanceTo(timestamp: number): Promise<void> {
+    if (this.reachedMax) return;
+    if (timestamp === MAX_WATERMARK) this.reachedMax = true;
+    await this.chain.processWatermark(timestamp);
   }
 
   /**
@@ -146,7 +154,7 @@ export class InputTask extends Subtask {
       }
     }
     // Every input ended: event time ends too, so every event-time timer fires.
-    await this.chain.processWatermark(MAX_WATERMARK);
+    await this.advanceTo(MAX_WATERMARK);
     await this.chain.endInput();
     await this.markFinished();
     this.onFinished();

@@ -138,7 +138,7 @@ export const intervalJoin = <A, B, K extends KeyValue>(
           state: { left: mapState<number, A[]>(), right: mapState<number, B[]>() },
           processElement1(a, ctx, out) {
             const t = timestamp1(a);
-            if (t <= ctx.timerService.currentWatermark()) return;
+            if (t < ctx.timerService.currentWatermark()) return; // late (Flink's IntervalJoinOperator.isLate)
             for (const [t2, bs] of ctx.state.right.entries()) {
               if (t2 >= t + lower && t2 <= t + upper) for (const b of bs) fn(a, b, ctx.key, out);
             }
@@ -147,7 +147,7 @@ export const intervalJoin = <A, B, K extends KeyValue>(
           },
           processElement2(b, ctx, out) {
             const t = timestamp2(b);
-            if (t <= ctx.timerService.currentWatermark()) return;
+            if (t < ctx.timerService.currentWatermark()) return; // late (Flink's IntervalJoinOperator.isLate)
             for (const [t1, as] of ctx.state.left.entries()) {
               if (t >= t1 + lower && t <= t1 + upper) for (const a of as) fn(a, b, ctx.key, out);
             }

@@ -59,6 +59,18 @@ describe("split watermarks (per source subtask)", () => {
     expect(w.update()).toEqual({ kind: "watermark", timestamp: 500 });
   });
 
+  it("a checkpoint never records an idle split below what the subtask already sent", () => {
+    const w = new SplitWatermarks(10);
+    w.add("a", undefined, 0);
+    w.add("b", undefined, 0);
+    w.onBatch("a", 500, 0);
+    w.onBatch("b", 100, 0);
+    w.onNoData("b", 20); // b idle: the subtask's watermark moves to a's
+    w.onBatch("a", 600, 20);
+    expect(w.update()).toEqual({ kind: "watermark", timestamp: 600 });
+    expect(w.snapshot()).toEqual({ a: 600, b: 600 });
+  });
+
   it("restored splits start at their checkpointed watermark", () => {
     const w = new SplitWatermarks(undefined);
     w.add("a", 1_000, 0);

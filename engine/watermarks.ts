@@ -153,10 +153,14 @@ export class SplitWatermarks {
     s.watermark = MAX_WATERMARK;
   }
 
-  /** Each split's watermark, for a checkpoint. */
+  /**
+   * Each split's watermark, for a checkpoint: never below what this subtask already sent (an idle
+   * split may lag behind it), so a restored run does not take back event time that downstream
+   * already acted on.
+   */
   snapshot(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [id, s] of this.splits) out[id] = s.watermark;
+    for (const [id, s] of this.splits) out[id] = Math.max(s.watermark, this.emitted);
     return out;
   }
 

@@ -98,6 +98,29 @@ describe("keyed process function timers", () => {
     expect(await h.processWatermark(10)).toEqual([1, 2, 3]);
   });
 
+  it("fire one at a time: a timer deleted by an earlier onTimer does not fire, one registered by it fires in order", async () => {
+    const h = await OperatorHarness.open(
+      keyedProcessOperator({
+        name: "cancel",
+        key: (e: Ev) => e.k,
+        fn: {
+          processElement(e, ctx) {
+            ctx.timerService.registerEventTimeTimer(e.t);
+          },
+          onTimer(ts, ctx, out: { collect(v: string): void }) {
+            out.collect(`fired ${ts}`);
+            if (ts === 10) {
+              ctx.timerService.deleteEventTimeTimer(20);
+              ctx.timerService.registerEventTimeTimer(15);
+            }
+          },
+        },
+      }),
+    );
+    await h.processElements([{ k: "a", t: 10 }, { k: "a", t: 20 }]);
+    expect(await h.processWatermark(30)).toEqual(["fired 10", "fired 15"]);
+  });
+
   it("survive a snapshot and restore, and move with their key groups when rescaled", async () => {
     await fc.assert(
       fc.asyncProperty(

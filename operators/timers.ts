@@ -180,17 +180,42 @@ export class KeyedTimers {
 
   /** Removes and returns every live timer of `domain` with timestamp <= `upTo`, in firing order. */
   pollDue(domain: TimeDomain, upTo: number): Timer[] {
+    const due = this.takeDue(domain, upTo);
+    for (const t of due) this.remove(t);
+    return due;
+  }
+
+  /**
+   * Takes the due timers of `domain` off the heap, in firing order, for a firing round; they
+   * stay live (a delete before they fire still cancels them). Fire them with `fire`.
+   */
+  takeDue(domain: TimeDomain, upTo: number): Timer[] {
     const heap = this.heaps[domain];
     const due: Timer[] = [];
     for (;;) {
       const top = heap.peek();
       if (top === undefined || top.timestamp > upTo) break;
       heap.pop();
-      if (this.live.get(top.id) !== top) continue;
-      this.remove(top);
-      due.push(top);
+      if (this.isLive(top)) due.push(top);
     }
     return due;
+  }
+
+  isLive(timer: Timer): boolean {
+    return this.live.get(timer.id) === timer;
+  }
+
+  /** The earliest live timer still on the heap if it is due, taken off the heap; else undefined. */
+  takeDueBefore(domain: TimeDomain, upTo: number, other: Timer | undefined): Timer | undefined {
+    if (this.nextTimestamp(domain) === undefined) return undefined;
+    const top = this.heaps[domain].peek()!;
+    if (top.timestamp > upTo || (other !== undefined && !before(top, other))) return undefined;
+    return this.heaps[domain].pop();
+  }
+
+  /** Marks a taken timer as fired (it is no longer live; the backend forgets it at the next flush). */
+  fire(timer: Timer): void {
+    this.remove(timer);
   }
 
   collectDirty(ops: KvOp[]): void {
@@ -216,10 +241,17 @@ export const fireDueTimers = (
   each: (timer: Timer) => void,
 ): void | Promise<void> => {
   for (;;) {
-    const due = timers.pollDue(domain, upTo);
+    const due = timers.takeDue(domain, upTo);
     if (due.length === 0) return;
+    // One timer at a time, as Flink: a timer deleted by an earlier `each` does not fire, and one
+    // registered by it (for the current key, whose state is loaded) fires in timestamp order.
     const run = () => {
-      for (const t of due) {
+      let i = 0;
+      for (;;) {
+        while (i < due.length && !timers.isLive(due[i]!)) i++;
+        const t = timers.takeDueBefore(domain, upTo, due[i]) ?? due[i++];
+        if (t === undefined) return;
+        timers.fire(t);
         store.setCurrentKey(t.key, t.keyGroup);
         each(t);
       }

@@ -88,6 +88,38 @@ describe("window operator (event time)", () => {
     expect(await lenient.processElements([ev("a", 4, 1)])).toEqual([]);
   });
 
+  it("a window created or merged behind the watermark (within lateness) fires once, at once", async () => {
+    const tumbling = await OperatorHarness.open(summing(tumblingEventTimeWindows(10), { allowedLateness: 100 }));
+    await tumbling.processWatermark(20);
+    expect(await tumbling.processElements([ev("a", 5)])).toEqual(["a[0,10)=1"]);
+    expect(await tumbling.processWatermark(30)).toEqual([]);
+    expect(await tumbling.processWatermark(MAX_WATERMARK)).toEqual([]);
+    expect(await tumbling.storedCells()).toBe(0);
+
+    const sessions = await OperatorHarness.open(summing(eventTimeSessionWindows(10), { allowedLateness: 100 }));
+    await sessions.processElements([ev("a", 0)]);
+    expect(await sessions.processWatermark(20)).toEqual(["a[0,10)=1"]);
+    expect(await sessions.processElements([ev("a", 2)])).toEqual(["a[0,12)=2"]);
+    expect(await sessions.processWatermark(30)).toEqual([]);
+  });
+
+  it("merging sessions never cancels another window's firing (timers are shared per key and time)", async () => {
+    // gap 10, lateness 20: A = [0,10) is cleaned at 29, B = [20,30) fires at 29.
+    const h = await OperatorHarness.open(summing(eventTimeSessionWindows(10), { allowedLateness: 20 }));
+    await h.processElements([ev("a", 0, 1), ev("a", 20, 100)]);
+    await h.processElements([ev("a", 5, 1)]); // A grows to [0,15)
+    expect(await h.processWatermark(29)).toEqual(["a[0,15)=2", "a[20,30)=100"]);
+    expect(await h.processWatermark(MAX_WATERMARK)).toEqual([]);
+    expect(await h.storedCells()).toBe(0);
+  });
+
+  it("an allowed lateness beyond the end of time is cleaned up at the end", async () => {
+    const h = await OperatorHarness.open(summing(tumblingEventTimeWindows(10), { allowedLateness: Number.MAX_SAFE_INTEGER }));
+    await h.processElements([ev("a", 1)]);
+    expect(await h.processWatermark(MAX_WATERMARK)).toEqual(["a[0,10)=1"]);
+    expect(await h.storedCells()).toBe(0);
+  });
+
   it("session windows merge overlapping and touching sessions, with merged contents", async () => {
     const h = await OperatorHarness.open(summing(eventTimeSessionWindows(5)));
     // a: [1,6) and [10,15) are separate; then 5 -> [5,10) touches both: one session [1,15).

@@ -93,10 +93,8 @@ export const windowOperator =
     const collector: Collector<O> = { collect: (v) => void target.push(v) };
     const wctx = { key: undefined as unknown as K, window: undefined as unknown as TimeWindow };
 
-    const cleanupTime = (w: TimeWindow) => {
-      const t = maxTimestamp(w) + lateness;
-      return t < maxTimestamp(w) ? MAX_WATERMARK : t;
-    };
+    // Clamped: a window whose cleanup would lie beyond the end of time is cleaned at the end.
+    const cleanupTime = (w: TimeWindow) => Math.min(maxTimestamp(w) + lateness, MAX_WATERMARK);
     const isLate = (w: TimeWindow) => eventTime && cleanupTime(w) <= watermark;
 
     const fire = (key: K, entry: WindowEntry) => {
@@ -105,13 +103,17 @@ export const windowOperator =
       emit(contents.result(entry.a as A), wctx, collector);
     };
 
+    /**
+     * A window's timers: one to fire it at its max timestamp (unless event time is already past
+     * it: then it fires at once, as Flink's trigger does) and, with allowed lateness, one to clean
+     * it up. Timers are (timestamp, key) only, so one timer can serve several windows of a key;
+     * `onTimer` therefore fires and cleans by comparing each window's times with the timer's, and
+     * timers are never deleted (a stale one finds nothing to do).
+     */
     const registerTimers = (w: TimeWindow) => {
-      timers.register(domain, maxTimestamp(w));
+      const maxTs = maxTimestamp(w);
+      if (!eventTime || maxTs > watermark) timers.register(domain, maxTs);
       if (lateness > 0) timers.register(domain, cleanupTime(w));
-    };
-    const deleteTimers = (w: TimeWindow) => {
-      timers.delete(domain, maxTimestamp(w));
-      if (lateness > 0) timers.delete(domain, cleanupTime(w));
     };
 
     /** Adds one element to the current key's windows; returns false if it was late everywhere. */
@@ -130,7 +132,6 @@ export const windowOperator =
           const entry = windows.get(k)!;
           acc = acc === undefined ? (entry.a as A) : contents.merge(acc, entry.a as A);
           windows.delete(k);
-          deleteTimers(old);
         }
         acc = contents.add(acc, value);
         const entry: WindowEntry = { s: window.start, e: window.end, a: acc };
@@ -147,8 +148,7 @@ export const windowOperator =
           if (entry === undefined) {
             entry = { s: start, e: end, a: contents.add(undefined, value) };
             windows.set(start, entry);
-            timers.register(domain, maxTs);
-            if (lateness > 0) timers.register(domain, cleanupTime({ start, end }));
+            registerTimers({ start, end });
           } else {
             entry.a = contents.add(entry.a as A, value);
           }
