@@ -63,14 +63,18 @@ export class ChainRunner {
    * runs through the operators after it), then the watermark goes downstream.
    */
   async processWatermark(timestamp: number): Promise<void> {
+    await this.eachInOrder((op, out) => op.processWatermark?.(timestamp, out));
+    await this.output.broadcast(watermark(timestamp));
+  }
+
+  /** Calls `fire` on each operator in chain order; what one emits runs through the ones after it. */
+  private async eachInOrder(fire: (op: Operator<unknown, unknown>, out: unknown[]) => void | Promise<void>): Promise<void> {
     for (let k = 0; k < this.operators.length; k++) {
-      const op = this.operators[k]!;
-      if (op.processWatermark === undefined) continue;
       const out: unknown[] = [];
-      await op.processWatermark(timestamp, out);
+      const pending = fire(this.operators[k]!, out);
+      if (pending !== undefined) await pending;
       if (out.length > 0) await this.process(out, k + 1);
     }
-    await this.output.broadcast(watermark(timestamp));
   }
 
   /** Every input is idle: downstream leaves this task out of its watermark minimum. */
@@ -94,14 +98,8 @@ export class ChainRunner {
   }
 
   /** Fires every operator's processing-time timers due at `now`. */
-  async processProcessingTime(now: number): Promise<void> {
-    for (let k = 0; k < this.operators.length; k++) {
-      const op = this.operators[k]!;
-      if (op.processProcessingTime === undefined) continue;
-      const out: unknown[] = [];
-      await op.processProcessingTime(now, out);
-      if (out.length > 0) await this.process(out, k + 1);
-    }
+  processProcessingTime(now: number): Promise<void> {
+    return this.eachInOrder((op, out) => op.processProcessingTime?.(now, out));
   }
 
   private continueFrom(k: number, records: readonly unknown[]): Promise<void> | undefined {
