@@ -10,3 +10,17 @@ export const parseDuration = (text: string): number | undefined => {
 
 export const formatDuration = (ms: number): string =>
   ms < 1_000 ? `${Math.round(ms)}ms` : ms < 60_000 ? `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)}s` : `${(ms / 60_000).toFixed(1)}m`;
+
+/**
+ * A duration argument (a number of ms or a string such as "10s") as whole milliseconds, or
+ * undefined if it is neither a safe integer nor a duration. With `signed`, a string may start
+ * with "-" (window offsets, interval-join bounds). Callers word their own errors.
+ */
+export const durationMillis = (value: unknown, signed = false): number | undefined => {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value + 0 : undefined;
+  if (typeof value !== "string") return undefined;
+  const negative = signed && /^\s*-/.test(value);
+  const ms = parseDuration(negative ? value.replace(/^\s*-/, "") : value);
+  if (ms === undefined || !Number.isSafeInteger(ms)) return undefined;
+  return negative ? -ms + 0 : ms;
+};

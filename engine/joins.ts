@@ -8,7 +8,7 @@
  * Records carry no implicit timestamp in Weir: event-time joins take each side's time function.
  */
 import { userError } from "../common/errors.ts";
-import { parseDuration } from "../common/duration.ts";
+import { durationMillis } from "../common/duration.ts";
 import type { Collector } from "../operators/operator.ts";
 import type { WindowContext } from "../operators/window/window-operator.ts";
 import type { WindowAssigner } from "../operators/window/windows.ts";
@@ -97,8 +97,8 @@ export const join = <A, B>(left: DataStream<A>, right: DataStream<B>): WhereClau
 });
 
 const ms = (what: string, value: number | string): number => {
-  const v = typeof value === "number" ? value : value.startsWith("-") ? -(parseDuration(value.slice(1)) ?? NaN) : parseDuration(value);
-  if (v === undefined || !Number.isSafeInteger(v)) throw userError("BAD_INTERVAL_JOIN", `intervalJoin: ${what} must be a duration such as "-5s" or 2000, got ${JSON.stringify(value)}`);
+  const v = durationMillis(value, true);
+  if (v === undefined) throw userError("BAD_INTERVAL_JOIN", `intervalJoin: ${what} must be a duration such as "-5s" or 2000, got ${JSON.stringify(value)}`);
   return v;
 };
 

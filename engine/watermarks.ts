@@ -12,7 +12,7 @@
  * an input was idle are late (as in Flink); with no idleness and splits ordered in event time,
  * no record is ever late.
  */
-import { parseDuration } from "../common/duration.ts";
+import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
 
 import { MAX_WATERMARK, MIN_WATERMARK } from "../common/time.ts";
@@ -40,11 +40,11 @@ export interface StrategyOptions {
 }
 
 const durationArg = (fn: string, what: string, value: number | string): number => {
-  const ms = typeof value === "number" ? value : parseDuration(value);
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+  const ms = durationMillis(value);
+  if (ms === undefined || ms < 0) {
     throw userError("BAD_WATERMARK_STRATEGY", `${fn}: ${what} must be a duration >= 0 such as "4s" or 4000, got ${JSON.stringify(value)}`);
   }
-  return Math.round(ms);
+  return ms;
 };
 
 const idleOf = (fn: string, options: StrategyOptions): number | undefined =>

@@ -3,7 +3,7 @@
  * functions. Event-time windows take the record's time from `options.timestamp` (records carry
  * no implicit timestamp in Weir); processing-time windows use the subtask's clock.
  */
-import { parseDuration } from "../common/duration.ts";
+import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
 import type { Collector } from "../operators/operator.ts";
 import { mainOutputOperator, sideOutputOperator, type OutputTag } from "../operators/window/side-output.ts";
@@ -85,7 +85,7 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
     this.assigner = assigner;
     this.options = options;
     const lateness = options.allowedLateness;
-    const ms = lateness === undefined ? 0 : typeof lateness === "number" ? lateness : parseDuration(lateness);
+    const ms = lateness === undefined ? 0 : durationMillis(lateness);
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 0) {
       throw userError("BAD_WINDOW", `window: allowedLateness must be a duration >= 0 such as "5s", got ${JSON.stringify(lateness)}`);
     }

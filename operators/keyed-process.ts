@@ -125,7 +125,8 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
     open: () => timers.restore(keyGroupRangeFor(context.subtask, context.parallelism, context.maxParallelism)),
     processWatermark(watermark, out) {
       time.watermark = watermark;
-      if (timers.nextTimestamp("event") === undefined || timers.nextTimestamp("event")! > watermark) return;
+      const next = timers.nextTimestamp("event");
+      if (next === undefined || next > watermark) return;
       return fire("event", watermark, out);
     },
     processingTimeDue: () => timers.nextTimestamp("processing"),

@@ -11,7 +11,7 @@
  * assignWindows(w, 12_345); // [{ start: 10_000, end: 20_000 }]
  * ```
  */
-import { parseDuration } from "../../common/duration.ts";
+import { durationMillis } from "../../common/duration.ts";
 import { userError } from "../../common/errors.ts";
 
 /** A window [start, end): holds timestamps start <= t < end. Always start < end. */
@@ -50,21 +50,8 @@ const show = (value: unknown): string => (typeof value === "string" ? JSON.strin
 
 const badWindow = (fn: string, message: string) => userError("BAD_WINDOW", `${fn}: ${message}`);
 
-/**
- * `value` as whole milliseconds, or undefined if it is neither a safe integer nor a duration
- * string. A leading "-" is accepted on strings only when `signed` (offsets may be negative).
- */
-const toMillis = (value: unknown, signed: boolean): number | undefined => {
-  if (typeof value === "number") return Number.isSafeInteger(value) ? value + 0 : undefined;
-  if (typeof value !== "string") return undefined;
-  const negative = signed && /^\s*-/.test(value);
-  const ms = parseDuration(negative ? value.replace(/^\s*-/, "") : value);
-  if (ms === undefined || !Number.isSafeInteger(ms)) return undefined;
-  return negative ? -ms + 0 : ms;
-};
-
 const positiveDuration = (fn: string, name: string, value: unknown): number => {
-  const ms = toMillis(value, false);
+  const ms = durationMillis(value);
   if (ms === undefined || ms <= 0) {
     throw badWindow(fn, `${name} must be a positive whole number of milliseconds or a duration like "10s", got ${show(value)}`);
   }
@@ -74,7 +61,7 @@ const positiveDuration = (fn: string, name: string, value: unknown): number => {
 /** The offset in ms; it must satisfy |offset| < `bound` (`boundName` names the bound in the message). */
 const offsetDuration = (fn: string, value: unknown, bound: number, boundName: string): number => {
   if (value === undefined) return 0;
-  const ms = toMillis(value, true);
+  const ms = durationMillis(value, true);
   if (ms === undefined) {
     throw badWindow(fn, `offset must be a whole number of milliseconds or a duration like "-1h", got ${show(value)}`);
   }
