@@ -93,9 +93,10 @@ export const windowOperator =
     const collector: Collector<O> = { collect: (v) => void target.push(v) };
     const wctx = { key: undefined as unknown as K, window: undefined as unknown as TimeWindow };
 
-    // Clamped: a window whose cleanup would lie beyond the end of time is cleaned at the end.
-    const cleanupTime = (w: TimeWindow) => Math.min(maxTimestamp(w) + lateness, MAX_WATERMARK);
-    const isLate = (w: TimeWindow) => eventTime && cleanupTime(w) <= watermark;
+    // By a window's max timestamp (end - 1). Clamped: a window whose cleanup would lie beyond the
+    // end of time is cleaned at the end.
+    const cleanupTime = (maxTs: number) => Math.min(maxTs + lateness, MAX_WATERMARK);
+    const isLate = (maxTs: number) => eventTime && cleanupTime(maxTs) <= watermark;
 
     const fire = (key: K, entry: WindowEntry) => {
       wctx.key = key;
@@ -110,10 +111,9 @@ export const windowOperator =
      * `onTimer` therefore fires and cleans by comparing each window's times with the timer's, and
      * timers are never deleted (a stale one finds nothing to do).
      */
-    const registerTimers = (w: TimeWindow) => {
-      const maxTs = maxTimestamp(w);
+    const registerTimers = (maxTs: number) => {
       if (!eventTime || maxTs > watermark) timers.register(domain, maxTs);
-      if (lateness > 0) timers.register(domain, cleanupTime(w));
+      if (lateness > 0) timers.register(domain, cleanupTime(maxTs));
     };
 
     /** Adds one element to the current key's windows; returns false if it was late everywhere. */
@@ -124,7 +124,7 @@ export const windowOperator =
         const fresh = assignWindows(assigner, ts)[0]!;
         const existing = windows === undefined ? [] : [...windows.values()].map((w) => ({ start: w.s, end: w.e }));
         const { window, absorbed } = mergeSessionWindow(existing, fresh);
-        if (isLate(window)) return false;
+        if (isLate(maxTimestamp(window))) return false;
         windows ??= new Map();
         let acc: A | undefined;
         for (const old of absorbed) {
@@ -136,19 +136,19 @@ export const windowOperator =
         acc = contents.add(acc, value);
         const entry: WindowEntry = { s: window.start, e: window.end, a: acc };
         windows.set(windowKey(window), entry);
-        registerTimers(window);
+        registerTimers(maxTimestamp(window));
         if (eventTime && maxTimestamp(window) <= watermark) fire(key, entry);
         added = true;
       } else {
         forEachWindow(assigner, ts, (start, end) => {
           const maxTs = end - 1;
-          if (eventTime && (lateness === 0 ? maxTs : cleanupTime({ start, end })) <= watermark) return;
+          if (isLate(maxTs)) return;
           windows ??= new Map();
           let entry = windows.get(start);
           if (entry === undefined) {
             entry = { s: start, e: end, a: contents.add(undefined, value) };
             windows.set(start, entry);
-            registerTimers({ start, end });
+            registerTimers(maxTs);
           } else {
             entry.a = contents.add(entry.a as A, value);
           }
@@ -170,13 +170,13 @@ export const windowOperator =
       const key = timer.key as K;
       let changed = false;
       for (const [k, entry] of windows) {
-        const w = { start: entry.s, end: entry.e };
+        const maxTs = entry.e - 1;
         try {
-          if (maxTimestamp(w) === timer.timestamp) fire(key, entry);
+          if (maxTs === timer.timestamp) fire(key, entry);
         } catch (e) {
-          throw userFunctionError(`${name} (window function)`, { key, window: w }, 0, e);
+          throw userFunctionError(`${name} (window function)`, { key, window: { start: entry.s, end: entry.e } }, 0, e);
         }
-        if (cleanupTime(w) <= timer.timestamp) {
+        if (cleanupTime(maxTs) <= timer.timestamp) {
           windows.delete(k);
           changed = true;
         }
