@@ -127,7 +127,9 @@ export class InputTask extends Subtask {
             const pending = this.chain.process(element.records);
             if (pending !== undefined) await pending;
           }
-          await this.applyTime(this.valve.onRecords(next.channel));
+          // Usually undefined: no extra await per batch unless an idle channel woke up.
+          const woke = this.valve.onRecords(next.channel);
+          if (woke !== undefined) await this.applyTime(woke);
           break;
         }
         case "barrier": {
