@@ -25,7 +25,11 @@ export interface WindowOptions<T> {
   readonly timestamp?: (value: T) => number;
   /** How long after a window fired late records still update it, e.g. "5s" (default 0). */
   readonly allowedLateness?: number | string;
-  /** Records too late for every window go to this side output (default: dropped, as in Flink). */
+  /**
+   * Records too late for every window (time + allowed lateness <= watermark) go to this side
+   * output (default: dropped, as in Flink). A record in no window that is not late (in the gap of
+   * sliding windows with slide > size) is dropped silently, as in Flink.
+   */
   readonly lateData?: OutputTag<T>;
 }
 

@@ -14,6 +14,7 @@ import {
 import {
   eventTimeSessionWindows,
   slidingEventTimeWindows,
+  slidingProcessingTimeWindows,
   tumblingEventTimeWindows,
   tumblingProcessingTimeWindows,
   type WindowAssigner,
@@ -86,6 +87,20 @@ describe("window operator (event time)", () => {
     expect(await lenient.storedCells()).toBe(0);
     // Past cleanup: late.
     expect(await lenient.processElements([ev("a", 4, 1)])).toEqual([]);
+  });
+
+  it("a record in the gap between sliding windows (slide > size) is skipped, not late, unless its own time is late", async () => {
+    // Windows [0,5), [10,15), ...: a record at 7 belongs to none.
+    const h = await OperatorHarness.open(summing(slidingEventTimeWindows(5, 10), { lateData: true }));
+    expect(await h.processElements([ev("a", 7), ev("a", 12, 3)])).toEqual([]);
+    expect(await h.storedCells()).toBeGreaterThan(0);
+    expect(await h.processWatermark(14)).toEqual(["a[10,15)=3"]);
+    // At watermark 14 a record at 17 is in no window and not late: skipped silently (as Flink).
+    expect(await h.processElements([ev("a", 17, 100)])).toEqual([]);
+    // A record at 8 is in no window and its time is behind the watermark: late, as in Flink.
+    expect(await h.processElements([ev("a", 8, 5)])).toEqual([new SideRecord("late", ev("a", 8, 5))]);
+    expect(await h.storedCells()).toBe(0);
+    expect(await h.processWatermark(MAX_WATERMARK)).toEqual([]);
   });
 
   it("a window created or merged behind the watermark (within lateness) fires once, at once", async () => {
@@ -209,6 +224,23 @@ describe("window operator (processing time)", () => {
     await h.processElements([ev("a", 0, 5)]);
     // A bounded run fires what is still open at the end of input.
     expect(await h.endInput()).toEqual(["a[1100,1200)=5"]);
+  });
+
+  it("a record that arrives in the gap between sliding processing-time windows is skipped, never late", async () => {
+    const op = windowOperator<Ev, string, number, number, string>({
+      name: "pt-gap",
+      key: (e) => e.k,
+      assigner: slidingProcessingTimeWindows(50, 100),
+      timestamp: undefined,
+      allowedLateness: 0,
+      lateData: late,
+      contents: aggregateContents({ createAccumulator: () => 0, add: (e: Ev, a: number) => a + e.v, getResult: (a: number) => a }, "pt-gap"),
+      emit: (sum, w, out) => out.collect(`${w.key}[${w.window.start},${w.window.end})=${sum}`),
+    });
+    const h = await OperatorHarness.open(op, { processingTime: 1_070 }); // windows [1000,1050), [1100,1150)
+    expect(await h.processElements([ev("a", 0, 1)])).toEqual([]);
+    expect(await h.storedCells()).toBe(0);
+    expect(await h.endInput()).toEqual([]);
   });
 });
 

@@ -8,8 +8,10 @@
  * allowed lateness — a cleanup timer at max timestamp + lateness. Contracts, as in Flink:
  * - A window fires once when event time (or processing time) reaches end - 1; its state is
  *   removed when it can no longer fire: at end - 1 + allowedLateness.
- * - An element whose every window is past cleanup (max timestamp + lateness <= watermark) is
- *   late: it goes to the late-data side output if one is set, else it is dropped (counted).
+ * - An element that went into no window is skipped. If it is also late itself (event time,
+ *   timestamp + lateness <= watermark: every window it belongs to is past cleanup) it goes to the
+ *   late-data side output if one is set, else it is dropped. An element that belongs to no window
+ *   at all (sliding windows whose slide exceeds their size) but is not late is dropped silently.
  * - An element for a window that already fired but is within the allowed lateness updates the
  *   window and fires it again at once (a late firing).
  * - Session windows merge when they overlap or touch; contents merge with `merge`.
@@ -97,6 +99,8 @@ export const windowOperator =
     // end of time is cleaned at the end.
     const cleanupTime = (maxTs: number) => Math.min(maxTs + lateness, MAX_WATERMARK);
     const isLate = (maxTs: number) => eventTime && cleanupTime(maxTs) <= watermark;
+    /** Flink's isElementLate: only a skipped element that is late itself goes to the side output. */
+    const isElementLate = (ts: number) => eventTime && cleanupTime(ts) <= watermark;
 
     const fire = (key: K, entry: WindowEntry) => {
       wctx.key = key;
@@ -116,7 +120,7 @@ export const windowOperator =
       if (lateness > 0) timers.register(domain, cleanupTime(maxTs));
     };
 
-    /** Adds one element to the current key's windows; returns false if it was late everywhere. */
+    /** Adds one element to the current key's windows; returns false if it went into none (late or in a gap). */
     const addElement = (value: T, key: K, ts: number): boolean => {
       let windows = table.get() as Windows | undefined;
       let added = false;
@@ -203,8 +207,8 @@ export const windowOperator =
           let ts = now;
           try {
             if (eventTime) ts = timestampOf!(record);
-            if (!addElement(record, batch.keys[i]!, ts)) {
-              // Late everywhere: to the side output if set, else dropped (as in Flink).
+            if (!addElement(record, batch.keys[i]!, ts) && isElementLate(ts)) {
+              // Late: to the side output if set, else dropped (as in Flink). Skipped but not late: dropped.
               if (lateData !== undefined) out.push(sideRecord(lateData, record) as unknown as O);
             }
           } catch (e) {
