@@ -3,8 +3,9 @@
  * checkpoint barriers across its inputs (checkpoint/alignment.ts), and, once every input has
  * ended, ends its chain's input and is finished.
  *
- * Time: the task's event time is the minimum of its channels' watermarks (WatermarkValve); when
- * it advances, the chain fires what is due and passes the watermark on. When every input has
+ * Time: the task's event time is the minimum of its active channels' watermarks (WatermarkValve);
+ * when every channel is idle it advances to the highest of them, then the task is idle. When it
+ * advances, the chain fires what is due and passes the watermark on. When every input has
  * ended, event time jumps to MAX_WATERMARK (every event-time timer fires) before the end of
  * input. Processing-time timers are checked between elements; a wait for input is interrupted
  * when the earliest one is due.
@@ -47,8 +48,10 @@ export class InputTask extends Subtask {
 
   private async applyTime(update: WatermarkUpdate | undefined): Promise<void> {
     if (update === undefined) return;
-    if (update.kind === "idle") await this.chain.processIdle();
-    else await this.advanceTo(update.timestamp);
+    if (update.kind === "watermark") return this.advanceTo(update.timestamp);
+    // Every input idle: event time first advances to the highest watermark any of them reached.
+    if (update.flushTo !== undefined) await this.advanceTo(update.flushTo);
+    await this.chain.processIdle();
   }
 
   /** Processes a new watermark; MAX_WATERMARK (end of event time) at most once. */

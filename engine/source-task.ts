@@ -10,8 +10,8 @@
  * is finished.
  *
  * Event time (a source with a watermark strategy): each split has its own watermark generator;
- * after every batch the subtask's watermark (minimum over its splits, see watermarks.ts) goes
- * downstream when it advanced. Split watermarks are recorded with the positions and restored
+ * after every batch the subtask's watermark (minimum over its active splits; the highest split
+ * watermark once all are idle, see watermarks.ts) goes downstream when it advanced. Split watermarks are recorded with the positions and restored
  * with them, so a restored run resumes event time where the checkpoint left it.
  */
 import type { Source, SourceContext, SplitReader } from "../connectors/source.ts";
@@ -95,11 +95,17 @@ export class SourceTask extends Subtask {
     }
   }
 
-  /** Sends the subtask's watermark (or idleness) downstream if it changed. */
+  /**
+   * Sends the subtask's watermark (or idleness) downstream if it changed. Going idle, the
+   * watermark first advances to the highest split watermark (see SplitWatermarks).
+   */
   private emitWatermark(): Promise<void> | undefined {
     const update = this.watermarks?.update();
     if (update === undefined) return undefined;
-    return update.kind === "idle" ? this.chain.processIdle() : this.chain.processWatermark(update.timestamp);
+    if (update.kind === "watermark") return this.chain.processWatermark(update.timestamp);
+    const flushTo = update.flushTo;
+    if (flushTo === undefined) return this.chain.processIdle();
+    return this.chain.processWatermark(flushTo).then(() => this.chain.processIdle());
   }
 
   override onTrigger(id: number, stop = false): Promise<void> {

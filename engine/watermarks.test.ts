@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { boundedOutOfOrderness, MAX_WATERMARK, MIN_WATERMARK, monotonousTimestamps, SplitWatermarks, WatermarkValve } from "./watermarks.ts";
+import {
+  boundedOutOfOrderness,
+  MAX_WATERMARK,
+  MIN_WATERMARK,
+  monotonousTimestamps,
+  SplitWatermarks,
+  WatermarkValve,
+  type WatermarkUpdate,
+} from "./watermarks.ts";
 
 describe("watermark strategies", () => {
   it("bounded out-of-orderness: highest timestamp seen - bound - 1, never backwards", () => {
@@ -71,6 +79,45 @@ describe("split watermarks (per source subtask)", () => {
     expect(w.snapshot()).toEqual({ a: 600, b: 600 });
   });
 
+  it("when every split is idle, the subtask's watermark advances to the highest split watermark, then it is idle", () => {
+    const w = new SplitWatermarks(1_000);
+    w.add("hi", undefined, 0);
+    w.add("lo", undefined, 0);
+    w.onBatch("hi", 500, 0);
+    w.onBatch("lo", 200, 0);
+    expect(w.update()).toEqual({ kind: "watermark", timestamp: 200 });
+    // hi goes quiet first: lo alone holds time at 200; then lo goes quiet too.
+    w.onNoData("hi", 1_000);
+    expect(w.update()).toBeUndefined();
+    w.onBatch("lo", 250, 1_100);
+    expect(w.update()).toEqual({ kind: "watermark", timestamp: 250 });
+    w.onNoData("lo", 2_100);
+    expect(w.update()).toEqual({ kind: "idle", flushTo: 500 });
+    expect(w.update()).toBeUndefined();
+    expect(w.snapshot()).toEqual({ hi: 500, lo: 500 });
+    // lo resumes behind 500: the subtask is active again at 500, and lo holds it there until it
+    // catches up (Flink's source does not re-align splits).
+    w.onBatch("lo", 300, 3_000);
+    expect(w.update()).toEqual({ kind: "watermark", timestamp: 500 });
+    w.onBatch("hi", 900, 3_000);
+    expect(w.update()).toBeUndefined();
+    w.onBatch("lo", 700, 3_000);
+    expect(w.update()).toEqual({ kind: "watermark", timestamp: 700 });
+  });
+
+  it("going idle flushes only splits still open (an ended split's MAX_WATERMARK does not count)", () => {
+    const w = new SplitWatermarks(10);
+    w.add("a", undefined, 0);
+    w.add("b", undefined, 0);
+    w.onBatch("a", 50, 0);
+    w.onBatch("b", 40, 0);
+    expect(w.update()).toEqual({ kind: "watermark", timestamp: 40 });
+    w.onEnd("a");
+    expect(w.update()).toBeUndefined();
+    w.onNoData("b", 20);
+    expect(w.update()).toEqual({ kind: "idle", flushTo: undefined });
+  });
+
   it("restored splits start at their checkpointed watermark", () => {
     const w = new SplitWatermarks(undefined);
     w.add("a", 1_000, 0);
@@ -94,7 +141,60 @@ describe("watermark valve (per task with input channels)", () => {
     expect(v.onRecords(2)).toBeUndefined();
   });
 
-  it("property: output never decreases and equals the minimum over non-idle, non-ended channels when it moves", () => {
+  it("when every channel is idle, the task's watermark advances to the highest channel watermark, then it is idle", () => {
+    const v = new WatermarkValve(3);
+    v.onWatermark(0, 10);
+    v.onWatermark(1, 40);
+    expect(v.onWatermark(2, 20)).toEqual({ kind: "watermark", timestamp: 10 });
+    // Channel 1 (the highest) goes idle first; the rest still hold time at their minimum.
+    expect(v.onIdle(1)).toBeUndefined();
+    expect(v.onIdle(0)).toEqual({ kind: "watermark", timestamp: 20 });
+    expect(v.onIdle(2)).toEqual({ kind: "idle", flushTo: 40 });
+    expect(v.current).toBe(40);
+    expect(v.onIdle(2)).toBeUndefined();
+    // A channel that wakes up brings the task back (at 40: nothing lower is sent again).
+    expect(v.onRecords(2)).toEqual({ kind: "watermark", timestamp: 40 });
+  });
+
+  it("an ended channel's MAX_WATERMARK does not count when the others go idle", () => {
+    const v = new WatermarkValve(2);
+    v.onWatermark(0, 10);
+    expect(v.onWatermark(1, 5)).toEqual({ kind: "watermark", timestamp: 5 });
+    expect(v.onEnd(0)).toBeUndefined();
+    expect(v.onIdle(1)).toEqual({ kind: "idle", flushTo: undefined });
+    expect(v.current).toBe(5);
+  });
+
+  it("a channel that resumes behind the task's watermark does not hold it back until it catches up", () => {
+    const v = new WatermarkValve(2);
+    v.onWatermark(0, 50);
+    expect(v.onWatermark(1, 100)).toEqual({ kind: "watermark", timestamp: 50 });
+    expect(v.onIdle(0)).toEqual({ kind: "watermark", timestamp: 100 });
+    // Channel 0 resumes (records) with its old watermark 50, behind 100: not counted yet.
+    expect(v.onRecords(0)).toBeUndefined();
+    expect(v.onWatermark(1, 200)).toEqual({ kind: "watermark", timestamp: 200 });
+    expect(v.onWatermark(0, 150)).toBeUndefined();
+    // Caught up: it counts again and holds time at its watermark.
+    expect(v.onWatermark(0, 250)).toBeUndefined();
+    expect(v.onWatermark(1, 300)).toEqual({ kind: "watermark", timestamp: 250 });
+  });
+
+  it("after all channels went idle, one resuming behind is active but holds nothing until it catches up", () => {
+    const v = new WatermarkValve(2);
+    v.onWatermark(0, 30);
+    v.onWatermark(1, 80);
+    v.onIdle(1);
+    expect(v.onIdle(0)).toEqual({ kind: "idle", flushTo: 80 });
+    // A watermark behind 80 wakes channel 0: the task is active again, still at 80.
+    expect(v.onWatermark(0, 40)).toEqual({ kind: "watermark", timestamp: 80 });
+    expect(v.onWatermark(0, 70)).toBeUndefined();
+    expect(v.onWatermark(0, 90)).toEqual({ kind: "watermark", timestamp: 90 });
+    // Channel 1 wakes at 80, behind 90: it does not hold channel 0's progress.
+    expect(v.onRecords(1)).toBeUndefined();
+    expect(v.onWatermark(0, 120)).toEqual({ kind: "watermark", timestamp: 120 });
+  });
+
+  it("property: the valve behaves as Flink's (min over active aligned channels, flush to max when all idle, re-alignment)", () => {
     type Step = { c: number; kind: "wm"; t: number } | { c: number; kind: "idle" } | { c: number; kind: "records" } | { c: number; kind: "end" };
     const step = fc.oneof(
       fc.record({ c: fc.integer({ min: 0, max: 3 }), kind: fc.constant("wm" as const), t: fc.integer({ min: 0, max: 100 }) }),
@@ -105,31 +205,67 @@ describe("watermark valve (per task with input channels)", () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), (steps: Step[]) => {
         const v = new WatermarkValve(4);
-        const model = Array.from({ length: 4 }, () => ({ wm: MIN_WATERMARK, idle: false, ended: false }));
+        // The model: each channel's watermark, status, and whether it counts (aligned).
+        const model = Array.from({ length: 4 }, () => ({ wm: MIN_WATERMARK, idle: false, ended: false, aligned: true }));
         let last = MIN_WATERMARK;
+        let idleOut = false;
+        const wake = (m: (typeof model)[number]) => {
+          m.idle = false;
+          if (m.wm >= last) m.aligned = true;
+        };
+        const expected = (): WatermarkUpdate | undefined => {
+          const open = model.filter((x) => !x.ended);
+          const active = open.filter((x) => !x.idle);
+          if (open.length > 0 && active.length === 0) {
+            if (idleOut) return undefined;
+            idleOut = true;
+            const max = Math.max(...open.map((x) => x.wm));
+            if (max <= last) return { kind: "idle", flushTo: undefined };
+            last = max;
+            return { kind: "idle", flushTo: max };
+          }
+          const wasIdle = idleOut;
+          idleOut = false;
+          const counted = active.filter((x) => x.aligned);
+          const min = open.length === 0 ? MAX_WATERMARK : counted.length === 0 ? MIN_WATERMARK : Math.min(...counted.map((x) => x.wm));
+          if (min > last) {
+            last = min;
+            return { kind: "watermark", timestamp: min };
+          }
+          return wasIdle ? { kind: "watermark", timestamp: last } : undefined;
+        };
         for (const s of steps) {
           const m = model[s.c]!;
           if (m.ended) continue;
+          const before = last;
           const u =
             s.kind === "wm" ? v.onWatermark(s.c, s.t) : s.kind === "idle" ? v.onIdle(s.c) : s.kind === "records" ? v.onRecords(s.c) : v.onEnd(s.c);
+          let want: WatermarkUpdate | undefined;
           if (s.kind === "wm") {
             m.wm = Math.max(m.wm, s.t);
-            m.idle = false;
-          } else if (s.kind === "idle") m.idle = true;
-          else if (s.kind === "records") m.idle = false;
-          else {
+            wake(m);
+            want = expected();
+          } else if (s.kind === "idle") {
+            m.idle = true;
+            m.aligned = false;
+            want = expected();
+          } else if (s.kind === "records") {
+            if (m.idle) {
+              wake(m);
+              want = expected();
+            }
+          } else {
             m.ended = true;
             m.wm = MAX_WATERMARK;
+            want = expected();
           }
-          const open = model.filter((x) => !x.ended);
-          const active = open.filter((x) => !x.idle);
-          if (u?.kind === "watermark") {
-            expect(u.timestamp).toBeGreaterThanOrEqual(last);
-            const min = open.length === 0 ? MAX_WATERMARK : Math.min(...active.map((x) => x.wm));
-            expect(u.timestamp).toBe(Math.max(last, min));
-            last = u.timestamp;
-          }
-          if (u?.kind === "idle") expect(open.length > 0 && active.length === 0).toBe(true);
+          expect(u).toEqual(want);
+          expect(v.current).toBe(last);
+          // Invariants, whatever the model says: time never goes back, never beyond what some
+          // input reached, and no channel that counts is behind the task's watermark.
+          expect(last).toBeGreaterThanOrEqual(before);
+          expect(last).toBeLessThanOrEqual(Math.max(...model.map((x) => x.wm)));
+          for (const x of model) if (!x.ended && !x.idle && x.aligned) expect(x.wm).toBeGreaterThanOrEqual(last);
         }
       }),
       { numRuns: 300 },

@@ -8,9 +8,11 @@
  *
  * Idleness: a split that has delivered nothing for `idleTimeoutMs` of processing time no longer
  * holds back the source's watermark; a channel whose producer declared itself idle no longer
- * holds back its consumer's. Records that reach an operator after it advanced past them because
- * an input was idle are late (as in Flink); with no idleness and splits ordered in event time,
- * no record is ever late.
+ * holds back its consumer's. When every input is idle, the watermark advances to the highest one
+ * any of them reached (none of them is moving), then the output is idle. A channel that resumes
+ * behind its task's watermark counts again only once it has caught up. Records that reach an
+ * operator after it advanced past them because an input was idle are late (as in Flink); with no
+ * idleness and splits ordered in event time, no record is ever late.
  */
 import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
@@ -83,13 +85,25 @@ export const customWatermarks = <T>(
   options: StrategyOptions = {},
 ): WatermarkStrategy<T> => ({ timestamp, createGenerator, idleTimeoutMs: idleOf("customWatermarks", options) });
 
-/** A combined watermark, or the news that every input is idle. */
-export type WatermarkUpdate = { readonly kind: "watermark"; readonly timestamp: number } | { readonly kind: "idle" };
+/**
+ * A combined watermark, or the news that every input is idle. Going idle, event time may first
+ * advance to `flushTo`: the highest watermark any open input reached (none of them will advance
+ * while idle, so nothing holds time back below it).
+ */
+export type WatermarkUpdate =
+  | { readonly kind: "watermark"; readonly timestamp: number }
+  | { readonly kind: "idle"; readonly flushTo: number | undefined };
 
 interface InputState {
   watermark: number;
   idle: boolean;
   ended: boolean;
+  /**
+   * Counts in the minimum. A channel that resumes from idle behind the watermark already sent
+   * is left out until it catches up (Flink's valve); a split is always aligned (Flink's
+   * source combines its splits without this).
+   */
+  aligned: boolean;
 }
 
 interface SplitState extends InputState {
@@ -97,40 +111,70 @@ interface SplitState extends InputState {
 }
 
 /**
- * Ended inputs are done (they hold nothing back); idle ones are left out of the minimum; if
- * some input is open but none active, the combination is idle.
+ * Combines inputs into what to send downstream, remembering what it sent. Ended inputs are done
+ * (they hold nothing back and never count in the maximum); idle and unaligned ones are left out
+ * of the minimum. When every open input is idle, event time first advances to the highest
+ * watermark over them (as Flink's StatusWatermarkValve and, since Flink 2.2, its source split
+ * combination do), then the combination is idle. When every input has ended: MAX_WATERMARK.
  */
-const combine = (inputs: Iterable<InputState>): { min: number; open: number; active: number } => {
-  let min = MAX_WATERMARK;
-  let open = 0;
-  let active = 0;
-  for (const s of inputs) {
-    if (s.ended) continue;
-    open++;
-    if (s.idle) continue;
-    active++;
-    if (s.watermark < min) min = s.watermark;
+class Combination {
+  /** The last watermark sent; never decreases. */
+  emitted = MIN_WATERMARK;
+  private idle = false;
+
+  next(inputs: Iterable<InputState>): WatermarkUpdate | undefined {
+    let min = MAX_WATERMARK;
+    let max = MIN_WATERMARK;
+    let open = 0;
+    let active = 0;
+    let aligned = 0;
+    for (const s of inputs) {
+      if (s.ended) continue;
+      open++;
+      if (s.watermark > max) max = s.watermark;
+      if (s.idle) continue;
+      active++;
+      if (!s.aligned) continue;
+      aligned++;
+      if (s.watermark < min) min = s.watermark;
+    }
+    if (open > 0 && active === 0) {
+      if (this.idle) return undefined;
+      this.idle = true;
+      if (max <= this.emitted) return { kind: "idle", flushTo: undefined };
+      this.emitted = max;
+      return { kind: "idle", flushTo: max };
+    }
+    const wasIdle = this.idle;
+    this.idle = false;
+    // Open inputs that are active but all unaligned: nothing may advance time yet.
+    if ((open === 0 || aligned > 0) && min > this.emitted) {
+      this.emitted = min;
+      return { kind: "watermark", timestamp: min };
+    }
+    // Active again without a new watermark: resume with the last one (which un-idles downstream).
+    return wasIdle ? { kind: "watermark", timestamp: this.emitted } : undefined;
   }
-  return { min, open, active };
-};
+}
 
 /**
  * A source subtask's splits: the subtask's watermark is the minimum over its splits that are
- * neither idle nor ended. Restored splits start at their checkpointed watermark. Pure: the
- * caller passes processing time in.
+ * neither idle nor ended; when every split is idle it advances to the highest split watermark,
+ * then the subtask is idle. A split that resumes behind the subtask's watermark holds it until
+ * the split catches up (as Flink's source does: splits are not re-aligned). Restored splits start
+ * at their checkpointed watermark. Pure: the caller passes processing time in.
  */
 export class SplitWatermarks {
   private readonly splits = new Map<string, SplitState>();
   private readonly idleTimeoutMs: number | undefined;
-  private emitted = MIN_WATERMARK;
-  private idleEmitted = false;
+  private readonly combined = new Combination();
 
   constructor(idleTimeoutMs: number | undefined) {
     this.idleTimeoutMs = idleTimeoutMs;
   }
 
   add(split: string, restored: number | undefined, now: number): void {
-    this.splits.set(split, { watermark: restored ?? MIN_WATERMARK, lastActive: now, idle: false, ended: false });
+    this.splits.set(split, { watermark: restored ?? MIN_WATERMARK, lastActive: now, idle: false, ended: false, aligned: true });
   }
 
   /** The split's generator reports `watermark` after a batch (a lower value is ignored). */
@@ -160,30 +204,14 @@ export class SplitWatermarks {
    */
   snapshot(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [id, s] of this.splits) out[id] = Math.max(s.watermark, this.emitted);
+    for (const [id, s] of this.splits) out[id] = Math.max(s.watermark, this.combined.emitted);
     return out;
   }
 
   /** What to send downstream now, if anything changed (nothing while the subtask has no splits). */
   update(): WatermarkUpdate | undefined {
     if (this.splits.size === 0) return undefined;
-    const { min, open, active } = combine(this.splits.values());
-    if (open > 0 && active === 0) {
-      if (this.idleEmitted) return undefined;
-      this.idleEmitted = true;
-      return { kind: "idle" };
-    }
-    if (min > this.emitted) {
-      this.emitted = min;
-      this.idleEmitted = false;
-      return { kind: "watermark", timestamp: min };
-    }
-    if (this.idleEmitted) {
-      // Active again without a new watermark: resume with the last one (which un-idles downstream).
-      this.idleEmitted = false;
-      return { kind: "watermark", timestamp: this.emitted };
-    }
-    return undefined;
+    return this.combined.next(this.splits.values());
   }
 
   private state(split: string): SplitState {
@@ -196,61 +224,56 @@ export class SplitWatermarks {
 /**
  * A task's input channels (Flink's StatusWatermarkValve): the task's watermark is the minimum
  * over channels that are neither idle nor ended; a batch or watermark on an idle channel makes
- * it active again. When every channel has ended the watermark is MAX_WATERMARK.
+ * it active again, but it counts in the minimum only once its watermark has caught up with the
+ * task's (so a channel that was idle while time moved on does not hold time back; its records
+ * behind the watermark are late). When every channel is idle, the watermark advances to the
+ * highest channel watermark and the task is idle. When every channel has ended the watermark is
+ * MAX_WATERMARK.
  */
 export class WatermarkValve {
   private readonly channels: InputState[];
-  private emitted = MIN_WATERMARK;
-  private idleEmitted = false;
+  private readonly combined = new Combination();
 
   constructor(channelCount: number) {
-    this.channels = Array.from({ length: channelCount }, () => ({ watermark: MIN_WATERMARK, idle: false, ended: false }));
+    this.channels = Array.from({ length: channelCount }, () => ({ watermark: MIN_WATERMARK, idle: false, ended: false, aligned: true }));
   }
 
   get current(): number {
-    return this.emitted;
+    return this.combined.emitted;
   }
 
   onWatermark(channel: number, timestamp: number): WatermarkUpdate | undefined {
     const c = this.channels[channel]!;
     if (timestamp > c.watermark) c.watermark = timestamp;
-    c.idle = false;
-    return this.update();
+    this.activate(c);
+    return this.combined.next(this.channels);
   }
 
   /** A batch arrived: an idle channel is active again (its watermark is what it last sent). */
   onRecords(channel: number): WatermarkUpdate | undefined {
     const c = this.channels[channel]!;
     if (!c.idle) return undefined;
-    c.idle = false;
-    return this.update();
+    this.activate(c);
+    return this.combined.next(this.channels);
   }
 
   onIdle(channel: number): WatermarkUpdate | undefined {
-    this.channels[channel]!.idle = true;
-    return this.update();
+    const c = this.channels[channel]!;
+    c.idle = true;
+    c.aligned = false;
+    return this.combined.next(this.channels);
   }
 
   onEnd(channel: number): WatermarkUpdate | undefined {
     const c = this.channels[channel]!;
     c.ended = true;
     c.watermark = MAX_WATERMARK;
-    return this.update();
+    return this.combined.next(this.channels);
   }
 
-  private update(): WatermarkUpdate | undefined {
-    const { min, open, active } = combine(this.channels);
-    if (open > 0 && active === 0) {
-      if (this.idleEmitted) return undefined;
-      this.idleEmitted = true;
-      return { kind: "idle" };
-    }
-    const wasIdle = this.idleEmitted;
-    this.idleEmitted = false;
-    if (min > this.emitted) {
-      this.emitted = min;
-      return { kind: "watermark", timestamp: min };
-    }
-    return wasIdle ? { kind: "watermark", timestamp: this.emitted } : undefined;
+  /** Active; aligned once its watermark is not behind what the task already sent. */
+  private activate(c: InputState): void {
+    c.idle = false;
+    if (c.watermark >= this.combined.emitted) c.aligned = true;
   }
 }
