@@ -1,6 +1,7 @@
 /**
  * Event time through the runtime: split watermarks reach a window operator across a shuffle,
- * an idle split stops holding time back only with an idle timeout, split watermarks are
+ * an idle split stops holding time back only with an idle timeout, when every split is idle
+ * event time advances to the highest split watermark, split watermarks are
  * recorded in checkpoints, and a restored source announces them before any record (so a record
  * behind them is late after a restore just as before it).
  */
@@ -43,6 +44,30 @@ const listSource = (splits: Record<string, readonly Rec[]>, idle: readonly strin
         const batch = records.slice(at, at + Math.min(max, gapMs > 0 ? 1 : 2));
         at += batch.length;
         return { kind: "records", records: batch };
+      },
+      position: () => at,
+      close: () => undefined,
+    };
+  },
+});
+
+/**
+ * Splits that hand out their records, each split one per its own `gapMs`, and then stay silent
+ * without ending (as Kafka partitions that go quiet).
+ */
+const quietingSource = (splits: Record<string, { readonly records: readonly Rec[]; readonly gapMs: number }>): Source<Rec, number> => ({
+  name: "quieting",
+  bounded: false,
+  splits: () => Object.keys(splits),
+  openReader(split, position) {
+    let at = position ?? 0;
+    let next = 0;
+    const { records, gapMs } = splits[split]!;
+    return {
+      read: () => {
+        if (at >= records.length || Date.now() < next) return { kind: "idle", retryAfterMs: 1 };
+        next = Date.now() + gapMs;
+        return { kind: "records", records: [records[at++]!] };
       },
       position: () => at,
       close: () => undefined,
@@ -111,6 +136,35 @@ describe("event time in the runtime", () => {
         expect(main.all()[0]).toBe("x[0)=2");
         for (const w of main.all()) expect(["x[0)=2", "x[30)=10", "x[40)=10", "x[50)=10"]).toContain(w);
       }
+    }
+  });
+
+  it("when every split goes quiet, windows up to the highest split watermark fire without new data", async () => {
+    // Split "hi" reaches watermark 34 at once and goes quiet; "lo" keeps time at 4, then 14, for a
+    // while (a record every 10 ms, never silent for the 200 ms timeout), then goes quiet too. Once
+    // both are idle, event time advances to 34: window [10, 20) fires although no record came
+    // after it. Parallelism 1: the source combines both splits; 2: the window task combines two
+    // source subtasks (one split each).
+    const splits = {
+      hi: { records: [{ k: "x", t: 35 }], gapMs: 0 },
+      lo: { records: [...Array.from({ length: 20 }, () => ({ k: "x", t: 5 })), ...Array.from({ length: 20 }, () => ({ k: "x", t: 15 }))], gapMs: 10 },
+    };
+    for (const parallelism of [1, 2]) {
+      const main = collectSink<string>("main");
+      const lateRecords = collectSink<Rec>("late");
+      const stop = new AbortController();
+      const running = runDefinition(countingJob(quietingSource(splits), monotonousTimestamps((r: Rec) => r.t, { idleTimeout: 200 }), { main, late: lateRecords }), {
+        parallelism,
+        stopSignal: stop.signal,
+        checkpoints: { config: { intervalMs: 50 } },
+      });
+      const deadline = Date.now() + 15_000;
+      while (main.all().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      stop.abort();
+      expect((await running).outcome).toBe("stopped");
+      // [30, 40) stays open: 34 < 39, and a stop is not the end of input.
+      expect(main.all().sort()).toEqual(["x[0)=20", "x[10)=20"]);
+      expect(lateRecords.all()).toEqual([]);
     }
   });
 
