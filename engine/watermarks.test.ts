@@ -127,6 +127,68 @@ describe("split watermarks (per source subtask)", () => {
   });
 });
 
+describe("split watermarks: property", () => {
+  it("min over active splits; all idle: the highest split watermark, then idle; resumed splits are not re-aligned", () => {
+    type Step = { s: number; kind: "batch"; wm: number; dt: number } | { s: number; kind: "none"; dt: number } | { s: number; kind: "end" };
+    const split = fc.integer({ min: 0, max: 2 });
+    const dt = fc.integer({ min: 0, max: 15 });
+    const step = fc.oneof(
+      fc.record({ s: split, kind: fc.constant("batch" as const), wm: fc.integer({ min: 0, max: 100 }), dt }),
+      fc.record({ s: split, kind: fc.constant("none" as const), dt }),
+      fc.record({ s: split, kind: fc.constant("end" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps: Step[]) => {
+        const timeout = 10;
+        const w = new SplitWatermarks(timeout);
+        const model = [0, 1, 2].map(() => ({ wm: MIN_WATERMARK, lastActive: 0, idle: false, ended: false }));
+        model.forEach((_, i) => w.add(String(i), undefined, 0));
+        let now = 0;
+        let last = MIN_WATERMARK;
+        let idleOut = false;
+        for (const st of steps) {
+          const m = model[st.s]!;
+          if (m.ended) continue;
+          if (st.kind !== "end") now += st.dt;
+          if (st.kind === "batch") {
+            w.onBatch(String(st.s), st.wm, now);
+            m.wm = Math.max(m.wm, st.wm);
+            m.lastActive = now;
+            m.idle = false;
+          } else if (st.kind === "none") {
+            w.onNoData(String(st.s), now);
+            if (now - m.lastActive >= timeout) m.idle = true;
+          } else {
+            w.onEnd(String(st.s));
+            m.ended = true;
+            m.wm = MAX_WATERMARK;
+          }
+          const open = model.filter((x) => !x.ended);
+          const active = open.filter((x) => !x.idle);
+          let want: WatermarkUpdate | undefined;
+          if (open.length > 0 && active.length === 0) {
+            if (!idleOut) {
+              idleOut = true;
+              const max = Math.max(...open.map((x) => x.wm));
+              want = { kind: "idle", flushTo: max > last ? max : undefined };
+              last = Math.max(last, max);
+            }
+          } else {
+            const min = open.length === 0 ? MAX_WATERMARK : Math.min(...active.map((x) => x.wm));
+            if (min > last) want = { kind: "watermark", timestamp: (last = min) };
+            else if (idleOut) want = { kind: "watermark", timestamp: last };
+            idleOut = false;
+          }
+          expect(w.update()).toEqual(want);
+          // A checkpoint never records a split below what the subtask sent.
+          for (const v of Object.values(w.snapshot())) expect(v).toBeGreaterThanOrEqual(last);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("watermark valve (per task with input channels)", () => {
   it("emits the minimum over active channels, only when it advances", () => {
     const v = new WatermarkValve(3);
