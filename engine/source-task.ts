@@ -11,8 +11,9 @@
  *
  * Event time (a source with a watermark strategy): each split has its own watermark generator;
  * after every batch the subtask's watermark (minimum over its active splits; the highest split
- * watermark once all are idle, see watermarks.ts) goes downstream when it advanced. Split watermarks are recorded with the positions and restored
- * with them, so a restored run resumes event time where the checkpoint left it.
+ * watermark once all are idle, see watermarks.ts) goes downstream when it advanced. Split
+ * watermarks are recorded with the positions and restored with them, so a restored run resumes
+ * event time where the checkpoint left it.
  */
 import type { Source, SourceContext, SplitReader } from "../connectors/source.ts";
 import type { SourceSnapshot } from "../checkpoint/metadata.ts";
