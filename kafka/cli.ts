@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
 import { startBroker } from "./broker.ts";
 import { CONSOLE_CONSUMER, CONSOLE_PRODUCER, consoleConsumerArgs, consoleProducerArgs, kafkaTool } from "./tools.ts";
+import { createTopicAndWait } from "./topics.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const stateDir = join(repoRoot, ".weir", "kafka");
@@ -126,7 +127,7 @@ async function topic(args: string[]): Promise<void> {
   const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+    const created = (await createTopicAndWait(admin, { topic: name, partitions })) === "created";
     console.log(created ? `Created topic ${name} (${partitions} partitions) at ${bootstrap}` : `Topic ${name} already exists at ${bootstrap}`);
   } finally {
     await admin.disconnect();

@@ -14,6 +14,7 @@ import type { Admin } from "kafkajs";
 import { Kafka, logLevel } from "../../connectors/kafka/kafkajs.ts";
 import { inject } from "vitest";
 import type { KafkaProvidedKey } from "../../kafka/global-setup.ts";
+import { createTopicAndWait } from "../../kafka/topics.ts";
 import { CONSOLE_CONSUMER, TRANSACTIONS_COMMAND, consoleConsumerArgs, kafkaTool, type IsolationLevel } from "../../kafka/tools.ts";
 
 /** "127.0.0.1:PORT" of the broker shared by the whole run. */
@@ -45,10 +46,8 @@ async function withAdmin<T>(bootstrap: string, use: (admin: Admin) => Promise<T>
 
 /** Creates a topic (replication factor 1) and waits for its partition leaders. Throws if it already exists. */
 export async function createTopic(bootstrap: string, name: string, partitions: number): Promise<void> {
-  const created = await withAdmin(bootstrap, (admin) =>
-    admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 30_000 }),
-  );
-  if (!created) throw new Error(`topic ${name} already exists on ${bootstrap}: use a fresh name per test`);
+  const outcome = await withAdmin(bootstrap, (admin) => createTopicAndWait(admin, { topic: name, partitions, replicationFactor: 1 }));
+  if (outcome === "exists") throw new Error(`topic ${name} already exists on ${bootstrap}: use a fresh name per test`);
 }
 
 export async function deleteTopic(bootstrap: string, name: string): Promise<void> {
