@@ -9,6 +9,7 @@
  * machine); this waits through it.
  */
 import type { Admin } from "kafkajs";
+import { describeError, externalError } from "../common/errors.ts";
 
 export interface CreateTopicOptions {
   readonly topic: string;
@@ -42,9 +43,11 @@ export async function createTopicAndWait(admin: Admin, o: CreateTopicOptions): P
       if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return created ? "created" : "exists";
       last = `${partitions.filter((p) => p.leader >= 0).length} of ${partitions.length} partitions have a leader`;
     } catch (e) {
-      last = e instanceof Error ? e.message : String(e); // e.g. UNKNOWN_TOPIC_OR_PARTITION until the broker knows the topic
+      last = describeError(e); // e.g. UNKNOWN_TOPIC_OR_PARTITION until the broker knows the topic
     }
-    if (Date.now() > deadline) throw new Error(`topic ${o.topic} was created but has no leader for every partition after ${timeoutMs / 1000} s (${last})`);
+    if (Date.now() > deadline) {
+      throw externalError("KAFKA_TOPIC_NOT_READY", `Kafka topic ${o.topic} has no leader for every partition ${timeoutMs / 1000} s after creation (${last})`);
+    }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
