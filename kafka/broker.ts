@@ -187,7 +187,8 @@ const randomClusterId = (): string => {
   }
 };
 
-const javaBin = () => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin", "java") : "java");
+/** `$JAVA_HOME/bin/java`, or `java` from PATH. */
+export const javaBin = () => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin", "java") : "java");
 
 const jvmArgs = (classpath: string, dataDir: string, heapMb: number) => [
   `-Xmx${heapMb}m`,

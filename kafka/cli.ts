@@ -5,6 +5,10 @@
  *   npm run kafka:start                  # 127.0.0.1:9092 (controller 9093); returns once it is ready
  *   npm run kafka:start -- --port 19092  # controller on port + 1 unless --controller-port
  *   npm run kafka:stop                   # SIGTERM, SIGKILL after 30 s
+ *   npm run kafka:topic -- totals        # creates a topic (3 partitions)
+ *   npm run kafka:produce -- input       # stdin lines key:value -> topic (Kafka's console producer)
+ *   npm run kafka:consume -- totals      # key<TAB>value of every committed record, until Ctrl-C
+ *                                        # (Kafka's console consumer, read_committed)
  *
  * Finding the broker (Linux): the pid in .weir/kafka/broker.pid, accepted only if that process is
  * still the JVM running this data dir's server.properties (pids get reused); else any such JVM
@@ -14,7 +18,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { spawn } from "node:child_process";
 import { startBroker } from "./broker.ts";
+import { CONSOLE_CONSUMER, CONSOLE_PRODUCER, consoleConsumerArgs, consoleProducerArgs, kafkaTool } from "./tools.ts";
+import { createTopicAndWait } from "./topics.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const stateDir = join(repoRoot, ".weir", "kafka");
@@ -120,11 +127,54 @@ async function topic(args: string[]): Promise<void> {
   const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+    const created = (await createTopicAndWait(admin, { topic: name, partitions })) === "created";
     console.log(created ? `Created topic ${name} (${partitions} partitions) at ${bootstrap}` : `Topic ${name} already exists at ${bootstrap}`);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Runs one of Kafka's console tools with this terminal's stdin, stdout and stderr; resolves to its
+ * exit code. Ctrl-C reaches the tool too (same process group): it closes its client and exits,
+ * which counts as success.
+ */
+async function runTool(mainClass: string, args: string[]): Promise<number> {
+  const tool = await kafkaTool(mainClass, args);
+  const child = spawn(tool.command, tool.args, { stdio: "inherit" });
+  let interrupted = false;
+  const onInterrupt = () => (interrupted = true);
+  process.on("SIGINT", onInterrupt);
+  try {
+    return await new Promise<number>((done, fail) => {
+      child.once("error", (e) => fail(new Error(`cannot run ${tool.command}: ${e.message} (install Java 17 or set JAVA_HOME)`)));
+      child.once("exit", (code) => done(interrupted ? 0 : code ?? 1));
+    });
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+const consoleUsage = {
+  consume: "usage: tsx kafka/cli.ts consume <topic> [--bootstrap 127.0.0.1:9092] [--timeout-ms N]",
+  produce: "usage: tsx kafka/cli.ts produce <topic> [--bootstrap 127.0.0.1:9092] < lines of key:value",
+};
+
+/** `consume <topic> [--bootstrap host:port] [--timeout-ms N]` and `produce <topic> [--bootstrap host:port]`. */
+async function consoleTool(command: "consume" | "produce", args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { bootstrap: { type: "string", default: "127.0.0.1:9092" }, "timeout-ms": { type: "string" } },
+  });
+  const topic = positionals[0];
+  const timeout = values["timeout-ms"];
+  if (topic === undefined || positionals.length > 1 || (command === "produce" && timeout !== undefined)) throw new Error(consoleUsage[command]);
+  const bootstrap = values.bootstrap;
+  if (command === "produce") return runTool(CONSOLE_PRODUCER, consoleProducerArgs({ bootstrap, topic }));
+  const idleTimeoutMs = timeout === undefined ? undefined : Number(timeout);
+  if (idleTimeoutMs !== undefined && !(Number.isInteger(idleTimeoutMs) && idleTimeoutMs > 0)) throw new Error(`--timeout-ms must be a positive integer, got "${timeout}"`);
+  return runTool(CONSOLE_CONSUMER, consoleConsumerArgs({ bootstrap, topic, idleTimeoutMs }));
 }
 
 const [command, ...rest] = process.argv.slice(2);
@@ -132,7 +182,8 @@ try {
   if (command === "start") await start(rest);
   else if (command === "stop") await stop();
   else if (command === "topic") await topic(rest);
-  else throw new Error(`usage: tsx kafka/cli.ts start [--port 9092] [--controller-port 9093] [--heap-mb 512] | stop | topic <name> [--partitions N]`);
+  else if (command === "consume" || command === "produce") process.exit(await consoleTool(command, rest));
+  else throw new Error(`usage: tsx kafka/cli.ts start [--port 9092] [--controller-port 9093] [--heap-mb 512] | stop | topic <name> [--partitions N] | produce <topic> | consume <topic>`);
   process.exit(0);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type KafkaBroker } from "../../kafka/broker.ts";
-import { createTopic, kcatReadCommitted, openTransactions, readCommitted, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, openTransactions, readCommitted, testKafka } from "../support/kafka.ts";
 import { hasCompletedCheckpoint, startWeir } from "../support/weir-process.ts";
 
 const RECORDS = 100_000;
@@ -86,7 +86,7 @@ describe("Kafka broker bounce", () => {
     const want = byKey(expected.map((line) => ({ key: line.split("\t")[0]!, value: line.split("\t")[1]! })));
     expect(seen.length).toBe(RECORDS);
     expect(byKey(seen)).toEqual(want);
-    expect(byKey(await kcatReadCommitted(bootstrap, "bounce-out"))).toEqual(want);
+    expect(byKey(await consoleRead(bootstrap, "bounce-out", { expected: RECORDS }))).toEqual(want);
     expect(await openTransactions(bootstrap, "weir-kafka-totals-")).toEqual([]);
   }, 240_000);
 });

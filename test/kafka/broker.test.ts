@@ -1,13 +1,14 @@
 /**
  * The Kafka broker the connector tests run against is a real one: topics, transactions as a
- * read_committed consumer (kcat, librdkafka) sees them, and data that survives a clean restart and
- * a SIGKILL. Needs Java 17, Maven (first run) and kcat.
+ * read_committed consumer (Kafka's own console consumer, the Java client) sees them, and data that
+ * survives a clean restart and a SIGKILL. These tests also show that the console consumer the
+ * exactly-once tests rely on really reads read_committed. Needs Java 17 and Maven (first run).
  */
 import { randomUUID } from "node:crypto";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type KafkaBroker } from "../../kafka/broker.ts";
-import { createTopic, deleteTopic, kafkaBootstrap, kcatRead, kcatReadCommitted, testKafka, type KcatRecord } from "../support/kafka.ts";
+import { consoleRead, createTopic, deleteTopic, kafkaBootstrap, testKafka, type ConsoleRecord } from "../support/kafka.ts";
 
 const freshTopic = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -21,7 +22,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
-const simple = (records: readonly KcatRecord[]) => records.map(({ partition, key, value }) => ({ partition, key, value }));
+const simple = (records: readonly ConsoleRecord[]) => records.map(({ partition, key, value }) => ({ partition, key, value }));
 
 async function withProducer<T>(producer: Producer, use: (p: Producer) => Promise<T>): Promise<T> {
   await producer.connect();
@@ -85,11 +86,8 @@ describe("the run's broker (kafka/global-setup.ts)", () => {
       await inTransaction("commit", [{ key: "b", value: "committed-4", partition: 1 }]);
     });
 
-    // Commit markers are written after commit() returns: wait until the last commit is visible.
-    const committed = await eventually(
-      () => kcatReadCommitted(bootstrap, topic),
-      (records) => records.some((r) => r.value === "committed-4"),
-    );
+    // Commit markers are written after commit() returns: the read waits for all four.
+    const committed = await consoleRead(bootstrap, topic, { expected: 4 });
     expect(simple(committed)).toEqual([
       { partition: 0, key: "a", value: "committed-1" },
       { partition: 0, key: "a", value: "committed-3" },
@@ -97,9 +95,36 @@ describe("the run's broker (kafka/global-setup.ts)", () => {
       { partition: 1, key: "b", value: "committed-4" },
     ]);
     // The aborted records are in the log; isolation is what hides them.
-    const everything = await kcatRead(bootstrap, topic, "read_uncommitted");
+    const everything = await consoleRead(bootstrap, topic, { expected: 6, isolation: "read_uncommitted" });
     expect(everything.map((r) => r.value).sort()).toEqual(["aborted-1", "aborted-2", "committed-1", "committed-2", "committed-3", "committed-4"]);
-  });
+  }, 120_000);
+
+  it("read_committed does not see an open transaction's records, only what was committed before it", async () => {
+    const bootstrap = kafkaBootstrap();
+    const topic = freshTopic("open-txn");
+    await createTopic(bootstrap, topic, 2);
+    await produce(bootstrap, topic, ["before-1", "before-2"]); // partition 0, no transaction
+    const open = testKafka(bootstrap).producer({
+      transactionalId: `weir-test-${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+    });
+    await withProducer(open, async (p) => {
+      // As a Weir sink between pre-commit and commit: records written, transaction not committed.
+      const tx = await p.transaction();
+      await tx.send({ topic, acks: -1, messages: [{ key: "o", value: "open-1", partition: 0 }, { key: "o", value: "open-2", partition: 1 }] });
+      // The open records are in the log: a read_uncommitted reader sees them.
+      const everything = await consoleRead(bootstrap, topic, { expected: 4, isolation: "read_uncommitted" });
+      expect(everything.map((r) => r.value).sort()).toEqual(["before-1", "before-2", "open-1", "open-2"]);
+      // read_committed stops at the open transaction: only what was committed before it.
+      expect(simple(await consoleRead(bootstrap, topic, { expected: 2 }))).toEqual([
+        { partition: 0, key: "before-1", value: "before-1" },
+        { partition: 0, key: "before-2", value: "before-2" },
+      ]);
+      await tx.abort();
+    });
+  }, 120_000);
 });
 
 describe("a broker of its own: restart and SIGKILL", () => {
@@ -114,7 +139,7 @@ describe("a broker of its own: restart and SIGKILL", () => {
   }, 60_000);
 
   const readAll = (bootstrap: string, topic: string, count: number) =>
-    eventually(() => kcatReadCommitted(bootstrap, topic), (records) => records.length >= count, 60_000);
+    consoleRead(bootstrap, topic, { expected: count });
 
   it("keeps topic data across restart()", async () => {
     const b = broker!;

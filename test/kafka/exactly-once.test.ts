@@ -2,9 +2,9 @@
  * Kafka -> Weir -> Kafka, exactly once, against a real broker: `weir run jobs/kafka-totals.ts` is
  * killed with SIGKILL at random moments and at every failpoint (including between pre-commit and
  * commit) and restarted until it finishes. A read_committed kafkajs consumer and, independently,
- * Debian's kcat (librdkafka, isolation.level=read_committed) must see exactly the expected
- * totals: nothing lost, nothing duplicated, per-account (= per-partition) order kept; and no
- * transaction may be left open.
+ * Kafka's own console consumer (the Java client, isolation.level=read_committed) must see exactly
+ * the expected totals: nothing lost, nothing duplicated, per-account (= per-partition) order kept;
+ * and no transaction may be left open.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { FAILPOINTS } from "../../common/failpoints.ts";
-import { createTopic, kafkaBootstrap, kcatReadCommitted, openTransactions, readCommitted, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, kafkaBootstrap, openTransactions, readCommitted, testKafka } from "../support/kafka.ts";
 import { runOrKill } from "../support/weir-process.ts";
 
 const RECORDS = 40_000;
@@ -99,9 +99,9 @@ const expectExactlyOnce = async (output: string) => {
   const seen = await readCommitted(bootstrap, output, RECORDS);
   expect(seen.length, "records visible to read_committed").toBe(RECORDS);
   expect(byKey(seen)).toEqual(sortedExpected());
-  const kcat = await kcatReadCommitted(bootstrap, output);
-  expect(kcat.length, "records kcat sees").toBe(RECORDS);
-  expect(byKey(kcat)).toEqual(sortedExpected());
+  const java = await consoleRead(bootstrap, output, { expected: RECORDS });
+  expect(java.length, "records Kafka's console consumer sees").toBe(RECORDS);
+  expect(byKey(java)).toEqual(sortedExpected());
   expect(await openTransactions(bootstrap, "weir-kafka-totals-"), "transactions left open").toEqual([]);
 };
 
