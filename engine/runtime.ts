@@ -34,6 +34,7 @@ import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
 import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
+import { claimRunFolder } from "./run-folder.ts";
 import { SourceTask } from "./source-task.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
@@ -54,7 +55,10 @@ export interface CheckpointOptions {
 export interface RunOptions {
   readonly plan: JobPlan;
   readonly stateBackend?: StateBackendKind;
-  /** Where RocksDB keeps working state for this run (default `.weir/<job>/state/<runId>`). */
+  /**
+   * Where RocksDB keeps working state for this run (default `.weir/<job>/state/<runId>`, where
+   * folders of ended runs are removed at start). Removed when the run ends; see run-folder.ts.
+   */
   readonly stateDir?: string;
   readonly batchSize?: number;
   /** Batches a channel holds before its producer waits (default 4). */
@@ -117,17 +121,17 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const runId = options.runId ?? now().toString(36);
   const metrics = newJobMetrics(now());
   const stateKind = options.stateBackend ?? "rocksdb";
-  const stateDir = options.stateDir ?? join(".weir", job.name, "state", runId);
   const batchSize = options.batchSize ?? 1024;
   const grid = makeChannels(plan, options.channelCapacity ?? 4);
   const sourceContext: SourceContext = { now, jobName: job.name, runId };
   const restore = options.checkpoints?.restore;
-  const ownRoot = options.checkpoints?.root === undefined;
-  const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));
-
   if (restore !== undefined) {
     checkOperatorsMatch(restore, new Set(job.nodes.map((n) => n.name)), job.maxParallelism, restore.maxParallelism);
   }
+  // Before anything that the teardown below undoes: a refused folder is another run's.
+  const stateDir = await claimRunFolder({ job: job.name, runId, log, ...(options.stateDir === undefined ? {} : { dir: options.stateDir }) });
+  const ownRoot = options.checkpoints?.root === undefined;
+  const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));
 
   const backends: KvBackend[] = [];
   const runners: ChainRunner[] = [];

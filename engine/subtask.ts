@@ -28,6 +28,8 @@ export interface KeyedSlot {
   readonly subtask: number;
   readonly parallelism: number;
   previousInodes: InodeSet;
+  /** Directory of this slot's last completed snapshot (files it shares with the next one). */
+  previousDir?: string;
 }
 
 /** The checkpoint side as a task sees it. */
@@ -87,7 +89,8 @@ export abstract class Subtask {
     for (const slot of this.keyed) {
       await slot.store.flush();
       const dir = join(this.bridge.directory(id), slot.operator, String(slot.subtask));
-      parts.push({ slot, dir, measure: await snapshotBackend(slot.backend, dir) });
+      const previous = slot.previousDir === undefined ? {} : { previousDir: slot.previousDir };
+      parts.push({ slot, dir, measure: await snapshotBackend(slot.backend, dir, previous) });
     }
     const sinks: SinkSnapshot[] = [];
     if (this.sink !== undefined) {
@@ -106,6 +109,7 @@ export abstract class Subtask {
       for (const { slot, dir, measure } of parts) {
         const m = await measure(slot.previousInodes);
         slot.previousInodes = m.inodes;
+        slot.previousDir = dir;
         keyed.push({
           operator: slot.operator,
           subtask: slot.subtask,

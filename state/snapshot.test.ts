@@ -10,6 +10,9 @@
  *   first, `newBytes` counts only the files the first did not hold, and it survives the deletion
  *   of the first.
  * - Heap snapshots are one file. A missing snapshot fails with STATE_RESTORE_FAILED.
+ * - Checkpoints on another file system (/dev/shm or a tmpfs mounted for the test): snapshots copy,
+ *   stay incremental (files shared with the previous snapshot there), and restore both ways (same
+ *   range and rescaled). Without a second file system these print why and are skipped.
  *
  * Every backend is closed and every temp dir removed after each test.
  */
@@ -18,8 +21,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import fc from "fast-check";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { WeirError } from "../common/errors.ts";
+import { secondFileSystem } from "../test/support/second-fs.ts";
 import { openHeapBackend } from "./heap-backend.ts";
 import { decodeCellKey, encodeCellKey } from "./key-codec.ts";
 import { keyGroupRangeFor, type KeyGroupRange, type KeyValue } from "./key-groups.ts";
@@ -437,4 +441,60 @@ describe("restoreBackend: failures", () => {
     await again.write([put(Buffer.from("k"), Buffer.from("v"))]);
     expect(await dump(again)).toEqual(new Map([[Buffer.from("k").toString("hex"), Buffer.from("v").toString("hex")]]));
   });
+});
+
+describe("checkpoints on another file system", async () => {
+  const second = await secondFileSystem(tmpdir());
+  if (second.kind === "unavailable") console.warn(`snapshot: cross-device cases skipped: ${second.reason}`);
+  afterAll(async () => {
+    if (second.kind === "available") await second.cleanup();
+  });
+  const checkpointRoot = async () => {
+    if (second.kind !== "available") throw new Error("unreachable");
+    const dir = await mkdtemp(join(second.dir, "chk-"));
+    dirs.push(dir);
+    expect((await stat(dir)).dev).not.toBe((await stat(tmpdir())).dev);
+    return dir;
+  };
+  const key = (i: number) => encodeCellKey(i % MAX_PARALLELISM, 0, i);
+  const value = (i: number, version: number) => createHash("sha512").update(`${version}/${i}`).digest();
+  const ALL_GROUPS: KeyGroupRange = { start: 0, end: MAX_PARALLELISM - 1 };
+
+  test.skipIf(second.kind !== "available")(
+    "incremental snapshots there share unchanged files with the previous one; both restore, at the same range and rescaled",
+    async () => {
+      const work = await tempDir();
+      const chk = await checkpointRoot();
+      const backend = await openBackend("rocksdb", join(work, "db"));
+      const model = new Map<string, string>();
+      for (let i = 0; i < 5000; i++) model.set(key(i).toString("hex"), value(i, 1).toString("hex"));
+      await writeModel(backend, model);
+      const one = await takeSnapshot(backend, chk, "chk-1/op/0", ALL_GROUPS);
+      const updates: KvOp[] = [];
+      for (let i = 0; i < 5000; i += 100) {
+        updates.push(put(key(i), value(i, 2)));
+        model.set(key(i).toString("hex"), value(i, 2).toString("hex"));
+      }
+      await backend.write(updates);
+      const measure = await snapshotBackend(backend, join(chk, "chk-2/op/0"), { previousDir: one.source.absPath });
+      const two = await measure(one.inodes);
+      expect(two.newBytes).toBeGreaterThan(0);
+      expect(two.newBytes * 2).toBeLessThan(two.bytes); // the unchanged SST is linked, not copied again
+      await backend.close();
+      await rm(one.source.absPath, { recursive: true, force: true });
+      const handle: KeyedStateHandle = { backend: "rocksdb", path: "chk-2/op/0", keyGroups: ALL_GROUPS, ...two };
+      const source: RestoreSource = { handle, absPath: join(chk, "chk-2/op/0") };
+      const before = await listing(source.absPath);
+
+      const same = track(await restoreBackend({ kind: "rocksdb", range: ALL_GROUPS, sources: [source], workDir: join(work, "same") }));
+      expect(await dump(same)).toEqual(model);
+      const half = keyGroupRangeFor(1, 2, MAX_PARALLELISM);
+      const rescaled = track(await restoreBackend({ kind: "rocksdb", range: half, sources: [source], workDir: join(work, "half") }));
+      expect(await dump(rescaled)).toEqual(restrict(model, half));
+      await same.write(updates.map((u) => ({ kind: "delete", key: u.key })));
+      await same.close();
+      // The restored copies are the working state's own: the checkpoint is as it was.
+      expect(await listing(source.absPath)).toEqual(before);
+    },
+  );
 });

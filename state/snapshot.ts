@@ -4,16 +4,19 @@
  * RocksDB: `checkpointTo` writes a consistent copy whose SST files are hard links, so each
  * checkpoint directory is complete on its own while unchanged files are stored once: the file
  * system reference-counts them, and deleting an old checkpoint never removes a file a retained
- * one still uses. `newBytes` counts only files the previous checkpoint did not already hold
+ * one still uses. With checkpoints on another file system the SSTs are copied, except the ones
+ * the previous snapshot of the same backend already holds (linked from there), so checkpoints stay
+ * incremental. `newBytes` counts only files the previous checkpoint did not already hold
  * (incremental size). Heap: every entry is written to one msgpack file.
  *
  * Restore rebuilds exactly the key-group range a subtask owns. When one RocksDB checkpoint has
- * exactly that range (same parallelism), its files are linked into the working directory and
- * opened as they are; otherwise (rescaling, or a change of backend) the overlapping key-group
- * range of every old subtask is scanned into a fresh backend.
+ * exactly that range (same parallelism), its files are linked (copied across file systems) into
+ * the working directory and opened as they are; otherwise (rescaling, or a change of backend) the
+ * overlapping key-group range of every old subtask is scanned into a fresh backend.
  */
-import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fsyncPath } from "../common/fsync.ts";
+import { linkOrCopy } from "../common/link-or-copy.ts";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { externalError, describeError } from "../common/errors.ts";
@@ -41,15 +44,17 @@ const HEAP_FILE = "state.msgpack";
 export type InodeSet = ReadonlySet<number>;
 
 /**
- * Synchronous part: a consistent copy of `backend` in `targetDir` (created). Returns a function
+ * Synchronous part: a consistent copy of `backend` in `targetDir` (created). `previousDir` is
+ * where the previous snapshot of the same backend went (it may be gone by now). Returns a function
  * for the asynchronous part, which fsyncs what was written and measures it.
  */
 export const snapshotBackend = async (
   backend: KvBackend,
   targetDir: string,
+  options: { readonly previousDir?: string } = {},
 ): Promise<(previous: InodeSet) => Promise<{ bytes: number; newBytes: number; files: number; inodes: InodeSet }>> => {
   if (backend.kind === "rocksdb") {
-    await (backend as RocksKvBackend).checkpointTo(targetDir);
+    await (backend as RocksKvBackend).checkpointTo(targetDir, options);
   } else {
     const entries: [Buffer, Buffer][] = [];
     for await (const [k, v] of backend.scan({ gte: Buffer.alloc(0), lt: Buffer.from([0xff, 0xff, 0xff]) })) entries.push([k, v]);
@@ -74,11 +79,14 @@ export const snapshotBackend = async (
   };
 };
 
-/** Links SST files and copies the rest (RocksDB rewrites MANIFEST and friends on open). */
+/**
+ * Links SST files (copies them across file systems) and copies the rest (RocksDB rewrites
+ * MANIFEST and friends on open, which must not reach the checkpoint).
+ */
 const linkCopy = async (from: string, to: string): Promise<void> => {
   await mkdir(to, { recursive: true });
   for (const name of await readdir(from)) {
-    if (name.endsWith(".sst")) await link(join(from, name), join(to, name));
+    if (name.endsWith(".sst")) await linkOrCopy(join(from, name), join(to, name));
     else await copyFile(join(from, name), join(to, name));
   }
 };

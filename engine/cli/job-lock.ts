@@ -7,19 +7,8 @@
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { userError } from "../../common/errors.ts";
+import { isRunning } from "../../common/process-identity.ts";
 import { jobRoot } from "../../checkpoint/storage.ts";
-
-/** A process that exists and is not a zombie (a killed process whose parent has not reaped it yet). */
-const alive = async (pid: number): Promise<boolean> => {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  if (stat === undefined) return true; // no /proc (not Linux): trust kill(0)
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-};
 
 export interface JobLock {
   release(): Promise<void>;
@@ -38,7 +27,7 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await alive(pid))) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await isRunning({ pid }))) {
         throw userError(
           "JOB_ALREADY_RUNNING",
           `job '${job}' is already running (pid ${pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,

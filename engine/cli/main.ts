@@ -73,7 +73,10 @@ Examples:
     .addOption(
       new Option("--state-backend <kind>", "where keyed state lives").choices(["rocksdb", "heap"]).default("rocksdb"),
     )
-    .option("--state-dir <dir>", "working directory for RocksDB state (default .weir/<job>/state/<run>)")
+    .option(
+      "--state-dir <dir>",
+      "this run's RocksDB working directory, deleted when it ends; new, empty or left by an ended run (default .weir/<job>/state/<run>)",
+    )
     .option("--batch-size <n>", "records per batch read from sources", positiveInt("--batch-size"), 1024)
     .option("--checkpoint-dir <dir>", "where checkpoints are kept (<dir>/<job>/chk-<n>)", ".weir/checkpoints")
     .option("--checkpoint-interval <duration>", "time between checkpoints, e.g. 200ms, 1s, 1m ('off': only the final one)", duration("--checkpoint-interval", true), 10_000)

@@ -21,9 +21,10 @@ export interface WeirRun {
   kill(): void;
 }
 
-export const startWeir = (args: readonly string[], env: Record<string, string> = {}): WeirRun => {
-  const child = spawn(process.execPath, ["bin/weir.mjs", ...args], {
-    cwd: repoRoot,
+/** `cwd` (default the repository) is where relative paths and the default `.weir/` resolve. */
+export const startWeir = (args: readonly string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): WeirRun => {
+  const child = spawn(process.execPath, [join(repoRoot, "bin/weir.mjs"), ...args], {
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: "1", WEIR_FAILPOINT: "", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -46,8 +47,13 @@ export const startWeir = (args: readonly string[], env: Record<string, string> =
 };
 
 /** Runs to the end, or kills it after `killAfterMs` (if still running). */
-export const runOrKill = async (args: readonly string[], killAfterMs?: number, env?: Record<string, string>): Promise<Exit> => {
-  const run = startWeir(args, env);
+export const runOrKill = async (
+  args: readonly string[],
+  killAfterMs?: number,
+  env?: Record<string, string>,
+  options?: { cwd?: string },
+): Promise<Exit> => {
+  const run = startWeir(args, env, options);
   const timer = killAfterMs === undefined ? undefined : setTimeout(() => run.kill(), killAfterMs);
   const exit = await run.exited;
   if (timer !== undefined) clearTimeout(timer);
