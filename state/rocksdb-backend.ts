@@ -19,12 +19,13 @@
  * checkpoint). Passing something other than a Buffer as key or value rejects with
  * `STATE_BACKEND_BAD_INPUT` (internal): the binding would abort the process on it.
  */
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import RocksDB from "rocksdb-native";
 import type { RocksIterator } from "rocksdb-native";
 import { describeError, externalError, internalError } from "../common/errors.ts";
 import { linkOrCopy } from "../common/link-or-copy.ts";
+import { fsyncPath } from "../common/fsync.ts";
 import type { KvBackend, KvOp, KvRange } from "./kv-backend.ts";
 
 export interface RocksBackendOptions {
@@ -309,12 +310,12 @@ async function copyRocksCheckpoint(
       bytes += (await stat(to)).size;
       files.push(name);
     }
-    await syncFile(join(targetDir, current));
+    await fsyncPath(join(targetDir, current));
     const tmp = join(targetDir, "CURRENT.tmp");
     await writeFile(tmp, `${current}\n`);
-    await syncFile(tmp);
+    await fsyncPath(tmp);
     await rename(tmp, join(targetDir, "CURRENT"));
-    await syncFile(targetDir);
+    await fsyncPath(targetDir);
     files.push("CURRENT");
     bytes += current.length + 1;
     return { files, bytes };
@@ -327,11 +328,3 @@ async function copyRocksCheckpoint(
   }
 }
 
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
