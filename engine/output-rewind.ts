@@ -48,6 +48,9 @@ export const formatIds = (ids: readonly number[]): string => {
   return parts.join(", ");
 };
 
+/** "1 part file", "3 part files" (units are given in the plural). */
+const count = (n: number, unit: string) => `${n} ${n === 1 ? unit.replace(/s$/, "") : unit}`;
+
 const range = (from: number, to: number) => (from === to ? `checkpoint ${from}` : `checkpoints ${from}-${to}`);
 
 export const rewindOutput = async (options: OutputRewindOptions): Promise<void> => {
@@ -62,11 +65,11 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
       if (options.existingOutput === "refuse") {
         throw userError(
           "OUTPUT_EXISTS",
-          `${found.location} holds ${found.removed} ${found.unit} committed by an earlier run of '${job}' (sink '${operator}'); starting from the beginning would write that output again next to them: delete them, or run with --overwrite-output to have them deleted`,
+          `${found.location} holds ${count(found.removed, found.unit)} committed by an earlier run of '${job}' (sink '${operator}'); starting from the beginning would write that output again next to them: delete them, or run with --overwrite-output to have them deleted`,
           { operator },
         );
       }
-      log(`sink '${operator}': deleted ${found.removed} ${found.unit} of an earlier run of '${job}' from ${found.location} (--overwrite-output)`);
+      log(`sink '${operator}': deleted ${count(found.removed, found.unit)} of an earlier run of '${job}' from ${found.location} (--overwrite-output)`);
     }
     return;
   }
@@ -90,7 +93,7 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
     const done = await sink.retract(restoredId, context(operator, false));
     if (done.removed === 0) continue;
     log(
-      `sink '${operator}': retracted ${done.removed} ${done.unit} committed by checkpoint${done.checkpoints.length === 1 ? "" : "s"} ${formatIds(done.checkpoints)} from ${done.location} (the run restores checkpoint ${restoredId})`,
+      `sink '${operator}': retracted ${count(done.removed, done.unit)} committed by checkpoint${done.checkpoints.length === 1 ? "" : "s"} ${formatIds(done.checkpoints)} from ${done.location} (the run restores checkpoint ${restoredId})`,
     );
   }
 };

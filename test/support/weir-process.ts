@@ -57,7 +57,7 @@ export const runOrKill = async (args: readonly string[], killAfterMs?: number, e
 /** Part files in the order they were written: by run (run ids grow with time), then part number, then subtask. */
 const partOrder = (a: string, b: string): number => {
   const parse = (n: string) => {
-    const m = /^part-([0-9a-z]+)-(\d+)-(\d+)-chk\d+\.jsonl$/.exec(n);
+    const m = /^part-([0-9a-z]+)-(\d+)-(\d+)(?:-chk\d+)?\.jsonl$/.exec(n);
     if (m === null) throw new Error(`unexpected file in output: ${n}`);
     return { run: m[1]!, subtask: Number(m[2]), n: Number(m[3]) };
   };
