@@ -13,7 +13,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { committedLines, hiddenFiles, runOrKill, runUntil, sequencesBy, startWeir } from "./support/weir-process.ts";
+import { committedLines, completedCheckpointIds, hiddenFiles, runOrKill, runUntil, sequencesBy, startWeir } from "./support/weir-process.ts";
 
 let tmp: string;
 beforeAll(async () => {
@@ -67,16 +67,7 @@ const expectSameAsStraight = async (out: string) => {
   expect(sequencesBy(got, "account")).toEqual(sequencesBy(expected, "account"));
 };
 
-/** Ids of the completed checkpoints (with a `_metadata`) of the job, ascending. */
-const completedIds = async (checkpoints: string): Promise<number[]> => {
-  const ids: number[] = [];
-  for (const name of await readdir(join(checkpoints, JOB)).catch(() => [] as string[])) {
-    const m = /^chk-(\d+)$/.exec(name);
-    if (m === null) continue;
-    if ((await readdir(join(checkpoints, JOB, name))).includes("_metadata")) ids.push(Number(m[1]));
-  }
-  return ids.sort((a, b) => a - b);
-};
+const completedIds = (checkpoints: string) => completedCheckpointIds(checkpoints, JOB);
 
 /** The checkpoint ids in the names of the committed part files (`...-chk<n>.jsonl`). */
 const committedByCheckpoint = async (out: string): Promise<Set<number>> =>

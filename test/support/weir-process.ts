@@ -85,6 +85,17 @@ export const hasCompletedCheckpoint = (root: string, job: string) => async (): P
   return false;
 };
 
+/** Ids of the completed checkpoints (with a `_metadata`) of `job` under `root`, ascending. */
+export const completedCheckpointIds = async (root: string, job: string): Promise<number[]> => {
+  const ids: number[] = [];
+  for (const name of await readdir(join(root, job)).catch(() => [] as string[])) {
+    const m = /^chk-(\d+)$/.exec(name);
+    if (m === null) continue;
+    if ((await readdir(join(root, job, name)).catch(() => [] as string[])).includes("_metadata")) ids.push(Number(m[1]));
+  }
+  return ids.sort((a, b) => a - b);
+};
+
 /** Committed output: the lines of every file in `dir` whose name does not start with a dot, in write order. */
 export const committedLines = async (dir: string): Promise<string[]> => {
   let names: string[];
