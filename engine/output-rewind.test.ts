@@ -76,7 +76,7 @@ describe("rewindOutput: restoring checkpoint n while later ones completed", () =
     expect((await readdir(join(root, "j"))).sort()).toEqual(["chk-1", "chk-2"]);
     expect(files.calls).toEqual([{ after: 2, context: { jobName: "j", operatorName: "out", runIds: ["r1"], dryRun: false } }]);
     expect(o.lines).toEqual([
-      "deleted checkpoints 3-5 of 'j': this run continues from checkpoint 2",
+      "deleted checkpoints 3-5 of 'j': this run restores checkpoint 2",
       "sink 'shown': the output of checkpoints 3-5 will be written again (--allow-duplicate-output)",
       "sink 'out': retracted 3 part files committed by checkpoint 3 from /out (the run restores checkpoint 2)",
     ]);
@@ -85,7 +85,7 @@ describe("rewindOutput: restoring checkpoint n while later ones completed", () =
   test("the discard sink has nothing to take back: never refused", async () => {
     const o = options({ sinks: [{ operator: "void", sink: discard() }] });
     await rewindOutput(o);
-    expect(o.lines).toEqual(["deleted checkpoints 3-5 of 'j': this run continues from checkpoint 2"]);
+    expect(o.lines).toEqual(["deleted checkpoints 3-5 of 'j': this run restores checkpoint 2"]);
   });
 
   test("restoring the latest completed checkpoint changes nothing and says nothing", async () => {
@@ -98,20 +98,33 @@ describe("rewindOutput: restoring checkpoint n while later ones completed", () =
 });
 
 describe("rewindOutput: a start without a checkpoint", () => {
+  test("after completed checkpoints (all unreadable now) it is a restore of checkpoint 0: retract everything, refuse print", async () => {
+    const files = retracting(2);
+    const error = await refusal(rewindOutput(options({ restoredId: undefined, sinks: [{ operator: "shown", sink: print() }] })));
+    expect(error?.message).toContain("starting 'j' from the beginning, but checkpoints 1-5 had already completed: sink 'shown' cannot take back");
+    const o = options({ restoredId: undefined, sinks: [{ operator: "out", sink: files.sink }] });
+    await rewindOutput(o);
+    expect(files.calls.map((c) => [c.after, c.context.dryRun])).toEqual([[0, false]]);
+    expect(o.lines).toEqual([
+      "deleted checkpoints 1-5 of 'j': this run starts from the beginning",
+      "sink 'out': retracted 2 part files committed by checkpoint 1 from /out (the run starts from the beginning)",
+    ]);
+  });
+
   test("committed output of earlier runs is refused with a dry run (nothing deleted), or deleted with overwrite", async () => {
     const files = retracting(4);
-    const error = await refusal(rewindOutput(options({ restoredId: undefined, sinks: [{ operator: "out", sink: files.sink }] })));
+    const error = await refusal(rewindOutput(options({ restoredId: undefined, highestCompleted: 0, sinks: [{ operator: "out", sink: files.sink }] })));
     expect(error?.code).toBe("OUTPUT_EXISTS");
     expect(error?.message).toContain("/out holds 4 part files committed by an earlier run of 'j' (sink 'out')");
     expect(files.calls.map((c) => [c.after, c.context.dryRun])).toEqual([[0, true]]);
-    const o = options({ restoredId: undefined, existingOutput: "overwrite", sinks: [{ operator: "out", sink: files.sink }] });
+    const o = options({ restoredId: undefined, highestCompleted: 0, existingOutput: "overwrite", sinks: [{ operator: "out", sink: files.sink }] });
     await rewindOutput(o);
     expect(files.calls.map((c) => [c.after, c.context.dryRun])).toEqual([[0, true], [0, false]]);
     expect(o.lines).toEqual(["sink 'out': deleted 4 part files of an earlier run of 'j' from /out (--overwrite-output)"]);
   });
 
   test("sinks that cannot tell (print, Kafka) are not checked on a fresh start", async () => {
-    const o = options({ restoredId: undefined, sinks: [{ operator: "shown", sink: print() }] });
+    const o = options({ restoredId: undefined, highestCompleted: 0, sinks: [{ operator: "shown", sink: print() }] });
     await expect(rewindOutput(o)).resolves.toBeUndefined();
     expect(o.lines).toEqual([]);
   });

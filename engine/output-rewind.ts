@@ -10,9 +10,11 @@
  *   `duplicateOutput: "allow"`. Otherwise checkpoints above n are deleted (that lineage is
  *   abandoned: a later resume must not return to it once its output is gone), then every sink
  *   with `retract` removes what its job's runs committed after n, one line each.
- * - Starting without a checkpoint while a sink holds committed output of earlier runs of the job
- *   (`--fresh`, or all checkpoints gone): refused, naming it, unless `existingOutput: "overwrite"`,
- *   which retracts it. Sinks that cannot tell (Kafka) are not checked: a fresh start re-reads
+ *   Starting without a checkpoint while the record is set (every checkpoint unreadable) counts as
+ *   restoring checkpoint 0.
+ * - Starting without a checkpoint and without the record (a new job, or `--fresh`) while a sink
+ *   holds committed output of earlier runs of the job: refused, naming it, unless
+ *   `existingOutput: "overwrite"`, which retracts it. Sinks that cannot tell (Kafka) are not checked: a fresh start re-reads
  *   its input by definition.
  *
  * Crash safety: each step is idempotent and the highest-completed record is left as it is (new
@@ -57,7 +59,10 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
   const { root, job, sinks, restoredId, highestCompleted, runIds, log } = options;
   const context = (operator: string, dryRun: boolean) => ({ jobName: job, operatorName: operator, runIds, dryRun });
 
-  if (restoredId === undefined) {
+  // A start without a checkpoint in a lineage that had completed some (all of them unreadable, or
+  // deleted by hand; `--fresh` resets the record) is a restore of "checkpoint 0".
+  const from = restoredId ?? (highestCompleted > 0 ? 0 : undefined);
+  if (from === undefined) {
     for (const { operator, sink } of sinks) {
       if (sink.retract === undefined) continue;
       const found = await sink.retract(0, context(operator, options.existingOutput === "refuse"));
@@ -74,26 +79,28 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
     return;
   }
 
-  const later = highestCompleted > restoredId ? range(restoredId + 1, highestCompleted) : undefined;
+  const starting = from === 0 ? `starting '${job}' from the beginning` : `restoring checkpoint ${from} of '${job}'`;
+  const restores = from === 0 ? "starts from the beginning" : `restores checkpoint ${from}`;
+  const later = highestCompleted > from ? range(from + 1, highestCompleted) : undefined;
   if (later !== undefined) {
     const cannot = sinks.filter((s) => s.sink.retract === undefined).map((s) => `'${s.operator}'`);
     if (cannot.length > 0 && options.duplicateOutput === "refuse") {
       throw userError(
         "DUPLICATE_OUTPUT",
-        `restoring checkpoint ${restoredId} of '${job}', but ${later} had already completed: sink ${cannot.join(", ")} cannot take back what they committed, so it would be written twice; run with --allow-duplicate-output to accept that, or resume from the latest checkpoint`,
+        `${starting}, but ${later} had already completed: sink ${cannot.join(", ")} cannot take back what they committed, so it would be written twice; run with --allow-duplicate-output to accept that`,
       );
     }
-    const abandoned = (await listCheckpointIds(root, job)).filter((id) => id > restoredId);
+    const abandoned = (await listCheckpointIds(root, job)).filter((id) => id > from);
     for (const id of abandoned) await discardCheckpoint(root, job, id);
-    if (abandoned.length > 0) log(`deleted checkpoint${abandoned.length === 1 ? "" : "s"} ${formatIds(abandoned)} of '${job}': this run continues from checkpoint ${restoredId}`);
+    if (abandoned.length > 0) log(`deleted checkpoint${abandoned.length === 1 ? "" : "s"} ${formatIds(abandoned)} of '${job}': this run ${restores}`);
     if (cannot.length > 0) log(`sink ${cannot.join(", ")}: the output of ${later} will be written again (--allow-duplicate-output)`);
   }
   for (const { operator, sink } of sinks) {
     if (sink.retract === undefined) continue;
-    const done = await sink.retract(restoredId, context(operator, false));
+    const done = await sink.retract(from, context(operator, false));
     if (done.removed === 0) continue;
     log(
-      `sink '${operator}': retracted ${count(done.removed, done.unit)} committed by checkpoint${done.checkpoints.length === 1 ? "" : "s"} ${formatIds(done.checkpoints)} from ${done.location} (the run restores checkpoint ${restoredId})`,
+      `sink '${operator}': retracted ${count(done.removed, done.unit)} committed by checkpoint${done.checkpoints.length === 1 ? "" : "s"} ${formatIds(done.checkpoints)} from ${done.location} (the run ${restores})`,
     );
   }
 };

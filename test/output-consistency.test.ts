@@ -93,7 +93,7 @@ describe("restoring an older checkpoint: the file sink retracts what later check
     expect(again.stderr).toMatch(
       new RegExp(`sink 'totals': retracted \\d+ part files? committed by checkpoints? 3[-\\d, ]* from ${re(out)} \\(the run restores checkpoint 2\\)`),
     );
-    expect(again.stderr).toContain(`deleted checkpoints 3-${last} of '${JOB}': this run continues from checkpoint 2`);
+    expect(again.stderr).toContain(`deleted checkpoints 3-${last} of '${JOB}': this run restores checkpoint 2`);
     await expectSameAsStraight(out);
 
     // The abandoned checkpoints are gone, so a plain re-run sees the job as finished by the new lineage.
