@@ -6,8 +6,8 @@
  *
  * Completion order (DESIGN §4.5, §5): all acks -> `_metadata` written atomically -> the job's
  * highest-completed record updated -> checkpoint complete -> every task commits its sink
- * transactions. The job's `done` promise resolves after
- * the final checkpoint (or a stop checkpoint) is complete and committed everywhere.
+ * transactions. The job's `done` promise resolves after the final checkpoint (or a stop
+ * checkpoint) is complete and committed everywhere.
  */
 import { mkdir } from "node:fs/promises";
 import { failpoint } from "../common/failpoints.ts";
