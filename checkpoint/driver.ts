@@ -4,9 +4,10 @@
  * deletes aborted and expired checkpoints. Every decision is the coordinator's; commands run one
  * at a time, in order.
  *
- * Completion order (DESIGN §4.5, §5): all acks -> `_metadata` written atomically -> checkpoint
- * complete -> every task commits its sink transactions. The job's `done` promise resolves after
- * the final checkpoint (or a stop checkpoint) is complete and committed everywhere.
+ * Completion order (DESIGN §4.5, §5): all acks -> `_metadata` written atomically -> the job's
+ * highest-completed record updated -> checkpoint complete -> every task commits its sink
+ * transactions. The job's `done` promise resolves after the final checkpoint (or a stop
+ * checkpoint) is complete and committed everywhere.
  */
 import { mkdir } from "node:fs/promises";
 import { failpoint } from "../common/failpoints.ts";
@@ -14,6 +15,7 @@ import { describeError, externalError, type WeirError } from "../common/errors.t
 import { CheckpointCoordinator, type CoordinatorCommand, type CoordinatorConfig } from "./coordinator.ts";
 import { summarize, type CheckpointMetadata, type TaskSnapshot } from "./metadata.ts";
 import { checkpointPath, discardCheckpoint, jobRoot, writeMetadata } from "./storage.ts";
+import { recordCompleted } from "./completed-record.ts";
 
 export interface DriverTask {
   readonly id: string;
@@ -164,6 +166,8 @@ export class CheckpointDriver {
         };
         try {
           await writeMetadata(this.directory(command.id), metadata);
+          // Before any sink commits for this checkpoint: see completed-record.ts.
+          await recordCompleted(root, job, command.id);
         } catch (e) {
           this.event({ kind: "metadata-failed", now: now(), id: command.id, reason: describeError(e) });
           return;

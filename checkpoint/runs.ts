@@ -33,21 +33,24 @@ const writeRecord = async (root: string, job: string, record: RunRecord): Promis
 export const recordRun = (root: string, job: string, record: Omit<RunRecord, "cleaned">): Promise<void> =>
   writeRecord(root, job, { ...record, cleaned: false });
 
-/** Earlier runs not yet cleaned up after, oldest first. */
-export const uncleanedRuns = async (root: string, job: string, exceptRunId: string): Promise<RunRecord[]> => {
+/** Every recorded run of the job, oldest first. */
+export const allRuns = async (root: string, job: string): Promise<RunRecord[]> => {
   const dir = runsDir(root, job);
   const names = await readdir(dir).catch(() => [] as string[]);
   const runs: RunRecord[] = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     try {
-      const record = JSON.parse(await readFile(join(dir, name), "utf8")) as RunRecord;
-      if (!record.cleaned && record.runId !== exceptRunId) runs.push(record);
+      runs.push(JSON.parse(await readFile(join(dir, name), "utf8")) as RunRecord);
     } catch {
       // A torn record can only come from a run killed before it created any sink writer.
     }
   }
   return runs.sort((a, b) => a.startedAt - b.startedAt);
 };
+
+/** Earlier runs not yet cleaned up after, oldest first. */
+export const uncleanedRuns = async (root: string, job: string, exceptRunId: string): Promise<RunRecord[]> =>
+  (await allRuns(root, job)).filter((r) => !r.cleaned && r.runId !== exceptRunId);
 
 export const markCleaned = async (root: string, job: string, runs: readonly RunRecord[]): Promise<void> => {
   for (const run of runs) await writeRecord(root, job, { ...run, cleaned: true });

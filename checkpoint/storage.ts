@@ -132,7 +132,7 @@ export const findLatest = async (root: string, job: string): Promise<LatestResul
       latest = await loadCheckpoint(root, dir);
     } catch (e) {
       skipped.push(
-        `checkpoint ${id} is unreadable: ${describeError(e)}; falling back to the previous one (if checkpoint ${id} had already committed its sink transactions, their output will be written again)`,
+        `checkpoint ${id} is unreadable: ${describeError(e)}; falling back to the previous one (what checkpoint ${id} committed is retracted, or refused for sinks that cannot retract)`,
       );
     }
   }

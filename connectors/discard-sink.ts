@@ -9,4 +9,6 @@ export const discard = <T>(options: { name?: string } = {}): Sink<T, never> => (
     commit: async () => undefined,
     close: async () => undefined,
   }),
+  // Nothing was ever visible, so nothing to take back: restoring an older checkpoint is harmless.
+  retract: async () => ({ removed: 0, checkpoints: [], location: "nowhere (discard sink)", unit: "records" }),
 });

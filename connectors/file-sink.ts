@@ -1,21 +1,26 @@
 /**
  * A file sink: one JSON object per line, in part files under an output directory, committed in
- * two phases so readers only ever see complete, committed files.
+ * two phases so readers only ever see complete, committed files. File names: file-sink-names.ts.
  *
- * Per subtask, records go to a hidden in-progress file `.part-<run>-<subtask>-<n>.inprogress`
- * (rolled over at `maxPartBytes`). `preCommit` flushes and fsyncs it and renames it to a hidden
- * `.pending` file; its committable names the pending and the final file. `commit` renames
- * pending to `part-<run>-<subtask>-<n>.jsonl` and fsyncs the directory; it is idempotent (a
- * pending file already gone with its final file present counts as committed).
+ * Per subtask, records go to a hidden in-progress file (rolled over at `maxPartBytes`).
+ * `preCommit(n)` flushes and fsyncs it and renames it to a hidden pending file named by checkpoint
+ * n; its committable names the pending and the final file. `commit` renames pending to the final
+ * `part-...-chk<n>.jsonl` and fsyncs the directory; it is idempotent (a pending file already gone
+ * with its final file present counts as committed; both gone is a user error: the output
+ * directory was changed behind the job's back).
  *
  * Contract for readers: the committed part files are exactly the files in the directory whose
- * names do not start with a dot. Recovery commits the restored checkpoint's pending files and
- * deletes every other hidden part file (one job per output directory).
+ * names do not start with a dot. One live run per output directory (`claim`, a pid lock file).
+ * Recovery commits the restored checkpoint's pending files and deletes the hidden part files of
+ * the job's earlier runs; files of other jobs are left alone. `retract(n)` deletes the part files
+ * the job's runs committed under checkpoints after n.
  */
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { externalError, describeError } from "../common/errors.ts";
+import { basename, dirname, join, resolve } from "node:path";
+import { externalError, describeError, userError } from "../common/errors.ts";
 import { fsyncPath } from "../common/fsync.ts";
+import { takePidLock } from "../common/pid-lock.ts";
+import { OUTPUT_LOCK, committedName, inProgressName, parsePartName, pendingName } from "./file-sink-names.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
 
 export interface FileSinkOptions<T> {
@@ -41,21 +46,34 @@ const exists = async (path: string) => {
 };
 
 
-/** Renames each pending file to its final name; a pending file already gone with its final file present counts as committed. */
+/**
+ * Renames each pending file to its final name; a pending file already gone with its final file
+ * present counts as committed. Both gone: the output was removed after the job wrote it (a user
+ * error naming the file, not retried).
+ */
 const commitFiles = async (committables: readonly FileCommittable[]): Promise<void> => {
   for (const c of committables) {
     try {
       await rename(c.pending, c.final);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT" && (await exists(c.final))) continue;
-      throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw externalError("FILE_SINK_COMMIT_FAILED", `cannot commit ${c.final}: ${describeError(e)}`, { cause: e });
+      }
+      if (await exists(c.final)) continue;
+      throw userError(
+        "FILE_SINK_OUTPUT_MISSING",
+        `cannot commit ${c.final}: neither it nor its pending file ${basename(c.pending)} exists (the output directory ${dirname(c.final)} was changed after the job wrote it); run with --fresh to write the output again`,
+      );
     }
   }
-  for (const d of new Set(committables.map((c) => dirname(c.final)))) await fsyncPath(d);
+  for (const d of new Set(committables.map((c) => dirname(c.final)))) {
+    try {
+      await fsyncPath(d);
+    } catch (e) {
+      throw externalError("FILE_SINK_COMMIT_FAILED", `cannot make the commit in ${d} durable: ${describeError(e)}`, { cause: e });
+    }
+  }
 };
-
-/** Hidden part files (in progress or pending) a crashed run left behind. */
-const LINGERING = /^\.part-.*\.(inprogress|pending)$/;
 
 class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
   private readonly dir: string;
@@ -74,16 +92,12 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
     this.encode = options.encode ?? ((r: T) => JSON.stringify(r));
   }
 
-  private baseName(n: number): string {
-    return `part-${this.context.runId}-${this.context.subtask}-${n}`;
-  }
-
   async write(records: readonly T[]): Promise<void> {
     let text = "";
     for (const r of records) text += `${this.encode(r)}\n`;
     if (this.current === undefined) {
       const n = this.partCounter++;
-      const path = join(this.dir, `.${this.baseName(n)}.inprogress`);
+      const path = join(this.dir, inProgressName(this.context.runId, this.context.subtask, n));
       this.current = { handle: await open(path, "wx"), path, bytes: 0, n };
     }
     const bytes = Buffer.from(text, "utf8");
@@ -101,13 +115,14 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
     this.closed.push({ path: part.path, n: part.n });
   }
 
-  async preCommit(): Promise<readonly FileCommittable[]> {
+  async preCommit(checkpointId: number): Promise<readonly FileCommittable[]> {
     await this.closeCurrent();
     const committables: FileCommittable[] = [];
+    const { runId, subtask } = this.context;
     for (const part of this.closed) {
-      const pending = join(this.dir, `.${this.baseName(part.n)}.pending`);
+      const pending = join(this.dir, pendingName(runId, subtask, part.n, checkpointId));
       await rename(part.path, pending);
-      committables.push({ pending, final: join(this.dir, `${this.baseName(part.n)}.jsonl`) });
+      committables.push({ pending, final: join(this.dir, committedName(runId, subtask, part.n, checkpointId)) });
     }
     this.closed = [];
     if (committables.length > 0) await fsyncPath(this.dir);
@@ -125,32 +140,71 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
   }
 }
 
+const createDir = async (abs: string): Promise<void> => {
+  try {
+    await mkdir(abs, { recursive: true });
+  } catch (e) {
+    throw externalError("OUTPUT_DIR_UNWRITABLE", `cannot create output directory ${abs}: ${describeError(e)}`, {
+      cause: e,
+      retriable: false,
+    });
+  }
+};
+
+const listDir = (abs: string): Promise<string[]> => readdir(abs).catch(() => [] as string[]);
+
 /** Writes records as JSON lines into part files under `dir` (created if missing). */
 export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<T, FileCommittable> => ({
   name: options.name ?? "file-sink",
   async createWriter(context) {
     const abs = resolve(dir);
-    try {
-      await mkdir(abs, { recursive: true });
-    } catch (e) {
-      throw externalError("OUTPUT_DIR_UNWRITABLE", `cannot create output directory ${abs}: ${describeError(e)}`, {
-        cause: e,
-        retriable: false,
-      });
-    }
+    await createDir(abs);
     return new FileSinkWriter<T>(abs, context, options);
   },
-  async recover(committables) {
+  async claim(context) {
+    const abs = resolve(dir);
+    await createDir(abs);
+    const lock = join(abs, OUTPUT_LOCK);
+    const result = await takePidLock(lock, { job: context.jobName, runId: context.runId, checkpoints: context.checkpointDir });
+    if (result.kind === "taken") return result;
+    const { pid, details } = result.holder;
+    const other = `job '${String(details["job"] ?? "?")}' (pid ${pid}, checkpoints ${String(details["checkpoints"] ?? "?")})`;
+    throw userError(
+      "OUTPUT_DIR_IN_USE",
+      `output directory ${abs} is being written by another run: ${other}; two runs cannot share an output directory: let it finish or stop it, or give this run another output directory`,
+      { operator: context.operatorName },
+    );
+  },
+  async recover(committables, context) {
     const abs = resolve(dir);
     await commitFiles(committables);
-    let names: string[];
-    try {
-      names = await readdir(abs);
-    } catch {
-      return; // no output directory yet: nothing to commit or clean
-    }
-    const lingering = names.filter((n) => LINGERING.test(n));
+    // Hidden part files of the job's earlier runs are transactions nobody will commit now; other
+    // runs' files (another job writing here, or a live writer) are not ours to delete.
+    const earlier = new Set(context.previousRuns.map((r) => r.runId));
+    const lingering = (await listDir(abs)).filter((n) => {
+      const part = parsePartName(n);
+      return part !== undefined && part.kind !== "committed" && earlier.has(part.runId);
+    });
     for (const name of lingering) await rm(join(abs, name), { force: true });
     if (lingering.length > 0) await fsyncPath(abs);
+  },
+  async retract(afterCheckpoint, context) {
+    const abs = resolve(dir);
+    const runs = new Set(context.runIds);
+    const victims: string[] = [];
+    const checkpoints = new Set<number>();
+    for (const name of await listDir(abs)) {
+      const part = parsePartName(name);
+      if (part === undefined || part.kind !== "committed" || !runs.has(part.runId)) continue;
+      // A file of an earlier version (no checkpoint in its name) is only retracted with everything.
+      if (part.checkpoint === undefined ? afterCheckpoint > 0 : part.checkpoint <= afterCheckpoint) continue;
+      victims.push(name);
+      if (part.checkpoint !== undefined) checkpoints.add(part.checkpoint);
+    }
+    if (!context.dryRun && victims.length > 0) {
+      for (const name of victims) await rm(join(abs, name), { force: true });
+      await fsyncPath(abs);
+    }
+    return { removed: victims.length, checkpoints: [...checkpoints].sort((a, b) => a - b), location: abs, unit: "part files" };
   },
 });

@@ -16,6 +16,16 @@
  * exists): commit every committable recorded in the restored checkpoint (some may already be
  * committed: that must succeed), then abort whatever the crashed run left behind (transactions
  * opened or pre-committed after that checkpoint). Called with [] on a fresh start.
+ *
+ * Output of abandoned checkpoints (`Sink.retract`): a run that restores checkpoint n while later
+ * checkpoints had completed (`--from` an older one, or a fallback past a damaged latest one) must
+ * not keep, or write a second time, what those later checkpoints committed. A sink that can remove
+ * it implements `retract`; for a sink without it the engine refuses such a restore unless the user
+ * accepts duplicates. The engine also uses `retract(0, { dryRun: true })` on a start without a
+ * checkpoint to find committed output of earlier runs of the job.
+ *
+ * Destination claim (`Sink.claim`): taken once per run before `recover`, released when the run
+ * ends; refuses (a user error) while another live run writes to the same destination.
  */
 export interface SinkContext {
   readonly jobName: string;
@@ -46,9 +56,48 @@ export interface RecoveryContext {
   readonly previousRuns: readonly { readonly runId: string; readonly parallelism: number }[];
 }
 
+export interface ClaimContext {
+  readonly jobName: string;
+  readonly operatorName: string;
+  readonly runId: string;
+  /** The job's checkpoint directory (`<root>/<job>`), to tell the user which run holds a claim. */
+  readonly checkpointDir: string;
+}
+
+export interface SinkClaim {
+  release(): Promise<void>;
+}
+
+export interface RetractContext {
+  readonly jobName: string;
+  readonly operatorName: string;
+  /** Every run of this job so far (the runs log): only their output is this job's to retract. */
+  readonly runIds: readonly string[];
+  /** Count what would be retracted, change nothing. */
+  readonly dryRun: boolean;
+}
+
+export interface RetractResult {
+  /** Committed outputs (e.g. part files) removed, or that would be removed on a dry run. */
+  readonly removed: number;
+  /** Ids of the checkpoints that had committed them, ascending. */
+  readonly checkpoints: readonly number[];
+  /** Where they were, for the user (e.g. the output directory). */
+  readonly location: string;
+  /** What they are called, plural (e.g. "part files"). */
+  readonly unit: string;
+}
+
 export interface Sink<T, C = unknown> {
   readonly name: string;
   createWriter(context: SinkContext): SinkWriter<T, C> | Promise<SinkWriter<T, C>>;
   /** Commits `committables` (idempotently) and aborts lingering transactions; see above. */
   recover?(committables: readonly C[], context: RecoveryContext): Promise<void>;
+  /**
+   * Removes the output this job's runs committed under checkpoints after `afterCheckpoint`
+   * (0: all of it). Idempotent: called again after a crash, it removes what is left.
+   */
+  retract?(afterCheckpoint: number, context: RetractContext): Promise<RetractResult>;
+  /** Claims the destination for this run; see above. */
+  claim?(context: ClaimContext): Promise<SinkClaim>;
 }

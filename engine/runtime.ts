@@ -24,7 +24,10 @@ import { restoreBackend } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { failpoint } from "../common/failpoints.ts";
-import { markCleaned, recordRun, uncleanedRuns } from "../checkpoint/runs.ts";
+import { allRuns, markCleaned, recordRun } from "../checkpoint/runs.ts";
+import { highestCompleted } from "../checkpoint/completed-record.ts";
+import { jobRoot } from "../checkpoint/storage.ts";
+import { rewindOutput } from "./output-rewind.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
@@ -76,6 +79,11 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Called after each checkpoint completes (metadata written). */
   readonly onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
+  /** What to do about committed output that does not match the starting state (output-rewind.ts); default refuse both. */
+  readonly output?: {
+    readonly duplicateOutput?: "refuse" | "allow";
+    readonly existingOutput?: "refuse" | "overwrite";
+  };
 }
 
 export interface JobResult {
@@ -142,12 +150,14 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   let lastCheckpoint: CompletedCheckpoint | undefined;
 
   const coordinatorConfig: CoordinatorConfig = { ...defaultCoordinatorConfig, ...options.checkpoints?.config };
+  // New checkpoint ids stay above every id that ever completed, even of deleted checkpoints.
+  const completedBefore = await highestCompleted(root, job.name);
   const driver = new CheckpointDriver({
     job: job.name,
     root,
     maxParallelism: job.maxParallelism,
     config: coordinatorConfig,
-    firstId: options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1),
+    firstId: Math.max(options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1), completedBefore + 1),
     retained: options.checkpoints?.retained ?? [],
     now,
     log,
@@ -208,11 +218,29 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     if (--sourcesRunning === 0) driver.requestFinal();
   };
 
+  const claims: { release(): Promise<void> }[] = [];
   try {
-    // Sinks first: commit what the restored checkpoint pre-committed, abort what came after
+    // Sinks first: claim their destinations, make committed output match the starting state
+    // (or refuse), commit what the restored checkpoint pre-committed, abort what came after
     // (including what earlier, killed runs left open), then record this run.
     const sinkNodes = job.nodes.filter((n) => n.spec.kind === "sink");
-    const previousRuns = await uncleanedRuns(root, job.name, runId);
+    const sinks = sinkNodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : []));
+    for (const { operator, sink } of sinks) {
+      if (sink.claim !== undefined) claims.push(await sink.claim({ jobName: job.name, operatorName: operator, runId, checkpointDir: jobRoot(root, job.name) }));
+    }
+    const runs = await allRuns(root, job.name);
+    const previousRuns = runs.filter((r) => !r.cleaned && r.runId !== runId);
+    await rewindOutput({
+      root,
+      job: job.name,
+      sinks,
+      restoredId: restore?.id,
+      highestCompleted: completedBefore,
+      runIds: runs.map((r) => r.runId),
+      duplicateOutput: options.output?.duplicateOutput ?? "refuse",
+      existingOutput: options.output?.existingOutput ?? "refuse",
+      log,
+    });
     for (const node of sinkNodes) {
       if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
       await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], {
@@ -344,6 +372,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     for (const task of tasks) await task.release();
     for (const runner of runners) await runner.close();
     for (const backend of backends) await backend.close().catch(() => undefined);
+    for (const claim of claims) await claim.release().catch(() => undefined);
     await rm(stateDir, { recursive: true, force: true });
     if (ownRoot) await rm(root, { recursive: true, force: true });
   }

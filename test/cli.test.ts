@@ -53,8 +53,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Part number n of `part-<run>-<subtask>-<n>.jsonl`, and its subtask. */
-const partName = /^part-(.+)-(\d+)-(\d+)\.jsonl$/;
+/** Part number n of `part-<run>-<subtask>-<n>-chk<checkpoint>.jsonl`, and its subtask. */
+const partName = /^part-(.+)-(\d+)-(\d+)-chk\d+\.jsonl$/;
 
 /** The committed output of a run, per sink subtask in part order (only non-hidden files count). */
 const committedBySubtask = async (dir: string): Promise<Map<number, string[]>> => {

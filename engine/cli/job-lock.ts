@@ -4,10 +4,10 @@
  * fight over the same checkpoints and output). A lock whose process is gone (it was killed) is
  * stale and taken over.
  */
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { userError } from "../../common/errors.ts";
-import { isRunning } from "../../common/process-identity.ts";
+import { describeError, userError } from "../../common/errors.ts";
+import { takePidLock } from "../../common/pid-lock.ts";
 import { jobRoot } from "../../checkpoint/storage.ts";
 
 export interface JobLock {
@@ -18,23 +18,17 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
   const dir = jobRoot(root, job);
   await mkdir(dir, { recursive: true });
   const path = join(dir, ".lock");
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return { release: () => rm(path, { force: true }) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await isRunning({ pid }))) {
-        throw userError(
-          "JOB_ALREADY_RUNNING",
-          `job '${job}' is already running (pid ${pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,
-        );
-      }
-      await rm(path, { force: true }); // stale: its process is gone
-    }
+  let result;
+  try {
+    result = await takePidLock(path);
+  } catch (e) {
+    throw userError("JOB_LOCK_FAILED", `could not take the lock ${path} for job '${job}': ${describeError(e)}`);
   }
-  throw userError("JOB_LOCK_FAILED", `could not take the lock ${path} for job '${job}'`);
+  if (result.kind === "held") {
+    throw userError(
+      "JOB_ALREADY_RUNNING",
+      `job '${job}' is already running (pid ${result.holder.pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,
+    );
+  }
+  return result;
 };

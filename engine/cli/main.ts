@@ -84,6 +84,8 @@ Examples:
     .option("--retain <n>", "completed checkpoints to keep", positiveInt("--retain"), 3)
     .option("--fresh", "delete this job's old checkpoints and start from the beginning", false)
     .option("--from <path>", "resume from this checkpoint directory (chk-<n>) instead of the latest")
+    .option("--allow-duplicate-output", "restore an older checkpoint even if sinks that cannot retract (Kafka, print) write some output twice", false)
+    .option("--overwrite-output", "starting from the beginning, delete the part files earlier runs of the job committed", false)
     .option("--restart-attempts <n>", "restarts from the latest checkpoint after a failure", nonNegativeInt("--restart-attempts"), 3)
     .option("--restart-delay <duration>", "wait before a restart", duration("--restart-delay"), 1_000)
     .addOption(new Option("--restart-backoff <kind>", "fixed delay, or doubling up to 1m").choices(["fixed", "exponential"]).default("fixed"))

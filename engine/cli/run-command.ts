@@ -30,6 +30,10 @@ export interface RunFlags {
   readonly retain: number;
   readonly fresh: boolean;
   readonly from?: string;
+  /** Restore an older checkpoint even though sinks that cannot retract will write some output twice. */
+  readonly allowDuplicateOutput?: boolean;
+  /** On a start from the beginning, delete committed output of the job's earlier runs instead of refusing. */
+  readonly overwriteOutput?: boolean;
   readonly restart: RestartStrategy;
 }
 
@@ -74,15 +78,21 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       fresh = false;
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
+        const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id})`;
         for (const node of built.nodes) {
           if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
             const plan0 = start.checkpoints.restore!;
-            await node.spec.sink.recover(plan0.committables.get(node.name) ?? [], {
-              jobName: built.name,
-              operatorName: node.name,
-              writerStates: plan0.writerStates.get(node.name) ?? [],
-              previousRuns: [],
-            });
+            await node.spec.sink
+              .recover(plan0.committables.get(node.name) ?? [], {
+                jobName: built.name,
+                operatorName: node.name,
+                writerStates: plan0.writerStates.get(node.name) ?? [],
+                previousRuns: [],
+              })
+              .catch((e: unknown) => {
+                // e.g. its output was deleted since: say what the user is looking at.
+                throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator: node.name, cause: e }) : e;
+              });
           }
         }
         say(
@@ -105,6 +115,10 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           batchSize: flags.batchSize,
           stopSignal: stop.signal,
           log: say,
+          output: {
+            duplicateOutput: flags.allowDuplicateOutput === true ? "allow" : "refuse",
+            existingOutput: flags.overwriteOutput === true ? "overwrite" : "refuse",
+          },
           checkpoints: {
             ...start.checkpoints,
             config: { intervalMs: flags.checkpointInterval, timeoutMs: flags.checkpointTimeout, retain: flags.retain },

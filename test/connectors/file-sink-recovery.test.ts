@@ -19,7 +19,8 @@ interface Row {
   readonly text: string;
 }
 
-const recovery: RecoveryContext = { jobName: "t", operatorName: "s", writerStates: [], previousRuns: [] };
+/** Run r1 crashed (see crashedRun); r0 finished earlier and was cleaned up after. */
+const recovery: RecoveryContext = { jobName: "t", operatorName: "s", writerStates: [], previousRuns: [{ runId: "r1", parallelism: 2 }] };
 
 const context = (overrides: Partial<SinkContext> = {}): SinkContext => ({
   checkpointIntervalMs: 1_000,
@@ -71,7 +72,7 @@ const state = async (): Promise<Record<string, { content: string; ino: number }>
 
 /**
  * The file system a crash leaves behind, in one output directory:
- * - `part-r0-0-0.jsonl`, committed by an earlier run;
+ * - `part-r0-0-0-chk1.jsonl`, committed by an earlier run;
  * - subtask 0 of run r1: checkpoint 1 pre-committed (rolled over into several pending parts),
  *   checkpoint 2 pre-committed but never completed, then records in progress;
  * - subtask 1 of run r1: checkpoint 1 pre-committed and already committed, then checkpoint 2
@@ -124,16 +125,16 @@ const crashedRun = async () => {
 describe("toFiles(dir).recover", () => {
   test("commits exactly the given committables and deletes every other hidden part file", async () => {
     const { committables, expected } = await crashedRun();
-    const committedBefore = (await state())["part-r0-0-0.jsonl"];
+    const committedBefore = (await state())["part-r0-0-0-chk1.jsonl"];
     expect(committedBefore?.content).toBe(lines(rows(1000, 3)));
 
     await toFiles<Row>(dir).recover!(committables, recovery);
 
     expect(await hidden()).toEqual([]);
-    expect(await visible()).toEqual(["part-r0-0-0.jsonl", ...expected.keys()].sort());
+    expect(await visible()).toEqual(["part-r0-0-0-chk1.jsonl", ...expected.keys()].sort());
     for (const [name, content] of expected) expect(await readFile(join(dir, name), "utf8")).toBe(content);
     // The earlier run's committed file is untouched (same file, same content).
-    expect((await state())["part-r0-0-0.jsonl"]).toEqual(committedBefore);
+    expect((await state())["part-r0-0-0-chk1.jsonl"]).toEqual(committedBefore);
   });
 
   test("records of the aborted checkpoint and of in-progress files never become visible", async () => {
@@ -188,8 +189,8 @@ describe("toFiles(dir).recover", () => {
     const w = await writer(context({ runId: "r2" }));
     await w.write(rows(500, 2));
     await w.commit(await w.preCommit(3));
-    expect(await visible()).toEqual(["part-r0-0-0.jsonl", "part-r2-0-0.jsonl", ...expected.keys()].sort());
-    expect(await readFile(join(dir, "part-r2-0-0.jsonl"), "utf8")).toBe(lines(rows(500, 2)));
+    expect(await visible()).toEqual(["part-r0-0-0-chk1.jsonl", "part-r2-0-0-chk3.jsonl", ...expected.keys()].sort());
+    expect(await readFile(join(dir, "part-r2-0-0-chk3.jsonl"), "utf8")).toBe(lines(rows(500, 2)));
   });
 
   test("is a no-op when the output directory does not exist", async () => {
@@ -209,7 +210,59 @@ describe("toFiles(dir).recover", () => {
         (e: unknown) => e,
       );
     expect(error).toBeInstanceOf(WeirError);
-    expect((error as WeirError).code).toBe("FILE_SINK_COMMIT_FAILED");
-    expect((error as WeirError).message).toContain(basename(lost.final));
+    expect((error as WeirError).code).toBe("FILE_SINK_OUTPUT_MISSING");
+    expect((error as WeirError).message).toContain(lost.final);
+  });
+
+  test("leaves the hidden part files of runs that are not the job's earlier runs alone (another job's live writer)", async () => {
+    const { committables } = await crashedRun();
+    // Another job writes into the same directory (its own run id), in progress and pending.
+    const other = await writer(context({ runId: "elsewhere" }));
+    await other.write(rows(700, 3));
+    const otherPending = await other.preCommit(4);
+    await other.write(rows(800, 2));
+    await toFiles<Row>(dir).recover!(committables, recovery);
+    const left = await hidden();
+    expect(left.length).toBe(2);
+    expect(left.every((n) => n.startsWith(".part-elsewhere-"))).toBe(true);
+    expect(left.some((n) => n.endsWith(".inprogress"))).toBe(true);
+    // ...and that writer carries on undisturbed.
+    await other.commit(otherPending);
+    await other.commit(await other.preCommit(5));
+    expect((await visible()).filter((n) => n.startsWith("part-elsewhere-"))).toHaveLength(2);
+  });
+});
+
+describe("toFiles(dir).retract", () => {
+  const retractContext = (dryRun: boolean, runIds = ["r0", "r1"]) => ({ jobName: "t", operatorName: "s", runIds, dryRun });
+
+  /** Part files committed by checkpoints 1..4 of run r1 (one per checkpoint), and one of another job's run. */
+  const committedRun = async () => {
+    const w = await writer(context());
+    for (let chk = 1; chk <= 4; chk++) {
+      await w.write(rows(chk * 100, 2));
+      await w.commit(await w.preCommit(chk));
+    }
+    const foreign = await writer(context({ runId: "elsewhere" }));
+    await foreign.write(rows(900, 1));
+    await foreign.commit(await foreign.preCommit(7));
+  };
+
+  test("deletes exactly the job's part files committed after the given checkpoint, and says which", async () => {
+    await committedRun();
+    const result = await toFiles<Row>(dir).retract!(2, retractContext(false));
+    expect(result).toEqual({ removed: 2, checkpoints: [3, 4], location: dir, unit: "part files" });
+    expect(await visible()).toEqual(["part-elsewhere-0-0-chk7.jsonl", "part-r1-0-0-chk1.jsonl", "part-r1-0-1-chk2.jsonl"]);
+    // Idempotent: nothing more to do.
+    expect((await toFiles<Row>(dir).retract!(2, retractContext(false))).removed).toBe(0);
+  });
+
+  test("a dry run counts and changes nothing; 0 means all of the job's committed output", async () => {
+    await committedRun();
+    const before = await visible();
+    expect(await toFiles<Row>(dir).retract!(0, retractContext(true))).toMatchObject({ removed: 4, checkpoints: [1, 2, 3, 4] });
+    expect(await visible()).toEqual(before);
+    // Runs the job does not know are not its output.
+    expect((await toFiles<Row>(dir).retract!(0, retractContext(true, ["r0"]))).removed).toBe(0);
   });
 });

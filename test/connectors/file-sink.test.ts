@@ -42,9 +42,9 @@ afterEach(async () => {
 const visible = async (d = dir): Promise<string[]> => (await readdir(d)).filter((n) => !n.startsWith(".")).sort();
 const hidden = async (d = dir): Promise<string[]> => (await readdir(d)).filter((n) => n.startsWith(".")).sort();
 
-/** Part number n of `part-<run>-<subtask>-<n>.jsonl`. */
+/** Part number n of `part-<run>-<subtask>-<n>-chk<checkpoint>.jsonl`. */
 const partNumber = (name: string): number => {
-  const match = /-(\d+)\.jsonl$/.exec(name);
+  const match = /-(\d+)-chk\d+\.jsonl$/.exec(name);
   if (match === null) throw new Error(`not a part file: ${name}`);
   return Number(match[1]);
 };
@@ -202,16 +202,20 @@ describe("toFiles: idempotent commit", () => {
     await w.close();
   });
 
-  test("committing a pending file that never existed is an error, not a silent success", async () => {
+  test("committing a pending file that is gone, its final file missing too, is a user error naming the file, not a silent success", async () => {
     const w = await writer();
-    const bogus: FileCommittable = { pending: join(dir, ".part-x-0-0.pending"), final: join(dir, "part-x-0-0.jsonl") };
+    const bogus: FileCommittable = { pending: join(dir, ".part-x-0-0-chk1.pending"), final: join(dir, "part-x-0-0-chk1.jsonl") };
     const error: unknown = await w.commit([bogus]).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(WeirError);
-    expect((error as WeirError).code).toBe("FILE_SINK_COMMIT_FAILED");
-    expect((error as WeirError).message).toContain("part-x-0-0.jsonl");
+    // The output directory was changed behind the job's back: retrying cannot help.
+    expect((error as WeirError).code).toBe("FILE_SINK_OUTPUT_MISSING");
+    expect((error as WeirError).domain).toBe("user");
+    expect((error as WeirError).retriable).toBe(false);
+    expect((error as WeirError).message).toContain(join(dir, "part-x-0-0-chk1.jsonl"));
+    expect((error as WeirError).message).toContain("--fresh");
     await w.close();
   });
 });

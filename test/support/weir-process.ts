@@ -63,7 +63,7 @@ export const runOrKill = async (
 /** Part files in the order they were written: by run (run ids grow with time), then part number, then subtask. */
 const partOrder = (a: string, b: string): number => {
   const parse = (n: string) => {
-    const m = /^part-([0-9a-z]+)-(\d+)-(\d+)\.jsonl$/.exec(n);
+    const m = /^part-([0-9a-z]+)-(\d+)-(\d+)(?:-chk\d+)?\.jsonl$/.exec(n);
     if (m === null) throw new Error(`unexpected file in output: ${n}`);
     return { run: m[1]!, subtask: Number(m[2]), n: Number(m[3]) };
   };
@@ -89,6 +89,17 @@ export const hasCompletedCheckpoint = (root: string, job: string) => async (): P
     if ((await readdir(join(root, job, n)).catch(() => [] as string[])).includes("_metadata")) return true;
   }
   return false;
+};
+
+/** Ids of the completed checkpoints (with a `_metadata`) of `job` under `root`, ascending. */
+export const completedCheckpointIds = async (root: string, job: string): Promise<number[]> => {
+  const ids: number[] = [];
+  for (const name of await readdir(join(root, job)).catch(() => [] as string[])) {
+    const m = /^chk-(\d+)$/.exec(name);
+    if (m === null) continue;
+    if ((await readdir(join(root, job, name)).catch(() => [] as string[])).includes("_metadata")) ids.push(Number(m[1]));
+  }
+  return ids.sort((a, b) => a - b);
 };
 
 /** Committed output: the lines of every file in `dir` whose name does not start with a dot, in write order. */
