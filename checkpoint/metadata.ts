@@ -39,8 +39,15 @@ export interface TaskSnapshot {
   readonly durationMs: number;
 }
 
+/**
+ * Format 2 added, per keyed snapshot, the size and checksum of every state file
+ * (`handle.contents`). Format 1 checkpoints are still read: their files are checked for
+ * presence only.
+ */
+export const METADATA_FORMAT = 2 as const;
+
 export interface CheckpointMetadata {
-  readonly format: 1;
+  readonly format: 1 | 2;
   readonly job: string;
   readonly id: number;
   /** When the checkpoint was triggered (ms since epoch). */

@@ -261,7 +261,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               range: keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism),
               subtask,
               parallelism: chain.parallelism,
-              previousInodes: new Set(),
+              previousFiles: new Map(),
             });
           }
           operators.push(

@@ -29,7 +29,7 @@ import {
   restoreBackend,
   snapshotBackend,
   type BackendKind,
-  type InodeSet,
+  type KnownDigests,
   type KeyedStateHandle,
   type RestoreSource,
 } from "./snapshot.ts";
@@ -87,19 +87,29 @@ const listing = async (dir: string): Promise<Map<string, { size: number; ino: nu
   return out;
 };
 
-/** What the measure function must report for `dir`, computed independently with fs.stat. */
-const expectedMeasure = async (dir: string, previous: InodeSet) => {
+/** The previous snapshot, as the measure function sees it and as the test does (inodes). */
+interface Previous {
+  readonly known: KnownDigests;
+  readonly inodes: ReadonlySet<number>;
+}
+
+const NONE: Previous = { known: new Map(), inodes: new Set() };
+
+/** What the measure function must report for `dir`, computed independently with fs.stat and a whole-file hash. */
+const expectedMeasure = async (dir: string, previous: Previous) => {
   let bytes = 0;
   let newBytes = 0;
   const inodes = new Set<number>();
-  const names = await readdir(dir);
+  const contents: { name: string; size: number; sha256: string }[] = [];
+  const names = (await readdir(dir)).sort();
   for (const name of names) {
     const info = await stat(join(dir, name));
     bytes += info.size;
     inodes.add(info.ino);
-    if (!previous.has(info.ino)) newBytes += info.size;
+    if (!previous.inodes.has(info.ino)) newBytes += info.size;
+    contents.push({ name, size: info.size, sha256: createHash("sha256").update(await readFile(join(dir, name))).digest("hex") });
   }
-  return { bytes, newBytes, files: names.length, inodes };
+  return { bytes, newBytes, files: names.length, inodes, contents };
 };
 
 /** Snapshots `backend` into `<root>/<rel>`, runs the measure function and builds the handle. */
@@ -108,16 +118,16 @@ const takeSnapshot = async (
   root: string,
   rel: string,
   keyGroups: KeyGroupRange,
-  previous: InodeSet = new Set(),
-): Promise<{ handle: KeyedStateHandle; source: RestoreSource; inodes: InodeSet }> => {
+  previous: Previous = NONE,
+): Promise<{ handle: KeyedStateHandle; source: RestoreSource; inodes: ReadonlySet<number>; previous: Previous }> => {
   const absPath = join(root, rel);
   const measure = await snapshotBackend(backend, absPath);
-  const m = await measure(previous);
+  const m = await measure(previous.known);
   const expected = await expectedMeasure(absPath, previous);
   expect(m.bytes).toBe(expected.bytes);
   expect(m.newBytes).toBe(expected.newBytes);
   expect(m.files).toBe(expected.files);
-  expect([...m.inodes].sort()).toEqual([...expected.inodes].sort());
+  expect(m.contents).toEqual(expected.contents);
   const handle: KeyedStateHandle = {
     backend: backend.kind,
     path: rel,
@@ -125,8 +135,9 @@ const takeSnapshot = async (
     bytes: m.bytes,
     newBytes: m.newBytes,
     files: m.files,
+    contents: m.contents,
   };
-  return { handle, source: { handle, absPath }, inodes: m.inodes };
+  return { handle, source: { handle, absPath }, inodes: expected.inodes, previous: { known: m.known, inodes: expected.inodes } };
 };
 
 /** A model of cells: hex(encodeCellKey(kg, stateId, key)) → hex(value). */
@@ -297,7 +308,7 @@ describe("snapshotBackend: incremental RocksDB snapshots", () => {
     expect(updates).toHaveLength(50);
     await backend.write(updates);
 
-    const two = await takeSnapshot(backend, root, "chk-2/op/0", ALL_GROUPS, one.inodes);
+    const two = await takeSnapshot(backend, root, "chk-2/op/0", ALL_GROUPS, one.previous);
     expect(two.handle.newBytes).toBeGreaterThan(0);
     expect(two.handle.newBytes).toBeLessThan(two.handle.bytes);
     // The unchanged data dominates: most of snapshot 2 is shared with snapshot 1.
