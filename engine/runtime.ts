@@ -34,6 +34,7 @@ import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
 import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
+import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { SourceTask } from "./source-task.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
@@ -127,6 +128,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
 
   if (restore !== undefined) {
     checkOperatorsMatch(restore, new Set(job.nodes.map((n) => n.name)), job.maxParallelism, restore.maxParallelism);
+    checkStateCompatibility(restore, declaredStates(job));
   }
 
   const backends: KvBackend[] = [];
@@ -253,7 +255,8 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           if (spec.keyed) {
             const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
             backends.push(backend);
-            keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells });
+            const layout = restore?.layouts.get(node.name);
+            keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells, ...(layout === undefined ? {} : { layout }) });
             keyed.push({
               operator: node.name,
               store: keyedStore,

@@ -120,6 +120,7 @@ export abstract class Subtask {
             files: m.files,
             contents: m.contents,
           },
+          states: slot.store.layout(),
         });
       }
       return { task: this.id, sources, keyed, sinks, durationMs: this.bridge.now() - this.bridge.triggeredAt(id) };
