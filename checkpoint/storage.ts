@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { userError, externalError, describeError } from "../common/errors.ts";
 import { METADATA_FORMAT, type CheckpointMetadata } from "./metadata.ts";
 import { findSnapshotDamage } from "../state/snapshot.ts";
@@ -60,14 +60,15 @@ export const readMetadata = async (dir: string): Promise<CheckpointMetadata> => 
 };
 
 /**
- * Checks every state file the metadata lists: size and checksum (`"checksums"`, before a restore
- * uses it), or size only (`"sizes"`, for listings). A user error naming the file if one is
- * missing or damaged.
+ * Checks every state file that the metadata of the checkpoint in `dir` lists (handle paths are
+ * relative to the folder holding `dir`, where they are restored from): size and checksum
+ * (`"checksums"`, before a restore uses it), or size only (`"sizes"`, for listings). A user
+ * error naming the file if one is missing or damaged.
  */
-export const verifyFiles = async (root: string, metadata: CheckpointMetadata, depth: "checksums" | "sizes" = "checksums"): Promise<void> => {
+export const verifyFiles = async (dir: string, metadata: CheckpointMetadata, depth: "checksums" | "sizes" = "checksums"): Promise<void> => {
   for (const task of metadata.tasks) {
     for (const k of task.keyed) {
-      const path = join(jobRoot(root, metadata.job), k.handle.path);
+      const path = join(dirname(resolve(dir)), k.handle.path);
       const damage = await findSnapshotDamage(k.handle, path, depth === "checksums");
       if (damage !== undefined) {
         throw userError("CHECKPOINT_CORRUPT", `checkpoint ${metadata.id} is damaged: state file of '${k.operator}' ${damage}`);
@@ -123,9 +124,9 @@ export interface LatestResult {
 }
 
 /** Reads a checkpoint and verifies its files (see `verifyFiles`); a user error naming what is wrong. */
-export const loadCheckpoint = async (root: string, dir: string, depth: "checksums" | "sizes" = "checksums"): Promise<FoundCheckpoint> => {
+export const loadCheckpoint = async (dir: string, depth: "checksums" | "sizes" = "checksums"): Promise<FoundCheckpoint> => {
   const metadata = await readMetadata(dir);
-  await verifyFiles(root, metadata, depth);
+  await verifyFiles(dir, metadata, depth);
   return { dir, metadata };
 };
 
@@ -149,7 +150,7 @@ export const findLatest = async (root: string, job: string): Promise<LatestResul
       continue;
     }
     try {
-      latest = await loadCheckpoint(root, dir);
+      latest = await loadCheckpoint(dir);
     } catch (e) {
       const what = describeError(e);
       skipped.push({

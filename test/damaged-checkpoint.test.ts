@@ -10,7 +10,8 @@ import { mkdtemp, open, readdir, rm, stat, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { committedLines, runOrKill } from "./support/weir-process.ts";
+import { execFile } from "node:child_process";
+import { committedLines, repoRoot, runOrKill } from "./support/weir-process.ts";
 
 const JOB = "account-totals";
 
@@ -40,6 +41,13 @@ const args = (out: string, checkpoints: string, extra: string[] = []) => [
   "--no-progress",
   ...extra,
 ];
+
+const inspect = (path: string) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+    execFile(process.execPath, ["bin/weir.mjs", "checkpoints", "inspect", path], { cwd: repoRoot }, (error, stdout, stderr) =>
+      done({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
+    ),
+  );
 
 /** An SST file of checkpoint `id` that checkpoint `id - 1` does not share (a new inode). */
 const newSstOf = async (checkpoints: string, id: number): Promise<string> => {
@@ -132,5 +140,16 @@ describe("a damaged latest checkpoint", () => {
     expect(run.stderr).toContain("run with --fresh");
     expect(run.stderr).not.toContain("restarting");
     expect(await committedLines(out)).toEqual(before);
+  }, 120_000);
+
+  it("weir checkpoints inspect shows each state file's checksum, the states' fingerprints, and damage", async () => {
+    const { checkpoints, sst, latest } = await damagedRun("inspected", (path) => truncate(path, 100));
+    const damaged = await inspect(join(checkpoints, JOB, `chk-${latest}`));
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toContain(`state files: DAMAGED: checkpoint ${latest} is damaged: state file of 'running-total' ${sst} has 100 bytes`);
+    const intact = await inspect(join(checkpoints, JOB, `chk-${latest - 1}`));
+    expect(intact.stdout).toContain("    states: total (value number), __timers (timers)");
+    expect(intact.stdout).toMatch(/\n {4}\d+\.sst \d+ B sha256 [0-9a-f]{64}\n/);
+    expect(intact.stdout).toContain("state files: sizes and checksums verified");
   }, 120_000);
 });

@@ -35,7 +35,7 @@ export const chooseStart = async (options: {
     for (const name of names) if (name !== ".lock" && name !== "runs") await rm(join(jobRoot(root, job), name), { recursive: true, force: true });
   }
   if (options.from !== undefined) {
-    const found = await loadCheckpoint(root, options.from).catch((e: unknown) => {
+    const found = await loadCheckpoint(options.from).catch((e: unknown) => {
       if (!isWeirError(e) || e.code !== "CHECKPOINT_CORRUPT") throw e;
       throw userError("CHECKPOINT_CORRUPT", `--from ${options.from}: ${e.message}; pick another checkpoint (weir checkpoints list --job ${job}) or run with --fresh`);
     });
