@@ -20,7 +20,7 @@ import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { keyGroupRangeFor } from "../state/key-groups.ts";
 import { openRocksBackend } from "../state/rocksdb-backend.ts";
-import { restoreBackend } from "../state/snapshot.ts";
+import { digestsOf, restoreBackend, type KnownDigests } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -201,6 +201,12 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     return openRocksBackend({ path: workDir });
   };
 
+  /** Checksums of the restored files a subtask's backend may share, so its first snapshot does not hash them again. */
+  const restoredDigests = async (operator: string, subtask: number, parallelism: number): Promise<KnownDigests> => {
+    const sources = restore === undefined ? [] : keyedSourcesFor(restore, operator, keyGroupRangeFor(subtask, parallelism, job.maxParallelism));
+    return sources.length === 1 ? digestsOf(sources[0]!) : new Map();
+  };
+
   let sourcesRunning = 0;
   const sourceFinished = () => {
     if (--sourcesRunning === 0) driver.requestFinal();
@@ -264,7 +270,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               range: keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism),
               subtask,
               parallelism: chain.parallelism,
-              previousFiles: new Map(),
+              previousFiles: await restoredDigests(node.name, subtask, chain.parallelism),
             });
           }
           operators.push(

@@ -62,6 +62,23 @@ export interface SnapshotMeasure {
   readonly known: KnownDigests;
 }
 
+const identityOf = (name: string, info: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): string =>
+  `${name}/${info.dev}/${info.ino}/${info.size}/${info.mtimeNs}`;
+
+/**
+ * The recorded checksums of a restored snapshot's files, by identity: a backend restored by
+ * linking those files (same key-group range) shares them with its first snapshot, which then
+ * does not hash them again. Files that are gone or changed are left out (they will be hashed).
+ */
+export const digestsOf = async (source: RestoreSource): Promise<KnownDigests> => {
+  const known = new Map<string, StateFile>();
+  for (const file of source.handle.contents ?? []) {
+    const info = await stat(join(source.absPath, file.name), { bigint: true }).catch(() => undefined);
+    if (info !== undefined && info.size === BigInt(file.size)) known.set(identityOf(file.name, info), file);
+  }
+  return known;
+};
+
 /**
  * Synchronous part: a consistent copy of `backend` in `targetDir` (created). Returns a function
  * for the asynchronous part, which fsyncs what was written, measures it and checksums every
@@ -85,7 +102,7 @@ export const snapshotBackend = async (backend: KvBackend, targetDir: string): Pr
     for (const name of names) {
       const path = join(targetDir, name);
       const info = await stat(path, { bigint: true });
-      const identity = `${name}/${info.dev}/${info.ino}/${info.size}/${info.mtimeNs}`;
+      const identity = identityOf(name, info);
       await fsyncPath(path);
       let file = previous.get(identity);
       if (file === undefined) {
