@@ -3,9 +3,9 @@
  * `<root>/<job>/chk-<n>/_metadata` plus the state files of checkpoint n beside it.
  *
  * `writeMetadata` is atomic (temp file, fsync, rename, fsync dir): a crash leaves either no
- * `_metadata` or a complete one. Reading validates the checksum; `findLatest` walks back from
- * the newest checkpoint past any that are partial or unreadable, and says which it skipped and
- * why. The operations are few and path-based, so an object-store version can replace this file.
+ * `_metadata` or a complete one. Reading validates the checksum; loading also verifies the size
+ * and SHA-256 of every state file `_metadata` lists. `findLatest` walks back from the newest
+ * checkpoint past any that are partial, unreadable or damaged, and says which it skipped and why. The operations are few and path-based, so an object-store version can replace this file.
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
