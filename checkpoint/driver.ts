@@ -13,7 +13,7 @@ import { mkdir } from "node:fs/promises";
 import { failpoint } from "../common/failpoints.ts";
 import { describeError, externalError, type WeirError } from "../common/errors.ts";
 import { CheckpointCoordinator, type CoordinatorCommand, type CoordinatorConfig } from "./coordinator.ts";
-import { summarize, type CheckpointMetadata, type TaskSnapshot } from "./metadata.ts";
+import { METADATA_FORMAT, summarize, type CheckpointMetadata, type TaskSnapshot } from "./metadata.ts";
 import { checkpointPath, discardCheckpoint, jobRoot, writeMetadata } from "./storage.ts";
 import { recordCompleted } from "./completed-record.ts";
 
@@ -155,7 +155,7 @@ export class CheckpointDriver {
       }
       case "write-metadata": {
         const metadata: CheckpointMetadata = {
-          format: 1,
+          format: METADATA_FORMAT,
           job,
           id: command.id,
           timestamp: command.timestamp,

@@ -4,6 +4,7 @@
  * checkpoint. A checksum over the body detects a torn or edited file.
  */
 import type { KeyedStateHandle } from "../state/snapshot.ts";
+import type { StateLayoutEntry } from "../state/state-signature.ts";
 
 export interface SourceSnapshot {
   readonly operator: string;
@@ -18,6 +19,8 @@ export interface KeyedSnapshot {
   readonly subtask: number;
   readonly parallelism: number;
   readonly handle: KeyedStateHandle;
+  /** The operator's states: name, id, kind and shape (absent in checkpoints of format 1). */
+  readonly states?: readonly StateLayoutEntry[];
 }
 
 export interface SinkSnapshot {
@@ -39,8 +42,15 @@ export interface TaskSnapshot {
   readonly durationMs: number;
 }
 
+/**
+ * Format 2 added, per keyed snapshot, the size and checksum of every state file
+ * (`handle.contents`) and the operator's state layout (`states`). Format 1 checkpoints are still
+ * read: their files are checked for presence only, and their states are not compared.
+ */
+export const METADATA_FORMAT = 2 as const;
+
 export interface CheckpointMetadata {
-  readonly format: 1;
+  readonly format: 1 | 2;
   readonly job: string;
   readonly id: number;
   /** When the checkpoint was triggered (ms since epoch). */

@@ -3,15 +3,16 @@
  * `<root>/<job>/chk-<n>/_metadata` plus the state files of checkpoint n beside it.
  *
  * `writeMetadata` is atomic (temp file, fsync, rename, fsync dir): a crash leaves either no
- * `_metadata` or a complete one. Reading validates the checksum; `findLatest` walks back from
- * the newest checkpoint past any that are partial or unreadable, and says which it skipped and
- * why. The operations are few and path-based, so an object-store version can replace this file.
+ * `_metadata` or a complete one. Reading validates the checksum; loading also verifies the size
+ * and SHA-256 of every state file `_metadata` lists. `findLatest` walks back from the newest
+ * checkpoint past any that are partial, unreadable or damaged, and says which it skipped and why. The operations are few and path-based, so an object-store version can replace this file.
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { userError, externalError, describeError } from "../common/errors.ts";
-import type { CheckpointMetadata } from "./metadata.ts";
+import { METADATA_FORMAT, type CheckpointMetadata } from "./metadata.ts";
+import { findSnapshotDamage } from "../state/snapshot.ts";
 import { fsyncPath } from "../common/fsync.ts";
 
 export const METADATA_FILE = "_metadata";
@@ -51,23 +52,26 @@ export const readMetadata = async (dir: string): Promise<CheckpointMetadata> => 
     const outer = JSON.parse(text) as { checksum?: unknown; body?: unknown };
     if (typeof outer.body !== "string" || outer.checksum !== checksum(outer.body)) throw new Error("checksum mismatch");
     const metadata = JSON.parse(outer.body) as CheckpointMetadata;
-    if (metadata.format !== 1) throw new Error(`unknown format ${String(metadata.format)}`);
+    if (metadata.format !== 1 && metadata.format !== METADATA_FORMAT) throw new Error(`unknown format ${String(metadata.format)}`);
     return metadata;
   } catch (e) {
     throw userError("CHECKPOINT_CORRUPT", `checkpoint metadata ${path} is corrupt (${describeError(e)})`);
   }
 };
 
-/** Checks that every state file the metadata names is present. */
-export const verifyFiles = async (root: string, metadata: CheckpointMetadata): Promise<void> => {
+/**
+ * Checks every state file that the metadata of the checkpoint in `dir` lists (handle paths are
+ * relative to the folder holding `dir`, where they are restored from): size and checksum
+ * (`"checksums"`, before a restore uses it), or size only (`"sizes"`, for listings). A user
+ * error naming the file if one is missing or damaged.
+ */
+export const verifyFiles = async (dir: string, metadata: CheckpointMetadata, depth: "checksums" | "sizes" = "checksums"): Promise<void> => {
   for (const task of metadata.tasks) {
     for (const k of task.keyed) {
-      const path = join(jobRoot(root, metadata.job), k.handle.path);
-      try {
-        const names = await readdir(path);
-        if (names.length < k.handle.files) throw new Error(`${k.handle.files} files expected, ${names.length} found`);
-      } catch (e) {
-        throw userError("CHECKPOINT_CORRUPT", `checkpoint ${metadata.id} state of '${k.operator}' at ${path} is missing or incomplete (${describeError(e)})`);
+      const path = join(dirname(resolve(dir)), k.handle.path);
+      const damage = await findSnapshotDamage(k.handle, path, depth === "checksums");
+      if (damage !== undefined) {
+        throw userError("CHECKPOINT_CORRUPT", `checkpoint ${metadata.id} is damaged: state file of '${k.operator}' ${damage}`);
       }
     }
   }
@@ -88,30 +92,47 @@ export const listCheckpointIds = async (root: string, job: string): Promise<numb
     .sort((a, b) => a - b);
 };
 
+/**
+ * The highest checkpoint id ever used by the job: of `chk-<n>` and of `chk-<n>.corrupt` (set
+ * aside), so a new checkpoint never reuses the id of one set aside (sinks name output by it).
+ */
+export const highestCheckpointId = async (root: string, job: string): Promise<number> => {
+  const names = await readdir(jobRoot(root, job)).catch(() => [] as string[]);
+  return Math.max(0, ...names.map((n) => /^chk-(\d+)(\.corrupt)?$/.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])));
+};
+
 export interface FoundCheckpoint {
   readonly dir: string;
   readonly metadata: CheckpointMetadata;
+}
+
+/** A checkpoint above the latest usable one: without `_metadata` (partial) or unreadable/damaged. */
+export interface SkippedCheckpoint {
+  readonly id: number;
+  readonly reason: "partial" | "damaged";
+  readonly message: string;
 }
 
 export interface LatestResult {
   readonly latest: FoundCheckpoint | undefined;
   /** Valid checkpoints older than the latest, ascending (for retention). */
   readonly older: readonly number[];
-  /** Newest-first messages about checkpoints that were skipped. */
-  readonly skipped: readonly string[];
+  /** Newest first: the checkpoints that were skipped, each with a one-line message. */
+  readonly skipped: readonly SkippedCheckpoint[];
   /** Every id present on disk (the next checkpoint id is above all of them). */
   readonly allIds: readonly number[];
 }
 
-export const loadCheckpoint = async (root: string, dir: string): Promise<FoundCheckpoint> => {
+/** Reads a checkpoint and verifies its files (see `verifyFiles`); a user error naming what is wrong. */
+export const loadCheckpoint = async (dir: string, depth: "checksums" | "sizes" = "checksums"): Promise<FoundCheckpoint> => {
   const metadata = await readMetadata(dir);
-  await verifyFiles(root, metadata);
+  await verifyFiles(dir, metadata, depth);
   return { dir, metadata };
 };
 
 export const findLatest = async (root: string, job: string): Promise<LatestResult> => {
   const ids = await listCheckpointIds(root, job);
-  const skipped: string[] = [];
+  const skipped: SkippedCheckpoint[] = [];
   let latest: FoundCheckpoint | undefined;
   const older: number[] = [];
   for (const id of [...ids].reverse()) {
@@ -121,7 +142,7 @@ export const findLatest = async (root: string, job: string): Promise<LatestResul
       () => false,
     );
     if (!hasMetadata) {
-      if (latest === undefined) skipped.push(`checkpoint ${id} is partial (no ${METADATA_FILE}); skipped`);
+      if (latest === undefined) skipped.push({ id, reason: "partial", message: `checkpoint ${id} is partial (no ${METADATA_FILE}); skipped` });
       continue;
     }
     if (latest !== undefined) {
@@ -129,11 +150,14 @@ export const findLatest = async (root: string, job: string): Promise<LatestResul
       continue;
     }
     try {
-      latest = await loadCheckpoint(root, dir);
+      latest = await loadCheckpoint(dir);
     } catch (e) {
-      skipped.push(
-        `checkpoint ${id} is unreadable: ${describeError(e)}; falling back to the previous one (what checkpoint ${id} committed is retracted, or refused for sinks that cannot retract)`,
-      );
+      const what = describeError(e);
+      skipped.push({
+        id,
+        reason: "damaged",
+        message: `${what.startsWith(`checkpoint ${id} `) ? what : `checkpoint ${id} is unreadable: ${what}`}; set aside as chk-${id}.corrupt, falling back to the previous one (what checkpoint ${id} committed is retracted, or refused for sinks that cannot retract)`,
+      });
     }
   }
   return { latest, older, skipped, allIds: ids };

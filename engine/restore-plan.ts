@@ -8,6 +8,7 @@ import type { CheckpointMetadata } from "../checkpoint/metadata.ts";
 import type { RestoreSource } from "../state/snapshot.ts";
 import type { KeyGroupRange } from "../state/key-groups.ts";
 import { userError } from "../common/errors.ts";
+import type { StateLayoutEntry } from "../state/state-signature.ts";
 
 export interface RestorePlan {
   readonly id: number;
@@ -17,6 +18,8 @@ export interface RestorePlan {
   readonly keyed: ReadonlyMap<string, readonly RestoreSource[]>;
   readonly committables: ReadonlyMap<string, readonly unknown[]>;
   readonly writerStates: ReadonlyMap<string, readonly unknown[]>;
+  /** The states each keyed operator had (operators of format-1 checkpoints are absent). */
+  readonly layouts: ReadonlyMap<string, readonly StateLayoutEntry[]>;
 }
 
 /** `dir` is the checkpoint's own directory (`.../<job>/chk-<n>`); handle paths are relative to its parent. */
@@ -27,6 +30,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
   const keyed = new Map<string, RestoreSource[]>();
   const committables = new Map<string, unknown[]>();
   const writerStates = new Map<string, unknown[]>();
+  const layouts = new Map<string, readonly StateLayoutEntry[]>();
   for (const task of metadata.tasks) {
     for (const s of task.sources) {
       const known = positions.get(s.operator) ?? {};
@@ -43,6 +47,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       const list = keyed.get(k.operator) ?? [];
       list.push({ handle: k.handle, absPath: join(base, k.handle.path) });
       keyed.set(k.operator, list);
+      if (k.states !== undefined && !layouts.has(k.operator)) layouts.set(k.operator, k.states);
     }
     for (const s of task.sinks) {
       const list = committables.get(s.operator) ?? [];
@@ -51,7 +56,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       if (s.writerState !== undefined) writerStates.set(s.operator, [...(writerStates.get(s.operator) ?? []), s.writerState]);
     }
   }
-  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates };
+  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates, layouts };
 };
 
 /** The snapshots overlapping `range`. */

@@ -20,7 +20,7 @@ import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { keyGroupRangeFor } from "../state/key-groups.ts";
 import { openRocksBackend } from "../state/rocksdb-backend.ts";
-import { restoreBackend } from "../state/snapshot.ts";
+import { digestsOf, restoreBackend, type KnownDigests } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -38,6 +38,7 @@ import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
 import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
+import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { SourceTask } from "./source-task.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
@@ -135,6 +136,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const restore = options.checkpoints?.restore;
   if (restore !== undefined) {
     checkOperatorsMatch(restore, new Set(job.nodes.map((n) => n.name)), job.maxParallelism, restore.maxParallelism);
+    checkStateCompatibility(restore, declaredStates(job));
   }
   // Before anything that the teardown below undoes: a refused folder is another run's.
   const stateDir = await claimRunFolder({ job: job.name, runId, log, ...(options.stateDir === undefined ? {} : { dir: options.stateDir }) });
@@ -213,6 +215,12 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     return openRocksBackend({ path: workDir });
   };
 
+  /** Checksums of the restored files a subtask's backend may share, so its first snapshot does not hash them again. */
+  const restoredDigests = async (operator: string, subtask: number, parallelism: number): Promise<KnownDigests> => {
+    const sources = restore === undefined ? [] : keyedSourcesFor(restore, operator, keyGroupRangeFor(subtask, parallelism, job.maxParallelism));
+    return sources.length === 1 ? digestsOf(sources[0]!) : new Map();
+  };
+
   let sourcesRunning = 0;
   const sourceFinished = () => {
     if (--sourcesRunning === 0) driver.requestFinal();
@@ -285,7 +293,8 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           if (spec.keyed) {
             const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
             backends.push(backend);
-            keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells });
+            const layout = restore?.layouts.get(node.name);
+            keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells, ...(layout === undefined ? {} : { layout }) });
             keyed.push({
               operator: node.name,
               store: keyedStore,
@@ -293,7 +302,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               range: keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism),
               subtask,
               parallelism: chain.parallelism,
-              previousInodes: new Set(),
+              previousFiles: await restoredDigests(node.name, subtask, chain.parallelism),
             });
           }
           operators.push(

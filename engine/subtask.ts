@@ -17,7 +17,7 @@ import type { SinkOperator } from "../operators/sink-operator.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KeyGroupRange } from "../state/key-groups.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
-import { snapshotBackend, type InodeSet } from "../state/snapshot.ts";
+import { snapshotBackend, type KnownDigests } from "../state/snapshot.ts";
 import type { ChainRunner } from "./chain-runner.ts";
 
 export interface KeyedSlot {
@@ -27,7 +27,8 @@ export interface KeyedSlot {
   readonly range: KeyGroupRange;
   readonly subtask: number;
   readonly parallelism: number;
-  previousInodes: InodeSet;
+  /** Checksums of the files of this slot's previous snapshot, reused for the files the next one shares. */
+  previousFiles: KnownDigests;
   /** Directory of this slot's last completed snapshot (files it shares with the next one). */
   previousDir?: string;
 }
@@ -107,8 +108,8 @@ export abstract class Subtask {
       failpoint("async-snapshot");
       const keyed: KeyedSnapshot[] = [];
       for (const { slot, dir, measure } of parts) {
-        const m = await measure(slot.previousInodes);
-        slot.previousInodes = m.inodes;
+        const m = await measure(slot.previousFiles);
+        slot.previousFiles = m.known;
         slot.previousDir = dir;
         keyed.push({
           operator: slot.operator,
@@ -121,7 +122,9 @@ export abstract class Subtask {
             bytes: m.bytes,
             newBytes: m.newBytes,
             files: m.files,
+            contents: m.contents,
           },
+          states: slot.store.layout(),
         });
       }
       return { task: this.id, sources, keyed, sinks, durationMs: this.bridge.now() - this.bridge.triggeredAt(id) };

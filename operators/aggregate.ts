@@ -3,6 +3,7 @@
  * AggregateFunction); emits `getResult(accumulator)` after every record.
  */
 import type { KeyValue } from "../state/key-groups.ts";
+import { shapeOf, type StateSignature } from "../state/state-signature.ts";
 import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
 import type { OperatorFactory } from "./operator.ts";
 import { userFunctionError } from "./user-error.ts";
@@ -19,12 +20,21 @@ export interface AggregateOptions<T, K extends KeyValue, A, O> {
   readonly aggregate: AggregateFunction<T, A, O>;
 }
 
+/** The accumulator's kind and, if `createAccumulator` answers, the shape of a new one. */
+const accumulatorSignature = (aggregate: AggregateFunction<unknown, unknown, unknown>): StateSignature => {
+  try {
+    return { kind: "aggregate", shape: shapeOf(aggregate.createAccumulator()) };
+  } catch {
+    return { kind: "aggregate" };
+  }
+};
+
 export const aggregateOperator =
   <T, K extends KeyValue, A, O>(options: AggregateOptions<T, K, A, O>): OperatorFactory<T, O> =>
   (context) => {
     const store = requireKeyedStore(context);
-    const acc = store.register("aggregate");
     const { name, aggregate } = options;
+    const acc = store.register("aggregate", accumulatorSignature(aggregate));
     return {
       processBatch(records, out) {
         const batch = keyBatch(name, records, options.key, context.maxParallelism);

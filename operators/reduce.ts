@@ -17,7 +17,7 @@ export const reduceOperator =
   <T, K extends KeyValue>(options: ReduceOptions<T, K>): OperatorFactory<T, T> =>
   (context) => {
     const store = requireKeyedStore(context);
-    const acc = store.register("reduce");
+    const acc = store.register("reduce", { kind: "reduce" });
     const { name, reduce } = options;
     return {
       processBatch(records, out) {

@@ -8,6 +8,7 @@
  */
 import type { ListStateDescriptor, MapStateDescriptor, StateDescriptor, StateSpec, ValueStateDescriptor } from "./descriptors.ts";
 import type { KeyedStateStore, StateTable, StoredForm } from "./keyed-store.ts";
+import { shapeOf } from "./state-signature.ts";
 
 export interface ValueState<V, D extends V | undefined = undefined> {
   value(): V | D;
@@ -136,13 +137,16 @@ export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S,
     const fullName = prefix + name;
     switch (descriptor.kind) {
       case "value":
-        handles[name] = valueHandle(store.register(fullName), descriptor.defaultValue);
+        handles[name] = valueHandle(
+          store.register(fullName, descriptor.defaultValue === undefined ? { kind: "value" } : { kind: "value", shape: shapeOf(descriptor.defaultValue) }),
+          descriptor.defaultValue,
+        );
         break;
       case "list":
-        handles[name] = listHandle(store.register(fullName));
+        handles[name] = listHandle(store.register(fullName, { kind: "list" }));
         break;
       case "map":
-        handles[name] = mapHandle(store.register(fullName, mapForm));
+        handles[name] = mapHandle(store.register(fullName, { kind: "map" }, mapForm));
         break;
     }
   }

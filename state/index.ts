@@ -27,3 +27,4 @@ export {
   type KeyGroupRange,
 } from "./key-groups.ts";
 export { encodeCellKey, decodeCellKey, keyGroupByteRange } from "./key-codec.ts";
+export { shapeOf, describeSignature, incompatibility, type StateKind, type StateSignature, type StateLayoutEntry } from "./state-signature.ts";

@@ -16,6 +16,7 @@ import type { KvBackend, KvOp } from "./kv-backend.ts";
 import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
+import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 
 interface Cell {
   value: unknown;
@@ -44,6 +45,11 @@ export interface KeyedStoreOptions {
   readonly backend: KvBackend;
   /** Cells held in memory before the cache is flushed and emptied (default 200_000). */
   readonly maxCachedCells?: number;
+  /**
+   * The layout recorded with the restored checkpoint (undefined: none, or a checkpoint from
+   * before layouts were recorded; ids are then given in registration order).
+   */
+  readonly layout?: readonly StateLayoutEntry[];
 }
 
 export class KeyedStateStore {
@@ -52,6 +58,8 @@ export class KeyedStateStore {
   private readonly tables: StateTable[] = [];
   private readonly contributors: FlushContributor[] = [];
   private cellCount = 0;
+  private readonly restoredLayout: ReadonlyMap<string, StateLayoutEntry>;
+  private nextId: number;
   /** Set by `setCurrentKey`; read by the tables. */
   currentKey: KeyValue | undefined;
   currentKeyGroup = -1;
@@ -61,14 +69,32 @@ export class KeyedStateStore {
   constructor(options: KeyedStoreOptions) {
     this.backend = options.backend;
     this.maxCachedCells = options.maxCachedCells ?? 200_000;
+    this.restoredLayout = new Map((options.layout ?? []).map((e) => [e.name, e]));
+    this.nextId = Math.max(-1, ...(options.layout ?? []).map((e) => e.id)) + 1;
   }
 
-  /** Declares a state; ids follow registration order, so register in a fixed order. */
-  register(name: string, form: StoredForm = identity): StateTable {
-    if (this.tables.length >= 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
-    const table = new StateTable(this, name, this.tables.length, form);
+  /**
+   * Declares a state. A state named in the restored layout keeps its id there (so its cells are
+   * found); any other gets a new id above every id in use. Without a restored layout, ids follow
+   * registration order, so register in a fixed order. Compatibility of `signature` with the
+   * restored one is checked before the job starts (engine/state-compatibility.ts), not here.
+   */
+  register(name: string, signature: StateSignature, form: StoredForm = identity): StateTable {
+    const id = this.restoredLayout.get(name)?.id ?? this.nextId++;
+    if (id > 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
+    const table = new StateTable(this, name, id, form, signature);
     this.tables.push(table);
     return table;
+  }
+
+  /**
+   * What a checkpoint records: every declared state, and every restored state no longer declared
+   * (its cells stay in the backend, so its id stays reserved), by id.
+   */
+  layout(): StateLayoutEntry[] {
+    const entries: StateLayoutEntry[] = this.tables.map((t) => ({ name: t.name, id: t.id, ...t.signature }));
+    for (const e of this.restoredLayout.values()) if (!this.tables.some((t) => t.name === e.name)) entries.push(e);
+    return entries.sort((a, b) => a.id - b.id);
   }
 
   /** Adds `contributor`'s changes to every flush (in the same atomic write as the cells). */
@@ -160,14 +186,16 @@ export class StateTable {
   readonly name: string;
   readonly id: number;
   readonly form: StoredForm;
+  readonly signature: StateSignature;
   private cells = new Map<unknown, Cell>();
   private compositeCells = new Map<string, Cell>();
 
-  constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm) {
+  constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
     this.store = store;
     this.name = name;
     this.id = id;
     this.form = form;
+    this.signature = signature;
   }
 
   has(id: unknown, composite: boolean): boolean {

@@ -30,10 +30,11 @@ import { keyGroupRangeFor, type KeyGroupRange, type KeyValue } from "./key-group
 import type { KvBackend, KvOp, KvRange } from "./kv-backend.ts";
 import { openRocksBackend, type RocksKvBackend } from "./rocksdb-backend.ts";
 import {
+  digestsOf,
   restoreBackend,
   snapshotBackend,
   type BackendKind,
-  type InodeSet,
+  type KnownDigests,
   type KeyedStateHandle,
   type RestoreSource,
 } from "./snapshot.ts";
@@ -91,19 +92,29 @@ const listing = async (dir: string): Promise<Map<string, { size: number; ino: nu
   return out;
 };
 
-/** What the measure function must report for `dir`, computed independently with fs.stat. */
-const expectedMeasure = async (dir: string, previous: InodeSet) => {
+/** The previous snapshot, as the measure function sees it and as the test does (inodes). */
+interface Previous {
+  readonly known: KnownDigests;
+  readonly inodes: ReadonlySet<number>;
+}
+
+const NONE: Previous = { known: new Map(), inodes: new Set() };
+
+/** What the measure function must report for `dir`, computed independently with fs.stat and a whole-file hash. */
+const expectedMeasure = async (dir: string, previous: Previous) => {
   let bytes = 0;
   let newBytes = 0;
   const inodes = new Set<number>();
-  const names = await readdir(dir);
+  const contents: { name: string; size: number; sha256: string }[] = [];
+  const names = (await readdir(dir)).sort();
   for (const name of names) {
     const info = await stat(join(dir, name));
     bytes += info.size;
     inodes.add(info.ino);
-    if (!previous.has(info.ino)) newBytes += info.size;
+    if (!previous.inodes.has(info.ino)) newBytes += info.size;
+    contents.push({ name, size: info.size, sha256: createHash("sha256").update(await readFile(join(dir, name))).digest("hex") });
   }
-  return { bytes, newBytes, files: names.length, inodes };
+  return { bytes, newBytes, files: names.length, inodes, contents };
 };
 
 /** Snapshots `backend` into `<root>/<rel>`, runs the measure function and builds the handle. */
@@ -112,16 +123,16 @@ const takeSnapshot = async (
   root: string,
   rel: string,
   keyGroups: KeyGroupRange,
-  previous: InodeSet = new Set(),
-): Promise<{ handle: KeyedStateHandle; source: RestoreSource; inodes: InodeSet }> => {
+  previous: Previous = NONE,
+): Promise<{ handle: KeyedStateHandle; source: RestoreSource; inodes: ReadonlySet<number>; previous: Previous }> => {
   const absPath = join(root, rel);
   const measure = await snapshotBackend(backend, absPath);
-  const m = await measure(previous);
+  const m = await measure(previous.known);
   const expected = await expectedMeasure(absPath, previous);
   expect(m.bytes).toBe(expected.bytes);
   expect(m.newBytes).toBe(expected.newBytes);
   expect(m.files).toBe(expected.files);
-  expect([...m.inodes].sort()).toEqual([...expected.inodes].sort());
+  expect(m.contents).toEqual(expected.contents);
   const handle: KeyedStateHandle = {
     backend: backend.kind,
     path: rel,
@@ -129,8 +140,9 @@ const takeSnapshot = async (
     bytes: m.bytes,
     newBytes: m.newBytes,
     files: m.files,
+    contents: m.contents,
   };
-  return { handle, source: { handle, absPath }, inodes: m.inodes };
+  return { handle, source: { handle, absPath }, inodes: expected.inodes, previous: { known: m.known, inodes: expected.inodes } };
 };
 
 /** A model of cells: hex(encodeCellKey(kg, stateId, key)) → hex(value). */
@@ -301,7 +313,7 @@ describe("snapshotBackend: incremental RocksDB snapshots", () => {
     expect(updates).toHaveLength(50);
     await backend.write(updates);
 
-    const two = await takeSnapshot(backend, root, "chk-2/op/0", ALL_GROUPS, one.inodes);
+    const two = await takeSnapshot(backend, root, "chk-2/op/0", ALL_GROUPS, one.previous);
     expect(two.handle.newBytes).toBeGreaterThan(0);
     expect(two.handle.newBytes).toBeLessThan(two.handle.bytes);
     // The unchanged data dominates: most of snapshot 2 is shared with snapshot 1.
@@ -477,12 +489,13 @@ describe("checkpoints on another file system", async () => {
       }
       await backend.write(updates);
       const measure = await snapshotBackend(backend, join(chk, "chk-2/op/0"), { previousDir: one.source.absPath });
-      const two = await measure(one.inodes);
+      const two = await measure(one.previous.known);
       expect(two.newBytes).toBeGreaterThan(0);
       expect(two.newBytes * 2).toBeLessThan(two.bytes); // the unchanged SST is linked, not copied again
       await backend.close();
       await rm(one.source.absPath, { recursive: true, force: true });
-      const handle: KeyedStateHandle = { backend: "rocksdb", path: "chk-2/op/0", keyGroups: ALL_GROUPS, ...two };
+      const { bytes, newBytes, files, contents } = two;
+      const handle: KeyedStateHandle = { backend: "rocksdb", path: "chk-2/op/0", keyGroups: ALL_GROUPS, bytes, newBytes, files, contents };
       const source: RestoreSource = { handle, absPath: join(chk, "chk-2/op/0") };
       const before = await listing(source.absPath);
 
@@ -497,4 +510,26 @@ describe("checkpoints on another file system", async () => {
       expect(await listing(source.absPath)).toEqual(before);
     },
   );
+});
+
+describe("digestsOf: the first snapshot after a restore", () => {
+  test("does not hash again the files it shares with the restored snapshot, and records the same checksums", async () => {
+    const root = await tempDir();
+    const backend = await openBackend("rocksdb", join(root, "work"));
+    const model = new Map<string, string>();
+    for (let i = 0; i < 2000; i++) model.set(encodeCellKey(i % MAX_PARALLELISM, 0, i).toString("hex"), createHash("sha512").update(String(i)).digest("hex"));
+    await writeModel(backend, model);
+    const range: KeyGroupRange = { start: 0, end: MAX_PARALLELISM - 1 };
+    const one = await takeSnapshot(backend, root, "chk-1/op/0", range);
+    await backend.close();
+
+    const restored = track(await restoreBackend({ kind: "rocksdb", range, sources: [one.source], workDir: join(root, "restored") }));
+    const known = await digestsOf(one.source);
+    expect([...known.values()]).toEqual(one.handle.contents);
+    // takeSnapshot checks the recorded checksums against an independent hash of every file.
+    const two = await takeSnapshot(restored, root, "chk-2/op/0", range, { known, inodes: one.inodes });
+    const sharedSsts = (two.handle.contents ?? []).filter((f) => f.name.endsWith(".sst") && one.handle.contents?.some((g) => g.name === f.name));
+    expect(sharedSsts.length).toBeGreaterThan(0);
+    expect(two.handle.newBytes).toBeLessThan(two.handle.bytes);
+  });
 });

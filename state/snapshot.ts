@@ -17,6 +17,7 @@
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fsyncPath } from "../common/fsync.ts";
 import { linkOrCopy } from "../common/link-or-copy.ts";
+import { sha256File } from "../common/file-digest.ts";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { externalError, describeError } from "../common/errors.ts";
@@ -36,23 +37,63 @@ export interface KeyedStateHandle {
   readonly bytes: number;
   readonly newBytes: number;
   readonly files: number;
+  /** Every file of the snapshot with its size and checksum (absent in checkpoints of format 1). */
+  readonly contents?: readonly StateFile[];
+}
+
+export interface StateFile {
+  /** Name within the snapshot's directory. */
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
 }
 
 const HEAP_FILE = "state.msgpack";
 
-/** Inode numbers of a snapshot's files, to tell which files the next snapshot adds. */
-export type InodeSet = ReadonlySet<number>;
+/**
+ * Digests of the previous snapshot's files by identity (name, device, inode, size, mtime), so a
+ * file the next snapshot shares (a hard-linked, immutable SST) is not hashed again. A file
+ * rewritten in place or a reused inode differs in mtime or size, so it is hashed anew.
+ */
+export type KnownDigests = ReadonlyMap<string, StateFile>;
+
+export interface SnapshotMeasure {
+  readonly bytes: number;
+  readonly newBytes: number;
+  readonly files: number;
+  readonly contents: readonly StateFile[];
+  readonly known: KnownDigests;
+}
+
+const identityOf = (name: string, info: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): string =>
+  `${name}/${info.dev}/${info.ino}/${info.size}/${info.mtimeNs}`;
 
 /**
+ * The recorded checksums of a restored snapshot's files, by identity: a backend restored by
+ * linking those files (same key-group range) shares them with its first snapshot, which then
+ * does not hash them again. Files that are gone or changed are left out (they will be hashed).
+ */
+export const digestsOf = async (source: RestoreSource): Promise<KnownDigests> => {
+  const known = new Map<string, StateFile>();
+  for (const file of source.handle.contents ?? []) {
+    const info = await stat(join(source.absPath, file.name), { bigint: true }).catch(() => undefined);
+    if (info !== undefined && info.size === BigInt(file.size)) known.set(identityOf(file.name, info), file);
+  }
+  return known;
+};
+
+/**
+/**
  * Synchronous part: a consistent copy of `backend` in `targetDir` (created). `previousDir` is
- * where the previous snapshot of the same backend went (it may be gone by now). Returns a function
- * for the asynchronous part, which fsyncs what was written and measures it.
+ * where the previous snapshot of the same backend went (it may be gone by now; across file
+ * systems its files are linked instead of copied). Returns a function for the asynchronous part,
+ * which fsyncs what was written, measures it and checksums every file not already in `previous`.
  */
 export const snapshotBackend = async (
   backend: KvBackend,
   targetDir: string,
   options: { readonly previousDir?: string } = {},
-): Promise<(previous: InodeSet) => Promise<{ bytes: number; newBytes: number; files: number; inodes: InodeSet }>> => {
+): Promise<(previous: KnownDigests) => Promise<SnapshotMeasure>> => {
   if (backend.kind === "rocksdb") {
     await (backend as RocksKvBackend).checkpointTo(targetDir, options);
   } else {
@@ -64,19 +105,57 @@ export const snapshotBackend = async (
   return async (previous) => {
     let bytes = 0;
     let newBytes = 0;
-    const inodes = new Set<number>();
-    const names = await readdir(targetDir);
+    const known = new Map<string, StateFile>();
+    const contents: StateFile[] = [];
+    const names = (await readdir(targetDir)).sort();
     for (const name of names) {
       const path = join(targetDir, name);
-      const info = await stat(path);
+      const info = await stat(path, { bigint: true });
+      const identity = identityOf(name, info);
       await fsyncPath(path);
-      bytes += info.size;
-      inodes.add(info.ino);
-      if (!previous.has(info.ino)) newBytes += info.size;
+      let file = previous.get(identity);
+      if (file === undefined) {
+        newBytes += Number(info.size);
+        const digest = await sha256File(path);
+        file = { name, size: digest.size, sha256: digest.sha256 };
+      }
+      bytes += file.size;
+      known.set(identity, file);
+      contents.push(file);
     }
     await fsyncPath(targetDir);
-    return { bytes, newBytes, files: names.length, inodes };
+    return { bytes, newBytes, files: names.length, contents, known };
   };
+};
+
+/**
+ * Checks the files of a snapshot at `absPath` against its handle: with `checksums`, size and
+ * SHA-256 of every file; else sizes only (cheap, for listings). Handles without `contents`
+ * (format 1) are checked for the presence of their files only. Returns what is wrong, naming
+ * the file, or undefined if nothing is.
+ */
+export const findSnapshotDamage = async (handle: KeyedStateHandle, absPath: string, checksums: boolean): Promise<string | undefined> => {
+  if (handle.contents === undefined) {
+    const names = await readdir(absPath).catch(() => undefined);
+    if (names === undefined) return `${absPath} is missing`;
+    return names.length < handle.files ? `${absPath} holds ${names.length} files, ${handle.files} expected` : undefined;
+  }
+  for (const file of handle.contents) {
+    const path = join(absPath, file.name);
+    const info = await stat(path).catch(() => undefined);
+    if (info === undefined) return `${path} is missing`;
+    if (info.size !== file.size) return `${path} has ${info.size} bytes, ${file.size} recorded`;
+    if (!checksums) continue;
+    let digest: { sha256: string; size: number };
+    try {
+      digest = await sha256File(path);
+    } catch (e) {
+      return `${path} cannot be read (${describeError(e)})`;
+    }
+    if (digest.size !== file.size) return `${path} has ${digest.size} bytes, ${file.size} recorded`;
+    if (digest.sha256 !== file.sha256) return `${path} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…)`;
+  }
+  return undefined;
 };
 
 /**

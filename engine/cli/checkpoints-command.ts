@@ -5,8 +5,9 @@
 import { join } from "node:path";
 import { formatDuration } from "../../common/duration.ts";
 import { summarize, type CheckpointMetadata } from "../../checkpoint/metadata.ts";
-import { checkpointPath, listCheckpointIds, loadCheckpoint, readMetadata } from "../../checkpoint/storage.ts";
+import { checkpointPath, listCheckpointIds, loadCheckpoint, readMetadata, verifyFiles } from "../../checkpoint/storage.ts";
 import { describeError } from "../../common/errors.ts";
+import { describeSignature } from "../../state/state-signature.ts";
 
 export const formatBytes = (n: number): string =>
   n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`;
@@ -26,7 +27,8 @@ export const listCheckpoints = async (root: string, job: string, write: (line: s
   for (const id of ids) {
     const dir = checkpointPath(root, job, id);
     try {
-      const { metadata } = await loadCheckpoint(root, dir);
+      // Sizes only: a listing must stay fast; a restore (and inspect) verifies the checksums.
+      const { metadata } = await loadCheckpoint(dir, "sizes");
       const s = summarize(metadata);
       write(
         [
@@ -58,7 +60,14 @@ export const inspectCheckpoint = async (path: string, write: (line: string) => v
     write(
       `  ${k.operator}[${k.subtask}/${k.parallelism}] key groups ${k.handle.keyGroups.start}-${k.handle.keyGroups.end}: ${formatBytes(k.handle.bytes)} in ${k.handle.files} files (${k.handle.backend}, ${join(path, "..", k.handle.path)})`,
     );
+    if (k.states !== undefined) write(`    states: ${k.states.map((s) => `${s.name} (${describeSignature(s)})`).join(", ")}`);
+    for (const f of k.handle.contents ?? []) write(`    ${f.name} ${f.size} B sha256 ${f.sha256}`);
   }
+  const verified = await verifyFiles(path, metadata).then(
+    () => (metadata.format === 1 ? "present (format 1: no checksums recorded)" : "sizes and checksums verified"),
+    (e: unknown) => `DAMAGED: ${describeError(e)}`,
+  );
+  write(`state files: ${verified}`);
   write("source positions:");
   for (const [op, splits] of Object.entries(s.positions)) {
     for (const [split, position] of Object.entries(splits)) write(`  ${op} ${split}: ${JSON.stringify(position)}`);

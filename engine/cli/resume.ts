@@ -6,13 +6,20 @@
  */
 import { readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { findLatest, jobRoot, checkpointPath, loadCheckpoint, listCheckpointIds, type FoundCheckpoint } from "../../checkpoint/storage.ts";
+import { findLatest, jobRoot, checkpointPath, highestCheckpointId, loadCheckpoint, listCheckpointIds, type FoundCheckpoint } from "../../checkpoint/storage.ts";
 import { restorePlanFrom } from "../restore-plan.ts";
+import { isWeirError, userError } from "../../common/errors.ts";
 import type { CheckpointOptions } from "../runtime.ts";
 
 export interface ResumeChoice {
   readonly found: FoundCheckpoint | undefined;
   readonly checkpoints: CheckpointOptions;
+  /**
+   * Ids of checkpoints above the one restored (or all, when none is) that this run does not
+   * restore, ascending: partial or damaged ones set aside, or newer ones passed over by `--from`.
+   * Their sinks may already have committed output that the restored state does not include.
+   */
+  readonly skippedIds: readonly number[];
 }
 
 export const chooseStart = async (options: {
@@ -28,32 +35,36 @@ export const chooseStart = async (options: {
     for (const name of names) if (name !== ".lock" && name !== "runs") await rm(join(jobRoot(root, job), name), { recursive: true, force: true });
   }
   if (options.from !== undefined) {
-    const found = await loadCheckpoint(root, options.from);
+    const found = await loadCheckpoint(options.from).catch((e: unknown) => {
+      if (!isWeirError(e) || e.code !== "CHECKPOINT_CORRUPT") throw e;
+      throw userError("CHECKPOINT_CORRUPT", `--from ${options.from}: ${e.message}; pick another checkpoint (weir checkpoints list --job ${job}) or run with --fresh`);
+    });
     const ids = await listCheckpointIds(root, job);
     return {
       found,
       checkpoints: {
         root,
         restore: { ...restorePlanFrom(found.metadata, found.dir), maxParallelism: found.metadata.maxParallelism },
-        firstId: Math.max(found.metadata.id, ...ids) + 1,
+        firstId: Math.max(found.metadata.id, await highestCheckpointId(root, job)) + 1,
         retained: [],
       },
+      skippedIds: ids.filter((id) => id > found.metadata.id),
     };
   }
+  const firstId = (await highestCheckpointId(root, job)) + 1;
   const result = await findLatest(root, job);
-  for (const line of result.skipped) log(line);
+  for (const s of result.skipped) log(s.message);
   // Set partial and unreadable checkpoints above the latest aside: partial ones are deleted,
   // unreadable ones renamed to chk-<n>.corrupt for inspection.
-  for (const id of result.allIds) {
-    if (result.latest !== undefined && id <= result.latest.metadata.id) continue;
+  const skippedIds = result.allIds.filter((id) => result.latest === undefined || id > result.latest.metadata.id);
+  for (const id of skippedIds) {
     const dir = checkpointPath(root, job, id);
-    const partial = result.skipped.some((s) => s.startsWith(`checkpoint ${id} is partial`));
+    const partial = result.skipped.some((s) => s.id === id && s.reason === "partial");
     if (partial) await rm(dir, { recursive: true, force: true });
     else await rename(dir, `${dir}.corrupt`).catch(() => rm(dir, { recursive: true, force: true }));
   }
   const latest = result.latest;
-  const firstId = Math.max(0, ...result.allIds) + 1;
-  if (latest === undefined) return { found: undefined, checkpoints: { root, firstId, retained: [] } };
+  if (latest === undefined) return { found: undefined, checkpoints: { root, firstId, retained: [] }, skippedIds };
   return {
     found: latest,
     checkpoints: {
@@ -62,5 +73,6 @@ export const chooseStart = async (options: {
       firstId,
       retained: [...result.older, latest.metadata.id],
     },
+    skippedIds,
   };
 };

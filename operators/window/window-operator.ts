@@ -88,7 +88,7 @@ export const windowOperator =
       });
     }
     const store = requireKeyedStore(context);
-    const table = store.register("windows", windowsForm(merging));
+    const table = store.register("windows", { kind: "windows" }, windowsForm(merging));
     const timers = new KeyedTimers(store);
     let watermark = MIN_WATERMARK;
     let target: unknown[] = [];

@@ -1,0 +1,65 @@
+/**
+ * State signatures and stable state ids: the shape of a value state's default tells `number`
+ * from `{ sum }`; a store restored with a layout gives each known state its old id, so adding or
+ * removing a state never makes another read its cells.
+ */
+import { describe, expect, it } from "vitest";
+import { valueState } from "./descriptors.ts";
+import { bindStates } from "./handles.ts";
+import { openHeapBackend } from "./heap-backend.ts";
+import { keyGroupFor } from "./key-groups.ts";
+import { KeyedStateStore } from "./keyed-store.ts";
+import { incompatibility, shapeOf } from "./state-signature.ts";
+
+describe("shapeOf", () => {
+  it("describes primitives, containers and objects (keys sorted, nested)", () => {
+    expect(shapeOf(0)).toBe("number");
+    expect(shapeOf("")).toBe("string");
+    expect(shapeOf(null)).toBe("null");
+    expect(shapeOf([1])).toBe("array");
+    expect(shapeOf(new Map())).toBe("Map");
+    expect(shapeOf({ sum: 0 })).toBe("{sum:number}");
+    expect(shapeOf({ n: 0, sum: { a: "x" } })).toBe(shapeOf({ sum: { a: "y" }, n: 1 }));
+    expect(shapeOf({ n: 0, sum: { a: "x" } })).toBe("{n:number,sum:{a:string}}");
+  });
+
+  it("tells changed kinds and shapes apart, and ignores an unknown shape", () => {
+    expect(incompatibility({ kind: "value", shape: "number" }, { kind: "value", shape: "{sum:number}" })).toContain("shape changed");
+    expect(incompatibility({ kind: "value", shape: "number" }, { kind: "list" })).toContain("kind changed from value to list");
+    expect(incompatibility({ kind: "value", shape: "number" }, { kind: "value" })).toBeUndefined();
+    expect(incompatibility({ kind: "reduce" }, { kind: "reduce" })).toBeUndefined();
+  });
+});
+
+describe("a store restored with a layout", () => {
+  it("keeps each state's id by name, gives new states new ids, and reserves the ids of removed ones", async () => {
+    const backend = openHeapBackend();
+    const before = new KeyedStateStore({ backend });
+    const old = bindStates(before, { total: valueState(0), gone: valueState("") });
+    const key = "k";
+    const group = keyGroupFor(key, 128);
+    await before.prefetch([key], [group]);
+    before.setCurrentKey(key, group);
+    old.total.update(42);
+    old.gone.update("x");
+    await before.flush();
+    const layout = before.layout();
+    expect(layout.map((e) => [e.name, e.id, e.kind, e.shape])).toEqual([
+      ["gone", 0, "value", "string"],
+      ["total", 1, "value", "number"],
+    ]);
+
+    // "count" sorts first: registered in order it would take id 0, gone's cells.
+    const after = new KeyedStateStore({ backend, layout });
+    const now = bindStates(after, { count: valueState(0), total: valueState(0) });
+    await after.prefetch([key], [group]);
+    after.setCurrentKey(key, group);
+    expect(now.total.value()).toBe(42);
+    expect(now.count.value()).toBe(0);
+    expect(after.layout().map((e) => [e.name, e.id])).toEqual([
+      ["gone", 0],
+      ["total", 1],
+      ["count", 2],
+    ]);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * State signatures: what a checkpoint records about each state an operator declared, so that a
+ * restore into a job whose declarations changed incompatibly is refused before any record is
+ * processed (types are erased at run time, so this is what can be known).
+ *
+ * - `kind`: how the state is held (`value`, `list`, `map`, or an operator's own: `reduce`,
+ *   `aggregate`, `windows`, `timers`). A different kind is never compatible.
+ * - `shape`: for a value state, the shape of its declared default (`valueState(0)` is `number`,
+ *   `valueState({ sum: 0 })` is `{sum:number}`); for an aggregate, the shape of a new
+ *   accumulator. Absent when nothing is known (no default); compared only when both sides have one.
+ *
+ * A layout entry also carries the state's id (its prefix in the backend's keys). Ids are kept
+ * across restores by name, so adding or removing a state never makes another one read its cells.
+ */
+export type StateKind = "value" | "list" | "map" | "reduce" | "aggregate" | "windows" | "timers";
+
+export interface StateSignature {
+  readonly kind: StateKind;
+  readonly shape?: string;
+}
+
+export interface StateLayoutEntry extends StateSignature {
+  readonly name: string;
+  readonly id: number;
+}
+
+const MAX_DEPTH = 4;
+
+/** A short, deterministic description of a value's structure (object keys sorted). */
+export const shapeOf = (value: unknown, depth = 0): string => {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (value instanceof Map) return "Map";
+  if (value instanceof Set) return "Set";
+  if (value instanceof Date) return "Date";
+  if (typeof value !== "object") return typeof value;
+  if (depth >= MAX_DEPTH) return "object";
+  const fields = Object.keys(value as object)
+    .sort()
+    .map((k) => `${k}:${shapeOf((value as Record<string, unknown>)[k], depth + 1)}`);
+  return `{${fields.join(",")}}`;
+};
+
+/** `kind` or `kind shape`, for messages and listings. */
+export const describeSignature = (s: StateSignature): string => (s.shape === undefined ? s.kind : `${s.kind} ${s.shape}`);
+
+/** Why `now` cannot read what `before` stored, or undefined if it can. */
+export const incompatibility = (before: StateSignature, now: StateSignature): string | undefined => {
+  if (before.kind !== now.kind) return `kind changed from ${before.kind} to ${now.kind}`;
+  if (before.shape !== undefined && now.shape !== undefined && before.shape !== now.shape) {
+    return `shape changed from ${before.shape} to ${now.shape}`;
+  }
+  return undefined;
+};
