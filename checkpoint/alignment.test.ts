@@ -81,18 +81,13 @@ describe("onBarrier", () => {
 
   it("a newer barrier abandons the older alignment, unblocks, and starts collecting the newer one", () => {
     const r = onBarrier(collecting(3, 0), 1, 5, open(0, 1, 2));
-    expect(r.actions).toEqual([{ kind: "abandon", id: 3 }, { kind: "unblock-all" }, { kind: "block", channel: 1 }]);
+    expect(r.actions).toEqual([{ kind: "unblock-all" }, { kind: "block", channel: 1 }]);
     expect(r.state).toEqual(collecting(5, 1));
   });
 
   it("a newer barrier that is already complete abandons the older one and snapshots the newer", () => {
     const r = onBarrier(collecting(3, 0), 0, 4, open(0));
-    expect(r.actions).toEqual([
-      { kind: "abandon", id: 3 },
-      { kind: "unblock-all" },
-      { kind: "snapshot", id: 4 },
-      { kind: "unblock-all" },
-    ]);
+    expect(r.actions).toEqual([{ kind: "unblock-all" }, { kind: "snapshot", id: 4 }, { kind: "unblock-all" }]);
     expect(r.state).toEqual({ kind: "waiting", lastId: 4 });
   });
 
@@ -197,7 +192,6 @@ describe("alignment with Channel and InputGate (property)", () => {
         let state = initialAlignment();
         const processed: string[] = [];
         const snapshots: { id: number; processed: string[] }[] = [];
-        const abandoned: number[] = [];
 
         const pushNext = (c: number): void => {
           const el = elements[c]![pushed[c]!];
@@ -209,8 +203,7 @@ describe("alignment with Channel and InputGate (property)", () => {
           for (const a of actions) {
             if (a.kind === "block") gate.block(a.channel);
             else if (a.kind === "unblock-all") gate.unblockAll();
-            else if (a.kind === "snapshot") snapshots.push({ id: a.id, processed: [...processed] });
-            else abandoned.push(a.id);
+            else snapshots.push({ id: a.id, processed: [...processed] });
           }
         };
         const pollOnce = (): boolean => {
@@ -253,7 +246,6 @@ describe("alignment with Channel and InputGate (property)", () => {
         // Every barrier that some channel carries produced exactly one snapshot, in increasing order.
         const maxCarried = Math.max(...plans.map((p) => p.carried));
         expect(snapshots.map((s) => s.id)).toEqual(Array.from({ length: maxCarried }, (_, i) => i + 1));
-        expect(abandoned).toEqual([]);
         for (const snap of snapshots) {
           const expected = plans.flatMap((p) => recordsBefore(p, snap.id));
           expect([...snap.processed].sort()).toEqual(expected.sort());

@@ -309,7 +309,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           const gate = new InputGate<unknown>(inputs.flat());
           // Which operator input (0 or 1) each gate channel feeds.
           const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, sides, now, onFinished: () => undefined }));
+          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, sides, now }));
         }
       }
     }
