@@ -23,6 +23,7 @@ import { openRocksBackend } from "../state/rocksdb-backend.ts";
 import { restoreBackend } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
+import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { markCleaned, recordRun, uncleanedRuns } from "../checkpoint/runs.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
@@ -59,8 +60,8 @@ export interface RunOptions {
   readonly batchSize?: number;
   /** Batches a channel holds before its producer waits (default 4). */
   readonly channelCapacity?: number;
-  /** Injected clock (ms since epoch). */
-  readonly now?: () => number;
+  /** Injected clock: processing time and the checkpoint timer (default: the system clock). */
+  readonly clock?: Clock;
   readonly runId?: string;
   /** Called once the job is wired, with its live metrics (for progress reporting). */
   readonly onStart?: (metrics: JobMetrics) => void;
@@ -112,7 +113,8 @@ export const assignSplits = (splits: readonly string[], subtask: number, paralle
 export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const { plan } = options;
   const job = plan.job;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const log = options.log ?? (() => undefined);
   const runId = options.runId ?? now().toString(36);
   const metrics = newJobMetrics(now());
@@ -145,7 +147,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     config: coordinatorConfig,
     firstId: options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1),
     retained: options.checkpoints?.retained ?? [],
-    now,
+    clock,
     log,
     onCompleted: (c) => {
       lastCheckpoint = c;
