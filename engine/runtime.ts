@@ -246,7 +246,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               runId,
               checkpointIntervalMs: coordinatorConfig.intervalMs,
             });
-            const op = sinkOperator(node.name, writer);
+            const op = sinkOperator(node.name, writer, { clock });
             sink = { operator: node.name, subtask, op };
             operators.push(op);
             continue;
