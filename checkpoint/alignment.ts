@@ -12,7 +12,7 @@
  *   seen is stale and ignored.
  *
  * So the records a task has processed before snapshot n are exactly those before barrier n on
- * each input (property-tested).
+ * each input (property-tested with the real InputTask: engine/input-task.test.ts).
  */
 export type AlignmentState =
   | { readonly kind: "waiting"; readonly lastId: number }
