@@ -146,7 +146,7 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     ackAll(c, 1);
     const cmds = c.handle(written(1, 130));
     expect(cmds).toEqual([
-      { kind: "notify-complete", id: 1, final: false },
+      { kind: "notify-complete", id: 1 },
       { kind: "trigger", id: 2, timestamp: 130, final: true, stop: false },
     ]);
   });
@@ -167,7 +167,7 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     expect(kinds(c.handle(tick(110)))).toEqual(["trigger 2"]);
   });
 
-  it("a final request marks trigger, write-metadata and notify-complete final, and finishes only after metadata-written", () => {
+  it("a final request marks trigger and write-metadata final, and finishes only after metadata-written", () => {
     const c = make();
     expect(c.handle(request(10, true))).toEqual([{ kind: "trigger", id: 1, timestamp: 10, final: true, stop: false }]);
     expect(c.end).toBeUndefined();
@@ -189,7 +189,7 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     ]);
     expect(c.end).toBeUndefined();
     expect(c.handle(written(1, 20))).toEqual([
-      { kind: "notify-complete", id: 1, final: true },
+      { kind: "notify-complete", id: 1 },
       { kind: "finish", id: 1, outcome: "finished" },
     ]);
     expect(c.end).toBe("finished");
@@ -272,7 +272,7 @@ describe("CheckpointCoordinator: stop with a checkpoint", () => {
     ackAll(c, 1);
     expect(c.end).toBeUndefined();
     expect(c.handle(written(1, 20))).toEqual([
-      { kind: "notify-complete", id: 1, final: false },
+      { kind: "notify-complete", id: 1 },
       { kind: "finish", id: 1, outcome: "stopped" },
     ]);
     expect(c.end).toBe("stopped");
@@ -309,7 +309,7 @@ describe("CheckpointCoordinator: stop with a checkpoint", () => {
     expect(c.handle(tick(150))).toEqual([]);
     const cmds = completeOne(c, 1, 160);
     expect(cmds).toEqual([
-      { kind: "notify-complete", id: 1, final: false },
+      { kind: "notify-complete", id: 1 },
       { kind: "trigger", id: 2, timestamp: 160, final: false, stop: true },
     ]);
     expect(c.end).toBeUndefined(); // checkpoint 1 was periodic
@@ -481,7 +481,7 @@ describe("CheckpointCoordinator: acknowledgements", () => {
     expect(cmds.some((x) => x.kind === "notify-complete")).toBe(false);
     expect(c.completedIds).toEqual([]);
     expect(c.pendingIds).toEqual([1]);
-    expect(c.handle(written(1, 120))).toEqual([{ kind: "notify-complete", id: 1, final: false }]);
+    expect(c.handle(written(1, 120))).toEqual([{ kind: "notify-complete", id: 1 }]);
     expect(c.completedIds).toEqual([1]);
     expect(c.pendingIds).toEqual([]);
   });
@@ -585,7 +585,7 @@ describe("CheckpointCoordinator: subsumption", () => {
     expect(c.pendingIds).toEqual([1, 2, 3]);
     const cmds = completeOne(c, 2, 310);
     expect(cmds).toEqual([
-      { kind: "notify-complete", id: 2, final: false },
+      { kind: "notify-complete", id: 2 },
       { kind: "abort", id: 1, reason: "subsumed by checkpoint 2" },
     ]);
     expect(c.pendingIds).toEqual([3]);
@@ -842,7 +842,6 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
                 expect(event.kind === "metadata-written" && event.id).toBe(cmd.id);
                 expect(metadataRequested.has(cmd.id)).toBe(true);
                 expect(settled.has(cmd.id)).toBe(false);
-                expect(cmd.final).toBe(finalOf.get(cmd.id));
                 if (completed.length > 0) expect(cmd.id).toBeGreaterThan(completed[completed.length - 1]!);
                 completed.push(cmd.id);
                 settled.add(cmd.id);

@@ -59,7 +59,7 @@ export type CoordinatorEvent =
 export type CoordinatorCommand =
   | { readonly kind: "trigger"; readonly id: number; readonly timestamp: number; readonly final: boolean; readonly stop: boolean }
   | { readonly kind: "write-metadata"; readonly id: number; readonly timestamp: number; readonly final: boolean; readonly snapshots: ReadonlyMap<string, unknown> }
-  | { readonly kind: "notify-complete"; readonly id: number; readonly final: boolean }
+  | { readonly kind: "notify-complete"; readonly id: number }
   | { readonly kind: "abort"; readonly id: number; readonly reason: string }
   | { readonly kind: "discard"; readonly id: number }
   | { readonly kind: "fail-job"; readonly reason: string }
@@ -210,7 +210,7 @@ export class CheckpointCoordinator {
     this.pending.delete(id);
     this.lastSettledAt = now;
     this.failures = countSuccess();
-    const commands: CoordinatorCommand[] = [{ kind: "notify-complete", id, final: p.final }];
+    const commands: CoordinatorCommand[] = [{ kind: "notify-complete", id }];
     for (const older of [...this.pending.values()]) {
       if (older.id < id) {
         this.pending.delete(older.id);
