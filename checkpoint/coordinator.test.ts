@@ -66,7 +66,7 @@ describe("CheckpointCoordinator: periodic triggering", () => {
 
   it("triggers at exactly the interval, with firstId and the tick's time as timestamp", () => {
     const c = make({ now: 1_000, firstId: 7 });
-    expect(c.handle(tick(1_100))).toEqual([{ kind: "trigger", id: 7, timestamp: 1_100, final: false }]);
+    expect(c.handle(tick(1_100))).toEqual([{ kind: "trigger", id: 7, timestamp: 1_100, final: false, stop: false }]);
     expect(c.pendingIds).toEqual([7]);
   });
 
@@ -127,7 +127,7 @@ describe("CheckpointCoordinator: periodic triggering", () => {
 describe("CheckpointCoordinator: requested checkpoints", () => {
   it("a request triggers at once, before the interval", () => {
     const c = make();
-    expect(c.handle(request(5))).toEqual([{ kind: "trigger", id: 1, timestamp: 5, final: false }]);
+    expect(c.handle(request(5))).toEqual([{ kind: "trigger", id: 1, timestamp: 5, final: false, stop: false }]);
   });
 
   it("a request ignores the min pause", () => {
@@ -146,8 +146,8 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     ackAll(c, 1);
     const cmds = c.handle(written(1, 130));
     expect(cmds).toEqual([
-      { kind: "notify-complete", id: 1, final: false },
-      { kind: "trigger", id: 2, timestamp: 130, final: true },
+      { kind: "notify-complete", id: 1 },
+      { kind: "trigger", id: 2, timestamp: 130, final: true, stop: false },
     ]);
   });
 
@@ -167,10 +167,10 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     expect(kinds(c.handle(tick(110)))).toEqual(["trigger 2"]);
   });
 
-  it("a final request marks trigger, write-metadata and notify-complete final, and finishes only after metadata-written", () => {
+  it("a final request marks trigger and write-metadata final, and finishes only after metadata-written", () => {
     const c = make();
-    expect(c.handle(request(10, true))).toEqual([{ kind: "trigger", id: 1, timestamp: 10, final: true }]);
-    expect(c.finished).toBe(false);
+    expect(c.handle(request(10, true))).toEqual([{ kind: "trigger", id: 1, timestamp: 10, final: true, stop: false }]);
+    expect(c.end).toBeUndefined();
     c.handle(ack(1, "map-0", "s0"));
     c.handle(ack(1, "map-1", "s1"));
     const write = c.handle(ack(1, "sink-0", "s2"));
@@ -187,16 +187,19 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
         ]),
       },
     ]);
-    expect(c.finished).toBe(false);
-    expect(c.handle(written(1, 20))).toEqual([{ kind: "notify-complete", id: 1, final: true }]);
-    expect(c.finished).toBe(true);
+    expect(c.end).toBeUndefined();
+    expect(c.handle(written(1, 20))).toEqual([
+      { kind: "notify-complete", id: 1 },
+      { kind: "finish", id: 1, outcome: "finished" },
+    ]);
+    expect(c.end).toBe("finished");
   });
 
   it("a non-final checkpoint completing does not finish the job", () => {
     const c = make();
     c.handle(request(10, false));
     completeOne(c, 1, 20);
-    expect(c.finished).toBe(false);
+    expect(c.end).toBeUndefined();
   });
 
   it("a request still waiting when the final checkpoint completes is dropped", () => {
@@ -204,8 +207,8 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     c.handle(request(10, true));
     expect(c.handle(request(11, false))).toEqual([]); // waits for the slot held by final 1
     expect(c.pendingIds).toEqual([1]);
-    expect(kinds(completeOne(c, 1, 20))).toEqual(["notify-complete 1"]);
-    expect(c.finished).toBe(true);
+    expect(kinds(completeOne(c, 1, 20))).toEqual(["notify-complete 1", "finish 1"]);
+    expect(c.end).toBe("finished");
     expect(c.handle(tick(1_000))).toEqual([]);
   });
 
@@ -215,7 +218,7 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     c.handle(request(110, false));
     c.handle(request(111, true));
     const cmds = completeOne(c, 1, 120);
-    expect(cmds).toContainEqual({ kind: "trigger", id: 2, timestamp: 120, final: true });
+    expect(cmds).toContainEqual({ kind: "trigger", id: 2, timestamp: 120, final: true, stop: false });
   });
 
   it("triggers nothing more once the final checkpoint has completed", () => {
@@ -231,10 +234,10 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     const c = make();
     c.handle(request(10, true));
     expect(kinds(c.handle(decline(1, "map-1", 20)))).toEqual(["abort 1"]);
-    expect(c.finished).toBe(false);
-    expect(c.handle(tick(21))).toEqual([{ kind: "trigger", id: 2, timestamp: 21, final: true }]);
+    expect(c.end).toBeUndefined();
+    expect(c.handle(tick(21))).toEqual([{ kind: "trigger", id: 2, timestamp: 21, final: true, stop: false }]);
     completeOne(c, 2, 30);
-    expect(c.finished).toBe(true);
+    expect(c.end).toBe("finished");
   });
 
   it("re-triggers a final checkpoint whose metadata failed", () => {
@@ -242,13 +245,11 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     c.handle(request(10, true));
     ackAll(c, 1);
     expect(kinds(c.handle(metadataFailed(1, 20)))).toEqual(["abort 1"]);
-    expect(c.finished).toBe(false);
-    expect(c.handle(tick(21))).toEqual([{ kind: "trigger", id: 2, timestamp: 21, final: true }]);
+    expect(c.end).toBeUndefined();
+    expect(c.handle(tick(21))).toEqual([{ kind: "trigger", id: 2, timestamp: 21, final: true, stop: false }]);
   });
 
-  // Known bug: CheckpointCoordinator.complete() aborts a subsumed *final* checkpoint without
-  // re-requesting it (fail() does re-request), so `finished` never becomes true and the job never
-  // ends. Expected: the final flag survives subsumption.
+  // A subsumed final checkpoint must be requested again, or the job would never end.
   it("a final checkpoint subsumed by a newer non-final one is still completed as final", () => {
     const c = make({ config: { maxConcurrent: 2 } });
     expect(kinds(c.handle(request(10, true)))).toEqual(["trigger 1"]);
@@ -258,7 +259,136 @@ describe("CheckpointCoordinator: requested checkpoints", () => {
     expect(cmds).toContainEqual({ kind: "abort", id: 1, reason: "subsumed by checkpoint 2" });
     // Either checkpoint 2 carried the final flag, or a new final checkpoint is triggered.
     const finalLater = [...cmds, ...c.handle(tick(121))].some((x) => x.kind === "trigger" && x.final);
-    expect(c.finished || finalLater).toBe(true);
+    expect(c.end === "finished" || finalLater).toBe(true);
+  });
+});
+
+const stop = (now: number): CoordinatorEvent => ({ kind: "stop", now });
+
+describe("CheckpointCoordinator: stop with a checkpoint", () => {
+  it("a stop triggers a stop checkpoint at once; its completion notifies, then finishes as stopped", () => {
+    const c = make();
+    expect(c.handle(stop(10))).toEqual([{ kind: "trigger", id: 1, timestamp: 10, final: false, stop: true }]);
+    ackAll(c, 1);
+    expect(c.end).toBeUndefined();
+    expect(c.handle(written(1, 20))).toEqual([
+      { kind: "notify-complete", id: 1 },
+      { kind: "finish", id: 1, outcome: "stopped" },
+    ]);
+    expect(c.end).toBe("stopped");
+    expect(c.handle(tick(10_000))).toEqual([]);
+    expect(c.handle(request(10_001, true))).toEqual([]);
+  });
+
+  it("a periodic checkpoint is not a stop checkpoint and does not end the job", () => {
+    const c = make();
+    expect(c.handle(tick(100))).toEqual([{ kind: "trigger", id: 1, timestamp: 100, final: false, stop: false }]);
+    expect(kinds(completeOne(c, 1, 110))).toEqual(["notify-complete 1"]);
+    expect(c.end).toBeUndefined();
+  });
+
+  it("a second stop while one is in flight or waiting changes nothing", () => {
+    const c = make();
+    c.handle(stop(10));
+    expect(c.handle(stop(11))).toEqual([]);
+    expect(kinds(completeOne(c, 1, 20))).toEqual(["notify-complete 1", "finish 1"]);
+
+    const waiting = make();
+    waiting.handle(tick(100)); // periodic 1 holds the only slot
+    expect(waiting.handle(stop(101))).toEqual([]);
+    expect(waiting.handle(stop(102))).toEqual([]);
+    const cmds = completeOne(waiting, 1, 110);
+    expect(cmds.filter((x) => x.kind === "trigger")).toEqual([{ kind: "trigger", id: 2, timestamp: 110, final: false, stop: true }]);
+    expect(kinds(completeOne(waiting, 2, 120))).toEqual(["notify-complete 2", "finish 2"]);
+  });
+
+  it("a stop while a periodic checkpoint is in flight waits for it to complete, skipping the min pause", () => {
+    const c = make({ config: { minPauseMs: 500 } });
+    expect(kinds(c.handle(tick(100)))).toEqual(["trigger 1"]);
+    expect(c.handle(stop(105))).toEqual([]); // the slot is taken
+    expect(c.handle(tick(150))).toEqual([]);
+    const cmds = completeOne(c, 1, 160);
+    expect(cmds).toEqual([
+      { kind: "notify-complete", id: 1 },
+      { kind: "trigger", id: 2, timestamp: 160, final: false, stop: true },
+    ]);
+    expect(c.end).toBeUndefined(); // checkpoint 1 was periodic
+  });
+
+  it("a stop while a periodic checkpoint is in flight is triggered on the tick after that one times out", () => {
+    const c = make();
+    c.handle(tick(100));
+    c.handle(stop(200));
+    expect(c.handle(tick(1_100))).toEqual([
+      { kind: "abort", id: 1, reason: "timed out after 1000 ms" },
+      { kind: "trigger", id: 2, timestamp: 1_100, final: false, stop: true },
+    ]);
+  });
+
+  it("a declined stop checkpoint is aborted and stop is triggered again on the next tick, with a new id", () => {
+    const c = make({ config: { minPauseMs: 10_000 } });
+    c.handle(stop(10));
+    expect(kinds(c.handle(decline(1, "map-0", 20)))).toEqual(["abort 1"]);
+    expect(c.end).toBeUndefined();
+    expect(c.handle(tick(21))).toEqual([{ kind: "trigger", id: 2, timestamp: 21, final: false, stop: true }]);
+    expect(kinds(completeOne(c, 2, 30))).toEqual(["notify-complete 2", "finish 2"]);
+    expect(c.end).toBe("stopped");
+  });
+
+  it("a timed-out stop checkpoint is retried, and the job keeps running meanwhile", () => {
+    const c = make();
+    c.handle(stop(0));
+    ackAll(c, 1, ["map-0"]);
+    const cmds = c.handle(tick(1_000));
+    expect(cmds).toEqual([
+      { kind: "abort", id: 1, reason: "timed out after 1000 ms" },
+      { kind: "trigger", id: 2, timestamp: 1_000, final: false, stop: true },
+    ]);
+    expect(c.handle(ack(1, "map-1"))).toEqual([]);
+    expect(c.lastAckOutcome).toBe("discarded");
+  });
+
+  it("a stop checkpoint whose metadata failed is retried", () => {
+    const c = make();
+    c.handle(stop(0));
+    ackAll(c, 1);
+    expect(kinds(c.handle(metadataFailed(1, 5)))).toEqual(["abort 1"]);
+    expect(kinds(c.handle(tick(6)))).toEqual(["trigger 2"]);
+    expect(kinds(completeOne(c, 2, 7))).toEqual(["notify-complete 2", "finish 2"]);
+  });
+
+  it("a stop checkpoint failing more than tolerableFailures times in a row fails the job", () => {
+    const c = make({ config: { tolerableFailures: 1 } });
+    c.handle(stop(0));
+    expect(kinds(c.handle(decline(1, "map-0", 1)))).toEqual(["abort 1"]);
+    c.handle(tick(2));
+    expect(kinds(c.handle(decline(2, "map-0", 3)))).toEqual(["abort 2", "fail-job"]);
+  });
+
+  it("a final request wins over a waiting stop: the final checkpoint ends the job as finished", () => {
+    const c = make();
+    c.handle(tick(100));
+    c.handle(stop(101));
+    c.handle(request(102, true));
+    const cmds = completeOne(c, 1, 110);
+    expect(cmds).toContainEqual({ kind: "trigger", id: 2, timestamp: 110, final: true, stop: false });
+    expect(kinds(completeOne(c, 2, 120))).toEqual(["notify-complete 2", "finish 2"]);
+    expect(c.end).toBe("finished");
+  });
+
+  it("a stop checkpoint subsumed by a newer one is requested again", () => {
+    const c = make({ config: { maxConcurrent: 2 } });
+    expect(kinds(c.handle(stop(10)))).toEqual(["trigger 1"]);
+    expect(kinds(c.handle(tick(110)))).toEqual(["trigger 2"]);
+    const cmds = completeOne(c, 2, 120);
+    expect(cmds).toContainEqual({ kind: "abort", id: 1, reason: "subsumed by checkpoint 2" });
+    expect(cmds).toContainEqual({ kind: "trigger", id: 3, timestamp: 120, final: false, stop: true });
+  });
+
+  it("retention's discards come before finish", () => {
+    const c = make({ config: { retain: 1 }, retained: [4] });
+    c.handle(stop(10));
+    expect(kinds(completeOne(c, 1, 20))).toEqual(["notify-complete 1", "discard 4", "finish 1"]);
   });
 });
 
@@ -351,7 +481,7 @@ describe("CheckpointCoordinator: acknowledgements", () => {
     expect(cmds.some((x) => x.kind === "notify-complete")).toBe(false);
     expect(c.completedIds).toEqual([]);
     expect(c.pendingIds).toEqual([1]);
-    expect(c.handle(written(1, 120))).toEqual([{ kind: "notify-complete", id: 1, final: false }]);
+    expect(c.handle(written(1, 120))).toEqual([{ kind: "notify-complete", id: 1 }]);
     expect(c.completedIds).toEqual([1]);
     expect(c.pendingIds).toEqual([]);
   });
@@ -455,7 +585,7 @@ describe("CheckpointCoordinator: subsumption", () => {
     expect(c.pendingIds).toEqual([1, 2, 3]);
     const cmds = completeOne(c, 2, 310);
     expect(cmds).toEqual([
-      { kind: "notify-complete", id: 2, final: false },
+      { kind: "notify-complete", id: 2 },
       { kind: "abort", id: 1, reason: "subsumed by checkpoint 2" },
     ]);
     expect(c.pendingIds).toEqual([3]);
@@ -582,6 +712,7 @@ describe("CheckpointCoordinator: tolerable failures", () => {
 type Step =
   | { readonly kind: "tick"; readonly dt: number }
   | { readonly kind: "request"; readonly final: boolean }
+  | { readonly kind: "stop" }
   | { readonly kind: "ack"; readonly id: IdPick; readonly task: number }
   | { readonly kind: "decline"; readonly id: IdPick; readonly task: number }
   | { readonly kind: "written"; readonly id: IdPick }
@@ -601,6 +732,7 @@ const taskIndex = fc.nat(PROP_TASKS.length); // PROP_TASKS.length means an unkno
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.nat(150).map((dt) => ({ kind: "tick" as const, dt })) },
   { weight: 1, arbitrary: fc.boolean().map((final) => ({ kind: "request" as const, final })) },
+  { weight: 1, arbitrary: fc.constant({ kind: "stop" as const }) },
   { weight: 20, arbitrary: fc.record({ id: idPick, task: taskIndex }).map((s) => ({ kind: "ack" as const, ...s })) },
   { weight: 1, arbitrary: fc.record({ id: idPick, task: taskIndex }).map((s) => ({ kind: "decline" as const, ...s })) },
   { weight: 3, arbitrary: idPick.map((id) => ({ kind: "written" as const, id })) },
@@ -617,9 +749,10 @@ const propConfig: fc.Arbitrary<CoordinatorConfig> = fc.record({
 });
 
 describe("CheckpointCoordinator: invariants under random events (property)", () => {
-  it("completes only fully acked checkpoints, after their metadata is written, in increasing order", () => {
+  it("completes only fully acked checkpoints, after their metadata is written, in increasing order; ends only by a final or stop checkpoint", () => {
     // How often the generated runs reach each command: guards against a generator that never completes anything.
-    const seen = { "write-metadata": 0, "notify-complete": 0, abort: 0, discard: 0, "fail-job": 0, trigger: 0 };
+    const seen = { "write-metadata": 0, "notify-complete": 0, abort: 0, discard: 0, "fail-job": 0, trigger: 0, finish: 0 };
+    let stopsTriggered = 0;
     fc.assert(
       fc.property(propConfig, fc.integer({ min: 1, max: 10 }), fc.array(step, { minLength: 10, maxLength: 200, size: "max" }), (config, firstId, steps) => {
         const c = new CheckpointCoordinator({ config, tasks: PROP_TASKS, firstId, now: 0 });
@@ -627,6 +760,8 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
         let now = 0;
         const triggered = new Set<number>();
         const finalOf = new Map<number, boolean>();
+        const stopOf = new Map<number, boolean>();
+        let ended: "finished" | "stopped" | undefined;
         const acked = new Map<number, Map<string, unknown>>(); // first ack per task after trigger
         const metadataRequested = new Set<number>();
         const settled = new Set<number>(); // aborted or completed
@@ -646,6 +781,9 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
               break;
             case "request":
               event = { kind: "request", now, final: s.final };
+              break;
+            case "stop":
+              event = { kind: "stop", now };
               break;
             case "ack": {
               const id = resolve(s.id);
@@ -677,9 +815,13 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
                 expect(cmd.id).toBeGreaterThan(lastTriggered);
                 expect(cmd.id).toBeGreaterThanOrEqual(firstId);
                 expect(cmd.timestamp).toBe(now);
+                expect(ended).toBeUndefined();
+                expect(cmd.final && cmd.stop).toBe(false);
                 lastTriggered = cmd.id;
                 triggered.add(cmd.id);
                 finalOf.set(cmd.id, cmd.final);
+                stopOf.set(cmd.id, cmd.stop);
+                if (cmd.stop) stopsTriggered++;
                 acked.set(cmd.id, new Map());
                 break;
               case "write-metadata": {
@@ -700,7 +842,6 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
                 expect(event.kind === "metadata-written" && event.id).toBe(cmd.id);
                 expect(metadataRequested.has(cmd.id)).toBe(true);
                 expect(settled.has(cmd.id)).toBe(false);
-                expect(cmd.final).toBe(finalOf.get(cmd.id));
                 if (completed.length > 0) expect(cmd.id).toBeGreaterThan(completed[completed.length - 1]!);
                 completed.push(cmd.id);
                 settled.add(cmd.id);
@@ -715,6 +856,14 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
                 break;
               case "fail-job":
                 break;
+              case "finish": {
+                // Right after the notify-complete of a final or stop checkpoint, once.
+                expect(ended).toBeUndefined();
+                expect(completed[completed.length - 1]).toBe(cmd.id);
+                expect(cmd.outcome).toBe(finalOf.get(cmd.id) === true ? "finished" : stopOf.get(cmd.id) === true ? "stopped" : "neither");
+                ended = cmd.outcome;
+                break;
+              }
             }
           }
 
@@ -722,11 +871,15 @@ describe("CheckpointCoordinator: invariants under random events (property)", () 
           const inFlight = [...triggered].filter((id) => !settled.has(id)).sort((a, b) => a - b);
           expect(inFlight.length).toBeLessThanOrEqual(config.maxConcurrent);
           expect([...c.pendingIds].sort((a, b) => a - b)).toEqual(inFlight);
-          expect(c.finished).toBe(completed.some((id) => finalOf.get(id) === true));
+          expect(c.end).toBe(ended);
+          // The first final or stop checkpoint to complete ends the job.
+          const ender = completed.find((id) => finalOf.get(id) === true || stopOf.get(id) === true);
+          expect(ended).toBe(ender === undefined ? undefined : finalOf.get(ender) === true ? "finished" : "stopped");
         }
       }),
       { numRuns: 200 },
     );
     for (const count of Object.values(seen)) expect(count).toBeGreaterThan(10);
+    expect(stopsTriggered).toBeGreaterThan(10);
   });
 });

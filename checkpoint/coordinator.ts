@@ -1,8 +1,9 @@
 /**
  * The checkpoint coordinator: a pure state machine. It takes events (tick, ack, decline,
- * metadata written/failed, a request for an immediate checkpoint) with the time they happen
- * and returns commands for its driver (trigger, write metadata, notify complete, abort,
- * discard). It does no I/O and reads no clock, so tests drive it with a manual clock.
+ * metadata written/failed, a request for an immediate checkpoint, a stop request) with the
+ * time they happen and returns commands for its driver (trigger, write metadata, notify
+ * complete, abort, discard, finish). It does no I/O and reads no clock, so tests drive it with
+ * a manual clock.
  *
  * Guarantees (tested, including by a property test):
  * - A checkpoint is completed (`write-metadata`) only once every expected task has acked it.
@@ -10,6 +11,19 @@
  *   are aborted (subsumed) and completed checkpoints beyond `retain` are discarded, oldest first.
  * - A checkpoint that times out, is declined, or whose metadata fails is aborted; the job keeps
  *   running unless more than `tolerableFailures` fail in a row (then a `fail-job` command).
+ *
+ * Ending the job (`finish`, after the `notify-complete` of the checkpoint that ends it):
+ * - `request final` (every source is exhausted) takes the final checkpoint; once it completes
+ *   the job has `finished`.
+ * - `stop` (SIGINT/SIGTERM) takes a stop checkpoint: its trigger says `stop`, so sources stop at
+ *   its barrier; once it completes the job has `stopped`. A second stop (or final) request
+ *   while one is waiting or in flight changes nothing.
+ * - Both skip the interval and the min pause but wait for a free slot: a stop requested while
+ *   a checkpoint is in flight is triggered when that one completes or aborts.
+ * - A final or stop checkpoint that fails (or is subsumed) is requested again and triggered on
+ *   the next tick, with a new id; meanwhile the job keeps running. A final request wins over a
+ *   stop request (the final checkpoint also ends the sources).
+ * - Nothing is triggered once the job has finished or stopped.
  */
 import { decideTrigger } from "./trigger-decider.ts";
 import { countFailure, countSuccess, noFailures, type FailureCounter } from "./failure-counter.ts";
@@ -36,18 +50,35 @@ export const defaultCoordinatorConfig: CoordinatorConfig = {
 export type CoordinatorEvent =
   | { readonly kind: "tick"; readonly now: number }
   | { readonly kind: "request"; readonly now: number; readonly final: boolean }
+  | { readonly kind: "stop"; readonly now: number }
   | { readonly kind: "ack"; readonly now: number; readonly id: number; readonly task: string; readonly snapshot: unknown }
   | { readonly kind: "decline"; readonly now: number; readonly id: number; readonly task: string; readonly reason: string }
   | { readonly kind: "metadata-written"; readonly now: number; readonly id: number }
   | { readonly kind: "metadata-failed"; readonly now: number; readonly id: number; readonly reason: string };
 
 export type CoordinatorCommand =
-  | { readonly kind: "trigger"; readonly id: number; readonly timestamp: number; readonly final: boolean }
+  | { readonly kind: "trigger"; readonly id: number; readonly timestamp: number; readonly final: boolean; readonly stop: boolean }
   | { readonly kind: "write-metadata"; readonly id: number; readonly timestamp: number; readonly final: boolean; readonly snapshots: ReadonlyMap<string, unknown> }
-  | { readonly kind: "notify-complete"; readonly id: number; readonly final: boolean }
+  | { readonly kind: "notify-complete"; readonly id: number }
   | { readonly kind: "abort"; readonly id: number; readonly reason: string }
   | { readonly kind: "discard"; readonly id: number }
-  | { readonly kind: "fail-job"; readonly reason: string };
+  | { readonly kind: "fail-job"; readonly reason: string }
+  /** The job may end: checkpoint `id` (final or stop) is complete and was notified. */
+  | { readonly kind: "finish"; readonly id: number; readonly outcome: JobEnd };
+
+/** How a job ends well: its sources were exhausted, or it was stopped with a checkpoint. */
+export type JobEnd = "finished" | "stopped";
+
+/** What an immediate checkpoint is asked for. */
+interface Request {
+  readonly final: boolean;
+  readonly stop: boolean;
+}
+
+const merge = (a: Request | undefined, b: Partial<Request>): Request => ({
+  final: (a?.final ?? false) || (b.final ?? false),
+  stop: (a?.stop ?? false) || (b.stop ?? false),
+});
 
 /** How an acknowledgement was taken (Flink's TaskAcknowledgeResult). */
 export type AckOutcome = "success" | "duplicate" | "unknown" | "discarded";
@@ -56,6 +87,7 @@ interface Pending {
   readonly id: number;
   readonly triggeredAt: number;
   readonly final: boolean;
+  readonly stop: boolean;
   readonly snapshots: Map<string, unknown>;
   /** All acks in; waiting for the driver to write metadata. */
   writing: boolean;
@@ -70,9 +102,9 @@ export class CheckpointCoordinator {
   private nextId: number;
   private lastTriggerAt: number;
   private lastSettledAt: number | undefined;
-  private requested: { final: boolean } | undefined;
+  private requested: Request | undefined;
   private failures: FailureCounter = noFailures;
-  private finalCompleted = false;
+  private ended: JobEnd | undefined;
   /** The outcome of the last ack event (for tests and logs). */
   lastAckOutcome: AckOutcome | undefined;
 
@@ -92,9 +124,9 @@ export class CheckpointCoordinator {
     return this.completed;
   }
 
-  /** True once a final checkpoint has completed: the job may end. */
-  get finished(): boolean {
-    return this.finalCompleted;
+  /** How the job ended (its final or stop checkpoint completed), or undefined while it runs. */
+  get end(): JobEnd | undefined {
+    return this.ended;
   }
 
   handle(event: CoordinatorEvent): CoordinatorCommand[] {
@@ -102,7 +134,12 @@ export class CheckpointCoordinator {
       case "tick":
         return [...this.expire(event.now), ...this.maybeTrigger(event.now)];
       case "request":
-        this.requested = { final: event.final || (this.requested?.final ?? false) };
+        if (event.final && this.underWay("final")) return this.expire(event.now);
+        this.requested = merge(this.requested, { final: event.final });
+        return [...this.expire(event.now), ...this.maybeTrigger(event.now)];
+      case "stop":
+        if (this.underWay("stop")) return this.expire(event.now);
+        this.requested = merge(this.requested, { stop: true });
         return [...this.expire(event.now), ...this.maybeTrigger(event.now)];
       case "ack":
         return this.ack(event.id, event.task, event.snapshot);
@@ -118,7 +155,7 @@ export class CheckpointCoordinator {
   }
 
   private maybeTrigger(now: number): CoordinatorCommand[] {
-    if (this.finalCompleted) return [];
+    if (this.ended !== undefined) return [];
     const decision = decideTrigger(this.config, {
       now,
       pendingCount: this.pending.size,
@@ -128,11 +165,12 @@ export class CheckpointCoordinator {
     });
     if (decision.kind === "wait") return [];
     const final = this.requested?.final ?? false;
+    const stop = !final && (this.requested?.stop ?? false);
     this.requested = undefined;
     const id = this.nextId++;
     this.lastTriggerAt = now;
-    this.pending.set(id, { id, triggeredAt: now, final, snapshots: new Map(), writing: false });
-    return [{ kind: "trigger", id, timestamp: now, final }];
+    this.pending.set(id, { id, triggeredAt: now, final, stop, snapshots: new Map(), writing: false });
+    return [{ kind: "trigger", id, timestamp: now, final, stop }];
   }
 
   private expire(now: number): CoordinatorCommand[] {
@@ -172,12 +210,12 @@ export class CheckpointCoordinator {
     this.pending.delete(id);
     this.lastSettledAt = now;
     this.failures = countSuccess();
-    const commands: CoordinatorCommand[] = [{ kind: "notify-complete", id, final: p.final }];
+    const commands: CoordinatorCommand[] = [{ kind: "notify-complete", id }];
     for (const older of [...this.pending.values()]) {
       if (older.id < id) {
         this.pending.delete(older.id);
         this.aborted.add(older.id);
-        if (older.final) this.requested = { final: true }; // the final checkpoint must still happen
+        this.requestAgain(older); // a final or stop checkpoint must still happen
         commands.push({ kind: "abort", id: older.id, reason: `subsumed by checkpoint ${id}` });
       }
     }
@@ -185,7 +223,11 @@ export class CheckpointCoordinator {
     while (this.completed.length > Math.max(1, this.config.retain)) {
       commands.push({ kind: "discard", id: this.completed.shift()! });
     }
-    if (p.final) this.finalCompleted = true;
+    if ((p.final || p.stop) && this.ended === undefined) {
+      this.ended = p.final ? "finished" : "stopped";
+      // Last, so retention's discards run before the driver ends the job.
+      return [...commands, { kind: "finish", id, outcome: this.ended }];
+    }
     return [...commands, ...this.maybeTrigger(now)];
   }
 
@@ -195,12 +237,24 @@ export class CheckpointCoordinator {
     this.pending.delete(id);
     this.aborted.add(id);
     this.lastSettledAt = now;
-    if (p.final) this.requested = { final: true }; // a final checkpoint is retried until it completes
+    this.requestAgain(p); // a final or stop checkpoint is retried until it completes
     this.failures = countFailure(this.failures, this.config.tolerableFailures);
     const commands: CoordinatorCommand[] = [{ kind: "abort", id, reason }];
     if (this.failures.exceeded) {
       commands.push({ kind: "fail-job", reason: `${this.failures.consecutive} checkpoints failed in a row; last: ${reason}` });
     }
     return commands;
+  }
+
+  /** A final (or stop) checkpoint is requested or in flight. */
+  private underWay(flag: "final" | "stop"): boolean {
+    return this.requested?.[flag] === true || [...this.pending.values()].some((p) => p[flag]);
+  }
+
+  /** `p` (aborted) was a final or stop checkpoint: ask for it again unless another is under way. */
+  private requestAgain(p: Pending): void {
+    const final = p.final && !this.underWay("final");
+    const stop = p.stop && !this.underWay("stop");
+    if (final || stop) this.requested = merge(this.requested, { final, stop });
   }
 }

@@ -1,18 +1,21 @@
 /**
- * The checkpoint driver: the coordinator's hands. It owns the clock and timers, tells tasks to
- * take checkpoints, writes metadata, tells tasks a checkpoint completed (sinks commit then), and
- * deletes aborted and expired checkpoints. Every decision is the coordinator's; commands run one
- * at a time, in order.
+ * The checkpoint driver: the coordinator's hands. It ticks the coordinator on its injected
+ * clock, tells tasks to take checkpoints, writes metadata, tells tasks a checkpoint completed
+ * (sinks commit then), and deletes aborted and expired checkpoints. Every decision, including
+ * when a stop or final checkpoint ends the job, is the coordinator's; commands run one at a
+ * time, in order.
  *
  * Completion order (DESIGN §4.5, §5): all acks -> `_metadata` written atomically -> the job's
  * highest-completed record updated -> checkpoint complete -> every task commits its sink
  * transactions. The job's `done` promise resolves after the final checkpoint (or a stop
- * checkpoint) is complete and committed everywhere.
+ * checkpoint) is complete and committed everywhere, and rejects if a command fails (I/O error, a
+ * task's commit failing) or the coordinator fails the job.
  */
 import { mkdir } from "node:fs/promises";
+import type { Clock, Timer } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { describeError, externalError, type WeirError } from "../common/errors.ts";
-import { CheckpointCoordinator, type CoordinatorCommand, type CoordinatorConfig } from "./coordinator.ts";
+import { CheckpointCoordinator, type CoordinatorCommand, type CoordinatorConfig, type CoordinatorEvent, type JobEnd } from "./coordinator.ts";
 import { METADATA_FORMAT, summarize, type CheckpointMetadata, type TaskSnapshot } from "./metadata.ts";
 import { checkpointPath, discardCheckpoint, jobRoot, writeMetadata } from "./storage.ts";
 import { recordCompleted } from "./completed-record.ts";
@@ -38,22 +41,25 @@ export interface DriverOptions {
   readonly config: CoordinatorConfig;
   readonly firstId: number;
   readonly retained: readonly number[];
-  readonly now: () => number;
+  /** Time for events and the tick timer (the coordinator's manual clock in tests). */
+  readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly onCompleted?: (checkpoint: CompletedCheckpoint) => void;
 }
 
-export type DriverOutcome = { readonly kind: "finished"; readonly id: number } | { readonly kind: "stopped"; readonly id: number };
+export interface DriverOutcome {
+  readonly kind: JobEnd;
+  /** The checkpoint that ended the job. */
+  readonly id: number;
+}
 
 export class CheckpointDriver {
   private readonly options: DriverOptions;
   private tasks: readonly DriverTask[] = [];
   private coordinator: CheckpointCoordinator | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly triggeredAt = new Map<number, number>();
-  private stopId: number | undefined;
-  private stopRequested = false;
   private closed = false;
   private resolveDone!: (outcome: DriverOutcome) => void;
   private rejectDone!: (error: WeirError) => void;
@@ -78,7 +84,7 @@ export class CheckpointDriver {
   }
 
   triggeredAtOf(id: number): number {
-    return this.triggeredAt.get(id) ?? this.options.now();
+    return this.triggeredAt.get(id) ?? this.options.clock.now();
   }
 
   pendingIds(): readonly number[] {
@@ -88,45 +94,50 @@ export class CheckpointDriver {
   /** Registers the tasks (all of them must ack every checkpoint) and starts the timer. */
   start(tasks: readonly DriverTask[]): void {
     this.tasks = tasks;
-    const { config, now } = this.options;
+    const { config, clock } = this.options;
     this.coordinator = new CheckpointCoordinator({
       config,
       tasks: tasks.map((t) => t.id),
       firstId: this.options.firstId,
-      now: now(),
+      now: clock.now(),
       retained: this.options.retained,
     });
-    const tickMs = Number.isFinite(config.intervalMs) ? Math.min(200, Math.max(10, Math.floor(config.intervalMs / 5))) : 200;
-    this.timer = setInterval(() => this.event({ kind: "tick", now: now() }), tickMs);
-    this.timer.unref();
+    this.timer = clock.setInterval(() => this.event({ kind: "tick", now: clock.now() }), tickMillis(config));
   }
 
   /** Every source is exhausted: take the final checkpoint. */
   requestFinal(): void {
-    this.event({ kind: "request", now: this.options.now(), final: true });
+    this.event({ kind: "request", now: this.options.clock.now(), final: true });
   }
 
   /** Stop with a checkpoint (SIGINT/SIGTERM): sources stop at its barrier; `done` resolves once it is committed. */
   requestStop(): void {
-    if (this.stopRequested) return;
-    this.stopRequested = true;
-    this.event({ kind: "request", now: this.options.now(), final: false });
+    this.event({ kind: "stop", now: this.options.clock.now() });
   }
 
   ack(id: number, snapshot: TaskSnapshot): void {
-    this.event({ kind: "ack", now: this.options.now(), id, task: snapshot.task, snapshot });
+    this.event({ kind: "ack", now: this.options.clock.now(), id, task: snapshot.task, snapshot });
   }
 
   decline(id: number, task: string, reason: string): void {
-    this.event({ kind: "decline", now: this.options.now(), id, task, reason });
+    this.event({ kind: "decline", now: this.options.clock.now(), id, task, reason });
+  }
+
+  /** Resolves once every command issued so far, and every command those issued, has run. */
+  async settled(): Promise<void> {
+    let seen: Promise<void> | undefined;
+    while (seen !== this.queue) {
+      seen = this.queue;
+      await seen;
+    }
   }
 
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) this.options.clock.clearInterval(this.timer);
   }
 
-  private event(event: Parameters<CheckpointCoordinator["handle"]>[0]): void {
+  private event(event: CoordinatorEvent): void {
     if (this.closed || this.coordinator === undefined) return;
     const commands = this.coordinator.handle(event);
     for (const command of commands) {
@@ -143,14 +154,13 @@ export class CheckpointDriver {
 
   private async execute(command: CoordinatorCommand): Promise<void> {
     if (this.closed) return;
-    const { job, root, now, log } = this.options;
+    const { job, root, clock, log } = this.options;
+    const now = () => clock.now();
     switch (command.kind) {
       case "trigger": {
         this.triggeredAt.set(command.id, command.timestamp);
-        const stop = this.stopRequested && this.stopId === undefined && !command.final;
-        if (stop) this.stopId = command.id;
         await mkdir(this.directory(command.id), { recursive: true });
-        for (const task of this.tasks) await task.onTrigger(command.id, stop);
+        for (const task of this.tasks) await task.onTrigger(command.id, command.stop);
         return;
       }
       case "write-metadata": {
@@ -181,18 +191,11 @@ export class CheckpointDriver {
       case "notify-complete": {
         await Promise.all(this.tasks.map((t) => t.notifyComplete(command.id)));
         this.triggeredAt.delete(command.id);
-        if (command.final) this.finish({ kind: "finished", id: command.id });
-        else if (command.id === this.stopId) this.finish({ kind: "stopped", id: command.id });
         return;
       }
       case "abort":
         log(`checkpoint ${command.id} aborted: ${command.reason}`);
         this.triggeredAt.delete(command.id);
-        if (command.id === this.stopId) {
-          this.stopId = undefined;
-          this.stopRequested = false;
-          this.requestStop();
-        }
         await discardCheckpoint(root, job, command.id);
         return;
       case "discard":
@@ -200,11 +203,14 @@ export class CheckpointDriver {
         return;
       case "fail-job":
         throw new Error(command.reason);
+      case "finish":
+        this.close();
+        this.resolveDone({ kind: command.outcome, id: command.id });
+        return;
     }
   }
-
-  private finish(outcome: DriverOutcome): void {
-    this.close();
-    this.resolveDone(outcome);
-  }
 }
+
+/** How often the coordinator is ticked: a fifth of the interval, within 10..200 ms. */
+const tickMillis = (config: CoordinatorConfig): number =>
+  Number.isFinite(config.intervalMs) ? Math.min(200, Math.max(10, Math.floor(config.intervalMs / 5))) : 200;

@@ -170,13 +170,3 @@ export const discardCheckpoint = async (root: string, job: string, id: number): 
     throw externalError("CHECKPOINT_DISCARD_FAILED", `cannot delete checkpoint ${id} of '${job}': ${describeError(e)}`, { cause: e });
   }
 };
-
-/** Bytes on disk under a directory (files counted once per link, as `du` would not). */
-export const directoryBytes = async (dir: string): Promise<number> => {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    total += entry.isDirectory() ? await directoryBytes(path) : (await stat(path)).size;
-  }
-  return total;
-};

@@ -22,12 +22,10 @@ export interface InputTaskOptions extends SubtaskOptions {
   /** For each gate channel, the operator input it feeds (1: a two-input operator's second). */
   readonly sides: readonly (0 | 1)[];
   readonly now: () => number;
-  readonly onFinished: () => void;
 }
 
 export class InputTask extends Subtask {
   private readonly gate: InputGate<unknown>;
-  private readonly onFinished: () => void;
   private alignment: AlignmentState = initialAlignment();
   private readonly open: Set<number>;
   private readonly sides: readonly (0 | 1)[];
@@ -37,7 +35,6 @@ export class InputTask extends Subtask {
   constructor(options: InputTaskOptions) {
     super(options);
     this.gate = options.gate;
-    this.onFinished = options.onFinished;
     this.sides = options.sides;
     this.now = options.now;
     this.valve = new WatermarkValve(options.gate.channelCount);
@@ -94,8 +91,6 @@ export class InputTask extends Subtask {
           break;
         case "unblock-all":
           this.gate.unblockAll();
-          break;
-        case "abandon":
           break;
         case "snapshot": {
           const asyncPart = await this.snapshotSync(action.id);
@@ -162,6 +157,5 @@ export class InputTask extends Subtask {
     await this.advanceTo(MAX_WATERMARK);
     await this.chain.endInput();
     await this.markFinished();
-    this.onFinished();
   }
 }

@@ -23,6 +23,7 @@ import { openRocksBackend } from "../state/rocksdb-backend.ts";
 import { digestsOf, restoreBackend, type KnownDigests } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
+import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { allRuns, markCleaned, recordRun } from "../checkpoint/runs.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
@@ -67,8 +68,8 @@ export interface RunOptions {
   readonly batchSize?: number;
   /** Batches a channel holds before its producer waits (default 4). */
   readonly channelCapacity?: number;
-  /** Injected clock (ms since epoch). */
-  readonly now?: () => number;
+  /** Injected clock: processing time and the checkpoint timer (default: the system clock). */
+  readonly clock?: Clock;
   readonly runId?: string;
   /** Called once the job is wired, with its live metrics (for progress reporting). */
   readonly onStart?: (metrics: JobMetrics) => void;
@@ -125,7 +126,8 @@ export const assignSplits = (splits: readonly string[], subtask: number, paralle
 export const runJob = async (options: RunOptions): Promise<JobResult> => {
   const { plan } = options;
   const job = plan.job;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const log = options.log ?? (() => undefined);
   const runId = options.runId ?? now().toString(36);
   const metrics = newJobMetrics(now());
@@ -161,7 +163,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     config: coordinatorConfig,
     firstId: Math.max(options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1), completedBefore + 1),
     retained: options.checkpoints?.retained ?? [],
-    now,
+    clock,
     log,
     onCompleted: (c) => {
       lastCheckpoint = c;
@@ -284,7 +286,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               runId,
               checkpointIntervalMs: coordinatorConfig.intervalMs,
             });
-            const op = sinkOperator(node.name, writer);
+            const op = sinkOperator(node.name, writer, { clock });
             sink = { operator: node.name, subtask, op };
             operators.push(op);
             continue;
@@ -350,7 +352,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           const gate = new InputGate<unknown>(inputs.flat());
           // Which operator input (0 or 1) each gate channel feeds.
           const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, sides, now, onFinished: () => undefined }));
+          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, sides, now }));
         }
       }
     }

@@ -164,10 +164,6 @@ export abstract class Subtask {
     return this.finished ? this.snapshotFinished(id) : Promise.resolve();
   }
 
-  hasAcked(id: number): boolean {
-    return this.acked.has(id);
-  }
-
   /** Checkpoint `id` completed: commit the sink's transactions up to it. */
   notifyComplete(id: number): Promise<void> {
     return this.sink?.op.commitUpTo(id) ?? Promise.resolve();

@@ -7,8 +7,8 @@
  *   `out` after it settles, and must not mutate `records` (records may be shared between
  *   consumers).
  * - `endInput(out)` runs once when every input has ended, before downstream is told to end.
- * - `flushState()` runs at the synchronous part of a snapshot and at the end of input: write
- *   every cached state change to the state backend.
+ * - `flushState()` runs at the synchronous part of every snapshot (the final checkpoint of a
+ *   bounded job included): write every cached state change to the state backend.
  * - `close()` releases resources, on success and on failure.
  * - `processWatermark(w, out)`: event time reached `w` on every input; fire what is due (e.g.
  *   event-time timers) into `out`. The engine runs `out` through the rest of the chain, then

@@ -2,9 +2,17 @@
  * Wraps a SinkWriter as the last operator of a chain and keeps its two-phase-commit books:
  * `preCommit(n)` (at barrier n) stores n's committables; a snapshot carries every committable
  * not yet committed (an aborted checkpoint's transactions ride along with the next one);
- * `commitUpTo(n)` (checkpoint n complete) commits them oldest first, retrying failures.
+ * `commitUpTo(n)` (checkpoint n complete) commits them oldest first, one checkpoint's at a time,
+ * in order.
+ *
+ * Failure behaviour: a commit failing with a retriable error is retried after a backoff on the
+ * injected clock (`delayMs`, doubled each time) up to `attempts` times in all; the writer's
+ * `commit` must be idempotent, as a failed attempt may have committed part of its committables.
+ * A non-retriable error, or the last attempt failing, rejects `commitUpTo` with the sink's name,
+ * and the committables stay pending (a restarted job commits them from its checkpoint).
  */
 import type { SinkWriter } from "../connectors/sink.ts";
+import { sleep, systemClock, type Clock } from "../common/clock.ts";
 import { WeirError, isWeirError, externalError, describeError } from "../common/errors.ts";
 import { failpoint } from "../common/failpoints.ts";
 import type { Operator } from "./operator.ts";
@@ -19,8 +27,16 @@ export interface SinkOperator<T> extends Operator<T, never> {
 }
 
 export interface CommitRetry {
+  /** Attempts in all, the first one included. */
   readonly attempts: number;
+  /** Wait before the second attempt; doubled before each later one. */
   readonly delayMs: number;
+}
+
+export interface SinkOperatorOptions {
+  readonly retry?: CommitRetry;
+  /** Times the waits between commit attempts (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 const sinkError = (name: string, action: string, e: unknown): WeirError =>
@@ -28,9 +44,9 @@ const sinkError = (name: string, action: string, e: unknown): WeirError =>
     ? e.withContext({ operator: name })
     : externalError("SINK_FAILED", `sink '${name}' failed to ${action}: ${describeError(e)}`, { operator: name, cause: e });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, retry: CommitRetry = { attempts: 5, delayMs: 200 }): SinkOperator<T> => {
+export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, options: SinkOperatorOptions = {}): SinkOperator<T> => {
+  const retry = options.retry ?? { attempts: 5, delayMs: 200 };
+  const clock = options.clock ?? systemClock;
   const pending = new Map<number, readonly unknown[]>();
   let committing: Promise<void> = Promise.resolve();
 
@@ -42,7 +58,7 @@ export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, retry: Comm
       } catch (e) {
         const err = sinkError(name, "commit", e);
         if (!err.retriable || attempt >= retry.attempts) throw err;
-        await sleep(retry.delayMs * 2 ** (attempt - 1));
+        await sleep(clock, retry.delayMs * 2 ** (attempt - 1));
       }
     }
   };

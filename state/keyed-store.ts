@@ -5,8 +5,9 @@
  * backend call at most, for every key of the batch the cache does not hold), then, for each
  * record, `setCurrentKey` and synchronous reads and writes through its `StateTable`s. Writes are
  * held in the cache (write-behind) and reach the backend in one atomic write at `flush()`, which
- * the engine calls at the synchronous part of a snapshot, at the end of input, and when the cache
- * outgrows `maxCachedCells` (then the cache is also emptied, between two batches).
+ * the engine calls at the synchronous part of a snapshot (the final checkpoint included), and
+ * which also runs when the cache outgrows `maxCachedCells` (then the cache is also emptied,
+ * between two batches).
  *
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
  * is restored from the last checkpoint, never patched up in place.

@@ -14,7 +14,6 @@ import {
   slidingProcessingTimeWindows,
   tumblingEventTimeWindows,
   tumblingProcessingTimeWindows,
-  windowFromKey,
   windowKey,
   windowStart,
   type TimeWindow,
@@ -242,32 +241,23 @@ describe("factory validation", () => {
   });
 });
 
-describe("windowKey / windowFromKey", () => {
+describe("windowKey", () => {
   it("encodes as start:end (stored in checkpoints: this format must never change)", () => {
     expect(windowKey(w(0, 10))).toBe("0:10");
     expect(windowKey(w(-20, -10))).toBe("-20:-10");
     expect(windowKey(w(1_700_000_000_000, 1_700_000_060_000))).toBe("1700000000000:1700000060000");
-    expect(windowFromKey("-20:-10")).toEqual(w(-20, -10));
   });
 
-  it("round-trips every window, and distinct windows get distinct keys", () => {
+  it("gives distinct windows distinct keys", () => {
     const windowArb = fc
       .tuple(fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), fc.integer({ min: 1, max: 2 ** 40 }))
       .map(([start, size]) => w(start, start + size));
     fc.assert(
       fc.property(windowArb, windowArb, (a, b) => {
-        expect(windowFromKey(windowKey(a))).toEqual(a);
         expect(windowKey(a) === windowKey(b)).toBe(a.start === b.start && a.end === b.end);
       }),
     );
   });
-
-  it.each(["", "0", "0:", ":10", "10:0", "5:5", "a:b", "01:10", "-0:10", "0:10:20", " 0:10", "1e3:2e3", "0:99999999999999999999"])(
-    "rejects the non-canonical key %j as corrupt state",
-    (key) => {
-      expectUserError(() => windowFromKey(key), "CHECKPOINT_CORRUPT");
-    },
-  );
 });
 
 describe("mergeSessionWindow", () => {

@@ -187,19 +187,6 @@ export const forEachWindow = (assigner: WindowAssigner, timestamp: number, each:
  */
 export const windowKey = (w: TimeWindow): string => `${w.start}:${w.end}`;
 
-/**
- * The window of a `windowKey`. Accepts only keys `windowKey` produces (canonical decimal safe
- * integers, start < end); anything else means corrupt state and throws CHECKPOINT_CORRUPT.
- */
-export const windowFromKey = (key: string): TimeWindow => {
-  const m = /^(-?\d+):(-?\d+)$/.exec(key);
-  const w = m === null ? undefined : { start: Number(m[1]), end: Number(m[2]) };
-  if (w === undefined || !Number.isSafeInteger(w.start) || !Number.isSafeInteger(w.end) || w.start >= w.end || windowKey(w) !== key) {
-    throw userError("CHECKPOINT_CORRUPT", `window key ${JSON.stringify(key)} is not of the form <start>:<end> with start < end`);
-  }
-  return w;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Session merging
 
