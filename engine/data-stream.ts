@@ -17,6 +17,7 @@ import {
   type KeyedProcessFunction,
 } from "../operators/keyed-process.ts";
 import { mapOperator } from "../operators/map.ts";
+import type { NotPromise } from "../operators/operator.ts";
 import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
@@ -31,7 +32,7 @@ export interface OperatorOptions {
 }
 
 export interface DataStream<T> {
-  map<O>(fn: (value: T) => O, options?: OperatorOptions): DataStream<O>;
+  map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O>;
   filter<S extends T>(predicate: (value: T) => value is S, options?: OperatorOptions): DataStream<S>;
   filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<T>;
   flatMap<O>(fn: (value: T) => Iterable<O>, options?: OperatorOptions): DataStream<O>;
@@ -103,7 +104,7 @@ export class DataStreamImpl<T> implements DataStream<T> {
     return new DataStreamImpl<O>(this.graph, [id]);
   }
 
-  map<O>(fn: (value: T) => O, options?: OperatorOptions): DataStream<O> {
+  map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O> {
     return this.addNode<O>("map", options, (name) => ({ kind: "operator", keyed: false, create: () => mapOperator(name, fn) }));
   }
 
