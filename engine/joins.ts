@@ -15,7 +15,7 @@ import type { WindowContext } from "../operators/window/window-operator.ts";
 import type { WindowAssigner } from "../operators/window/windows.ts";
 import { mapState } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
-import type { DataStream, KeyedStream, OperatorOptions } from "./data-stream.ts";
+import type { DataStream, KeyedStream, KeyedStreamImpl, OperatorOptions } from "./data-stream.ts";
 
 type Tagged<A, B> = { readonly s: 0; readonly v: A } | { readonly s: 1; readonly v: B };
 
@@ -135,7 +135,8 @@ export const intervalJoin = <A, B, K extends KeyValue>(
   const rightKeep = Math.max(-lower, 0);
   return {
     process: <O>(fn: (l: A, r: B, key: K, out: Collector<O>) => ProcessResult, opts?: OperatorOptions) =>
-      left.connect(right).process<O, { left: ReturnType<typeof mapState<number, A[]>>; right: ReturnType<typeof mapState<number, B[]>> }>(
+      (left as KeyedStreamImpl<A, K>).coProcess<B, O, { left: ReturnType<typeof mapState<number, A[]>>; right: ReturnType<typeof mapState<number, B[]>> }>(
+        right,
         {
           state: { left: mapState<number, A[]>(), right: mapState<number, B[]>() },
           processElement1(a, ctx, out) {
@@ -162,6 +163,7 @@ export const intervalJoin = <A, B, K extends KeyValue>(
           },
         },
         opts,
+        true,
       ),
   };
 };

@@ -108,6 +108,7 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
       return {
         kind: "operator",
         keyed: true,
+        eventTime: this.assigner.time === "event",
         create: windowOperator<T, K, A, R, O>({
           name,
           key: this.key,
