@@ -35,6 +35,7 @@ import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
 import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
 import { SourceTask } from "./source-task.ts";
+import { timerWithoutWatermarks } from "./watermark-check.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
 export type StateBackendKind = "rocksdb" | "heap";
@@ -104,6 +105,16 @@ const outputFor = (plan: JobPlan, grid: ChannelGrid, chain: ChainPlan, subtask: 
   });
   return new Output(targets, plan.job.maxParallelism);
 };
+
+/** A callback that logs `warning: <line>` the first time any subtask of `operator` calls it; undefined without a line. */
+const warnOnce = (warned: Set<string>, operator: string, line: string | undefined, log: (line: string) => void): (() => void) | undefined =>
+  line === undefined
+    ? undefined
+    : () => {
+        if (warned.has(operator)) return;
+        warned.add(operator);
+        log(`warning: ${line}`);
+      };
 
 /** Split `k` (in sorted order) goes to subtask `k mod parallelism`. */
 export const assignSplits = (splits: readonly string[], subtask: number, parallelism: number): string[] =>
@@ -226,6 +237,8 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
       startedAt: now(),
       sinkParallelism: Object.fromEntries(sinkNodes.map((n) => [n.name, plan.chains.find((c) => c.nodes.includes(n))!.parallelism])),
     });
+    const timerWarning = timerWithoutWatermarks(job);
+    const warned = new Set<string>();
     for (const chain of plan.chains) {
       for (let subtask = 0; subtask < chain.parallelism; subtask++) {
         const operators: Operator<unknown, unknown>[] = [];
@@ -273,6 +286,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               maxParallelism: job.maxParallelism,
               keyedStore,
               now,
+              eventTimeWithoutWatermarks: warnOnce(warned, node.name, timerWarning(node), log),
             }),
           );
         }

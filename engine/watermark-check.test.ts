@@ -6,6 +6,8 @@ import { buildJob, job, type JobEnv } from "./job.ts";
 import { paramsFrom } from "./params.ts";
 import { missingWatermarks } from "./watermark-check.ts";
 import { boundedOutOfOrderness } from "./watermarks.ts";
+import type { Collector } from "../operators/operator.ts";
+import { collectSink, runDefinition } from "../test/support/run.ts";
 
 interface Rec {
   readonly k: number;
@@ -83,5 +85,52 @@ describe("missing watermarks", () => {
         .sink(discard(), { name: "o2" });
     });
     expect(lines).toEqual([expect.stringMatching(/^source 'a' has no watermark strategy, so event-time operators 'interval', 'joined' will fire/)]);
+  });
+});
+
+describe("event-time timers without watermarks", () => {
+  const timers = (withWatermarks: boolean, eventTimers: boolean) => {
+    const lines: string[] = [];
+    const sink = collectSink<number>("out");
+    const definition = job("timers", (env) =>
+      env
+        .source(recs, withWatermarks ? { name: "recs", watermarks } : { name: "recs" })
+        .keyBy((r) => r.k)
+        .process(
+          {
+            processElement(r, ctx, _out: Collector<number>) {
+              if (eventTimers) ctx.timerService.registerEventTimeTimer(r.t + 1);
+              else ctx.timerService.registerProcessingTimeTimer(ctx.timerService.currentProcessingTime() + 60_000);
+            },
+            onTimer(ts, _ctx, out) {
+              out.collect(ts);
+            },
+          },
+          { name: "alarms" },
+        )
+        .sink(sink, { name: "out" }),
+    );
+    return { run: runDefinition(definition, { parallelism: 2, log: (line) => void lines.push(line) }), lines, sink };
+  };
+
+  it("warns once, when a keyed process function registers its first event-time timer, naming it and the source", async () => {
+    const { run, lines, sink } = timers(false, true);
+    await run;
+    expect(lines.filter((l) => l.startsWith("warning:"))).toEqual([
+      `warning: operator 'alarms' registered an event-time timer, but source 'recs' upstream has no watermark strategy, ` +
+        `so its event-time timers will fire only at the end of input; give the source one: env.source(..., { watermarks: boundedOutOfOrderness((r) => r.time, "5s") })`,
+    ]);
+    expect(sink.all()).toHaveLength(10); // still fired, at the end of input
+  });
+
+  it("says nothing with watermarks, or with processing-time timers only", async () => {
+    for (const [withWatermarks, eventTimers] of [
+      [true, true],
+      [false, false],
+    ] as const) {
+      const { run, lines } = timers(withWatermarks, eventTimers);
+      await run;
+      expect(lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
+    }
   });
 });

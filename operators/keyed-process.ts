@@ -83,7 +83,7 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
   const store: KeyedStateStore = requireKeyedStore(context);
   const handles = bindStates(store, spec);
   const timers = new KeyedTimers(store);
-  const time = new OperatorTime(timers, context.now, MIN_WATERMARK);
+  const time = new OperatorTime(timers, context.now, MIN_WATERMARK, context.eventTimeWithoutWatermarks);
   const ctx = { key: undefined as unknown as K, state: handles, subtask: context.subtask, timerService: time as TimerService, timeDomain: "event" as TimeDomain };
   let target: unknown[] = [];
   const collector: Collector<O> = { collect: (value) => void target.push(value) };

@@ -30,6 +30,11 @@ export interface OperatorContext {
   readonly keyedStore: KeyedStateStore | undefined;
   /** The subtask's processing-time clock (ms since epoch). */
   readonly now: () => number;
+  /**
+   * Set when a source upstream has no watermark strategy: the operator calls it when it starts
+   * to rely on event time (its first event-time timer) and the engine warns, once per operator.
+   */
+  readonly eventTimeWithoutWatermarks?: () => void;
 }
 
 export interface Operator<I, O> {
