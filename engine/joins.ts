@@ -110,8 +110,10 @@ export interface IntervalJoinOptions<A, B> {
 }
 
 export interface IntervalJoined<A, B, K extends KeyValue> {
-  /** Called for each pair with right time in [left time + lower, left time + upper]. */
-  /** Emits with `out.collect`; returns nothing (as Flink's ProcessJoinFunction). */
+  /**
+   * Called for each pair with right time in [left time + lower, left time + upper]; emits with
+   * `out.collect` and returns nothing (as Flink's ProcessJoinFunction): a returned value fails the job.
+   */
   process<O>(fn: (left: A, right: B, key: K, out: Collector<O>) => ProcessResult, options?: OperatorOptions): DataStream<O>;
 }
 
