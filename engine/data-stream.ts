@@ -17,6 +17,7 @@ import {
   type KeyedProcessFunction,
 } from "../operators/keyed-process.ts";
 import { mapOperator } from "../operators/map.ts";
+import type { NotPromise } from "../operators/operator.ts";
 import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
@@ -31,7 +32,7 @@ export interface OperatorOptions {
 }
 
 export interface DataStream<T> {
-  map<O>(fn: (value: T) => O, options?: OperatorOptions): DataStream<O>;
+  map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O>;
   filter<S extends T>(predicate: (value: T) => value is S, options?: OperatorOptions): DataStream<S>;
   filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<T>;
   flatMap<O>(fn: (value: T) => Iterable<O>, options?: OperatorOptions): DataStream<O>;
@@ -103,7 +104,7 @@ export class DataStreamImpl<T> implements DataStream<T> {
     return new DataStreamImpl<O>(this.graph, [id]);
   }
 
-  map<O>(fn: (value: T) => O, options?: OperatorOptions): DataStream<O> {
+  map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O> {
     return this.addNode<O>("map", options, (name) => ({ kind: "operator", keyed: false, create: () => mapOperator(name, fn) }));
   }
 
@@ -146,18 +147,32 @@ export class DataStreamImpl<T> implements DataStream<T> {
   }
 
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
-    const first = this;
-    const second = other as DataStreamImpl<U>;
     return {
       keyBy: <K extends KeyValue>(key1: (value: T) => K, key2: (value: U) => K): ConnectedKeyedStreams<T, U, K> => ({
         process: <O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T, U, K, O, S>, options?: OperatorOptions) =>
-          first.addTwoInputNode<O>("co-process", options, second, key1, key2, (name) => ({
-            kind: "operator",
-            keyed: true,
-            create: keyedCoProcessOperator({ name, key1, key2, fn }),
-          })),
+          this.coProcess(other as DataStreamImpl<U>, key1, key2, fn, options, false),
       }),
     };
+  }
+
+  /**
+   * A keyed two-input process node: this stream is input 0, `other` input 1. `eventTime`: the
+   * node needs watermarks to make progress (an interval join); see watermark-check.ts.
+   */
+  coProcess<U, K extends KeyValue, O, S extends StateSpec>(
+    other: DataStreamImpl<U>,
+    key1: (value: T) => K,
+    key2: (value: U) => K,
+    fn: KeyedCoProcessFunction<T, U, K, O, S>,
+    options: OperatorOptions | undefined,
+    eventTime: boolean,
+  ): DataStream<O> {
+    return this.addTwoInputNode<O>("co-process", options, other, key1, key2, (name) => ({
+      kind: "operator",
+      keyed: true,
+      eventTime,
+      create: keyedCoProcessOperator({ name, key1, key2, fn }),
+    }));
   }
 
   /** Adds a keyed two-input node: this stream is input 0 (hashed by `key1`), `other` input 1. */
@@ -226,9 +241,22 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
   }
 
   connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
+    return {
+      process: <O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T, U, K, O, S>, options?: OperatorOptions) =>
+        this.coProcess(other, fn, options, false),
+    };
+  }
+
+  /** `connect(other).process(fn, options)`, marked as needing watermarks if `eventTime` (see DataStreamImpl.coProcess). */
+  coProcess<U, O, S extends StateSpec>(
+    other: KeyedStream<U, K>,
+    fn: KeyedCoProcessFunction<T, U, K, O, S>,
+    options: OperatorOptions | undefined,
+    eventTime: boolean,
+  ): DataStream<O> {
     const that = other as KeyedStreamImpl<U, K>;
-    const unhashed = (s: DataStreamImpl<any>) => new DataStreamImpl<any>(s.graph, s.heads);
-    return unhashed(this.hashed).connect<U>(unhashed(that.hashed)).keyBy(this.key, that.key);
+    const unhashed = <X>(s: DataStreamImpl<X>) => new DataStreamImpl<X>(s.graph, s.heads);
+    return unhashed(this.hashed).coProcess(unhashed(that.hashed), this.key, that.key, fn, options, eventTime);
   }
 
   intervalJoin<U>(other: KeyedStream<U, K>) {

@@ -23,7 +23,13 @@ export interface GraphEdge {
 
 export type NodeSpec =
   | { readonly kind: "source"; readonly source: Source<any, any>; readonly watermarks: WatermarkStrategy<any> | undefined }
-  | { readonly kind: "operator"; readonly create: OperatorFactory<any, any>; readonly keyed: boolean }
+  | {
+      readonly kind: "operator";
+      readonly create: OperatorFactory<any, any>;
+      readonly keyed: boolean;
+      /** Fires on event time (an event-time window, an interval join): needs watermarks from every source upstream. */
+      readonly eventTime?: boolean;
+    }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 
 export interface GraphNode {

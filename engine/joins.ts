@@ -9,12 +9,13 @@
  */
 import { userError } from "../common/errors.ts";
 import { durationMillis } from "../common/duration.ts";
-import type { Collector } from "../operators/operator.ts";
+import type { Collector, NotPromise, ProcessResult } from "../operators/operator.ts";
+import { requireNothing, requireSync } from "../operators/user-error.ts";
 import type { WindowContext } from "../operators/window/window-operator.ts";
 import type { WindowAssigner } from "../operators/window/windows.ts";
 import { mapState } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
-import type { DataStream, KeyedStream, OperatorOptions } from "./data-stream.ts";
+import type { DataStream, KeyedStream, KeyedStreamImpl, OperatorOptions } from "./data-stream.ts";
 
 type Tagged<A, B> = { readonly s: 0; readonly v: A } | { readonly s: 1; readonly v: B };
 
@@ -26,12 +27,12 @@ export interface JoinWindowOptions<A, B> {
 
 export interface CoGroupedWindow<A, B, K extends KeyValue> {
   /** Called once per key and window with both sides' elements (either may be empty). */
-  apply<O>(fn: (left: readonly A[], right: readonly B[], window: WindowContext<K>, out: Collector<O>) => void, options?: OperatorOptions): DataStream<O>;
+  apply<O>(fn: (left: readonly A[], right: readonly B[], window: WindowContext<K>, out: Collector<O>) => ProcessResult, options?: OperatorOptions): DataStream<O>;
 }
 
 export interface JoinedWindow<A, B, K extends KeyValue> {
   /** Called for every pair of a left and a right element with the same key in the same window. */
-  apply<O>(fn: (left: A, right: B, window: WindowContext<K>) => O, options?: OperatorOptions): DataStream<O>;
+  apply<O>(fn: (left: A, right: B, window: WindowContext<K>) => NotPromise<O>, options?: OperatorOptions): DataStream<O>;
 }
 
 export interface WhereClause<A, B, R> {
@@ -46,7 +47,7 @@ const coGroupWindow = <A, B, K extends KeyValue>(
   assigner: WindowAssigner,
   options: JoinWindowOptions<A, B>,
 ): CoGroupedWindow<A, B, K> => ({
-  apply<O>(fn: (l: readonly A[], r: readonly B[], w: WindowContext<K>, out: Collector<O>) => void, opts?: OperatorOptions): DataStream<O> {
+  apply<O>(fn: (l: readonly A[], r: readonly B[], w: WindowContext<K>, out: Collector<O>) => ProcessResult, opts?: OperatorOptions): DataStream<O> {
     const name = opts?.name;
     const tag = (suffix: string) => (name === undefined ? undefined : { name: `${name}.${suffix}` });
     const t1 = options.timestamp1;
@@ -67,7 +68,7 @@ const coGroupWindow = <A, B, K extends KeyValue>(
           if (e.s === 0) ls.push(e.v);
           else rs.push(e.v);
         }
-        fn(ls, rs, window as WindowContext<K>, out);
+        requireNothing(fn(ls, rs, window as WindowContext<K>, out));
       }, opts);
   },
 });
@@ -87,9 +88,9 @@ export const join = <A, B>(left: DataStream<A>, right: DataStream<B>): WhereClau
     equalTo: (key2) => ({
       window: (assigner, options = {}) =>
         ({
-          apply: <O>(fn: (l: A, r: B, w: WindowContext<any>) => O, opts?: OperatorOptions) =>
+          apply: <O>(fn: (l: A, r: B, w: WindowContext<any>) => NotPromise<O>, opts?: OperatorOptions) =>
             coGroupWindow(left, right, key1, key2, assigner, options).apply<O>((ls, rs, w, out) => {
-              for (const l of ls) for (const r of rs) out.collect(fn(l, r, w));
+              for (const l of ls) for (const r of rs) out.collect(requireSync(fn(l, r, w)));
             }, opts),
         }) as any,
     }),
@@ -109,8 +110,11 @@ export interface IntervalJoinOptions<A, B> {
 }
 
 export interface IntervalJoined<A, B, K extends KeyValue> {
-  /** Called for each pair with right time in [left time + lower, left time + upper]. */
-  process<O>(fn: (left: A, right: B, key: K, out: Collector<O>) => void, options?: OperatorOptions): DataStream<O>;
+  /**
+   * Called for each pair with right time in [left time + lower, left time + upper]; emits with
+   * `out.collect` and returns nothing (as Flink's ProcessJoinFunction): a returned value fails the job.
+   */
+  process<O>(fn: (left: A, right: B, key: K, out: Collector<O>) => ProcessResult, options?: OperatorOptions): DataStream<O>;
 }
 
 /**
@@ -132,15 +136,16 @@ export const intervalJoin = <A, B, K extends KeyValue>(
   const leftKeep = Math.max(upper, 0);
   const rightKeep = Math.max(-lower, 0);
   return {
-    process: <O>(fn: (l: A, r: B, key: K, out: Collector<O>) => void, opts?: OperatorOptions) =>
-      left.connect(right).process<O, { left: ReturnType<typeof mapState<number, A[]>>; right: ReturnType<typeof mapState<number, B[]>> }>(
+    process: <O>(fn: (l: A, r: B, key: K, out: Collector<O>) => ProcessResult, opts?: OperatorOptions) =>
+      (left as KeyedStreamImpl<A, K>).coProcess<B, O, { left: ReturnType<typeof mapState<number, A[]>>; right: ReturnType<typeof mapState<number, B[]>> }>(
+        right,
         {
           state: { left: mapState<number, A[]>(), right: mapState<number, B[]>() },
           processElement1(a, ctx, out) {
             const t = timestamp1(a);
             if (t < ctx.timerService.currentWatermark()) return; // late (Flink's IntervalJoinOperator.isLate)
             for (const [t2, bs] of ctx.state.right.entries()) {
-              if (t2 >= t + lower && t2 <= t + upper) for (const b of bs) fn(a, b, ctx.key, out);
+              if (t2 >= t + lower && t2 <= t + upper) for (const b of bs) requireNothing(fn(a, b, ctx.key, out));
             }
             ctx.state.left.put(t, [...(ctx.state.left.get(t) ?? []), a]);
             ctx.timerService.registerEventTimeTimer(t + leftKeep);
@@ -149,7 +154,7 @@ export const intervalJoin = <A, B, K extends KeyValue>(
             const t = timestamp2(b);
             if (t < ctx.timerService.currentWatermark()) return; // late (Flink's IntervalJoinOperator.isLate)
             for (const [t1, as] of ctx.state.left.entries()) {
-              if (t >= t1 + lower && t <= t1 + upper) for (const a of as) fn(a, b, ctx.key, out);
+              if (t >= t1 + lower && t <= t1 + upper) for (const a of as) requireNothing(fn(a, b, ctx.key, out));
             }
             ctx.state.right.put(t, [...(ctx.state.right.get(t) ?? []), b]);
             ctx.timerService.registerEventTimeTimer(t + rightKeep);
@@ -160,6 +165,7 @@ export const intervalJoin = <A, B, K extends KeyValue>(
           },
         },
         opts,
+        true,
       ),
   };
 };

@@ -11,7 +11,7 @@ import type { Channel } from "./channel.ts";
 import { batchOf, type StreamElement } from "./elements.ts";
 import type { ChainEdgeMode } from "./plan.ts";
 import type { Partitioning } from "./graph.ts";
-import { userFunctionError } from "../operators/user-error.ts";
+import { requireSync, userFunctionError } from "../operators/user-error.ts";
 
 export interface OutputTarget {
   readonly mode: ChainEdgeMode;
@@ -70,7 +70,7 @@ export class Output {
     try {
       for (; i < records.length; i++) {
         const r = records[i];
-        const j = subtaskForKeyGroup(keyGroupFor(key(r), this.maxParallelism), n, this.maxParallelism);
+        const j = subtaskForKeyGroup(keyGroupFor(requireSync(key(r)), this.maxParallelism), n, this.maxParallelism);
         (parts[j] ??= []).push(r);
       }
     } catch (e) {

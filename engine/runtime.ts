@@ -41,6 +41,7 @@ import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restor
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { SourceTask } from "./source-task.ts";
+import { timerWithoutWatermarks } from "./watermark-check.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
 export type StateBackendKind = "rocksdb" | "heap";
@@ -118,6 +119,16 @@ const outputFor = (plan: JobPlan, grid: ChannelGrid, chain: ChainPlan, subtask: 
   });
   return new Output(targets, plan.job.maxParallelism);
 };
+
+/** A callback that logs `warning: <line>` the first time any subtask of `operator` calls it; undefined without a line. */
+const warnOnce = (warned: Set<string>, operator: string, line: string | undefined, log: (line: string) => void): (() => void) | undefined =>
+  line === undefined
+    ? undefined
+    : () => {
+        if (warned.has(operator)) return;
+        warned.add(operator);
+        log(`warning: ${line}`);
+      };
 
 /** Split `k` (in sorted order) goes to subtask `k mod parallelism`. */
 export const assignSplits = (splits: readonly string[], subtask: number, parallelism: number): string[] =>
@@ -268,6 +279,8 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
       startedAt: now(),
       sinkParallelism: Object.fromEntries(sinkNodes.map((n) => [n.name, plan.chains.find((c) => c.nodes.includes(n))!.parallelism])),
     });
+    const timerWarning = timerWithoutWatermarks(job);
+    const warned = new Set<string>();
     for (const chain of plan.chains) {
       for (let subtask = 0; subtask < chain.parallelism; subtask++) {
         const operators: Operator<unknown, unknown>[] = [];
@@ -316,6 +329,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
               maxParallelism: job.maxParallelism,
               keyedStore,
               now,
+              eventTimeWithoutWatermarks: warnOnce(warned, node.name, timerWarning(node), log),
             }),
           );
         }

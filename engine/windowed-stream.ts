@@ -5,7 +5,8 @@
  */
 import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
-import type { Collector } from "../operators/operator.ts";
+import type { Collector, NotPromise, ProcessResult } from "../operators/operator.ts";
+import { requireNothing, requireSync } from "../operators/user-error.ts";
 import { mainOutputOperator, sideOutputOperator, type OutputTag } from "../operators/window/side-output.ts";
 import {
   aggregateContents,
@@ -41,16 +42,16 @@ export interface WindowResult<O, T> extends DataStream<O> {
 export interface WindowedStream<T, K extends KeyValue> {
   /** Reduces each window's elements; emits the reduced value (or `result` of it). */
   reduce(fn: (a: T, b: T) => T, options?: OperatorOptions): WindowResult<T, T>;
-  reduce<O>(fn: (a: T, b: T) => T, result: (value: T, window: WindowContext<K>) => O, options?: OperatorOptions): WindowResult<O, T>;
+  reduce<O>(fn: (a: T, b: T) => T, result: (value: T, window: WindowContext<K>) => NotPromise<O>, options?: OperatorOptions): WindowResult<O, T>;
   /** Aggregates incrementally; emits `getResult` (or `result` of it). Session windows need `merge`. */
   aggregate<A, R>(fn: WindowAggregateFunction<T, A, R>, options?: OperatorOptions): WindowResult<R, T>;
   aggregate<A, R, O>(
     fn: WindowAggregateFunction<T, A, R>,
-    result: (value: R, window: WindowContext<K>) => O,
+    result: (value: R, window: WindowContext<K>) => NotPromise<O>,
     options?: OperatorOptions,
   ): WindowResult<O, T>;
   /** Full window function: all of the window's elements at once (kept in state until it fires). */
-  process<O>(fn: (elements: readonly T[], window: WindowContext<K>, out: Collector<O>) => void, options?: OperatorOptions): WindowResult<O, T>;
+  process<O>(fn: (elements: readonly T[], window: WindowContext<K>, out: Collector<O>) => ProcessResult, options?: OperatorOptions): WindowResult<O, T>;
 }
 
 /** Adds `sideOutput` to the window's main stream (no subclass: data-stream.ts imports this module). */
@@ -111,6 +112,7 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
       return {
         kind: "operator",
         keyed: true,
+        eventTime: this.assigner.time === "event",
         create: windowOperator<T, K, A, R, O>({
           name,
           key: this.key,
@@ -141,7 +143,7 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
     return this.build<T, T, unknown>(
       "window-reduce",
       () => reduceContents(fn),
-      result === undefined ? (v, _w, out) => out.collect(v) : (v, w, out) => out.collect(result(v, w)),
+      result === undefined ? (v, _w, out) => out.collect(v) : (v, w, out) => out.collect(requireSync(result(v, w))),
       opts,
     );
   }
@@ -159,12 +161,12 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
     return this.build<A, R, unknown>(
       "window-aggregate",
       (name) => aggregateContents(fn, name),
-      result === undefined ? (v, _w, out) => out.collect(v) : (v, w, out) => out.collect(result(v, w)),
+      result === undefined ? (v, _w, out) => out.collect(v) : (v, w, out) => out.collect(requireSync(result(v, w))),
       opts,
     );
   }
 
-  process<O>(fn: (elements: readonly T[], window: WindowContext<K>, out: Collector<O>) => void, options?: OperatorOptions): WindowResult<O, T> {
-    return this.build<T[], readonly T[], O>("window-process", () => listContents<T>(), fn, options);
+  process<O>(fn: (elements: readonly T[], window: WindowContext<K>, out: Collector<O>) => ProcessResult, options?: OperatorOptions): WindowResult<O, T> {
+    return this.build<T[], readonly T[], O>("window-process", () => listContents<T>(), (elements, w, out) => requireNothing(fn(elements, w, out)), options);
   }
 }

@@ -5,13 +5,13 @@
 import type { KeyValue } from "../state/key-groups.ts";
 import { shapeOf, type StateSignature } from "../state/state-signature.ts";
 import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
-import type { OperatorFactory } from "./operator.ts";
-import { userFunctionError } from "./user-error.ts";
+import type { NotPromise, OperatorFactory } from "./operator.ts";
+import { requireSync, userFunctionError } from "./user-error.ts";
 
 export interface AggregateFunction<T, A, O> {
-  createAccumulator(): A;
-  add(value: T, accumulator: A): A;
-  getResult(accumulator: A): O;
+  createAccumulator(): NotPromise<A>;
+  add(value: T, accumulator: A): NotPromise<A>;
+  getResult(accumulator: A): NotPromise<O>;
 }
 
 export interface AggregateOptions<T, K extends KeyValue, A, O> {
@@ -42,9 +42,9 @@ export const aggregateOperator =
           const record = records[i]!;
           try {
             const stored = acc.get() as A | undefined;
-            const next = aggregate.add(record, stored === undefined ? aggregate.createAccumulator() : stored);
+            const next = requireSync(aggregate.add(record, stored === undefined ? requireSync(aggregate.createAccumulator()) : stored));
             acc.set(next);
-            out.push(aggregate.getResult(next));
+            out.push(requireSync(aggregate.getResult(next)));
           } catch (e) {
             throw userFunctionError(name, record, i, e);
           }

@@ -1,5 +1,5 @@
 import type { Operator } from "./operator.ts";
-import { userFunctionError } from "./user-error.ts";
+import { requireSync, userFunctionError } from "./user-error.ts";
 
 export const filterOperator = <T>(name: string, predicate: (value: T) => boolean): Operator<T, T> => ({
   processBatch(records, out) {
@@ -7,7 +7,9 @@ export const filterOperator = <T>(name: string, predicate: (value: T) => boolean
     try {
       for (; i < records.length; i++) {
         const r = records[i]!;
-        if (predicate(r)) out.push(r);
+        const keep = predicate(r);
+        // A truthy non-boolean keeps the record too (JavaScript truthiness), unless it is a Promise.
+        if (keep === true || (keep && requireSync(keep))) out.push(r);
       }
     } catch (e) {
       throw userFunctionError(name, records[i], i, e);

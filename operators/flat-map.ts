@@ -1,5 +1,5 @@
 import type { Operator } from "./operator.ts";
-import { userFunctionError } from "./user-error.ts";
+import { requireSync, userFunctionError } from "./user-error.ts";
 
 export const flatMapOperator = <I, O>(name: string, fn: (value: I) => Iterable<O>): Operator<I, O> => ({
   processBatch(records, out) {
@@ -10,7 +10,7 @@ export const flatMapOperator = <I, O>(name: string, fn: (value: I) => Iterable<O
         if (Array.isArray(produced)) {
           for (let j = 0; j < produced.length; j++) out.push(produced[j] as O);
         } else {
-          for (const o of produced) out.push(o);
+          for (const o of requireSync(produced)) out.push(o);
         }
       }
     } catch (e) {

@@ -25,9 +25,9 @@ import { bindStates, type StateHandles } from "../state/handles.ts";
 import { keyGroupRangeFor, type KeyValue } from "../state/key-groups.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
-import type { Collector, Operator, OperatorContext, OperatorFactory } from "./operator.ts";
+import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult } from "./operator.ts";
 import { fireDueTimers, KeyedTimers, OperatorTime, type TimeDomain, type TimerService } from "./timers.ts";
-import { userFunctionError } from "./user-error.ts";
+import { requireNothing, userFunctionError } from "./user-error.ts";
 
 export interface KeyedProcessContext<K, S extends StateSpec> {
   /** The key of the record (or timer) being processed. */
@@ -44,15 +44,15 @@ export interface OnTimerContext<K, S extends StateSpec> extends KeyedProcessCont
 
 export interface KeyedProcessFunction<T, K, O, S extends StateSpec> {
   readonly state?: S;
-  processElement(value: T, context: KeyedProcessContext<K, S>, out: Collector<O>): void;
-  onTimer?(timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>): void;
+  processElement(value: T, context: KeyedProcessContext<K, S>, out: Collector<O>): ProcessResult;
+  onTimer?(timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>): ProcessResult;
 }
 
 export interface KeyedCoProcessFunction<T1, T2, K, O, S extends StateSpec> {
   readonly state?: S;
-  processElement1(value: T1, context: KeyedProcessContext<K, S>, out: Collector<O>): void;
-  processElement2(value: T2, context: KeyedProcessContext<K, S>, out: Collector<O>): void;
-  onTimer?(timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>): void;
+  processElement1(value: T1, context: KeyedProcessContext<K, S>, out: Collector<O>): ProcessResult;
+  processElement2(value: T2, context: KeyedProcessContext<K, S>, out: Collector<O>): ProcessResult;
+  onTimer?(timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>): ProcessResult;
 }
 
 export interface KeyedProcessOptions<T, K extends KeyValue, O, S extends StateSpec> {
@@ -68,7 +68,7 @@ export interface KeyedCoProcessOptions<T1, T2, K extends KeyValue, O, S extends 
   readonly fn: KeyedCoProcessFunction<T1, T2, K, O, S>;
 }
 
-type OnTimer<K, O, S extends StateSpec> = ((timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>) => void) | undefined;
+type OnTimer<K, O, S extends StateSpec> = ((timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>) => ProcessResult) | undefined;
 
 /**
  * What one- and two-input keyed functions share: state handles, the mutable context, the
@@ -83,13 +83,13 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
   const store: KeyedStateStore = requireKeyedStore(context);
   const handles = bindStates(store, spec);
   const timers = new KeyedTimers(store);
-  const time = new OperatorTime(timers, context.now, MIN_WATERMARK);
+  const time = new OperatorTime(timers, context.now, MIN_WATERMARK, context.eventTimeWithoutWatermarks);
   const ctx = { key: undefined as unknown as K, state: handles, subtask: context.subtask, timerService: time as TimerService, timeDomain: "event" as TimeDomain };
   let target: unknown[] = [];
   const collector: Collector<O> = { collect: (value) => void target.push(value) };
 
   const input =
-    <T>(keyOf: (value: T) => K, element: (value: T, c: typeof ctx, out: Collector<O>) => void) =>
+    <T>(keyOf: (value: T) => K, element: (value: T, c: typeof ctx, out: Collector<O>) => ProcessResult) =>
     (records: readonly T[], out: unknown[]): void | Promise<void> => {
       const batch = keyBatch(name, records, keyOf, context.maxParallelism);
       return forEachKeyed(store, batch, (i) => {
@@ -97,7 +97,7 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
         ctx.key = batch.keys[i]!;
         target = out;
         try {
-          element(record, ctx, collector);
+          requireNothing(element(record, ctx, collector));
         } catch (e) {
           throw userFunctionError(name, record, i, e);
         }
@@ -114,7 +114,7 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
       ctx.timeDomain = domain;
       target = out;
       try {
-        onTimer(timer.timestamp, ctx, collector);
+        requireNothing(onTimer(timer.timestamp, ctx, collector));
       } catch (e) {
         throw userFunctionError(`${name} (onTimer)`, { timestamp: timer.timestamp, key: timer.key }, 0, e);
       }

@@ -7,7 +7,7 @@ import type { KeyedStateStore } from "../state/keyed-store.ts";
 import { keyGroupFor, type KeyValue } from "../state/key-groups.ts";
 import { internalError } from "../common/errors.ts";
 import type { OperatorContext } from "./operator.ts";
-import { userFunctionError } from "./user-error.ts";
+import { requireSync, userFunctionError } from "./user-error.ts";
 
 export interface KeyedBatch<K extends KeyValue> {
   readonly keys: K[];
@@ -25,7 +25,7 @@ export const keyBatch = <T, K extends KeyValue>(
   let i = 0;
   try {
     for (; i < records.length; i++) {
-      const k = keyOf(records[i]!);
+      const k = requireSync(keyOf(records[i]!));
       keys[i] = k;
       groups[i] = keyGroupFor(k, maxParallelism);
     }

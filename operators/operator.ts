@@ -30,6 +30,11 @@ export interface OperatorContext {
   readonly keyedStore: KeyedStateStore | undefined;
   /** The subtask's processing-time clock (ms since epoch). */
   readonly now: () => number;
+  /**
+   * Set when a source upstream has no watermark strategy: the operator calls it when it starts
+   * to rely on event time (its first event-time timer) and the engine warns, once per operator.
+   */
+  readonly eventTimeWithoutWatermarks?: () => void;
 }
 
 export interface Operator<I, O> {
@@ -50,3 +55,19 @@ export type OperatorFactory<I, O> = (context: OperatorContext) => Operator<I, O>
 export interface Collector<O> {
   collect(value: O): void;
 }
+
+/**
+ * The result type of a user function whose result is emitted or stored (map, reduce, aggregate,
+ * window results, join functions): any type but a Promise. Weir functions are synchronous, so a
+ * Promise-returning (`async`) function is a compile error here, and a runtime error (ASYNC_USER_FUNCTION)
+ * when the types are bypassed. Inference is unchanged: `map((x) => x.price)` still gives `number`.
+ */
+export type NotPromise<R> = R extends PromiseLike<unknown> ? "Weir functions must be synchronous: return a value, not a Promise" : R;
+
+/**
+ * What a process-like function returns (keyed and co-process functions, window process, coGroup
+ * and interval-join functions): nothing; they emit with `out.collect`. `void | undefined` rather
+ * than `void` because TypeScript accepts any function where a `void` one is expected, so an
+ * `async` function or a returned value would compile and be dropped silently.
+ */
+export type ProcessResult = void | undefined;

@@ -5,7 +5,7 @@
 import type { KeyValue } from "../state/key-groups.ts";
 import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
 import type { OperatorFactory } from "./operator.ts";
-import { userFunctionError } from "./user-error.ts";
+import { requireSync, userFunctionError } from "./user-error.ts";
 
 export interface ReduceOptions<T, K extends KeyValue> {
   readonly name: string;
@@ -27,7 +27,7 @@ export const reduceOperator =
           const previous = acc.get() as T | undefined;
           let next: T;
           try {
-            next = previous === undefined ? record : reduce(previous, record);
+            next = previous === undefined ? record : requireSync(reduce(previous, record));
           } catch (e) {
             throw userFunctionError(name, record, i, e);
           }

@@ -283,11 +283,14 @@ export class OperatorTime implements TimerService {
   readonly timers: KeyedTimers;
   private readonly now: () => number;
   watermark: number;
+  /** Called on the first event-time timer, then dropped (see OperatorContext.eventTimeWithoutWatermarks). */
+  private onFirstEventTimer: (() => void) | undefined;
 
-  constructor(timers: KeyedTimers, now: () => number, initialWatermark: number) {
+  constructor(timers: KeyedTimers, now: () => number, initialWatermark: number, onFirstEventTimer?: () => void) {
     this.timers = timers;
     this.now = now;
     this.watermark = initialWatermark;
+    this.onFirstEventTimer = onFirstEventTimer;
   }
 
   currentWatermark(): number {
@@ -297,6 +300,10 @@ export class OperatorTime implements TimerService {
     return this.now();
   }
   registerEventTimeTimer(timestamp: number): void {
+    if (this.onFirstEventTimer !== undefined) {
+      this.onFirstEventTimer();
+      this.onFirstEventTimer = undefined;
+    }
     this.timers.register("event", timestamp);
   }
   deleteEventTimeTimer(timestamp: number): void {

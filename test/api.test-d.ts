@@ -117,6 +117,84 @@ describe("job API types", () => {
     });
   });
 
+  it("rejects async user functions and values returned from process-like functions", () => {
+    job("sync-only", (env) => {
+      const s = env.source(bids, { watermarks: boundedOutOfOrderness((b: Bid) => b.auction, "4s") });
+      const k = s.keyBy((b) => b.bidder);
+      const other = s.map((b) => ({ id: b.bidder, price: b.price })).keyBy((p) => p.id);
+      const sum = { createAccumulator: () => 0, add: (b: Bid, n: number) => n + b.price, getResult: (n: number) => n };
+      const tumbling = tumblingEventTimeWindows("10s");
+
+      // Still inferred as before; sync functions and out.collect-only bodies compile.
+      expectTypeOf(s.map((b) => (b.price > 1 ? "high" : b.price))).toEqualTypeOf<DataStream<number | "high">>();
+      const joined = k
+        .intervalJoin(other)
+        .between("-1s", "1s", { timestamp1: (b) => b.auction, timestamp2: (p) => p.price })
+        .process((b, p, key, out: Collector<string>) => out.collect(`${key}:${b.price}:${p.price}`));
+      expectTypeOf(joined).toEqualTypeOf<DataStream<string>>();
+
+      // @ts-expect-error Weir functions must be synchronous
+      s.map(async (b) => b.price);
+      // @ts-expect-error a function that sometimes returns a Promise
+      s.map((b) => (b.price > 1 ? b.price : Promise.resolve(0)));
+      // @ts-expect-error an async aggregate function
+      k.aggregate({ createAccumulator: async () => 0, add: async (b: Bid, n: number) => n + b.price, getResult: async (n: number) => n });
+      k.process({
+        // @ts-expect-error an async processElement
+        async processElement(b, _ctx, out: Collector<number>) {
+          out.collect(b.price);
+        },
+      });
+      k.process({
+        // @ts-expect-error processElement emits with out.collect; a returned value would be dropped
+        processElement: (b, _ctx, _out: Collector<number>) => b.price,
+      });
+      k.process({
+        processElement(b, ctx, _out: Collector<number>) {
+          ctx.timerService.registerEventTimeTimer(b.auction);
+        },
+        // @ts-expect-error an async onTimer
+        async onTimer(ts, _ctx, out) {
+          out.collect(ts);
+        },
+      });
+      k.connect(other).process({
+        // @ts-expect-error an async processElement1
+        async processElement1(b, _ctx, out: Collector<number>) {
+          out.collect(b.price);
+        },
+        processElement2(p, _ctx, out) {
+          out.collect(p.price);
+        },
+      });
+      // @ts-expect-error the interval join function emits with out.collect; a returned value would be dropped
+      k.intervalJoin(other).between("-1s", "1s", { timestamp1: (b) => b.auction, timestamp2: (p) => p.price }).process((b, p) => ({ b, p }));
+      k.intervalJoin(other)
+        .between("-1s", "1s", { timestamp1: (b) => b.auction, timestamp2: (p) => p.price })
+        // @ts-expect-error an async interval join function
+        .process(async (b, _p, _key, out: Collector<number>) => out.collect(b.price));
+      // @ts-expect-error an async window function
+      k.window(tumbling, { timestamp: (b) => b.auction }).process(async (bs, _w, out: Collector<number>) => out.collect(bs.length));
+      // @ts-expect-error an async window result function
+      k.window(tumbling, { timestamp: (b) => b.auction }).reduce((a, b) => (a.price > b.price ? a : b), async (b) => b.price);
+      // @ts-expect-error an async window aggregate function
+      k.window(tumbling, { timestamp: (b) => b.auction }).aggregate({ ...sum, getResult: async (n: number) => n });
+      s.join(s)
+        .where((b) => b.bidder)
+        .equalTo((b) => b.bidder)
+        .window(tumbling, { timestamp1: (b) => b.auction, timestamp2: (b) => b.auction })
+        // @ts-expect-error an async join function
+        .apply(async (a, b) => a.price + b.price);
+      s.coGroup(s)
+        .where((b) => b.bidder)
+        .equalTo((b) => b.bidder)
+        .window(tumbling, { timestamp1: (b) => b.auction, timestamp2: (b) => b.auction })
+        // @ts-expect-error coGroup emits with out.collect; a returned value would be dropped
+        .apply((as, bs, _w, _out: Collector<number>) => as.length + bs.length);
+      joined.sink(discard());
+    });
+  });
+
   it("types event time, windows, joins and side outputs", () => {
     job("event-time-types", (env) => {
       const s = env.source(bids, { watermarks: boundedOutOfOrderness((b: Bid) => b.auction, "4s") });

@@ -8,6 +8,7 @@ import { formatDuration } from "../../common/duration.ts";
 import { buildJob, type BuiltJob } from "../job.ts";
 import { paramsFrom, parseParamArgs } from "../params.ts";
 import { planJob } from "../plan.ts";
+import { missingWatermarks } from "../watermark-check.ts";
 import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
 import { startProgress } from "./progress.ts";
@@ -55,6 +56,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     });
   }
   const plan = planJob(built);
+  for (const line of missingWatermarks(built)) say(`warning: ${line}`);
 
   const stop = new AbortController();
   let signals = 0;

@@ -23,9 +23,9 @@ import { userError } from "../../common/errors.ts";
 import { keyGroupRangeFor, type KeyValue } from "../../state/key-groups.ts";
 import type { StoredForm } from "../../state/keyed-store.ts";
 import { forEachKeyed, keyBatch, requireKeyedStore } from "../keyed.ts";
-import type { Collector, OperatorFactory } from "../operator.ts";
+import type { Collector, NotPromise, OperatorFactory } from "../operator.ts";
 import { fireDueTimers, KeyedTimers, type Timer } from "../timers.ts";
-import { userFunctionError } from "../user-error.ts";
+import { requireSync, userFunctionError } from "../user-error.ts";
 import { sideRecord, type OutputTag } from "./side-output.ts";
 import { assignWindows, forEachWindow, isMerging, maxTimestamp, mergeSessionWindow, windowKey, type TimeWindow, type WindowAssigner } from "./windows.ts";
 
@@ -232,30 +232,30 @@ export const windowOperator =
 // Window contents
 
 export const reduceContents = <T>(reduce: (a: T, b: T) => T): WindowContents<T, T, T> => ({
-  add: (acc, value) => (acc === undefined ? value : reduce(acc, value)),
-  merge: reduce,
+  add: (acc, value) => (acc === undefined ? value : requireSync(reduce(acc, value))),
+  merge: (a, b) => requireSync(reduce(a, b)),
   result: (acc) => acc,
 });
 
 export interface WindowAggregateFunction<T, A, R> {
-  createAccumulator(): A;
-  add(value: T, accumulator: A): A;
-  getResult(accumulator: A): R;
+  createAccumulator(): NotPromise<A>;
+  add(value: T, accumulator: A): NotPromise<A>;
+  getResult(accumulator: A): NotPromise<R>;
   /** Needed by session windows (merging). */
-  merge?(a: A, b: A): A;
+  merge?(a: A, b: A): NotPromise<A>;
 }
 
 export const aggregateContents = <T, A, R>(fn: WindowAggregateFunction<T, A, R>, operator: string): WindowContents<T, A, R> => ({
-  add: (acc, value) => fn.add(value, acc === undefined ? fn.createAccumulator() : acc),
+  add: (acc, value) => requireSync(fn.add(value, acc === undefined ? requireSync(fn.createAccumulator()) : acc)),
   merge: (a, b) => {
     if (fn.merge === undefined) {
       throw userError("AGGREGATE_WITHOUT_MERGE", `window operator '${operator}': session windows merge, so the aggregate function needs merge(a, b)`, {
         operator,
       });
     }
-    return fn.merge(a, b);
+    return requireSync(fn.merge(a, b));
   },
-  result: (acc) => fn.getResult(acc),
+  result: (acc) => requireSync(fn.getResult(acc)),
 });
 
 /** Full contents: every element, in arrival order. */
