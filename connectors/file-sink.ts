@@ -12,10 +12,11 @@
  * names do not start with a dot. Recovery commits the restored checkpoint's pending files and
  * deletes every other hidden part file (one job per output directory).
  */
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { externalError, describeError } from "../common/errors.ts";
 import { fsyncPath } from "../common/fsync.ts";
+import { makeDirectory, pathError } from "../common/path-errors.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
 
 export interface FileSinkOptions<T> {
@@ -30,6 +31,10 @@ export interface FileCommittable {
   readonly pending: string;
   readonly final: string;
 }
+
+/** The output directory cannot be used: a user error naming it when the path is at fault. */
+const unusableOutput = (action: "create" | "write to", dir: string, e: unknown) =>
+  pathError("OUTPUT_DIR_UNWRITABLE", `${action} the output directory`, dir, e, "give the sink a writable directory");
 
 const exists = async (path: string) => {
   try {
@@ -84,7 +89,10 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
     if (this.current === undefined) {
       const n = this.partCounter++;
       const path = join(this.dir, `.${this.baseName(n)}.inprogress`);
-      this.current = { handle: await open(path, "wx"), path, bytes: 0, n };
+      const handle = await open(path, "wx").catch((e: unknown) => {
+        throw unusableOutput("write to", this.dir, e);
+      });
+      this.current = { handle, path, bytes: 0, n };
     }
     const bytes = Buffer.from(text, "utf8");
     await this.current.handle.write(bytes);
@@ -130,14 +138,9 @@ export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<
   name: options.name ?? "file-sink",
   async createWriter(context) {
     const abs = resolve(dir);
-    try {
-      await mkdir(abs, { recursive: true });
-    } catch (e) {
-      throw externalError("OUTPUT_DIR_UNWRITABLE", `cannot create output directory ${abs}: ${describeError(e)}`, {
-        cause: e,
-        retriable: false,
-      });
-    }
+    await makeDirectory(abs).catch((e: unknown) => {
+      throw unusableOutput("create", abs, e);
+    });
     return new FileSinkWriter<T>(abs, context, options);
   },
   async recover(committables) {

@@ -26,6 +26,7 @@ import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/
 import { failpoint } from "../common/failpoints.ts";
 import { markCleaned, recordRun, uncleanedRuns } from "../checkpoint/runs.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
+import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
 import { InputGate } from "./input-gate.ts";
@@ -205,6 +206,11 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
   };
 
   try {
+    if (stateKind === "rocksdb") {
+      await makeDirectory(stateDir).catch((e: unknown) => {
+        throw pathError("STATE_DIR_UNWRITABLE", "create the state directory", stateDir, e, "pass a writable --state-dir");
+      });
+    }
     // Sinks first: commit what the restored checkpoint pre-committed, abort what came after
     // (including what earlier, killed runs left open), then record this run.
     const sinkNodes = job.nodes.filter((n) => n.spec.kind === "sink");
@@ -236,14 +242,20 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           const spec = node.spec;
           if (spec.kind === "source") continue;
           if (spec.kind === "sink") {
-            const writer = await (spec.sink as Sink<unknown>).createWriter({
+            const writerContext = {
               jobName: job.name,
               operatorName: node.name,
               subtask,
               parallelism: chain.parallelism,
               runId,
               checkpointIntervalMs: coordinatorConfig.intervalMs,
-            });
+            };
+            // A sink that cannot start (e.g. its output directory cannot be created) names its operator.
+            const writer = await Promise.resolve()
+              .then(() => (spec.sink as Sink<unknown>).createWriter(writerContext))
+              .catch((e: unknown) => {
+                throw isWeirError(e) ? e.withContext({ operator: node.name }) : e;
+              });
             const op = sinkOperator(node.name, writer);
             sink = { operator: node.name, subtask, op };
             operators.push(op);
@@ -333,14 +345,18 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     failure ??= e;
     throw isWeirError(failure)
       ? failure
-      : internalError("JOB_FAILED", `job '${job.name}' failed: ${describeError(failure)}`, { cause: failure });
+      : internalError("JOB_FAILED", `unexpected error: ${describeError(failure)}`, { cause: failure });
   } finally {
     tornDown = true;
     driver.close();
     for (const task of tasks) await task.release();
     for (const runner of runners) await runner.close();
     for (const backend of backends) await backend.close().catch(() => undefined);
-    await rm(stateDir, { recursive: true, force: true });
+    // A working directory that cannot be removed must not hide how the job ended.
+    // (ENOTDIR: it could never be created, so there is nothing to remove.)
+    await rm(stateDir, { recursive: true, force: true }).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== "ENOTDIR") log(`could not remove the state directory ${stateDir}: ${describeError(e)}`);
+    });
     if (ownRoot) await rm(root, { recursive: true, force: true });
   }
 };

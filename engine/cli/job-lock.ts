@@ -4,9 +4,10 @@
  * fight over the same checkpoints and output). A lock whose process is gone (it was killed) is
  * stale and taken over.
  */
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { userError } from "../../common/errors.ts";
+import { makeDirectory, pathError } from "../../common/path-errors.ts";
 import { jobRoot } from "../../checkpoint/storage.ts";
 
 /** A process that exists and is not a zombie (a killed process whose parent has not reaped it yet). */
@@ -25,9 +26,19 @@ export interface JobLock {
   release(): Promise<void>;
 }
 
+/** The checkpoint directory cannot be written: a user error naming it (see `pathError`). */
+const unwritable = (action: "create" | "write to", path: string, e: unknown) =>
+  pathError("CHECKPOINT_DIR_UNWRITABLE", `${action} the checkpoint directory`, path, e, "pass a writable --checkpoint-dir");
+
+/**
+ * Takes the job's lock, creating `<root>/<job>/` first. Fails with JOB_ALREADY_RUNNING, or with
+ * CHECKPOINT_DIR_UNWRITABLE (a user error when the directory cannot be created or written).
+ */
 export const lockJob = async (root: string, job: string): Promise<JobLock> => {
   const dir = jobRoot(root, job);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir).catch((e: unknown) => {
+    throw unwritable("create", dir, e);
+  });
   const path = join(dir, ".lock");
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -36,7 +47,7 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
       await handle.close();
       return { release: () => rm(path, { force: true }) };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw unwritable("write to", dir, e);
       const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await alive(pid))) {
         throw userError(

@@ -122,7 +122,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         if (stop.signal.aborted || !isRestartable(error) || attempt >= flags.restart.attempts) throw error;
         const delay = restartDelay(flags.restart, attempt + 1);
         say(
-          `job '${built.name}' failed: ${describeError(error)}; restarting from the latest checkpoint in ${formatDuration(delay)} (restart ${attempt + 1} of ${flags.restart.attempts})`,
+          `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(delay)} (restart ${attempt + 1} of ${flags.restart.attempts})`,
         );
         await sleep(delay);
         continue;
