@@ -50,6 +50,8 @@ export interface CheckpointOptions {
   readonly firstId?: number;
   /** Completed checkpoints already on disk, oldest first (retention counts them). */
   readonly retained?: readonly number[];
+  /** The job's parameters, recorded in each checkpoint's metadata. */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 export interface RunOptions {
@@ -143,6 +145,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     job: job.name,
     root,
     maxParallelism: job.maxParallelism,
+    ...(options.checkpoints?.params === undefined ? {} : { params: options.checkpoints.params }),
     config: coordinatorConfig,
     firstId: options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1),
     retained: options.checkpoints?.retained ?? [],

@@ -9,18 +9,7 @@ import { join } from "node:path";
 import { userError } from "../../common/errors.ts";
 import { makeDirectory, pathError } from "../../common/path-errors.ts";
 import { jobRoot } from "../../checkpoint/storage.ts";
-
-/** A process that exists and is not a zombie (a killed process whose parent has not reaped it yet). */
-const alive = async (pid: number): Promise<boolean> => {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  if (stat === undefined) return true; // no /proc (not Linux): trust kill(0)
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-};
+import { processAlive } from "./launcher-watch.ts";
 
 export interface JobLock {
   release(): Promise<void>;
@@ -49,7 +38,7 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw unwritable("write to", dir, e);
       const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await alive(pid))) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await processAlive(pid))) {
         throw userError(
           "JOB_ALREADY_RUNNING",
           `job '${job}' is already running (pid ${pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,

@@ -15,6 +15,8 @@ import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
 import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
+import { paramChanges } from "./param-changes.ts";
+import { watchLauncher } from "./launcher-watch.ts";
 
 export interface RunFlags {
   readonly parallelism: number;
@@ -38,9 +40,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
   const definition = await loadJob(file);
+  const params = parseParamArgs(flags.param);
   let built: BuiltJob;
   try {
-    built = buildJob(definition, { params: paramsFrom(parseParamArgs(flags.param)), parallelism: flags.parallelism });
+    built = buildJob(definition, { params: paramsFrom(params), parallelism: flags.parallelism });
   } catch (e) {
     if (isWeirError(e)) throw e.withContext({ jobFile: file });
     throw new WeirError(`job '${definition.name}' failed while building its graph: ${describeError(e)}`, {
@@ -54,7 +57,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
 
   const stop = new AbortController();
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     signals++;
     if (signals === 1) {
       say(`${signal}: stopping '${built.name}' with a final checkpoint (send it again to exit at once)`);
@@ -66,6 +69,8 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   const lock = await lockJob(flags.checkpointDir, built.name);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Under `npx`, a killed npm cannot forward its signal: stop as if it had sent SIGTERM.
+  const launcher = await watchLauncher((pid) => onSignal(`the npm process that started weir (pid ${pid}) is gone`));
 
   try {
     let fresh = flags.fresh;
@@ -85,13 +90,21 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
             });
           }
         }
+        const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
+        const changed = paramChanges(start.found.metadata.params, params);
         say(
-          `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()}); nothing to do. Run with --fresh to run it again.`,
+          changed.length === 0
+            ? `${finished}; nothing to do. Run with --fresh to run it again.`
+            : `${finished} with other parameters, so these were not used: ${changed.join(", ")}. Run with --fresh to run it anew with them.`,
         );
         return;
       }
       if (start.found !== undefined) {
         say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
+        const changed = paramChanges(start.found.metadata.params, params);
+        if (changed.length > 0) {
+          say(`the parameters differ from the run that took checkpoint ${start.found.metadata.id}: ${changed.join(", ")}; resuming with the new ones (--fresh starts over)`);
+        }
       }
       let progress: { stop(): void } | undefined;
       let recorder: MetricsRecorder | undefined;
@@ -107,6 +120,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           log: say,
           checkpoints: {
             ...start.checkpoints,
+            params,
             config: { intervalMs: flags.checkpointInterval, timeoutMs: flags.checkpointTimeout, retain: flags.retain },
           },
           onStart: (metrics) => {
@@ -141,6 +155,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       return;
     }
   } finally {
+    launcher.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await lock.release();
