@@ -38,6 +38,8 @@ export interface DriverOptions {
   readonly job: string;
   readonly root: string;
   readonly maxParallelism: number;
+  /** Recorded in every checkpoint's metadata. */
+  readonly params?: Readonly<Record<string, string>>;
   readonly config: CoordinatorConfig;
   readonly firstId: number;
   readonly retained: readonly number[];
@@ -172,6 +174,7 @@ export class CheckpointDriver {
           completedAt: now(),
           final: command.final,
           maxParallelism: this.options.maxParallelism,
+          ...(this.options.params === undefined ? {} : { params: this.options.params }),
           tasks: [...command.snapshots.values()] as TaskSnapshot[],
         };
         try {

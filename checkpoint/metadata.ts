@@ -59,6 +59,8 @@ export interface CheckpointMetadata {
   /** The last checkpoint of a job whose sources were all exhausted. */
   readonly final: boolean;
   readonly maxParallelism: number;
+  /** The job's parameters (`--param`) in the run that took it; absent in older checkpoints. */
+  readonly params?: Readonly<Record<string, string>>;
   readonly tasks: readonly TaskSnapshot[];
 }
 

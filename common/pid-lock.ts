@@ -1,5 +1,6 @@
 /**
- * A lock file owned by a live process: `path` holds JSON `{ pid, ...details }` of its holder.
+ * A lock file owned by a live process: `path` holds JSON `{ pid, ...details }` of its holder
+ * (or the bare pid when there are no details).
  * Taking it fails (a value, not an exception) while the holder process is alive; a lock whose
  * process is gone (killed) is stale and taken over; the same process may take it again
  * (restarts inside one process). Created with O_EXCL, so two processes never both succeed.
@@ -37,7 +38,8 @@ export const takePidLock = async (path: string, details: Readonly<Record<string,
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(path, "wx");
-      await handle.writeFile(JSON.stringify({ pid: process.pid, ...details }));
+      // Without details the file is the bare pid, so `kill "$(cat <lock>)"` works from a shell.
+      await handle.writeFile(Object.keys(details).length === 0 ? String(process.pid) : JSON.stringify({ pid: process.pid, ...details }));
       await handle.close();
       return { kind: "taken", release: () => rm(path, { force: true }) };
     } catch (e) {

@@ -15,10 +15,11 @@
  * the job's earlier runs; files of other jobs are left alone. `retract(n)` deletes the part files
  * the job's runs committed under checkpoints after n.
  */
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { externalError, describeError, userError } from "../common/errors.ts";
 import { fsyncPath } from "../common/fsync.ts";
+import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { takePidLock } from "../common/pid-lock.ts";
 import { OUTPUT_LOCK, committedName, inProgressName, parsePartName, pendingName } from "./file-sink-names.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
@@ -35,6 +36,10 @@ export interface FileCommittable {
   readonly pending: string;
   readonly final: string;
 }
+
+/** The output directory cannot be used: a user error naming it when the path is at fault. */
+const unusableOutput = (action: "create" | "write to", dir: string, e: unknown) =>
+  pathError("OUTPUT_DIR_UNWRITABLE", `${action} the output directory`, dir, e, "give the sink a writable directory");
 
 const exists = async (path: string) => {
   try {
@@ -98,7 +103,10 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
     if (this.current === undefined) {
       const n = this.partCounter++;
       const path = join(this.dir, inProgressName(this.context.runId, this.context.subtask, n));
-      this.current = { handle: await open(path, "wx"), path, bytes: 0, n };
+      const handle = await open(path, "wx").catch((e: unknown) => {
+        throw unusableOutput("write to", this.dir, e);
+      });
+      this.current = { handle, path, bytes: 0, n };
     }
     const bytes = Buffer.from(text, "utf8");
     await this.current.handle.write(bytes);
@@ -141,14 +149,9 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
 }
 
 const createDir = async (abs: string): Promise<void> => {
-  try {
-    await mkdir(abs, { recursive: true });
-  } catch (e) {
-    throw externalError("OUTPUT_DIR_UNWRITABLE", `cannot create output directory ${abs}: ${describeError(e)}`, {
-      cause: e,
-      retriable: false,
-    });
-  }
+  await makeDirectory(abs).catch((e: unknown) => {
+    throw unusableOutput("create", abs, e);
+  });
 };
 
 const listDir = (abs: string): Promise<string[]> => readdir(abs).catch(() => [] as string[]);

@@ -8,7 +8,8 @@
  */
 import { open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { userError, externalError, describeError } from "../common/errors.ts";
+import { userError } from "../common/errors.ts";
+import { pathError } from "../common/path-errors.ts";
 import type { ReadResult, Source, SplitReader } from "./source.ts";
 
 export interface FileSourceOptions {
@@ -20,7 +21,7 @@ export interface FileSourceOptions {
 const missing = (path: string, e: unknown) =>
   (e as NodeJS.ErrnoException).code === "ENOENT"
     ? userError("INPUT_NOT_FOUND", `input file not found: ${path}; check the path or the job's parameters`)
-    : externalError("INPUT_UNREADABLE", `cannot read input ${path}: ${describeError(e)}`, { cause: e });
+    : pathError("INPUT_UNREADABLE", "read input", path, e, "check the path or the job's parameters");
 
 /** Expands the given paths: a directory stands for the regular files directly inside it. */
 const listFiles = async (paths: readonly string[]): Promise<string[]> => {

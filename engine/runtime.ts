@@ -30,6 +30,7 @@ import { highestCompleted } from "../checkpoint/completed-record.ts";
 import { jobRoot } from "../checkpoint/storage.ts";
 import { rewindOutput } from "./output-rewind.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
+import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
 import { InputGate } from "./input-gate.ts";
@@ -56,6 +57,8 @@ export interface CheckpointOptions {
   readonly firstId?: number;
   /** Completed checkpoints already on disk, oldest first (retention counts them). */
   readonly retained?: readonly number[];
+  /** The job's parameters, recorded in each checkpoint's metadata. */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 export interface RunOptions {
@@ -171,6 +174,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     job: job.name,
     root,
     maxParallelism: job.maxParallelism,
+    ...(options.checkpoints?.params === undefined ? {} : { params: options.checkpoints.params }),
     config: coordinatorConfig,
     firstId: Math.max(options.checkpoints?.firstId ?? (restore === undefined ? 1 : restore.id + 1), completedBefore + 1),
     retained: options.checkpoints?.retained ?? [],
@@ -291,14 +295,20 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           const spec = node.spec;
           if (spec.kind === "source") continue;
           if (spec.kind === "sink") {
-            const writer = await (spec.sink as Sink<unknown>).createWriter({
+            const writerContext = {
               jobName: job.name,
               operatorName: node.name,
               subtask,
               parallelism: chain.parallelism,
               runId,
               checkpointIntervalMs: coordinatorConfig.intervalMs,
-            });
+            };
+            // A sink that cannot start (e.g. its output directory cannot be created) names its operator.
+            const writer = await Promise.resolve()
+              .then(() => (spec.sink as Sink<unknown>).createWriter(writerContext))
+              .catch((e: unknown) => {
+                throw isWeirError(e) ? e.withContext({ operator: node.name }) : e;
+              });
             const op = sinkOperator(node.name, writer, { clock });
             sink = { operator: node.name, subtask, op };
             operators.push(op);
@@ -390,7 +400,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     failure ??= e;
     throw isWeirError(failure)
       ? failure
-      : internalError("JOB_FAILED", `job '${job.name}' failed: ${describeError(failure)}`, { cause: failure });
+      : internalError("JOB_FAILED", `unexpected error: ${describeError(failure)}`, { cause: failure });
   } finally {
     tornDown = true;
     driver.close();
@@ -398,7 +408,11 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     for (const runner of runners) await runner.close();
     for (const backend of backends) await backend.close().catch(() => undefined);
     for (const claim of claims) await claim.release().catch(() => undefined);
-    await rm(stateDir, { recursive: true, force: true });
+    // A working directory that cannot be removed must not hide how the job ended.
+    // (ENOTDIR: it could never be created, so there is nothing to remove.)
+    await rm(stateDir, { recursive: true, force: true }).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== "ENOTDIR") log(`could not remove the state directory ${stateDir}: ${describeError(e)}`);
+    });
     if (ownRoot) await rm(root, { recursive: true, force: true });
   }
 };

@@ -4,9 +4,9 @@
  * fight over the same checkpoints and output). A lock whose process is gone (it was killed) is
  * stale and taken over.
  */
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { describeError, userError } from "../../common/errors.ts";
+import { userError } from "../../common/errors.ts";
+import { makeDirectory, pathError } from "../../common/path-errors.ts";
 import { takePidLock } from "../../common/pid-lock.ts";
 import { jobRoot } from "../../checkpoint/storage.ts";
 
@@ -14,15 +14,25 @@ export interface JobLock {
   release(): Promise<void>;
 }
 
+/** The checkpoint directory cannot be written: a user error naming it (see `pathError`). */
+const unwritable = (action: "create" | "write to", path: string, e: unknown) =>
+  pathError("CHECKPOINT_DIR_UNWRITABLE", `${action} the checkpoint directory`, path, e, "pass a writable --checkpoint-dir");
+
+/**
+ * Takes the job's lock, creating `<root>/<job>/` first. Fails with JOB_ALREADY_RUNNING, or with
+ * CHECKPOINT_DIR_UNWRITABLE (a user error when the directory cannot be created or written).
+ */
 export const lockJob = async (root: string, job: string): Promise<JobLock> => {
   const dir = jobRoot(root, job);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir).catch((e: unknown) => {
+    throw unwritable("create", dir, e);
+  });
   const path = join(dir, ".lock");
   let result;
   try {
     result = await takePidLock(path);
   } catch (e) {
-    throw userError("JOB_LOCK_FAILED", `could not take the lock ${path} for job '${job}': ${describeError(e)}`);
+    throw unwritable("write to", dir, e);
   }
   if (result.kind === "held") {
     throw userError(

@@ -32,14 +32,20 @@ const collectParam = (value: string, previous: string[]) => {
   return [...previous, value];
 };
 
-/** One line naming what failed, where, and the error code. */
+const DEBUG_HINT = "WEIR_DEBUG=1 prints the stack trace";
+
+/**
+ * One line naming what failed, where, and the error code. An internal or unclassified error adds
+ * how to get its stack trace (printed only with WEIR_DEBUG set).
+ */
 export const formatError = (e: unknown, jobFile?: string): string => {
-  if (!isWeirError(e)) return `weir: internal error: ${describeError(e)}`;
+  if (!isWeirError(e)) return `weir: internal error: ${describeError(e)}; ${DEBUG_HINT}`;
   const file = e.jobFile ?? jobFile;
   const where: string[] = [];
   if (file !== undefined && !e.message.includes(file)) where.push(`job ${file}`);
   if (e.operator !== undefined && !e.message.includes(`'${e.operator}'`)) where.push(`operator '${e.operator}'`);
-  return `weir: ${e.message}${where.length > 0 ? ` [${where.join(", ")}]` : ""} (${e.code})`;
+  const hint = e.domain === "internal" ? `; ${DEBUG_HINT}` : "";
+  return `weir: ${e.message}${where.length > 0 ? ` [${where.join(", ")}]` : ""} (${e.code})${hint}`;
 };
 
 type RunCliFlags = Omit<RunFlags, "restart"> & {
@@ -144,8 +150,10 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return e.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`${formatError(e, jobFile)}\n`);
-    if (process.env.WEIR_DEBUG && e instanceof Error) process.stderr.write(`${e.stack ?? ""}\n`);
-    if (isWeirError(e) && e.domain === "internal" && e.cause instanceof Error) process.stderr.write(`${e.cause.stack ?? ""}\n`);
+    if (process.env.WEIR_DEBUG && e instanceof Error) {
+      process.stderr.write(`${e.stack ?? ""}\n`);
+      if (e.cause instanceof Error) process.stderr.write(`caused by: ${e.cause.stack ?? ""}\n`);
+    }
     return 1;
   }
 };

@@ -16,6 +16,8 @@ import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
 import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
+import { paramChanges } from "./param-changes.ts";
+import { watchLauncher } from "./launcher-watch.ts";
 
 export interface RunFlags {
   readonly parallelism: number;
@@ -43,9 +45,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
   const definition = await loadJob(file);
+  const params = parseParamArgs(flags.param);
   let built: BuiltJob;
   try {
-    built = buildJob(definition, { params: paramsFrom(parseParamArgs(flags.param)), parallelism: flags.parallelism });
+    built = buildJob(definition, { params: paramsFrom(params), parallelism: flags.parallelism });
   } catch (e) {
     if (isWeirError(e)) throw e.withContext({ jobFile: file });
     throw new WeirError(`job '${definition.name}' failed while building its graph: ${describeError(e)}`, {
@@ -60,7 +63,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
 
   const stop = new AbortController();
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     signals++;
     if (signals === 1) {
       say(`${signal}: stopping '${built.name}' with a final checkpoint (send it again to exit at once)`);
@@ -72,6 +75,8 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   const lock = await lockJob(flags.checkpointDir, built.name);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Under `npx`, a killed npm cannot forward its signal: stop as if it had sent SIGTERM.
+  const launcher = await watchLauncher((pid) => onSignal(`the npm process that started weir (pid ${pid}) is gone`));
 
   try {
     let fresh = flags.fresh;
@@ -80,7 +85,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       fresh = false;
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
-        const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id})`;
+        const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
         for (const node of built.nodes) {
           if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
             const plan0 = start.checkpoints.restore!;
@@ -97,13 +102,20 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
               });
           }
         }
+        const changed = paramChanges(start.found.metadata.params, params);
         say(
-          `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()}); nothing to do. Run with --fresh to run it again.`,
+          changed.length === 0
+            ? `${finished}; nothing to do. Run with --fresh to run it again.`
+            : `${finished} with other parameters, so these were not used: ${changed.join(", ")}. Run with --fresh to run it anew with them.`,
         );
         return;
       }
       if (start.found !== undefined) {
         say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
+        const changed = paramChanges(start.found.metadata.params, params);
+        if (changed.length > 0) {
+          say(`the parameters differ from the run that took checkpoint ${start.found.metadata.id}: ${changed.join(", ")}; resuming with the new ones (--fresh starts over)`);
+        }
       }
       let progress: { stop(): void } | undefined;
       let recorder: MetricsRecorder | undefined;
@@ -123,6 +135,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           },
           checkpoints: {
             ...start.checkpoints,
+            params,
             config: { intervalMs: flags.checkpointInterval, timeoutMs: flags.checkpointTimeout, retain: flags.retain },
           },
           onStart: (metrics) => {
@@ -138,7 +151,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         if (stop.signal.aborted || !isRestartable(error) || attempt >= flags.restart.attempts) throw error;
         const delay = restartDelay(flags.restart, attempt + 1);
         say(
-          `job '${built.name}' failed: ${describeError(error)}; restarting from the latest checkpoint in ${formatDuration(delay)} (restart ${attempt + 1} of ${flags.restart.attempts})`,
+          `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(delay)} (restart ${attempt + 1} of ${flags.restart.attempts})`,
         );
         await sleep(delay);
         continue;
@@ -157,6 +170,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       return;
     }
   } finally {
+    launcher.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await lock.release();
