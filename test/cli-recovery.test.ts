@@ -4,7 +4,7 @@
  * latest checkpoint is skipped with a message; a finished job is not run twice; and
  * `weir checkpoints list|inspect` show what can be resumed.
  */
-import { mkdtemp, rm, writeFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
@@ -114,17 +114,48 @@ describe("weir run: recovery", () => {
     ];
     const marker = join(tmp, "flaky-marker");
     const donePath = join(tmp, "flaky-done");
-    await writeFile(donePath, "exists: never fail");
+    await writeFile(donePath, "1000000"); // failures counted so far: more than enough, never fails
     const expected = await straight("flaky", (o, c) => args(o, c, donePath));
     const out = join(tmp, "flaky");
     const exit = await runOrKill(args(out, join(tmp, "flaky-chk"), marker));
     expect(exit.code, exit.stderr).toBe(0);
-    expect(exit.stderr).toMatch(/the flaky source failed \(on purpose\).*restarting from the latest checkpoint in 100ms \(restart 1 of 3\)/);
+    expect(exit.stderr).toMatch(/the flaky source failed \(on purpose\).*restarting from the latest checkpoint in 100ms \(restart 1\)/);
     expect(exit.stderr).toMatch(/resuming 'flaky' from checkpoint \d+/);
     const got = await committedLines(out);
     expect([...got].sort()).toEqual([...expected].sort());
     expect(sequencesBy(got, "key")).toEqual(sequencesBy(expected, "key"));
   }, 60_000);
+
+  it("by default keeps restarting after retriable failures, each delay 1.5 times the one before, and the output is exactly once", async () => {
+    // Five failures in a row: more than the old default budget (3 attempts 1 s apart) allowed.
+    const args = (out: string, chk: string, marker: string) => [
+      "run",
+      "test/fixtures/flaky-job.ts",
+      "--param",
+      `out=${out}`,
+      "--param",
+      `marker=${marker}`,
+      "--param",
+      "failures=5",
+      "--checkpoint-dir",
+      chk,
+      "--checkpoint-interval",
+      "100ms",
+      "--no-progress",
+    ];
+    const donePath = join(tmp, "flaky5-done");
+    await writeFile(donePath, "1000000");
+    const expected = await straight("flaky5", (o, c) => args(o, c, donePath));
+    const out = join(tmp, "flaky5");
+    const exit = await runOrKill(args(out, join(tmp, "flaky5-chk"), join(tmp, "flaky5-marker")), 120_000);
+    expect(exit.code, exit.stderr).toBe(0);
+    const delays = [...exit.stderr.matchAll(/restarting from the latest checkpoint in (\S+) \(restart (\d+)\)/g)].map((m) => [m[2], m[1]]);
+    expect(delays.map(([n]) => n)).toEqual(["1", "2", "3", "4", "5"]);
+    expect(delays.slice(0, 3).map(([, d]) => d)).toEqual(["1.00s", "1.50s", "2.25s"]);
+    expect(await readFile(join(tmp, "flaky5-marker"), "utf8")).toBe("5");
+    const got = await committedLines(out);
+    expect([...got].sort()).toEqual([...expected].sort());
+  }, 150_000);
 
   it("does not restart on a user error: it fails once, naming the error", async () => {
     const exit = await runOrKill(["run", "jobs/word-count.ts", "--param", `input=${join(tmp, "missing.txt")}`, "--checkpoint-dir", join(tmp, "nochk")]);

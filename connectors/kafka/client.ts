@@ -41,7 +41,9 @@ export const kafkaError = (e: unknown, brokers: readonly string[], what: string,
   }
   return externalError("KAFKA_FAILED", `Kafka ${what} failed (${brokers.join(",")}): ${text}`, {
     cause: e,
-    retriable: (e as { retriable?: boolean }).retriable !== false,
+    // kafkajs marks "retries exceeded" non-retriable for itself; for a restart from the latest
+    // checkpoint it is an outage that may end, so it is retried under the restart strategy.
+    retriable: name === "KafkaJSNumberOfRetriesExceeded" || (e as { retriable?: boolean }).retriable !== false,
     ...(operator === undefined ? {} : { operator }),
   });
 };

@@ -7,6 +7,7 @@ import { isWeirError, describeError } from "../../common/errors.ts";
 import { parseDuration } from "../../common/duration.ts";
 import { listCheckpoints, inspectCheckpoint } from "./checkpoints-command.ts";
 import { runCommand, type RunFlags } from "./run-command.ts";
+import { defaultRestartStrategy } from "./restart.ts";
 
 const duration = (flag: string, allowOff = false) => (raw: string) => {
   if (allowOff && (raw === "off" || raw === "none")) return Infinity;
@@ -20,6 +21,8 @@ const nonNegativeInt = (flag: string) => (raw: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} takes a whole number, got '${raw}'`);
   return n;
 };
+
+const restartAttempts = (raw: string) => (raw === "unlimited" ? Number.POSITIVE_INFINITY : nonNegativeInt("--restart-attempts")(raw));
 
 const positiveInt = (flag: string) => (raw: string) => {
   const n = Number(raw);
@@ -51,6 +54,7 @@ export const formatError = (e: unknown, jobFile?: string): string => {
 type RunCliFlags = Omit<RunFlags, "restart"> & {
   restartAttempts: number;
   restartDelay: number;
+  restartMaxDelay: number;
   restartBackoff: "fixed" | "exponential";
 };
 
@@ -92,9 +96,18 @@ Examples:
     .option("--from <path>", "resume from this checkpoint directory (chk-<n>) instead of the latest")
     .option("--allow-duplicate-output", "restore an older checkpoint even if sinks that cannot retract (Kafka, print) write some output twice", false)
     .option("--overwrite-output", "starting from the beginning, delete the part files earlier runs of the job committed", false)
-    .option("--restart-attempts <n>", "restarts from the latest checkpoint after a failure", nonNegativeInt("--restart-attempts"), 3)
-    .option("--restart-delay <duration>", "wait before a restart", duration("--restart-delay"), 1_000)
-    .addOption(new Option("--restart-backoff <kind>", "fixed delay, or doubling up to 1m").choices(["fixed", "exponential"]).default("fixed"))
+    .addOption(
+      new Option("--restart-attempts <n>", "restarts in a row from the latest checkpoint after retriable failures (other failures: at most 3)")
+        .argParser(restartAttempts)
+        .default(defaultRestartStrategy.attempts, "unlimited"),
+    )
+    .option("--restart-delay <duration>", "wait before the first restart", duration("--restart-delay"), defaultRestartStrategy.delayMs)
+    .option("--restart-max-delay <duration>", "longest wait between restarts (exponential)", duration("--restart-max-delay"), defaultRestartStrategy.maxDelayMs)
+    .addOption(
+      new Option("--restart-backoff <kind>", "fixed delay, or growing ×1.5 per restart in a row up to --restart-max-delay")
+        .choices(["fixed", "exponential"])
+        .default(defaultRestartStrategy.kind),
+    )
     .option("--no-progress", "do not print the progress line")
     .option(
       "--progress-interval <ms>",
@@ -114,7 +127,13 @@ Examples:
     .action(async (file: string, flags: RunCliFlags) => {
       await runCommand(file, {
         ...flags,
-        restart: { kind: flags.restartBackoff, attempts: flags.restartAttempts, delayMs: flags.restartDelay, maxDelayMs: 60_000 },
+        restart: {
+          ...defaultRestartStrategy,
+          kind: flags.restartBackoff,
+          attempts: flags.restartAttempts,
+          delayMs: flags.restartDelay,
+          maxDelayMs: flags.restartMaxDelay,
+        },
       });
     });
 

@@ -15,7 +15,7 @@ import { startProgress } from "./progress.ts";
 import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
-import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
+import { decideRestart, type RestartStrategy } from "./restart.ts";
 import { paramChanges } from "./param-changes.ts";
 import { watchLauncher } from "./launcher-watch.ts";
 
@@ -80,6 +80,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
 
   try {
     let fresh = flags.fresh;
+    let restartsInARow = 0;
     for (let attempt = 0; ; attempt++) {
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
       fresh = false;
@@ -148,12 +149,15 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       } catch (e) {
         progress?.stop();
         const error = isWeirError(e) ? e.withContext({ jobFile: file }) : e;
-        if (stop.signal.aborted || !isRestartable(error) || attempt >= flags.restart.attempts) throw error;
-        const delay = restartDelay(flags.restart, attempt + 1);
+        if (stop.signal.aborted) throw error;
+        const decision = decideRestart(flags.restart, { error, inARow: restartsInARow, ranForMs: Date.now() - started });
+        if (decision.kind === "give-up") throw error;
+        restartsInARow = decision.restart;
+        const count = Number.isFinite(decision.limit) ? `restart ${decision.restart} of ${decision.limit}` : `restart ${decision.restart}`;
         say(
-          `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(delay)} (restart ${attempt + 1} of ${flags.restart.attempts})`,
+          `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(decision.delayMs)} (${count})`,
         );
-        await sleep(delay);
+        await sleep(decision.delayMs);
         continue;
       }
       progress?.stop();
