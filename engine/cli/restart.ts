@@ -1,7 +1,8 @@
 /**
  * Restart strategy for failures inside the process (as Flink's fixed-delay and exponential-delay
- * strategies). Which failures restart: everything except a non-retriable user error (a bad record
- * or a missing input would fail the same way again).
+ * strategies). Which failures restart: everything except a non-retriable user or external error
+ * (a bad record, a missing input, or a broker that discarded a transaction would fail the same way
+ * again). Internal errors (unexpected failures) are restarted.
  */
 import { isWeirError } from "../../common/errors.ts";
 
@@ -17,4 +18,4 @@ export interface RestartStrategy {
 export const restartDelay = (strategy: RestartStrategy, attempt: number): number =>
   strategy.kind === "fixed" ? strategy.delayMs : Math.min(strategy.maxDelayMs, strategy.delayMs * 2 ** (attempt - 1));
 
-export const isRestartable = (error: unknown): boolean => !(isWeirError(error) && error.domain === "user" && !error.retriable);
+export const isRestartable = (error: unknown): boolean => !(isWeirError(error) && error.domain !== "internal" && !error.retriable);

@@ -78,13 +78,14 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     for (let attempt = 0; ; attempt++) {
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
       fresh = false;
+      let discarded = false; // the broker discarded some of the final checkpoint's transactions
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id})`;
         for (const node of built.nodes) {
           if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
             const plan0 = start.checkpoints.restore!;
-            await node.spec.sink
+            const report = await node.spec.sink
               .recover(plan0.committables.get(node.name) ?? [], {
                 jobName: built.name,
                 operatorName: node.name,
@@ -95,8 +96,13 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
                 // e.g. its output was deleted since: say what the user is looking at.
                 throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator: node.name, cause: e }) : e;
               });
+            if (report !== undefined && (report.aborted.length > 0 || report.unknown.length > 0)) discarded = true;
           }
         }
+      }
+      // A final checkpoint whose transactions were discarded is restored like any other: recovery
+      // (engine/recovery-decision.ts) falls back to the checkpoint before it, or says what is lost.
+      if (start.found?.metadata.final === true && !discarded) {
         say(
           `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()}); nothing to do. Run with --fresh to run it again.`,
         );
