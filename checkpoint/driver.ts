@@ -14,7 +14,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Clock, Timer } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
-import { describeError, externalError, type WeirError } from "../common/errors.ts";
+import { describeError, externalError, isWeirError, WeirError } from "../common/errors.ts";
 import { CheckpointCoordinator, type CoordinatorCommand, type CoordinatorConfig, type CoordinatorEvent, type JobEnd } from "./coordinator.ts";
 import { METADATA_FORMAT, summarize, type CheckpointMetadata, type TaskSnapshot } from "./metadata.ts";
 import { checkpointPath, discardCheckpoint, jobRoot, writeMetadata } from "./storage.ts";
@@ -147,10 +147,14 @@ export class CheckpointDriver {
     }
   }
 
+  /** Fails the run; a non-retriable WeirError (e.g. a sink that must not commit) keeps its code, domain and retriable flag. */
   private fail(e: unknown): void {
     this.close();
+    const message = `checkpointing of '${this.options.job}' failed: ${describeError(e)}`;
     this.rejectDone(
-      externalError("CHECKPOINT_FAILED", `checkpointing of '${this.options.job}' failed: ${describeError(e)}`, { cause: e, retriable: true }),
+      isWeirError(e) && !e.retriable
+        ? new WeirError(message, { code: e.code, domain: e.domain, retriable: false, ...(e.operator === undefined ? {} : { operator: e.operator }), cause: e })
+        : externalError("CHECKPOINT_FAILED", message, { cause: e, retriable: true }),
     );
   }
 

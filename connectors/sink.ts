@@ -15,7 +15,12 @@
  * Recovery (`Sink.recover`, called once per sink operator before any writer of a restarted job
  * exists): commit every committable recorded in the restored checkpoint (some may already be
  * committed: that must succeed), then abort whatever the crashed run left behind (transactions
- * opened or pre-committed after that checkpoint). Called with [] on a fresh start.
+ * opened or pre-committed after that checkpoint). Called with [] on a fresh start. A sink whose
+ * destination can discard a pre-committed transaction on its own (Kafka aborts one that outlives
+ * its transaction timeout) reports what became of each committable (`RecoveryReport`): when
+ * every committable of the restored checkpoint n was aborted and none committed, nothing of n is
+ * visible and the engine restores n-1 instead (its input is read again, the records are written
+ * again); when some committed and some were aborted, it stops and says what.
  *
  * Output of abandoned checkpoints (`Sink.retract`): a run that restores checkpoint n while later
  * checkpoints had completed (`--from` an older one, or a fallback past a damaged latest one) must
@@ -25,7 +30,9 @@
  * checkpoint to find committed output of earlier runs of the job.
  *
  * Destination claim (`Sink.claim`): taken once per run before `recover`, released when the run
- * ends; refuses (a user error) while another live run writes to the same destination.
+ * ends; refuses (a user error) while another live run writes to the same destination, or, where
+ * liveness cannot be told (Kafka), takes the destination over so that the older run fails with
+ * a clear error at its next commit.
  */
 export interface SinkContext {
   readonly jobName: string;
@@ -88,11 +95,31 @@ export interface RetractResult {
   readonly unit: string;
 }
 
+/** One committable of a restored checkpoint, described for the user. */
+export interface CommittableFate {
+  /** e.g. "transaction 'weir-job-sink-lx3-1-4' (subtask 1, 500 records)". */
+  readonly description: string;
+  /** Records it holds, if known. */
+  readonly records: number | undefined;
+}
+
+/** What `recover` found of the restored checkpoint's committables: a normal outcome, not an error. */
+export interface RecoveryReport {
+  /** Committed (now or before): their records are visible. */
+  readonly committed: readonly CommittableFate[];
+  /** Discarded by the destination before they were committed: their records are not visible and never will be. */
+  readonly aborted: readonly CommittableFate[];
+  /** Neither provably committed nor provably aborted. */
+  readonly unknown: readonly CommittableFate[];
+  /** Why committables get aborted, for the user (e.g. "the transaction timeout of 60000 ms passed ..."). */
+  readonly abortReason: string;
+}
+
 export interface Sink<T, C = unknown> {
   readonly name: string;
   createWriter(context: SinkContext): SinkWriter<T, C> | Promise<SinkWriter<T, C>>;
   /** Commits `committables` (idempotently) and aborts lingering transactions; see above. */
-  recover?(committables: readonly C[], context: RecoveryContext): Promise<void>;
+  recover?(committables: readonly C[], context: RecoveryContext): Promise<RecoveryReport | void>;
   /**
    * Removes the output this job's runs committed under checkpoints after `afterCheckpoint`
    * (0: all of it). Idempotent: called again after a crash, it removes what is left.

@@ -34,6 +34,12 @@ export interface OutputRewindOptions {
   /** Every recorded run of the job (only their output is the job's). */
   readonly runIds: readonly string[];
   readonly duplicateOutput: "refuse" | "allow";
+  /**
+   * Sinks known to hold no output of checkpoints after `checkpoint` (a recovery fallback found all
+   * their transactions of the checkpoints above aborted, and announced the fallback itself): not
+   * refused for lacking `retract` when restoring `checkpoint` or later.
+   */
+  readonly nothingVisibleAfter?: { readonly checkpoint: number; readonly operators: readonly string[] };
   readonly existingOutput: "refuse" | "overwrite";
   readonly log: (line: string) => void;
 }
@@ -83,7 +89,10 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
   const restores = from === 0 ? "starts from the beginning" : `restores checkpoint ${from}`;
   const later = highestCompleted > from ? range(from + 1, highestCompleted) : undefined;
   if (later !== undefined) {
-    const cannot = sinks.filter((s) => s.sink.retract === undefined).map((s) => `'${s.operator}'`);
+    const clean = options.nothingVisibleAfter;
+    const cannot = sinks
+      .filter((s) => s.sink.retract === undefined && !(clean !== undefined && clean.checkpoint <= from && clean.operators.includes(s.operator)))
+      .map((s) => `'${s.operator}'`);
     if (cannot.length > 0 && options.duplicateOutput === "refuse") {
       throw userError(
         "DUPLICATE_OUTPUT",
@@ -92,7 +101,7 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
     }
     const abandoned = (await listCheckpointIds(root, job)).filter((id) => id > from);
     for (const id of abandoned) await discardCheckpoint(root, job, id);
-    if (abandoned.length > 0) log(`deleted checkpoint${abandoned.length === 1 ? "" : "s"} ${formatIds(abandoned)} of '${job}': this run ${restores}`);
+    if (abandoned.length > 0 && clean === undefined) log(`deleted checkpoint${abandoned.length === 1 ? "" : "s"} ${formatIds(abandoned)} of '${job}': this run ${restores}`);
     if (cannot.length > 0) log(`sink ${cannot.join(", ")}: the output of ${later} will be written again (--allow-duplicate-output)`);
   }
   for (const { operator, sink } of sinks) {

@@ -27,7 +27,8 @@ import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { allRuns, markCleaned, recordRun } from "../checkpoint/runs.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
-import { jobRoot } from "../checkpoint/storage.ts";
+import { checkpointPath, jobRoot, loadCheckpoint } from "../checkpoint/storage.ts";
+import { decideRecovery, type RecoveryDecision, type SinkReport } from "./recovery-decision.ts";
 import { rewindOutput } from "./output-rewind.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
@@ -38,7 +39,7 @@ import { InputTask } from "./input-task.ts";
 import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
-import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
+import { checkOperatorsMatch, keyedSourcesFor, restorePlanFrom, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { SourceTask } from "./source-task.ts";
@@ -89,6 +90,8 @@ export interface RunOptions {
   readonly output?: {
     readonly duplicateOutput?: "refuse" | "allow";
     readonly existingOutput?: "refuse" | "overwrite";
+    /** Set by a recovery fallback: these sinks provably hold no output of checkpoints after `checkpoint`. */
+    readonly nothingVisibleAfter?: { readonly checkpoint: number; readonly operators: readonly string[] };
   };
 }
 
@@ -137,7 +140,51 @@ const warnOnce = (warned: Set<string>, operator: string, line: string | undefine
 export const assignSplits = (splits: readonly string[], subtask: number, parallelism: number): string[] =>
   [...splits].sort().filter((_, k) => k % parallelism === subtask);
 
+/** Thrown by `runOnce` before anything runs when recovery decides to restore an earlier checkpoint. */
+class RestoreFallback {
+  constructor(readonly decision: Extract<RecoveryDecision, { kind: "fallback" }>, readonly previous: RestoredCheckpoint | undefined) {}
+}
+
+type RestoredCheckpoint = RestorePlan & { readonly maxParallelism: number };
+
+/** Checkpoint n-1 of `job`, if it can be restored ({ plan: undefined } for n = 1: the beginning). */
+const previousCheckpoint = async (root: string, job: string, n: number): Promise<{ id: number; path: string | undefined; plan: RestoredCheckpoint | undefined } | undefined> => {
+  if (n <= 1) return { id: 0, path: undefined, plan: undefined };
+  const path = checkpointPath(root, job, n - 1);
+  const found = await loadCheckpoint(path).catch(() => undefined);
+  if (found === undefined) return undefined;
+  return { id: n - 1, path, plan: { ...restorePlanFrom(found.metadata, found.dir), maxParallelism: found.metadata.maxParallelism } };
+};
+
+/**
+ * Runs the job (see `runOnce`). When recovery finds that the broker discarded every transaction of
+ * the restored checkpoint n (recovery-decision.ts), it says so in one line and restores n-1.
+ */
 export const runJob = async (options: RunOptions): Promise<JobResult> => {
+  for (;;) {
+    try {
+      return await runOnce(options);
+    } catch (e) {
+      if (!(e instanceof RestoreFallback)) throw e;
+      const { decision, previous } = e;
+      (options.log ?? (() => undefined))(decision.line);
+      const earlier = options.output?.nothingVisibleAfter;
+      const operators = earlier === undefined ? decision.operators : decision.operators.filter((op) => earlier.operators.includes(op));
+      const { restore: _dropped, ...checkpoints } = options.checkpoints ?? {};
+      options = {
+        ...options,
+        checkpoints: {
+          ...checkpoints,
+          ...(previous === undefined ? {} : { restore: previous }),
+          retained: (options.checkpoints?.retained ?? []).filter((id) => id <= decision.to),
+        },
+        output: { ...options.output, nothingVisibleAfter: { checkpoint: decision.to, operators } },
+      };
+    }
+  }
+};
+
+const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const { plan } = options;
   const job = plan.job;
   const clock = options.clock ?? systemClock;
@@ -263,12 +310,14 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
       highestCompleted: completedBefore,
       runIds: runs.map((r) => r.runId),
       duplicateOutput: options.output?.duplicateOutput ?? "refuse",
+      ...(options.output?.nothingVisibleAfter === undefined ? {} : { nothingVisibleAfter: options.output.nothingVisibleAfter }),
       existingOutput: options.output?.existingOutput ?? "refuse",
       log,
     });
+    const reports: SinkReport[] = [];
     for (const node of sinkNodes) {
       if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
-      await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], {
+      const report = await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], {
         jobName: job.name,
         operatorName: node.name,
         writerStates: restore?.writerStates.get(node.name) ?? [],
@@ -276,6 +325,12 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
           .filter((r) => r.sinkParallelism[node.name] !== undefined)
           .map((r) => ({ runId: r.runId, parallelism: r.sinkParallelism[node.name]! })),
       });
+      if (report !== undefined) reports.push({ operator: node.name, report });
+    }
+    if (restore !== undefined && reports.some((r) => r.report.aborted.length > 0 || r.report.unknown.length > 0)) {
+      const previous = await previousCheckpoint(root, job.name, restore.id);
+      const decision = decideRecovery({ job: job.name, restoredId: restore.id, reports, previous });
+      if (decision.kind === "fallback") throw new RestoreFallback(decision, previous?.plan);
     }
     await markCleaned(root, job.name, previousRuns);
     await recordRun(root, job.name, {
@@ -397,6 +452,7 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
     options.stopSignal?.removeEventListener("abort", onStop);
     return { metrics, outcome: outcome.kind, lastCheckpoint };
   } catch (e) {
+    if (e instanceof RestoreFallback) throw e; // nothing ran yet: runJob restores the earlier checkpoint
     failure ??= e;
     throw isWeirError(failure)
       ? failure

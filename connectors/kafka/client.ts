@@ -26,7 +26,7 @@ export const createKafka = (options: KafkaClientOptions): KafkaClient =>
 
 const CONNECTION_ERRORS = new Set(["KafkaJSConnectionError", "KafkaJSNumberOfRetriesExceeded", "KafkaJSBrokerNotFound", "KafkaJSNonRetriableError"]);
 
-/** Wraps a kafkajs failure: unreachable brokers get `KAFKA_UNREACHABLE` naming the addresses; retriable. */
+/** Wraps a kafkajs failure: unreachable brokers get `KAFKA_UNREACHABLE` naming the addresses; both retriable (restart). */
 export const kafkaError = (e: unknown, brokers: readonly string[], what: string, operator?: string): WeirError => {
   if (isWeirError(e)) return operator === undefined ? e : e.withContext({ operator });
   const name = (e as { name?: string }).name ?? "";
@@ -39,11 +39,11 @@ export const kafkaError = (e: unknown, brokers: readonly string[], what: string,
       ...(operator === undefined ? {} : { operator }),
     });
   }
+  // Retriable: a restart from the latest checkpoint (with new clients) is the retry. kafkajs's
+  // own flag only says whether repeating the same request could help.
   return externalError("KAFKA_FAILED", `Kafka ${what} failed (${brokers.join(",")}): ${text}`, {
     cause: e,
-    // kafkajs marks "retries exceeded" non-retriable for itself; for a restart from the latest
-    // checkpoint it is an outage that may end, so it is retried under the restart strategy.
-    retriable: name === "KafkaJSNumberOfRetriesExceeded" || (e as { retriable?: boolean }).retriable !== false,
+    retriable: true,
     ...(operator === undefined ? {} : { operator }),
   });
 };

@@ -6,13 +6,19 @@
  *   (transactional id, producer id, epoch) in the checkpoint; commit (after the checkpoint
  *   completes, or at recovery) ends it with EndTxn through the bridge. Recovery commits what the
  *   checkpoint recorded and fences every transactional id earlier runs may have left open, so no
- *   zombie writes and no read_committed consumer stays stuck.
+ *   zombie writes and no read_committed consumer stays stuck. It reports which of the
+ *   checkpoint's transactions the broker had aborted (transaction timeout passed while the job
+ *   was down): the engine then falls back to the previous checkpoint or stops (connectors/sink.ts).
+ *   One writer per job, sink and topic: each run takes over the lease id
+ *   `<prefix>:writer:<topic>` (InitProducerId, which fences the previous holder); a writer checks
+ *   its lease before every commit, so an older run still writing fails with KAFKA_SINK_FENCED
+ *   (and aborts what it had not committed) instead of committing a second copy of the output.
  * - `at-least-once`: idempotent producer; every send is flushed at the checkpoint.
  * - `none`: sends are not awaited at checkpoints (flushed at close).
  */
 import type { Kafka, Message, Producer, Transaction } from "kafkajs";
 import { userError, externalError } from "../../common/errors.ts";
-import type { RecoveryContext, Sink, SinkContext, SinkWriter } from "../sink.ts";
+import type { CommittableFate, RecoveryContext, RecoveryReport, Sink, SinkContext, SinkWriter } from "../sink.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";
 import { forgetIdentity, lastIdentity } from "./kafkajs-internals.ts";
 import { TransactionBridge, type TransactionHandle } from "./txn-bridge.ts";
@@ -30,7 +36,11 @@ export interface KafkaSinkOptions<T> {
   /** Record value (default: JSON). */
   readonly value?: Serializer<T>;
   readonly mode?: KafkaSinkMode;
-  /** Transactional id prefix (default `weir-<job>-<operator>`); unique per job and sink. */
+  /**
+   * Transactional id prefix (default `weir-<job>-<operator>`), as Flink's `transactionalIdPrefix`.
+   * Runs with the same prefix and topic are one writer: a newer run makes an older one fail. Two
+   * different jobs that must both write one topic need different prefixes.
+   */
   readonly transactionalIdPrefix?: string;
   /** Must exceed the checkpoint interval and stay within the broker's transaction.max.timeout.ms (default 10 min). */
   readonly transactionTimeoutMs?: number;
@@ -59,6 +69,16 @@ interface OpenTxn {
   readonly transaction: Transaction;
   readonly sender: OrderedSender;
   state: TxnState;
+}
+
+/** The transactional id whose newest producer is the one run allowed to write `topic` under `prefix`. */
+export const leaseId = (prefix: string, topic: string) => `${prefix}:writer:${topic}`;
+
+/** This run's lease on a sink's topic (see the top of this file); `current` is renewed if the broker forgot it. */
+interface Lease {
+  current: TransactionHandle;
+  /** Set once a writer found it taken over: every writer of this run then aborts what it pre-committed when closed. */
+  fenced: boolean;
 }
 
 /** Validates the transaction timeout against the checkpoint interval and the broker's maximum. */
@@ -97,6 +117,9 @@ const validateTimeout = async (kafka: Kafka, brokers: readonly string[], timeout
 class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
   private current: OpenTxn | undefined;
   private seq = 0;
+  private records = 0;
+  /** Pre-committed, not yet committed (aborted at close if the lease was taken over). */
+  private prepared: TransactionHandle[] = [];
 
   constructor(
     private readonly kafka: Kafka,
@@ -106,6 +129,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     private readonly prefix: string,
     private readonly brokers: readonly string[],
     private readonly timeoutMs: number,
+    private readonly lease: Lease | undefined,
   ) {}
 
   private async begin(): Promise<OpenTxn> {
@@ -131,6 +155,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
 
   async write(records: readonly T[]): Promise<void> {
     const txn = (this.current ??= await this.begin());
+    this.records += records.length;
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
     try {
       await txn.sender.add(records.map((r) => toMessage(r, this.options.key, value)));
@@ -151,6 +176,8 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     const txn = this.current;
     if (txn === undefined) return [];
     this.current = undefined;
+    const records = this.records;
+    this.records = 0;
     await this.flush(txn);
     txn.state = nextTxnState(txn.state, "preCommit", txn.transactionalId);
     const identity = lastIdentity(txn.transactionalId);
@@ -159,11 +186,54 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     if (identity === undefined) {
       throw externalError("KAFKA_TXN_UNKNOWN", `no producer id was recorded for transaction '${txn.transactionalId}'`, { retriable: true });
     }
-    return [{ transactionalId: txn.transactionalId, ...identity }];
+    const handle = { transactionalId: txn.transactionalId, ...identity, subtask: this.context.subtask, records };
+    this.prepared.push(handle);
+    return [handle];
   }
 
-  commit(handles: readonly TransactionHandle[]): Promise<void> {
-    return commitAll(this.bridge, handles, this.context.operatorName);
+  async commit(handles: readonly TransactionHandle[]): Promise<void> {
+    if (handles.length === 0) return;
+    await this.checkLease(handles);
+    for (const handle of handles) {
+      if ((await this.bridge.end(handle, true)) === "committed") {
+        this.prepared = this.prepared.filter((h) => h.transactionalId !== handle.transactionalId);
+        continue;
+      }
+      // Retriable: the restart recovers from the latest checkpoint, which holds this transaction;
+      // recovery then falls back to the checkpoint before it if nothing of it is visible.
+      throw externalError(
+        "KAFKA_TXN_LOST",
+        `Kafka sink '${this.context.operatorName}': the broker aborted transaction ${describeHandle(handle)} before it could be committed (the transaction timeout of ${this.timeoutMs} ms passed first); restarting from the latest checkpoint writes its records again`,
+        { operator: this.context.operatorName, retriable: true },
+      );
+    }
+  }
+
+  /** Fails with KAFKA_SINK_FENCED, after aborting `handles`, if a newer run has taken the lease. */
+  private async checkLease(handles: readonly TransactionHandle[]): Promise<void> {
+    const lease = this.lease;
+    if (lease === undefined) return;
+    const state = await this.bridge.probe(lease.current);
+    if (state === "held") return;
+    if (state === "expired") {
+      // Unused for transactional.id.expiration.ms: nobody took it over (that would have kept it).
+      lease.current = { transactionalId: lease.current.transactionalId, ...(await this.bridge.fence(lease.current.transactionalId)) };
+      return;
+    }
+    lease.fenced = true;
+    await this.abortPrepared();
+    const { jobName, operatorName } = this.context;
+    throw userError(
+      "KAFKA_SINK_FENCED",
+      `Kafka sink '${operatorName}' of job '${jobName}': another run of the job started writing topic '${this.options.topic}' (it took over transactional id '${lease.current.transactionalId}'); only one run may write a sink, so this run stops without committing (its pending transactions are aborted). If this run is the one that should write, stop the other and run this command again; two different jobs writing one topic need different transactionalIdPrefix values`,
+      { operator: operatorName },
+    );
+  }
+
+  /** Aborts every pre-committed transaction of this writer (best effort: the transaction timeout ends any left). */
+  private async abortPrepared(): Promise<void> {
+    for (const handle of this.prepared) await this.bridge.end(handle, false).catch(() => undefined);
+    this.prepared = [];
   }
 
   snapshotState(): KafkaWriterState {
@@ -179,21 +249,26 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
       await txn.transaction.abort().catch(() => undefined);
       await txn.producer.disconnect().catch(() => undefined);
     }
+    // A run that was taken over commits nothing more: release read_committed readers now.
+    if (this.lease?.fenced === true) await this.abortPrepared();
     await this.bridge.close();
   }
 }
 
-const commitAll = async (bridge: TransactionBridge, handles: readonly TransactionHandle[], operator: string): Promise<void> => {
+/** "transaction 'id' (subtask 1, 500 records)"; checkpoints of older versions lack the counts. */
+const describeHandle = (h: TransactionHandle): string => {
+  const parts = [h.subtask === undefined ? undefined : `subtask ${h.subtask}`, h.records === undefined ? undefined : `${h.records} record${h.records === 1 ? "" : "s"}`].filter((p) => p !== undefined);
+  return `'${h.transactionalId}'${parts.length === 0 ? "" : ` (${parts.join(", ")})`}`;
+};
+
+/** Commits every handle (idempotent) and reports what became of each: see txn-bridge.ts for what the broker's answers prove. */
+const commitAndReport = async (bridge: TransactionBridge, handles: readonly TransactionHandle[], timeoutMs: number): Promise<RecoveryReport> => {
+  const fates = { committed: [] as CommittableFate[], aborted: [] as CommittableFate[], unknown: [] as CommittableFate[] };
   for (const handle of handles) {
     const outcome = await bridge.end(handle, true);
-    if (outcome !== "committed") {
-      throw externalError(
-        "KAFKA_TXN_LOST",
-        `Kafka sink '${operator}': transaction '${handle.transactionalId}' was aborted before it could be committed (its records are lost from the output); the transaction timeout is probably shorter than the time between checkpoint and commit`,
-        { operator, retriable: false },
-      );
-    }
+    fates[outcome].push({ description: `transaction ${describeHandle(handle)}`, records: handle.records });
   }
+  return { ...fates, abortReason: `the broker aborts a transaction not committed within its transaction timeout (${timeoutMs} ms)` };
 };
 
 class PlainWriter<T> implements SinkWriter<T, never> {
@@ -263,6 +338,8 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
   const timeoutMs = options.transactionTimeoutMs ?? DEFAULT_TXN_TIMEOUT_MS;
   const name = name0;
   const prefixFor = (job: string, operator: string) => options.transactionalIdPrefix ?? `weir-${job}-${operator}`;
+  /** This process's lease per job and operator, from `claim` (writers made without a claim do not check). */
+  const leases = new Map<string, Lease>();
   return {
     name,
     async createWriter(context) {
@@ -270,15 +347,32 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
       if (mode !== "exactly-once") return new PlainWriter<T>(kafka, options, context, brokers, mode === "at-least-once") as SinkWriter<T, TransactionHandle>;
       if (context.subtask === 0) await validateTimeout(kafka, brokers, timeoutMs, context.checkpointIntervalMs, context.operatorName);
       const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
-      return new ExactlyOnceWriter<T>(kafka, bridge, options, context, prefixFor(context.jobName, context.operatorName), brokers, timeoutMs);
+      const lease = leases.get(`${context.jobName}/${context.operatorName}`);
+      return new ExactlyOnceWriter<T>(kafka, bridge, options, context, prefixFor(context.jobName, context.operatorName), brokers, timeoutMs, lease);
+    },
+    async claim(context) {
+      const key = `${context.jobName}/${context.operatorName}`;
+      if (mode !== "exactly-once") return { release: async () => undefined };
+      const kafka = createKafka({ brokers, clientId: `weir-${context.jobName}-${context.operatorName}-lease` });
+      const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
+      const id = leaseId(prefixFor(context.jobName, context.operatorName), options.topic);
+      try {
+        leases.set(key, { current: { transactionalId: id, ...(await bridge.fence(id)) }, fenced: false });
+      } catch (e) {
+        throw kafkaError(e, brokers, `taking over transactional id '${id}'`, context.operatorName);
+      } finally {
+        await bridge.close();
+      }
+      return { release: async () => void leases.delete(key) };
     },
     async recover(handles, context: RecoveryContext) {
       if (mode !== "exactly-once") return;
       const kafka = createKafka({ brokers, clientId: `weir-${context.jobName}-${context.operatorName}-recovery` });
       const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
       try {
-        await commitAll(bridge, handles, context.operatorName);
+        const report = await commitAndReport(bridge, handles, timeoutMs);
         await fenceLingering(bridge, prefixFor(context.jobName, context.operatorName), context);
+        return report;
       } catch (e) {
         throw kafkaError(e, brokers, "recovering transactions", context.operatorName);
       } finally {

@@ -9,9 +9,17 @@
  * open under it and bumps its epoch (so a zombie producer can write no more); an epoch of 0 in
  * the answer means the id had never been used.
  *
- * Outcomes are values: "committed", "already-ended" (the transaction had been ended by someone
- * else: aborted by a timeout or fenced), "retry" (transient: coordinator loading or moving,
- * concurrent transaction operation).
+ * Outcomes are values; transient errors (coordinator loading or moving, concurrent transaction
+ * operation) are retried inside.
+ *
+ * What a failed `EndTxn(commit)` proves: Weir uses each transactional id for exactly one
+ * transaction, and only the coordinator moves its epoch past the recorded one (recovery never
+ * fences an id a restored checkpoint recorded). The coordinator does that when it aborts a
+ * transaction that outlived its timeout (it bumps the epoch, then aborts). So a fenced epoch
+ * (INVALID_PRODUCER_EPOCH, PRODUCER_FENCED) or a completed abort (INVALID_TXN_STATE) means the
+ * transaction was aborted and its records will never be visible: "aborted". An id the
+ * coordinator no longer knows (INVALID_PRODUCER_ID_MAPPING: expired after
+ * transactional.id.expiration.ms) proves nothing either way: "unknown".
  */
 import type { Kafka } from "kafkajs";
 import { describeError, externalError } from "../../common/errors.ts";
@@ -20,9 +28,17 @@ import { createCluster, TRANSACTION_COORDINATOR, type InternalCluster, type Prod
 
 export interface TransactionHandle extends ProducerIdentity {
   readonly transactionalId: string;
+  /** The writer's subtask and the records in the transaction, for messages (absent in older checkpoints). */
+  readonly subtask?: number;
+  readonly records?: number;
 }
 
-export type EndOutcome = "committed" | "aborted" | "already-ended";
+export type EndOutcome = "committed" | "aborted" | "unknown";
+
+/** The answer to a lease probe: still ours, taken by a newer producer, or forgotten by the coordinator. */
+export type LeaseState = "held" | "fenced" | "expired";
+
+const FENCED = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"]);
 
 const RETRIABLE = new Set([
   "CONCURRENT_TRANSACTIONS",
@@ -89,7 +105,10 @@ export class TransactionBridge {
     }
   }
 
-  /** Commits (or aborts) the transaction named by `handle`; idempotent for a commit. */
+  /**
+   * Commits (or aborts) the transaction named by `handle`; idempotent. The outcome says what
+   * became of it (see above): "committed" (now or before), "aborted" (now or before), "unknown".
+   */
   async end(handle: TransactionHandle, commit: boolean): Promise<EndOutcome> {
     try {
       await this.withCoordinator(handle.transactionalId, commit ? "commit" : "abort", (broker) =>
@@ -103,7 +122,30 @@ export class TransactionBridge {
       return commit ? "committed" : "aborted";
     } catch (e) {
       const type = errorType((e as { cause?: unknown }).cause);
-      if (type === "INVALID_PRODUCER_EPOCH" || type === "PRODUCER_FENCED" || type === "INVALID_TXN_STATE") return "already-ended";
+      if (type !== undefined && (FENCED.has(type) || type === "INVALID_TXN_STATE")) return "aborted";
+      if (type === "INVALID_PRODUCER_ID_MAPPING") return "unknown";
+      throw e;
+    }
+  }
+
+  /**
+   * Whether `lease` (an identity this process got from `fence` on a transactional id it never
+   * opens a transaction under) is still the newest producer of that id. Asks with an
+   * EndTxn(abort) at the lease's epoch, which changes nothing: the coordinator answers
+   * INVALID_TXN_STATE when the epoch is current (there is no transaction to end), a fenced epoch
+   * when a newer producer initialised the id, INVALID_PRODUCER_ID_MAPPING when it forgot the id.
+   */
+  async probe(lease: TransactionHandle): Promise<LeaseState> {
+    try {
+      await this.withCoordinator(lease.transactionalId, "lease check", (broker) =>
+        broker.endTxn({ transactionalId: lease.transactionalId, producerId: lease.producerId, producerEpoch: lease.producerEpoch, transactionResult: false }),
+      );
+      return "held"; // an abort of nothing succeeded: the epoch is current
+    } catch (e) {
+      const type = errorType((e as { cause?: unknown }).cause);
+      if (type === "INVALID_TXN_STATE") return "held";
+      if (type !== undefined && FENCED.has(type)) return "fenced";
+      if (type === "INVALID_PRODUCER_ID_MAPPING") return "expired";
       throw e;
     }
   }

@@ -37,7 +37,7 @@ export const lockJob = async (root: string, job: string): Promise<JobLock> => {
   if (result.kind === "held") {
     throw userError(
       "JOB_ALREADY_RUNNING",
-      `job '${job}' is already running (pid ${result.holder.pid}, lock ${path}); stop it first, or use another --checkpoint-dir`,
+      `job '${job}' is already running (pid ${result.holder.pid}, lock ${path}); stop it first (SIGINT or SIGTERM stops it with a final checkpoint). Do not start a second run with another --checkpoint-dir: both would write the job's sinks, and its output would be written twice`,
     );
   }
   return result;

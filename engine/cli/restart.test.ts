@@ -15,8 +15,10 @@ describe("restart strategy", () => {
     expect(decision).toEqual({ kind: "restart", restart: 1_001, limit: Number.POSITIVE_INFINITY, delayMs: 60_000 });
   });
 
-  it("never restarts a non-retriable user error", () => {
-    expect(decideRestart(defaultRestartStrategy, { error: userError, inARow: 0, ranForMs: 0 })).toEqual({ kind: "give-up", why: "user-error" });
+  it("never restarts a non-retriable user or external error", () => {
+    expect(decideRestart(defaultRestartStrategy, { error: userError, inARow: 0, ranForMs: 0 })).toEqual({ kind: "give-up", why: "not-retriable" });
+    const lost = new WeirError("transaction lost", { code: "KAFKA_TXN_LOST", domain: "external", retriable: false });
+    expect(decideRestart(defaultRestartStrategy, { error: lost, inARow: 0, ranForMs: 0 })).toEqual({ kind: "give-up", why: "not-retriable" });
   });
 
   it("restarts any other failure at most UNEXPECTED_RESTARTS times in a row, and never more than the user's limit", () => {

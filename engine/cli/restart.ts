@@ -4,12 +4,12 @@
  * row, at most 1 min, and a run that lasted an hour without failing starts the count afresh).
  *
  * Which failures restart, and how often (`decideRestart`, pure):
- * - a non-retriable user error (a bad record, a missing input, a misconfiguration) never: it
- *   would fail the same way again;
+ * - a non-retriable user or external error (a bad record, a missing input, a misconfiguration,
+ *   a broker that discarded a transaction) never: it would fail the same way again;
  * - a retriable error (a broker restarting, a topic recreated late, a full disk) as often as the
  *   strategy allows: no limit by default, because an outage can last longer than any small
  *   budget and each restart resumes from the latest checkpoint without loss;
- * - any other error (an internal error, a non-retriable external one) at most
+ * - any other error (an internal error, an unclassified one) at most
  *   `UNEXPECTED_RESTARTS` times in a row, so a bug does not loop forever behind a growing delay.
  */
 import { isWeirError } from "../../common/errors.ts";
@@ -47,7 +47,7 @@ export const restartDelay = (strategy: RestartStrategy, restart: number): number
 
 export type RestartDecision =
   | { readonly kind: "restart"; readonly restart: number; readonly limit: number; readonly delayMs: number }
-  | { readonly kind: "give-up"; readonly why: "user-error" | "budget" };
+  | { readonly kind: "give-up"; readonly why: "not-retriable" | "budget" };
 
 /**
  * What to do after a failure. `inARow` counts the restarts already made since the count was
@@ -58,7 +58,7 @@ export const decideRestart = (
   failure: { readonly error: unknown; readonly inARow: number; readonly ranForMs: number },
 ): RestartDecision => {
   const { error } = failure;
-  if (isWeirError(error) && error.domain === "user" && !error.retriable) return { kind: "give-up", why: "user-error" };
+  if (isWeirError(error) && error.domain !== "internal" && !error.retriable) return { kind: "give-up", why: "not-retriable" };
   const inARow = failure.ranForMs >= strategy.resetAfterMs ? 0 : failure.inARow;
   const retriable = isWeirError(error) && error.retriable;
   const limit = retriable ? strategy.attempts : Math.min(strategy.attempts, UNEXPECTED_RESTARTS);

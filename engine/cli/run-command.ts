@@ -84,13 +84,14 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     for (let attempt = 0; ; attempt++) {
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
       fresh = false;
+      let discarded = false; // the broker discarded some of the final checkpoint's transactions
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
         for (const node of built.nodes) {
           if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
             const plan0 = start.checkpoints.restore!;
-            await node.spec.sink
+            const report = await node.spec.sink
               .recover(plan0.committables.get(node.name) ?? [], {
                 jobName: built.name,
                 operatorName: node.name,
@@ -101,15 +102,20 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
                 // e.g. its output was deleted since: say what the user is looking at.
                 throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator: node.name, cause: e }) : e;
               });
+            if (report !== undefined && (report.aborted.length > 0 || report.unknown.length > 0)) discarded = true;
           }
         }
-        const changed = paramChanges(start.found.metadata.params, params);
-        say(
-          changed.length === 0
-            ? `${finished}; nothing to do. Run with --fresh to run it again.`
-            : `${finished} with other parameters, so these were not used: ${changed.join(", ")}. Run with --fresh to run it anew with them.`,
-        );
-        return;
+        // A final checkpoint whose transactions were discarded is restored like any other: recovery
+        // (engine/recovery-decision.ts) falls back to the checkpoint before it, or says what is lost.
+        if (!discarded) {
+          const changed = paramChanges(start.found.metadata.params, params);
+          say(
+            changed.length === 0
+              ? `${finished}; nothing to do. Run with --fresh to run it again.`
+              : `${finished} with other parameters, so these were not used: ${changed.join(", ")}. Run with --fresh to run it anew with them.`,
+          );
+          return;
+        }
       }
       if (start.found !== undefined) {
         say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
