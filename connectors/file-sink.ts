@@ -17,7 +17,7 @@
  */
 import { open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { externalError, describeError, userError } from "../common/errors.ts";
+import { externalError, describeError, isWeirError, userError } from "../common/errors.ts";
 import { fsyncPath } from "../common/fsync.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { takePidLock } from "../common/pid-lock.ts";
@@ -166,9 +166,14 @@ export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<
   },
   async claim(context) {
     const abs = resolve(dir);
-    await createDir(abs);
+    const named = (e: unknown) => (isWeirError(e) ? e.withContext({ operator: context.operatorName }) : e);
+    await createDir(abs).catch((e: unknown) => {
+      throw named(e);
+    });
     const lock = join(abs, OUTPUT_LOCK);
-    const result = await takePidLock(lock, { job: context.jobName, runId: context.runId, checkpoints: context.checkpointDir });
+    const result = await takePidLock(lock, { job: context.jobName, runId: context.runId, checkpoints: context.checkpointDir }).catch((e: unknown) => {
+      throw named(unusableOutput("write to", abs, e));
+    });
     if (result.kind === "taken") return result;
     const { pid, details } = result.holder;
     const other = `job '${String(details["job"] ?? "?")}' (pid ${pid}, checkpoints ${String(details["checkpoints"] ?? "?")})`;

@@ -17,9 +17,10 @@
  * wiped and reused, a live run's is refused (STATE_DIR_IN_USE), and a non-empty directory Weir
  * did not create is refused (STATE_DIR_NOT_EMPTY) rather than deleted.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { userError } from "../common/errors.ts";
+import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { currentProcess, isRunning, type ProcessIdentity } from "../common/process-identity.ts";
 
 const OWNER = ".weir-owner.json";
@@ -68,6 +69,9 @@ export interface ClaimOptions {
  * per run before any state is opened; the caller removes the folder when the run ends, and only
  * after a successful claim (a refused folder belongs to someone else).
  */
+/** The working state cannot be created there: a user error naming it (see `pathError`). */
+const unwritable = (path: string, e: unknown) => pathError("STATE_DIR_UNWRITABLE", "create the state directory", path, e, "pass a writable --state-dir");
+
 export const claimRunFolder = async (options: ClaimOptions): Promise<string> => {
   const { job, runId } = options;
   const owner: Owner = { ...(await currentProcess()), job, runId };
@@ -77,7 +81,9 @@ export const claimRunFolder = async (options: ClaimOptions): Promise<string> => 
     if (removed.length > 0) options.log?.(`removed the working state of ${removed.length} ended run(s) of '${job}' from ${root}`);
     const folder = join(root, runId);
     const claiming = join(root, `.claiming-${runId}-${process.pid}`);
-    await mkdir(claiming, { recursive: true });
+    await makeDirectory(claiming).catch((e: unknown) => {
+      throw unwritable(root, e);
+    });
     await writeFile(join(claiming, OWNER), JSON.stringify(owner));
     await rename(claiming, folder);
     return folder;
@@ -101,7 +107,9 @@ export const claimRunFolder = async (options: ClaimOptions): Promise<string> => 
     await rm(folder, { recursive: true, force: true });
     options.log?.(`removed the working state of ended run ${previous.runId} of '${previous.job}' from ${folder}`);
   }
-  await mkdir(folder, { recursive: true });
+  await makeDirectory(folder).catch((e: unknown) => {
+    throw unwritable(folder, e);
+  });
   await writeFile(join(folder, OWNER), JSON.stringify(owner));
   return folder;
 };
