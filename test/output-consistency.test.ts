@@ -171,7 +171,7 @@ describe("re-running after touching the output", () => {
     await rm(out, { recursive: true });
     const again = await runOrKill(totalsArgs(out, checkpoints));
     expect(again.code, again.stderr).toBe(1);
-    expect(again.stderr).toMatch(new RegExp(`job '${JOB}' already finished \\(final checkpoint \\d+\\), but cannot commit ${re(out)}/part-\\S+\\.jsonl: neither it nor its pending file`));
+    expect(again.stderr).toMatch(new RegExp(`job '${JOB}' already finished \\(final checkpoint \\d+, [^)]+\\), but cannot commit ${re(out)}/part-\\S+\\.jsonl: neither it nor its pending file`));
     expect(again.stderr).toContain("run with --fresh");
     expect(again.stderr).toContain("(FILE_SINK_OUTPUT_MISSING)");
     expect(again.stderr.trim().split("\n")).toHaveLength(1);
@@ -191,7 +191,7 @@ describe("re-running after touching the output", () => {
     const again = await runOrKill(twoSinks(a, b, checkpoints));
     expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).not.toContain("internal error");
-    expect(again.stderr).toMatch(new RegExp(`already finished \\(final checkpoint \\d+\\), but cannot commit ${re(b)}/part-`));
+    expect(again.stderr).toMatch(new RegExp(`already finished \\(final checkpoint \\d+, [^)]+\\), but cannot commit ${re(b)}/part-`));
     expect(again.stderr).toContain("operator 'second'");
     expect(again.stderr).toContain("(FILE_SINK_OUTPUT_MISSING)");
   }, 120_000);
