@@ -354,6 +354,9 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
       const key = `${context.jobName}/${context.operatorName}`;
       if (mode !== "exactly-once") return { release: async () => undefined };
       const kafka = createKafka({ brokers, clientId: `weir-${context.jobName}-${context.operatorName}-lease` });
+      // The lease is a transactional id too: a timeout the broker refuses is the user's to fix, and
+      // must be said as such before it fails the fencing (the interval is checked by createWriter).
+      await validateTimeout(kafka, brokers, timeoutMs, Number.NaN, context.operatorName);
       const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
       const id = leaseId(prefixFor(context.jobName, context.operatorName), options.topic);
       try {
