@@ -81,16 +81,31 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   try {
     let fresh = flags.fresh;
     let restartsInARow = 0;
+    /** Waits before the next attempt, or throws the failure when the strategy gives up. */
+    const restartAfter = async (e: unknown, started: number): Promise<void> => {
+      const error = isWeirError(e) ? e.withContext({ jobFile: file }) : e;
+      if (stop.signal.aborted) throw error;
+      const decision = decideRestart(flags.restart, { error, inARow: restartsInARow, ranForMs: Date.now() - started });
+      if (decision.kind === "give-up") throw error;
+      restartsInARow = decision.restart;
+      const count = Number.isFinite(decision.limit) ? `restart ${decision.restart} of ${decision.limit}` : `restart ${decision.restart}`;
+      say(
+        `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(decision.delayMs)} (${count})`,
+      );
+      await sleep(decision.delayMs);
+    };
     for (let attempt = 0; ; attempt++) {
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
       fresh = false;
-      let discarded = false; // the broker discarded some of the final checkpoint's transactions
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
-        for (const node of built.nodes) {
-          if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
-            const plan0 = start.checkpoints.restore!;
+        const plan0 = start.checkpoints.restore!;
+        /** Commits what the final checkpoint recorded; true if a sink found some of it discarded. */
+        const commitFinal = async (): Promise<boolean> => {
+          let someDiscarded = false;
+          for (const node of built.nodes) {
+            if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
             const report = await node.spec.sink
               .recover(plan0.committables.get(node.name) ?? [], {
                 jobName: built.name,
@@ -102,8 +117,18 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
                 // e.g. its output was deleted since: say what the user is looking at.
                 throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator: node.name, cause: e }) : e;
               });
-            if (report !== undefined && (report.aborted.length > 0 || report.unknown.length > 0)) discarded = true;
+            if (report !== undefined && (report.aborted.length > 0 || report.unknown.length > 0)) someDiscarded = true;
           }
+          return someDiscarded;
+        };
+        // Committing can fail like any run (a broker restarting): the restart strategy decides.
+        const committing = Date.now();
+        let discarded: boolean; // the broker discarded some of the final checkpoint's transactions
+        try {
+          discarded = await commitFinal();
+        } catch (e) {
+          await restartAfter(e, committing);
+          continue;
         }
         // A final checkpoint whose transactions were discarded is restored like any other: recovery
         // (engine/recovery-decision.ts) falls back to the checkpoint before it, or says what is lost.
@@ -154,16 +179,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         });
       } catch (e) {
         progress?.stop();
-        const error = isWeirError(e) ? e.withContext({ jobFile: file }) : e;
-        if (stop.signal.aborted) throw error;
-        const decision = decideRestart(flags.restart, { error, inARow: restartsInARow, ranForMs: Date.now() - started });
-        if (decision.kind === "give-up") throw error;
-        restartsInARow = decision.restart;
-        const count = Number.isFinite(decision.limit) ? `restart ${decision.restart} of ${decision.limit}` : `restart ${decision.restart}`;
-        say(
-          `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(decision.delayMs)} (${count})`,
-        );
-        await sleep(decision.delayMs);
+        await restartAfter(e, started);
         continue;
       }
       progress?.stop();
