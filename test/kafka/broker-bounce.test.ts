@@ -1,5 +1,5 @@
 /**
- * The broker restarts in the middle of a run: the job fails (broker unreachable), restarts from
+ * The broker dies in the middle of a run and comes back 8 s later: the job fails (broker unreachable), restarts from
  * its latest checkpoint under the restart strategy once the broker is back, and the output is
  * still exactly once.
  */
@@ -71,6 +71,9 @@ describe("Kafka broker bounce", () => {
     ]);
     const ready = hasCompletedCheckpoint(checkpoints, "kafka-totals");
     while (!(await ready())) await new Promise((r) => setTimeout(r, 20));
+    // Down for longer than the clients' own retries (a few seconds), so the job itself fails.
+    await broker.kill();
+    await new Promise((r) => setTimeout(r, 8_000));
     await broker.restart();
     const exit = await run.exited;
     expect(exit.code, exit.stderr).toBe(0);
