@@ -8,6 +8,10 @@
  *
  * Positions are plain data (msgpack/JSON-serialisable); a reader's `position()` is the position
  * just after the last record it returned, so reopening there continues with the next record.
+ *
+ * Optional, for sources whose splits share a client (Kafka: one consumer for all of a subtask's
+ * partitions): `openSplitSet` opens a subtask's splits together. Optional, for unbounded sources
+ * whose split set grows (Kafka partitions added to a topic): `discovery`, see SplitDiscovery.
  */
 export type ReadResult<T> =
   | { readonly kind: "records"; readonly records: T[] }
@@ -42,4 +46,40 @@ export interface Source<T, P = unknown> {
    * (a missing file is a user error naming the path).
    */
   openReader(split: string, position: P | undefined, context: SourceContext): SplitReader<T, P> | Promise<SplitReader<T, P>>;
+  /**
+   * One subtask's splits through one shared client. When present the engine opens every split
+   * of a subtask through the set (never through `openReader`), and closes the set after its readers.
+   */
+  openSplitSet?(context: SourceContext): SplitSet<T, P>;
+  /** Unbounded sources whose split set can grow while the job runs (absent: the set is fixed at start). */
+  readonly discovery?: SplitDiscovery<P>;
+}
+
+export interface SplitSet<T, P> {
+  /**
+   * Opens `splits` (position undefined: from the split's start) and returns their readers in the
+   * same order. May be called again while the earlier readers are reading (a discovered split);
+   * errors name the split.
+   */
+  add(splits: readonly { readonly split: string; readonly position: P | undefined }[]): Promise<SplitReader<T, P>[]>;
+  /** Releases the shared client; called once, after every reader was closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Split discovery (as Flink's Kafka partition discovery): every `intervalMs` each subtask lists
+ * the splits again (`Source.splits`) and opens the new ones it owns. No coordinator: ownership is
+ * a function of the split id and the parallelism only, so subtasks agree without talking, the
+ * owner of a split never changes while a run lasts, and the engine also uses it for the initial
+ * assignment. A discovered split is checkpointed like any other and reassigned on restore.
+ */
+export interface SplitDiscovery<P> {
+  readonly intervalMs: number;
+  /** The subtask (0 ≤ result < parallelism) that reads `split`. */
+  owner(split: string, parallelism: number): number;
+  /**
+   * Where a split starts that did not exist when the job first started: one discovered while
+   * running, or one a restored run finds without a checkpointed position (Kafka: the earliest offset).
+   */
+  newSplitPosition(split: string): P;
 }

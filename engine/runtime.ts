@@ -43,6 +43,7 @@ import { checkOperatorsMatch, keyedSourcesFor, restorePlanFrom, type RestorePlan
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { SourceTask } from "./source-task.ts";
+import { assignSplits, startPositions } from "./split-assignment.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
 
@@ -136,9 +137,7 @@ const warnOnce = (warned: Set<string>, operator: string, line: string | undefine
         log(`warning: ${line}`);
       };
 
-/** Split `k` (in sorted order) goes to subtask `k mod parallelism`. */
-export const assignSplits = (splits: readonly string[], subtask: number, parallelism: number): string[] =>
-  [...splits].sort().filter((_, k) => k % parallelism === subtask);
+export { assignSplits } from "./split-assignment.ts";
 
 /** Thrown by `runOnce` before anything runs when recovery decides to restore an earlier checkpoint. */
 class RestoreFallback {
@@ -403,7 +402,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
         const id = `${chain.index}-${subtask}`;
         if (head.spec.kind === "source") {
           const source = head.spec.source;
-          const splits = assignSplits(await sourceSplits(head.name, source), subtask, chain.parallelism);
+          const allSplits = await sourceSplits(head.name, source);
+          const splits = assignSplits(allSplits, subtask, chain.parallelism, source.discovery);
           metrics.sourceSubtasks++;
           sourcesRunning++;
           tasks.push(
@@ -416,7 +416,10 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
               source,
               sourceName: head.name,
               splits,
-              positions: restore?.positions.get(head.name) ?? {},
+              knownSplits: allSplits,
+              subtask,
+              parallelism: chain.parallelism,
+              positions: startPositions(source, splits, restore?.positions.get(head.name)),
               watermarks: head.spec.watermarks,
               restoredWatermarks: restore?.watermarks.get(head.name) ?? {},
               batchSize,

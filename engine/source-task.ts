@@ -14,8 +14,16 @@
  * watermark once all are idle, see watermarks.ts) goes downstream when it advanced. Split
  * watermarks are recorded with the positions and restored with them, so a restored run resumes
  * event time where the checkpoint left it.
+ *
+ * Split discovery (a source with `discovery`): every interval the subtask lists the source's
+ * splits again, between two batches, and opens the new ones it owns at the source's new-split
+ * position; from then on they are read and checkpointed like the others. A discovered split's
+ * watermark starts at the minimum, so it holds the subtask's watermark until it catches up but
+ * never takes back event time already sent: its records behind that are late (as in Flink). A
+ * subtask of such a source keeps running without splits (idle) until one is discovered. A
+ * failed listing fails the task (retriable if the source says so).
  */
-import type { Source, SourceContext, SplitReader } from "../connectors/source.ts";
+import type { Source, SourceContext, SplitReader, SplitSet } from "../connectors/source.ts";
 import type { SourceSnapshot } from "../checkpoint/metadata.ts";
 import { isWeirError, userError, describeError } from "../common/errors.ts";
 import { barrier } from "./elements.ts";
@@ -32,6 +40,10 @@ export interface SourceTaskOptions extends SubtaskOptions {
   readonly source: Source<unknown, unknown>;
   readonly sourceName: string;
   readonly splits: readonly string[];
+  /** Every split of the source when the run started (this subtask's and the others'). */
+  readonly knownSplits: readonly string[];
+  readonly subtask: number;
+  readonly parallelism: number;
   /** Restored positions by split id (absent: from the split's start). */
   readonly positions: Readonly<Record<string, unknown>>;
   readonly watermarks: WatermarkStrategy<unknown> | undefined;
@@ -63,6 +75,11 @@ export class SourceTask extends Subtask {
   private readonly options: SourceTaskOptions;
   private readonly triggers: { id: number; stop: boolean }[] = [];
   private splits: OpenSplit[] = [];
+  /** Opened by discovery, not yet in the read loop's rotation. */
+  private discovered: OpenSplit[] = [];
+  private splitSet: SplitSet<unknown, unknown> | undefined;
+  private readonly known: Set<string>;
+  private nextDiscovery = Infinity;
   private stopped = false;
   private readonly watermarks: SplitWatermarks | undefined;
 
@@ -70,6 +87,60 @@ export class SourceTask extends Subtask {
     super(options);
     this.options = options;
     this.watermarks = options.watermarks === undefined ? undefined : new SplitWatermarks(options.watermarks.idleTimeoutMs);
+    this.known = new Set(options.knownSplits);
+    const discovery = options.source.discovery;
+    if (discovery !== undefined && !options.source.bounded) this.nextDiscovery = options.context.now() + discovery.intervalMs;
+  }
+
+  /** Opens `splits` (through the source's split set when it has one) and adds them to this subtask. */
+  private async open(splits: readonly { split: string; position: unknown }[]): Promise<OpenSplit[]> {
+    const { source, context, sourceName } = this.options;
+    let readers: SplitReader<unknown, unknown>[];
+    if (source.openSplitSet !== undefined) {
+      this.splitSet ??= source.openSplitSet(context);
+      try {
+        readers = await this.splitSet.add(splits);
+      } catch (e) {
+        throw openError(sourceName, splits.map((s) => s.split).join(", "), e);
+      }
+    } else {
+      readers = [];
+      for (const { split, position } of splits) {
+        try {
+          readers.push(await source.openReader(split, position, context));
+        } catch (e) {
+          throw openError(sourceName, split, e);
+        }
+      }
+    }
+    const opened = splits.map(({ split }, i) => ({ id: split, reader: readers[i]!, generator: this.options.watermarks?.createGenerator() }));
+    for (const s of opened) {
+      this.splits.push(s);
+      this.watermarks?.add(s.id, this.options.restoredWatermarks[s.id], context.now());
+    }
+    return opened;
+  }
+
+  /** Lists the source's splits and opens the new ones this subtask owns (see the file comment). */
+  private async discover(): Promise<void> {
+    const { source, context, subtask, parallelism, sourceName } = this.options;
+    const discovery = source.discovery!;
+    let listed: readonly string[];
+    try {
+      listed = await source.splits(context);
+    } catch (e) {
+      throw isWeirError(e)
+        ? e.withContext({ operator: sourceName })
+        : userError("SOURCE_SPLITS_FAILED", `source '${sourceName}' could not list its splits: ${describeError(e)}`, { operator: sourceName, cause: e });
+    }
+    const mine: { split: string; position: unknown }[] = [];
+    for (const split of [...listed].sort()) {
+      if (this.known.has(split)) continue;
+      this.known.add(split);
+      if (discovery.owner(split, parallelism) === subtask) mine.push({ split, position: discovery.newSplitPosition(split) });
+    }
+    if (mine.length > 0) this.discovered.push(...(await this.open(mine)));
+    this.nextDiscovery = context.now() + discovery.intervalMs;
   }
 
   /** Positions (and watermarks) of this subtask's own splits only (other subtasks report theirs). */
@@ -129,23 +200,23 @@ export class SourceTask extends Subtask {
   async run(): Promise<void> {
     const { source, batchSize, metrics, cancelled } = this.options;
     try {
-      for (const split of this.options.splits) {
-        try {
-          const reader = await source.openReader(split, this.options.positions[split], this.options.context);
-          const generator = this.options.watermarks?.createGenerator();
-          this.splits.push({ id: split, reader, generator });
-          this.watermarks?.add(split, this.options.restoredWatermarks[split], this.options.context.now());
-        } catch (e) {
-          throw openError(this.options.sourceName, split, e);
-        }
-      }
+      if (this.options.splits.length > 0) await this.open(this.options.splits.map((split) => ({ split, position: this.options.positions[split] })));
       await this.chain.open();
       // A restored run announces its splits' checkpointed watermark before any record, so records
       // are late (or not) exactly as they would have been without the failure.
       if (this.watermarks !== undefined) await this.emitWatermark();
       let active = this.splits.slice();
       let lastYield = performance.now();
-      while (active.length > 0 && !cancelled() && !this.stopped) {
+      // Without splits, a discovering subtask waits for some: idle, so it holds no watermark back.
+      if (active.length === 0 && Number.isFinite(this.nextDiscovery)) await this.chain.processIdle();
+      while ((active.length > 0 || Number.isFinite(this.nextDiscovery)) && !cancelled() && !this.stopped) {
+        if (this.options.context.now() >= this.nextDiscovery) await this.discover();
+        if (this.discovered.length > 0) active.push(...this.discovered.splice(0));
+        if (active.length === 0) {
+          if (this.triggers.length > 0) await this.takePendingCheckpoints();
+          await sleep(Math.max(1, Math.min(50, this.nextDiscovery - this.options.context.now())));
+          continue;
+        }
         let progressed = false;
         let wait = Infinity;
         const stillActive: OpenSplit[] = [];
@@ -219,5 +290,6 @@ export class SourceTask extends Subtask {
     if (this.released) return;
     this.released = true;
     for (const s of this.splits) await Promise.resolve(s.reader.close()).catch(() => undefined);
+    await this.splitSet?.close().catch(() => undefined);
   }
 }

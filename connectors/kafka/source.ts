@@ -3,10 +3,16 @@
  * subtasks (deterministically) and owns the positions: a split's position is the next offset to
  * read, stored only in Weir's checkpoints (no consumer-group offset is ever read on restore).
  *
- * Per split, a kafkajs consumer in a private, single-use group gets exactly that partition (a
- * custom assigner) and is moved to the restored position with `seek`; anything the client
- * delivers below the tracked position is dropped. Records are read with read_committed isolation
- * by default; a partition whose buffer is full is paused (backpressure) until drained.
+ * All the partitions of one source subtask are read through one kafkajs consumer, in a private,
+ * single-use group whose assigner gives it exactly those partitions, each moved to its restored
+ * position with `seek` (subtask-consumer.ts); anything the client delivers below a partition's
+ * tracked position is dropped. Records are read with read_committed isolation by default; a
+ * partition whose buffer is full is paused (backpressure) until drained.
+ *
+ * Partition discovery (unbounded sources, `partitionDiscovery`, default every 30 s): partitions
+ * added to the topic while the job runs become new splits, read from the earliest offset by the
+ * subtask that owns them (Flink's owner function: a start subtask from the topic's name, then
+ * round robin by partition number), exactly once across checkpoints and rescaling.
  *
  * A record the deserializers cannot read follows `onBadRecord`: "fail" (default: a user error
  * naming topic, partition and offset), "skip" (counted, see `skipped()`), or
@@ -15,12 +21,13 @@
  * `bounded: true` stops each partition at the end offset it had when the reader opened (for
  * bounded jobs and tests); otherwise the source never ends.
  */
-import type { Consumer, Kafka, PartitionAssigner, Producer } from "kafkajs";
-import { AssignerProtocol } from "./kafkajs.ts";
+import type { Kafka, Producer } from "kafkajs";
 import { userError, describeError, type WeirError } from "../../common/errors.ts";
-import type { ReadResult, Source, SourceContext, SplitReader } from "../source.ts";
+import type { ReadResult, Source, SourceContext, SplitDiscovery, SplitReader, SplitSet } from "../source.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";
 import { deserializers, type Deserializer } from "./serde.ts";
+import { SubtaskConsumer, type PartitionFeed } from "./subtask-consumer.ts";
+import { durationMillis } from "../../common/duration.ts";
 
 export interface KafkaRecord<K, V> {
   readonly topic: string;
@@ -46,6 +53,12 @@ export interface KafkaSourceOptions<K, V> {
   readonly isolation?: "read_committed" | "read_uncommitted";
   /** Records buffered per partition before it is paused (default 20 000). */
   readonly maxBuffered?: number;
+  /**
+   * How often to look for partitions added to the topic while the job runs, e.g. "30s" (the
+   * default), or false for never (then added partitions are read only after a restart).
+   * Ignored for bounded sources, which never discover.
+   */
+  readonly partitionDiscovery?: string | number | false;
   readonly name?: string;
 }
 
@@ -60,34 +73,18 @@ interface RawRecord {
 const splitId = (topic: string, partition: number) => `${topic}-${partition}`;
 const partitionOf = (topic: string, split: string) => Number(split.slice(topic.length + 1));
 
-/** Assigns exactly one partition of one topic to the (only) member of a private group. */
-const singlePartitionAssigner =
-  (topic: string, partition: number): PartitionAssigner =>
-  () => ({
-    name: "WeirSinglePartition",
-    version: 1,
-    async assign({ members }) {
-      return members.map((m, i) => ({
-        memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 1,
-          assignment: i === 0 ? { [topic]: [partition] } : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return { name: "WeirSinglePartition", metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
-    },
-  });
-
-const headersOf = (headers: Record<string, unknown> | undefined): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (v !== undefined) out[k] = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
-  }
-  return out;
+/** Java's String.hashCode, so the owner of a partition is the one Flink's Kafka source picks. */
+const javaHash = (s: string): number => {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
 };
+
+/** Flink's KafkaSourceEnumerator.getSplitOwner: the topic picks a start subtask, partitions go round robin from there. */
+export const partitionOwner = (topic: string, partition: number, parallelism: number): number =>
+  ((((Math.imul(javaHash(topic), 31) & 0x7fffffff) % parallelism) + partition) % parallelism);
+
+const DEFAULT_DISCOVERY_MS = 30_000;
 
 interface ReaderSettings<K, V> {
   readonly kafka: Kafka;
@@ -103,7 +100,8 @@ interface ReaderSettings<K, V> {
   readonly deadLetters: () => Promise<Producer>;
 }
 
-class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
+
+class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number>, PartitionFeed {
   private buffer: RawRecord[] = [];
   private head = 0;
   /** Next offset to return (the checkpointed position). */
@@ -115,12 +113,18 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
 
   constructor(
     private readonly settings: ReaderSettings<K, V>,
-    private readonly consumer: Consumer,
+    private readonly consumer: SubtaskConsumer,
     start: number,
     private readonly end: number | undefined,
   ) {
     this.next = start;
     this.seenUpTo = start;
+  }
+
+  /** Past the buffered records, or where the reader is (a rejoined or replaced consumer starts here). */
+  resumeAt(): number {
+    const last = this.buffer.length > this.head ? this.buffer[this.buffer.length - 1]!.offset + 1 : 0;
+    return Math.max(this.next, this.seenUpTo, last);
   }
 
   /** Called by the consumer's batch handler. */
@@ -130,7 +134,7 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
     this.seenUpTo = Math.max(this.seenUpTo, lastOffset + 1);
     if (!this.paused && this.buffer.length - this.head >= this.settings.maxBuffered) {
       this.paused = true;
-      this.consumer.pause([{ topic: this.settings.topic, partitions: [this.settings.partition] }]);
+      this.consumer.pause(this.settings.partition);
     }
   }
 
@@ -207,16 +211,15 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
   private resumeIfPaused(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.consumer.resume([{ topic: this.settings.topic, partitions: [this.settings.partition] }]);
+    this.consumer.resume(this.settings.partition);
   }
 
   position(): number {
     return this.next;
   }
 
-  async close(): Promise<void> {
-    await this.consumer.disconnect().catch(() => undefined);
-  }
+  /** The shared consumer is closed by its split set, after every reader. */
+  close(): void {}
 }
 
 export interface KafkaSource<K, V> extends Source<KafkaRecord<K, V>, number> {
@@ -234,6 +237,82 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
   let skipped = 0;
   let deadLetterProducer: Promise<Producer> | undefined;
   const kafkaFor = (context: SourceContext) => createKafka({ brokers, clientId: `weir-${context.jobName}-${name}` });
+  const discoveryMs = discoveryInterval(options.partitionDiscovery, name);
+  let setsOpened = 0;
+
+  /** One subtask's partitions: one client, one consumer (see subtask-consumer.ts). */
+  const openSplitSet = (context: SourceContext): SplitSet<KafkaRecord<K, V>, number> => {
+    const kafka = kafkaFor(context);
+    const consumer = new SubtaskConsumer({
+      kafka,
+      brokers,
+      topic,
+      groupPrefix: `weir-${context.jobName}-${context.runId}-${name}-${setsOpened++}`,
+      readUncommitted: options.isolation === "read_uncommitted",
+    });
+    return {
+      async add(splits) {
+        const needOffsets = options.bounded === true || (options.startFrom === "latest" && splits.some((s) => s.position === undefined));
+        const high = needOffsets ? await highWatermarks(kafka) : new Map<number, number>();
+        const readers = splits.map(({ split, position }) => {
+          const partition = partitionOf(topic, split);
+          const start = position ?? (options.startFrom === "latest" ? (high.get(partition) ?? 0) : 0);
+          const end = options.bounded === true ? (high.get(partition) ?? 0) : undefined;
+          return new PartitionReader<K, V>(
+            {
+              kafka,
+              brokers,
+              topic,
+              partition,
+              name,
+              key,
+              value,
+              onBadRecord: options.onBadRecord ?? "fail",
+              maxBuffered: options.maxBuffered ?? 20_000,
+              countSkip: () => void skipped++,
+              deadLetters: () =>
+                (deadLetterProducer ??= (async () => {
+                  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+                  await producer.connect();
+                  return producer;
+                })()),
+            },
+            consumer,
+            start,
+            end,
+          );
+        });
+        await consumer.add(new Map(readers.map((r, i) => [partitionOf(topic, splits[i]!.split), r])));
+        return readers;
+      },
+      close: () => consumer.close(),
+    };
+  };
+
+  /** Each partition's high watermark (the end offset now), with one admin request. */
+  const highWatermarks = async (kafka: Kafka): Promise<Map<number, number>> => {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    } catch (e) {
+      throw kafkaError(e, brokers, `reading the offsets of '${topic}'`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  };
+
+  const discovery: SplitDiscovery<number> | undefined =
+    options.bounded === true || discoveryMs === undefined
+      ? undefined
+      : {
+          intervalMs: discoveryMs,
+          owner: (split, parallelism) => partitionOwner(topic, partitionOf(topic, split), parallelism),
+          // Offset 0: a partition added to the topic starts empty; if retention already removed
+          // its head, the consumer resets an out-of-range offset to the earliest one.
+          newSplitPosition: () => 0,
+        };
 
   return {
     name,
@@ -257,85 +336,28 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
         await admin.disconnect().catch(() => undefined);
       }
     },
+    openSplitSet,
+    ...(discovery === undefined ? {} : { discovery }),
     async openReader(split, position, context) {
-      const partition = partitionOf(topic, split);
-      const kafka = kafkaFor(context);
-      let end: number | undefined;
-      let start = position;
-      if (options.bounded === true || (start === undefined && options.startFrom === "latest")) {
-        const admin = kafka.admin();
-        try {
-          await admin.connect();
-          const offsets = await admin.fetchTopicOffsets(topic);
-          const p = offsets.find((o) => o.partition === partition);
-          if (options.bounded === true) end = Number(p?.high ?? 0);
-          if (start === undefined && options.startFrom === "latest") start = Number(p?.high ?? 0);
-        } catch (e) {
-          throw kafkaError(e, brokers, `reading the offsets of '${topic}'`);
-        } finally {
-          await admin.disconnect().catch(() => undefined);
-        }
-      }
-      const consumer = kafka.consumer({
-        groupId: `weir-${context.jobName}-${context.runId}-${split}`,
-        partitionAssigners: [singlePartitionAssigner(topic, partition)],
-        readUncommitted: options.isolation === "read_uncommitted",
-        allowAutoTopicCreation: false,
-        sessionTimeout: 30_000,
-        maxWaitTimeInMs: 100,
-        retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000, restartOnFailure: async () => false },
-      });
-      const reader = new PartitionReader<K, V>(
-        {
-          kafka,
-          brokers,
-          topic,
-          partition,
-          name,
-          key,
-          value,
-          onBadRecord: options.onBadRecord ?? "fail",
-          maxBuffered: options.maxBuffered ?? 20_000,
-          countSkip: () => void skipped++,
-          deadLetters: () =>
-            (deadLetterProducer ??= (async () => {
-              const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-              await producer.connect();
-              return producer;
-            })()),
-        },
-        consumer,
-        start ?? 0,
-        end,
-      );
-      consumer.on(consumer.events.CRASH, (event) => {
-        reader.fail(kafkaError(event.payload.error, brokers, `consuming ${split}`));
-      });
+      const set = openSplitSet(context);
       try {
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({
-          autoCommit: false,
-          eachBatchAutoResolve: true,
-          eachBatch: async ({ batch }) => {
-            reader.accept(
-              batch.messages.map((m) => ({
-                offset: Number(m.offset),
-                key: m.key,
-                value: m.value,
-                timestamp: Number(m.timestamp),
-                headers: headersOf(m.headers as Record<string, unknown> | undefined),
-              })),
-              Number(batch.lastOffset()),
-            );
-          },
-        });
-        if (start !== undefined) consumer.seek({ topic, partition, offset: String(start) });
+        const [reader] = await set.add([{ split, position }]);
+        return { read: (max) => reader!.read(max), position: () => reader!.position(), close: () => set.close() };
       } catch (e) {
-        await consumer.disconnect().catch(() => undefined);
-        throw kafkaError(e, brokers, `opening ${split}`);
+        await set.close();
+        throw e;
       }
-      return reader;
     },
   };
+};
+
+/** The discovery interval in ms (undefined: never), or a user error naming the option. */
+const discoveryInterval = (value: string | number | false | undefined, source: string): number | undefined => {
+  if (value === false) return undefined;
+  if (value === undefined) return DEFAULT_DISCOVERY_MS;
+  const ms = durationMillis(value);
+  if (ms === undefined || ms <= 0) {
+    throw userError("KAFKA_BAD_OPTION", `Kafka source '${source}': partitionDiscovery must be a positive duration such as "30s" or false, got ${JSON.stringify(value)}`);
+  }
+  return ms;
 };
