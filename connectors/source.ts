@@ -10,9 +10,19 @@
  * just after the last record it returned, so reopening there continues with the next record.
  */
 export type ReadResult<T> =
-  | { readonly kind: "records"; readonly records: T[] }
-  | { readonly kind: "idle"; readonly retryAfterMs: number }
-  | { readonly kind: "end" };
+  | { readonly kind: "records"; readonly records: T[]; readonly dropped?: Dropped }
+  | { readonly kind: "idle"; readonly retryAfterMs: number; readonly dropped?: Dropped }
+  | { readonly kind: "end"; readonly dropped?: Dropped };
+
+/**
+ * Records a read passed over without returning them (e.g. unreadable ones under a bad-record
+ * policy), by what happened to them; the engine counts them for the user (progress line, final
+ * summary). The position still moves past them.
+ */
+export interface Dropped {
+  readonly skipped: number;
+  readonly deadLettered: number;
+}
 
 export interface SplitReader<T, P> {
   /** Up to `max` records of this split. Called again only after the previous call settled. */

@@ -43,6 +43,11 @@ export interface KafkaSourceOptions<K, V> {
   readonly startFrom?: "earliest" | "latest";
   readonly bounded?: boolean;
   readonly onBadRecord?: BadRecordPolicy;
+  /**
+   * How the job's user chooses the bad-record policy, when the job exposes it (e.g.
+   * `--param bad-records=skip|dlq:<topic>`); quoted with `onBadRecord` in the "fail" error.
+   */
+  readonly onBadRecordHint?: string;
   readonly isolation?: "read_committed" | "read_uncommitted";
   /** Records buffered per partition before it is paused (default 20 000). */
   readonly maxBuffered?: number;
@@ -98,6 +103,7 @@ interface ReaderSettings<K, V> {
   readonly key: Deserializer<K>;
   readonly value: Deserializer<V>;
   readonly onBadRecord: BadRecordPolicy;
+  readonly onBadRecordHint: string | undefined;
   readonly maxBuffered: number;
   readonly countSkip: () => void;
   readonly deadLetters: () => Promise<Producer>;
@@ -147,7 +153,7 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
       if (this.end !== undefined && this.next >= this.end) return { kind: "end" };
       return { kind: "idle", retryAfterMs: 5 };
     }
-    const { topic, partition, key, value, onBadRecord } = this.settings;
+    const { topic, partition, key, value, onBadRecord, onBadRecordHint } = this.settings;
     const take = Math.min(max, available, this.end === undefined ? Infinity : Math.max(0, this.end - this.next));
     const records: KafkaRecord<K, V>[] = [];
     const bad: { raw: RawRecord; error: unknown }[] = [];
@@ -158,25 +164,25 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
         records.push({ topic, partition, offset: raw.offset, key: key(raw.key), value: value(raw.value), timestamp: raw.timestamp, headers: raw.headers });
       } catch (e) {
         if (onBadRecord === "fail") {
-          throw userError(
-            "KAFKA_BAD_RECORD",
-            `record at ${topic}/${partition}@${raw.offset} cannot be deserialized: ${describeError(e)}; fix the producer or set onBadRecord to "skip" or { deadLetterTopic }`,
-          );
+          const choose = onBadRecordHint === undefined ? `set the source's onBadRecord option to "skip" or { deadLetterTopic }` : `run with ${onBadRecordHint} (the source's onBadRecord option)`;
+          throw userError("KAFKA_BAD_RECORD", `record at ${topic}/${partition}@${raw.offset} cannot be deserialized: ${describeError(e)}; fix the producer, or ${choose}`);
         }
         bad.push({ raw, error: e });
       }
     }
     const consumed = records.length + bad.length;
     const lastRaw = this.buffer[this.head + consumed - 1];
-    const advance = () => {
+    const dropped = bad.length === 0 ? undefined : typeof onBadRecord === "object" ? { skipped: 0, deadLettered: bad.length } : { skipped: bad.length, deadLettered: 0 };
+    const advance = (): ReadResult<KafkaRecord<K, V>> => {
       this.head += consumed;
       if (lastRaw !== undefined) this.next = lastRaw.offset + 1;
       if (this.head > 4096 && this.head * 2 > this.buffer.length) {
         this.buffer = this.buffer.slice(this.head);
         this.head = 0;
       }
-      if (this.end !== undefined && this.next >= this.end && records.length === 0) return { kind: "end" } as const;
-      return records.length > 0 ? ({ kind: "records", records } as const) : ({ kind: "idle", retryAfterMs: 0 } as const);
+      const counts = dropped === undefined ? {} : { dropped };
+      if (this.end !== undefined && this.next >= this.end && records.length === 0) return { kind: "end", ...counts };
+      return records.length > 0 ? { kind: "records", records, ...counts } : { kind: "idle", retryAfterMs: 0, ...counts };
     };
     if (bad.length === 0) return advance();
     if (typeof onBadRecord === "object") {
@@ -295,6 +301,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
           key,
           value,
           onBadRecord: options.onBadRecord ?? "fail",
+          onBadRecordHint: options.onBadRecordHint,
           maxBuffered: options.maxBuffered ?? 20_000,
           countSkip: () => void skipped++,
           deadLetters: () =>

@@ -11,7 +11,7 @@ import { planJob } from "../plan.ts";
 import { missingWatermarks } from "../watermark-check.ts";
 import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
-import { startProgress } from "./progress.ts";
+import { formatDropped, startProgress } from "./progress.ts";
 import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
@@ -149,10 +149,11 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       const m = result.metrics;
       const chk = result.lastCheckpoint;
       const tail = chk === undefined ? "" : `; last checkpoint ${chk.id}`;
+      const dropped = formatDropped({ skipped: m.sourceSkipped, deadLettered: m.sourceDeadLettered });
       if (result.outcome === "stopped") {
-        say(`'${built.name}' stopped after ${secs.toFixed(1)}s at checkpoint ${chk?.id}: run the same command again to resume`);
+        say(`'${built.name}' stopped after ${secs.toFixed(1)}s at checkpoint ${chk?.id}${dropped === "" ? "" : ` (${dropped})`}: run the same command again to resume`);
       } else {
-        process.stderr.write(`${built.name} finished in ${secs.toFixed(1)}s: ${m.sourceRecords} records read, ${m.sinkRecords} written${tail}\n`);
+        process.stderr.write(`${built.name} finished in ${secs.toFixed(1)}s: ${m.sourceRecords} records read, ${m.sinkRecords} written${dropped === "" ? "" : `, ${dropped}`}${tail}\n`);
       }
       return;
     }
