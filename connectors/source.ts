@@ -9,6 +9,8 @@
  * Positions are plain data (msgpack/JSON-serialisable); a reader's `position()` is the position
  * just after the last record it returned, so reopening there continues with the next record.
  */
+import type { Sink } from "./sink.ts";
+
 export type ReadResult<T> =
   | { readonly kind: "records"; readonly records: T[]; readonly dropped?: Dropped }
   | { readonly kind: "idle"; readonly retryAfterMs: number; readonly dropped?: Dropped }
@@ -32,12 +34,20 @@ export interface SplitReader<T, P> {
   close(): void | Promise<void>;
 }
 
+/** Where a reader writes records for its source's side sink (see `Source.sideSink`). */
+export interface SideOutput {
+  /** Written in this subtask's current checkpoint interval; may wait (backpressure). */
+  write(records: readonly unknown[]): void | Promise<void>;
+}
+
 export interface SourceContext {
   /** Injected clock (ms since epoch); generators use it for rate limits and timestamps. */
   readonly now: () => number;
   readonly jobName: string;
   /** Unique for this run of the job (e.g. to name private consumer groups). */
   readonly runId: string;
+  /** The subtask's writer of the source's side sink, in `openReader` (absent without one). */
+  readonly sideOutput?: SideOutput;
 }
 
 export interface Source<T, P = unknown> {
@@ -45,6 +55,14 @@ export interface Source<T, P = unknown> {
   readonly name: string;
   /** True if every split ends by itself. */
   readonly bounded: boolean;
+  /**
+   * A sink the source's readers write to themselves (e.g. a dead-letter topic), through
+   * `context.sideOutput`. The engine runs it as a sink of the job: one writer per source subtask,
+   * pre-committed at the subtask's snapshot (after the positions were taken, so everything written
+   * before a position is in the same checkpoint), committed when the checkpoint completes,
+   * recovered from the checkpoint after a failure; see engine/side-sinks.ts.
+   */
+  readonly sideSink?: Sink<any, any>;
   /** The split ids, stable across runs (checkpoints refer to them). */
   splits(context: SourceContext): readonly string[] | Promise<readonly string[]>;
   /**

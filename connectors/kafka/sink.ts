@@ -10,7 +10,7 @@
  * - `at-least-once`: idempotent producer; every send is flushed at the checkpoint.
  * - `none`: sends are not awaited at checkpoints (flushed at close).
  */
-import type { Kafka, Message, Producer, Transaction } from "kafkajs";
+import type { IHeaders, Kafka, Message, Producer, Transaction } from "kafkajs";
 import { userError, externalError } from "../../common/errors.ts";
 import type { RecoveryContext, Sink, SinkContext, SinkWriter } from "../sink.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";
@@ -29,6 +29,8 @@ export interface KafkaSinkOptions<T> {
   readonly key?: Serializer<T>;
   /** Record value (default: JSON). */
   readonly value?: Serializer<T>;
+  /** Record headers (default: none). */
+  readonly headers?: (record: T) => IHeaders;
   readonly mode?: KafkaSinkMode;
   /** Transactional id prefix (default `weir-<job>-<operator>`); unique per job and sink. */
   readonly transactionalIdPrefix?: string;
@@ -46,9 +48,10 @@ export interface KafkaWriterState {
 
 const DEFAULT_TXN_TIMEOUT_MS = 10 * 60_000;
 
-const toMessage = <T>(record: T, key: Serializer<T> | undefined, value: Serializer<T>): Message => ({
+const toMessage = <T>(record: T, key: Serializer<T> | undefined, value: Serializer<T>, headers?: (record: T) => IHeaders): Message => ({
   key: key === undefined ? null : key(record),
   value: value(record),
+  ...(headers === undefined ? {} : { headers: headers(record) }),
 });
 
 export const transactionalId = (prefix: string, runId: string, subtask: number, seq: number) => `${prefix}-${runId}-${subtask}-${seq}`;
@@ -133,7 +136,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     const txn = (this.current ??= await this.begin());
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
     try {
-      await txn.sender.add(records.map((r) => toMessage(r, this.options.key, value)));
+      await txn.sender.add(records.map((r) => toMessage(r, this.options.key, value, this.options.headers)));
     } catch (e) {
       throw kafkaError(e, this.brokers, `sending in transaction '${txn.transactionalId}'`, this.context.operatorName);
     }
@@ -222,7 +225,7 @@ class PlainWriter<T> implements SinkWriter<T, never> {
     }
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
     try {
-      await this.sender!.add(records.map((r) => toMessage(r, this.options.key, value)));
+      await this.sender!.add(records.map((r) => toMessage(r, this.options.key, value, this.options.headers)));
     } catch (e) {
       throw kafkaError(e, this.brokers, "sending", this.context.operatorName);
     }

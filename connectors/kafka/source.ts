@@ -10,15 +10,19 @@
  *
  * A record the deserializers cannot read follows `onBadRecord`: "fail" (default: a user error
  * naming topic, partition and offset), "skip" (counted, see `skipped()`), or
- * `{ deadLetterTopic }` (its raw bytes and the error go there, then it is skipped).
+ * `{ deadLetterTopic, maxBytes? }` (its raw bytes and the error go there, exactly once: written in
+ * the source subtask's checkpoint transaction, see dead-letters.ts; one larger than `maxBytes` is
+ * truncated to fit, with headers saying so). Skipped and dead-lettered records are counted for the
+ * user (`ReadResult.dropped`).
  *
  * `bounded: true` stops each partition at the end offset it had when the reader opened (for
  * bounded jobs and tests); otherwise the source never ends.
  */
-import type { Consumer, Kafka, PartitionAssigner, Producer } from "kafkajs";
+import type { Consumer, Kafka, PartitionAssigner } from "kafkajs";
 import { AssignerProtocol } from "./kafkajs.ts";
-import { userError, describeError, type WeirError } from "../../common/errors.ts";
-import type { ReadResult, Source, SourceContext, SplitReader } from "../source.ts";
+import { userError, describeError, internalError, type WeirError } from "../../common/errors.ts";
+import type { ReadResult, SideOutput, Source, SourceContext, SplitReader } from "../source.ts";
+import { DEFAULT_DEAD_LETTER_MAX_BYTES, deadLetter, deadLetterSink } from "./dead-letters.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";
 import { deserializers, type Deserializer } from "./serde.ts";
 
@@ -32,7 +36,14 @@ export interface KafkaRecord<K, V> {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export type BadRecordPolicy = "fail" | "skip" | { readonly deadLetterTopic: string };
+export type BadRecordPolicy =
+  | "fail"
+  | "skip"
+  | {
+      readonly deadLetterTopic: string;
+      /** A dead letter's budget (key, value, headers); a larger one is truncated (default 1,000,000). */
+      readonly maxBytes?: number;
+    };
 
 export interface KafkaSourceOptions<K, V> {
   readonly brokers: string | readonly string[];
@@ -106,7 +117,8 @@ interface ReaderSettings<K, V> {
   readonly onBadRecordHint: string | undefined;
   readonly maxBuffered: number;
   readonly countSkip: () => void;
-  readonly deadLetters: () => Promise<Producer>;
+  /** The subtask's dead-letter writer (with a dead-letter topic). */
+  readonly deadLetters: SideOutput | undefined;
 }
 
 class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
@@ -186,28 +198,15 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number> {
     };
     if (bad.length === 0) return advance();
     if (typeof onBadRecord === "object") {
-      // Dead letters are produced (and acknowledged) before the position moves past them.
-      return this.sendDeadLetters(onBadRecord.deadLetterTopic, bad).then(advance);
+      // Written in the checkpoint interval whose snapshot records the position past them.
+      const out = this.settings.deadLetters;
+      if (out === undefined) throw internalError("KAFKA_NO_DEAD_LETTER_WRITER", `Kafka source '${this.settings.name}': the engine gave no writer for its dead-letter topic`);
+      const maxBytes = onBadRecord.maxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
+      const written = out.write(bad.map(({ raw, error }) => deadLetter({ topic, partition, ...raw }, error, maxBytes)));
+      return written instanceof Promise ? written.then(advance) : advance();
     }
     for (let i = 0; i < bad.length; i++) this.settings.countSkip();
     return advance();
-  }
-
-  private async sendDeadLetters(deadLetterTopic: string, bad: readonly { raw: RawRecord; error: unknown }[]): Promise<void> {
-    const { topic, partition } = this.settings;
-    try {
-      const producer = await this.settings.deadLetters();
-      await producer.send({
-        topic: deadLetterTopic,
-        messages: bad.map(({ raw, error }) => ({
-          key: raw.key,
-          value: raw.value,
-          headers: { ...raw.headers, "weir.error": describeError(error), "weir.topic": topic, "weir.partition": String(partition), "weir.offset": String(raw.offset) },
-        })),
-      });
-    } catch (e) {
-      throw kafkaError(e, this.settings.brokers, `writing to dead-letter topic '${deadLetterTopic}'`);
-    }
   }
 
   private resumeIfPaused(): void {
@@ -238,12 +237,13 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
   const key = (options.key ?? deserializers.string) as Deserializer<K>;
   const value = (options.value ?? deserializers.json) as Deserializer<V>;
   let skipped = 0;
-  let deadLetterProducer: Promise<Producer> | undefined;
+  const onBadRecord = options.onBadRecord ?? "fail";
   const kafkaFor = (context: SourceContext) => createKafka({ brokers, clientId: `weir-${context.jobName}-${name}` });
 
   return {
     name,
     bounded: options.bounded === true,
+    ...(typeof onBadRecord === "object" ? { sideSink: deadLetterSink(brokers, onBadRecord.deadLetterTopic) } : {}),
     skipped: () => skipped,
     async splits(context) {
       const admin = kafkaFor(context).admin();
@@ -300,16 +300,11 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
           name,
           key,
           value,
-          onBadRecord: options.onBadRecord ?? "fail",
+          onBadRecord,
           onBadRecordHint: options.onBadRecordHint,
           maxBuffered: options.maxBuffered ?? 20_000,
           countSkip: () => void skipped++,
-          deadLetters: () =>
-            (deadLetterProducer ??= (async () => {
-              const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-              await producer.connect();
-              return producer;
-            })()),
+          deadLetters: context.sideOutput,
         },
         consumer,
         start ?? 0,

@@ -15,6 +15,8 @@ import { formatDropped, startProgress } from "./progress.ts";
 import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
+import { sideSinksOf } from "../side-sinks.ts";
+import type { Sink } from "../../connectors/sink.ts";
 import { isRestartable, restartDelay, type RestartStrategy } from "./restart.ts";
 
 export interface RunFlags {
@@ -81,19 +83,23 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id})`;
-        for (const node of built.nodes) {
-          if (node.spec.kind === "sink" && node.spec.sink.recover !== undefined) {
+        const allSinks = [
+          ...built.nodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : [])),
+          ...sideSinksOf(built.nodes),
+        ];
+        for (const { operator, sink } of allSinks) {
+          if (sink.recover !== undefined) {
             const plan0 = start.checkpoints.restore!;
-            await node.spec.sink
-              .recover(plan0.committables.get(node.name) ?? [], {
+            await sink
+              .recover(plan0.committables.get(operator) ?? [], {
                 jobName: built.name,
-                operatorName: node.name,
-                writerStates: plan0.writerStates.get(node.name) ?? [],
+                operatorName: operator,
+                writerStates: plan0.writerStates.get(operator) ?? [],
                 previousRuns: [],
               })
               .catch((e: unknown) => {
                 // e.g. its output was deleted since: say what the user is looking at.
-                throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator: node.name, cause: e }) : e;
+                throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator, cause: e }) : e;
               });
           }
         }
