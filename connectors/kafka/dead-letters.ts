@@ -57,6 +57,17 @@ export const deadLetter = (record: DeadLetterOrigin, error: unknown, maxBytes: n
   return { key, value: record.value === null ? null : record.value.subarray(0, room), headers };
 };
 
-/** The side sink that writes a source's dead letters to `topic`, exactly once. */
-export const deadLetterSink = (brokers: string | readonly string[], topic: string): Sink<DeadLetter, TransactionHandle> =>
-  toKafka<DeadLetter>({ brokers, topic, name: "dead-letters", key: (r) => r.key, value: (r) => r.value, headers: (r) => ({ ...r.headers }) });
+/** The side sink that writes a source's dead letters to `deadLetterTopic`, exactly once. */
+export const deadLetterSink = (
+  brokers: string | readonly string[],
+  options: { readonly deadLetterTopic: string; readonly transactionTimeoutMs?: number },
+): Sink<DeadLetter, TransactionHandle> =>
+  toKafka<DeadLetter>({
+    brokers,
+    topic: options.deadLetterTopic,
+    name: "dead-letters",
+    key: (r) => r.key,
+    value: (r) => r.value,
+    headers: (r) => ({ ...r.headers }),
+    ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
+  });

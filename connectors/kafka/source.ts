@@ -43,6 +43,8 @@ export type BadRecordPolicy =
       readonly deadLetterTopic: string;
       /** A dead letter's budget (key, value, headers); a larger one is truncated (default 1,000,000). */
       readonly maxBytes?: number;
+      /** Of the dead letters' transactions; as the Kafka sink's `transactionTimeoutMs`. */
+      readonly transactionTimeoutMs?: number;
     };
 
 export interface KafkaSourceOptions<K, V> {
@@ -243,7 +245,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
   return {
     name,
     bounded: options.bounded === true,
-    ...(typeof onBadRecord === "object" ? { sideSink: deadLetterSink(brokers, onBadRecord.deadLetterTopic) } : {}),
+    ...(typeof onBadRecord === "object" ? { sideSink: deadLetterSink(brokers, onBadRecord) } : {}),
     skipped: () => skipped,
     async splits(context) {
       const admin = kafkaFor(context).admin();
