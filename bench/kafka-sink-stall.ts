@@ -37,10 +37,25 @@ const ms = (ns: number) => `${(ns / 1e6).toFixed(1)} ms`;
 const main = async () => {
   const dir = await mkdtemp(join(tmpdir(), "weir-bench-stall-"));
   const broker = await startBroker({});
-  const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic: "stall-out", numPartitions: PARTITIONS }], waitForLeaders: true });
+    // A fresh broker creates its transaction-state topic on first use, which can outlast a
+    // producer's retries on a busy machine: open (and abort) one transaction before measuring.
+    for (let attempt = 1; ; attempt++) {
+      const warmup = kafka.producer({ transactionalId: "bench-warmup", idempotent: true, maxInFlightRequests: 1 });
+      try {
+        await warmup.connect();
+        await (await warmup.transaction()).abort();
+        break;
+      } catch (e) {
+        if (attempt >= 10) throw e;
+      } finally {
+        await warmup.disconnect().catch(() => undefined);
+      }
+    }
     const perSplit = Math.ceil(RECORDS / PARALLELISM);
     const pipeline = job("sink-stall", (env) =>
       env
