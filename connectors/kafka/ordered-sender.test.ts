@@ -112,7 +112,7 @@ describe("OrderedSender", () => {
     );
   });
 
-  it("splits a large backlog by default: no send gets more than 5,000 messages or 512 KiB", async () => {
+  it("splits a large backlog by default: no send gets more than 2,000 messages or 512 KiB", async () => {
     const sent: Message[][] = [];
     let release!: () => void;
     const sender = new OrderedSender(async (m) => {
@@ -126,7 +126,7 @@ describe("OrderedSender", () => {
     await sender.flush();
     expect(sent.reduce((n, b) => n + b.length, 0)).toBe(20_041);
     for (const batch of sent) {
-      expect(batch.length).toBeLessThanOrEqual(5_000);
+      expect(batch.length).toBeLessThanOrEqual(2_000);
       expect(bytesOf(batch)).toBeLessThanOrEqual(512 * 1024);
     }
   });

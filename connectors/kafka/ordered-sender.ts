@@ -23,13 +23,13 @@ export type SendFn = (messages: Message[]) => Promise<unknown>;
 export interface OrderedSenderOptions {
   /** Queued messages at which `add` waits (default 50,000). */
   readonly maxPending?: number;
-  /** Messages per request (default 5,000). */
+  /** Messages per request (default 2,000). */
   readonly maxBatchMessages?: number;
   /** Bytes of keys, values and headers per request (default 512 KiB). */
   readonly maxBatchBytes?: number;
 }
 
-export const DEFAULT_MAX_BATCH_MESSAGES = 5_000;
+export const DEFAULT_MAX_BATCH_MESSAGES = 2_000;
 export const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
 
 const sizeOf = (v: Buffer | string | null | undefined): number => (v == null ? 0 : typeof v === "string" ? Buffer.byteLength(v) : v.length);
