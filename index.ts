@@ -56,7 +56,7 @@ export { outputTag, type OutputTag } from "./operators/window/side-output.ts";
 export { valueState, listState, mapState, type StateSpec } from "./state/descriptors.ts";
 export type { ValueState, ListState, MapState, StateHandles } from "./state/handles.ts";
 export type { KeyValue } from "./state/key-groups.ts";
-export type { Source, SplitReader, ReadResult, SourceContext } from "./connectors/source.ts";
+export type { Source, SplitReader, ReadResult, Dropped, SourceContext } from "./connectors/source.ts";
 export type { Sink, SinkWriter, SinkContext } from "./connectors/sink.ts";
 export { fromFile, type FileSourceOptions } from "./connectors/file-source.ts";
 export { generator, type GeneratorOptions, type GeneratorContext } from "./connectors/generator-source.ts";

@@ -6,7 +6,7 @@
  * env.source(generator({ splits: 4, recordsPerSplit: 1000, generate: ({ index }) => index })).sink(print());
  * ```
  */
-export type { Source, SplitReader, ReadResult, SourceContext } from "./source.ts";
+export type { Source, SplitReader, ReadResult, Dropped, SourceContext } from "./source.ts";
 export type { Sink, SinkWriter, SinkContext } from "./sink.ts";
 export { fromFile, type FileSourceOptions } from "./file-source.ts";
 export { generator, type GeneratorOptions, type GeneratorContext } from "./generator-source.ts";

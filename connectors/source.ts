@@ -13,10 +13,22 @@
  * partitions): `openSplitSet` opens a subtask's splits together. Optional, for unbounded sources
  * whose split set grows (Kafka partitions added to a topic): `discovery`, see SplitDiscovery.
  */
+import type { Sink } from "./sink.ts";
+
 export type ReadResult<T> =
-  | { readonly kind: "records"; readonly records: T[] }
-  | { readonly kind: "idle"; readonly retryAfterMs: number }
-  | { readonly kind: "end" };
+  | { readonly kind: "records"; readonly records: T[]; readonly dropped?: Dropped }
+  | { readonly kind: "idle"; readonly retryAfterMs: number; readonly dropped?: Dropped }
+  | { readonly kind: "end"; readonly dropped?: Dropped };
+
+/**
+ * Records a read passed over without returning them (e.g. unreadable ones under a bad-record
+ * policy), by what happened to them; the engine counts them for the user (progress line, final
+ * summary). The position still moves past them.
+ */
+export interface Dropped {
+  readonly skipped: number;
+  readonly deadLettered: number;
+}
 
 export interface SplitReader<T, P> {
   /** Up to `max` records of this split. Called again only after the previous call settled. */
@@ -26,12 +38,20 @@ export interface SplitReader<T, P> {
   close(): void | Promise<void>;
 }
 
+/** Where a reader writes records for its source's side sink (see `Source.sideSink`). */
+export interface SideOutput {
+  /** Written in this subtask's current checkpoint interval; may wait (backpressure). */
+  write(records: readonly unknown[]): void | Promise<void>;
+}
+
 export interface SourceContext {
   /** Injected clock (ms since epoch); generators use it for rate limits and timestamps. */
   readonly now: () => number;
   readonly jobName: string;
   /** Unique for this run of the job (e.g. to name private consumer groups). */
   readonly runId: string;
+  /** The subtask's writer of the source's side sink, in `openReader` (absent without one). */
+  readonly sideOutput?: SideOutput;
 }
 
 export interface Source<T, P = unknown> {
@@ -39,6 +59,14 @@ export interface Source<T, P = unknown> {
   readonly name: string;
   /** True if every split ends by itself. */
   readonly bounded: boolean;
+  /**
+   * A sink the source's readers write to themselves (e.g. a dead-letter topic), through
+   * `context.sideOutput`. The engine runs it as a sink of the job: one writer per source subtask,
+   * pre-committed at the subtask's snapshot (after the positions were taken, so everything written
+   * before a position is in the same checkpoint), committed when the checkpoint completes,
+   * recovered from the checkpoint after a failure; see engine/side-sinks.ts.
+   */
+  readonly sideSink?: Sink<any, any>;
   /** The split ids, stable across runs (checkpoints refer to them). */
   splits(context: SourceContext): readonly string[] | Promise<readonly string[]>;
   /**

@@ -5,6 +5,10 @@
 export interface JobMetrics {
   /** Records emitted by all source subtasks. */
   sourceRecords: number;
+  /** Records sources read but dropped by their bad-record policy ("skip"). */
+  sourceSkipped: number;
+  /** Records sources read but sent to a dead-letter topic instead of downstream. */
+  sourceDeadLettered: number;
   /** Records received by all sink subtasks. */
   sinkRecords: number;
   /** Milliseconds source subtasks spent waiting for room downstream, summed over subtasks. */
@@ -18,6 +22,8 @@ export interface JobMetrics {
 
 export const newJobMetrics = (startedAt: number): JobMetrics => ({
   sourceRecords: 0,
+  sourceSkipped: 0,
+  sourceDeadLettered: 0,
   sinkRecords: 0,
   sourceBlockedMs: 0,
   sourceSubtasks: 0,

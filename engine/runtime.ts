@@ -45,7 +45,8 @@ import { checkStateCompatibility, declaredStates } from "./state-compatibility.t
 import { SourceTask } from "./source-task.ts";
 import { assignSplits, startPositions } from "./split-assignment.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
-import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
+import type { CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
+import { sideSinkOf, sideSinksOf } from "./side-sinks.ts";
 
 export type StateBackendKind = "rocksdb" | "heap";
 
@@ -197,7 +198,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const sourceContext: SourceContext = { now, jobName: job.name, runId };
   const restore = options.checkpoints?.restore;
   if (restore !== undefined) {
-    checkOperatorsMatch(restore, new Set(job.nodes.map((n) => n.name)), job.maxParallelism, restore.maxParallelism);
+    const operatorNames = [...job.nodes.map((n) => n.name), ...sideSinksOf(job.nodes).map((s) => s.operator)];
+    checkOperatorsMatch(restore, new Set(operatorNames), job.maxParallelism, restore.maxParallelism);
     checkStateCompatibility(restore, declaredStates(job));
   }
   // Before anything that the teardown below undoes: a refused folder is another run's.
@@ -295,7 +297,16 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     // (or refuse), commit what the restored checkpoint pre-committed, abort what came after
     // (including what earlier, killed runs left open), then record this run.
     const sinkNodes = job.nodes.filter((n) => n.spec.kind === "sink");
-    const sinks = sinkNodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : []));
+    const sideSinks = sideSinksOf(job.nodes);
+    const sinks = [
+      ...sinkNodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : [])),
+      ...sideSinks.map(({ operator, sink }) => ({ operator, sink })),
+    ];
+    const parallelismOf = (nodeName: string) => plan.chains.find((c) => c.nodes.some((n) => n.name === nodeName))!.parallelism;
+    const sinkParallelism = Object.fromEntries([
+      ...sinkNodes.map((n) => [n.name, parallelismOf(n.name)] as const),
+      ...sideSinks.map((s) => [s.operator, parallelismOf(s.source)] as const),
+    ]);
     for (const { operator, sink } of sinks) {
       if (sink.claim !== undefined) claims.push(await sink.claim({ jobName: job.name, operatorName: operator, runId, checkpointDir: jobRoot(root, job.name) }));
     }
@@ -314,17 +325,17 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       log,
     });
     const reports: SinkReport[] = [];
-    for (const node of sinkNodes) {
-      if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
-      const report = await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], {
+    for (const { operator, sink } of sinks) {
+      if (sink.recover === undefined) continue;
+      const report = await sink.recover(restore?.committables.get(operator) ?? [], {
         jobName: job.name,
-        operatorName: node.name,
-        writerStates: restore?.writerStates.get(node.name) ?? [],
+        operatorName: operator,
+        writerStates: restore?.writerStates.get(operator) ?? [],
         previousRuns: previousRuns
-          .filter((r) => r.sinkParallelism[node.name] !== undefined)
-          .map((r) => ({ runId: r.runId, parallelism: r.sinkParallelism[node.name]! })),
+          .filter((r) => r.sinkParallelism[operator] !== undefined)
+          .map((r) => ({ runId: r.runId, parallelism: r.sinkParallelism[operator]! })),
       });
-      if (report !== undefined) reports.push({ operator: node.name, report });
+      if (report !== undefined) reports.push({ operator, report });
     }
     if (restore !== undefined && reports.some((r) => r.report.aborted.length > 0 || r.report.unknown.length > 0)) {
       const previous = await previousCheckpoint(root, job.name, restore.id);
@@ -332,11 +343,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       if (decision.kind === "fallback") throw new RestoreFallback(decision, previous?.plan);
     }
     await markCleaned(root, job.name, previousRuns);
-    await recordRun(root, job.name, {
-      runId,
-      startedAt: now(),
-      sinkParallelism: Object.fromEntries(sinkNodes.map((n) => [n.name, plan.chains.find((c) => c.nodes.includes(n))!.parallelism])),
-    });
+    await recordRun(root, job.name, { runId, startedAt: now(), sinkParallelism });
     const timerWarning = timerWithoutWatermarks(job);
     const warned = new Set<string>();
     for (const chain of plan.chains) {
@@ -404,6 +411,20 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
           const source = head.spec.source;
           const allSplits = await sourceSplits(head.name, source);
           const splits = assignSplits(allSplits, subtask, chain.parallelism, source.discovery);
+          const side = sideSinkOf(head);
+          const sideSinks: SubtaskSink[] = [];
+          if (side !== undefined) {
+            const writer = await side.sink.createWriter({
+              jobName: job.name,
+              operatorName: side.operator,
+              subtask,
+              parallelism: chain.parallelism,
+              runId,
+              checkpointIntervalMs: coordinatorConfig.intervalMs,
+            });
+            sideSinks.push({ operator: side.operator, subtask, op: sinkOperator(side.operator, writer, { clock }) });
+          }
+          const sideOutput = sideSinks[0]?.op;
           metrics.sourceSubtasks++;
           sourcesRunning++;
           tasks.push(
@@ -412,6 +433,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
               chain: runner,
               keyed,
               sink,
+              sideSinks,
               bridge,
               source,
               sourceName: head.name,
@@ -423,7 +445,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
               watermarks: head.spec.watermarks,
               restoredWatermarks: restore?.watermarks.get(head.name) ?? {},
               batchSize,
-              context: sourceContext,
+              context: sideOutput === undefined ? sourceContext : { ...sourceContext, sideOutput: { write: (records) => sideOutput.processBatch(records, []) } },
               metrics,
               cancelled,
               onFinished: sourceFinished,
@@ -464,6 +486,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     tornDown = true;
     driver.close();
     for (const task of tasks) await task.release();
+    for (const task of tasks) await task.closeSideSinks();
     for (const runner of runners) await runner.close();
     for (const backend of backends) await backend.close().catch(() => undefined);
     for (const claim of claims) await claim.release().catch(() => undefined);

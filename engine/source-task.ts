@@ -225,6 +225,10 @@ export class SourceTask extends Subtask {
           if (this.stopped) break;
           let result = split.reader.read(batchSize);
           if (result instanceof Promise) result = await result;
+          if (result.dropped !== undefined) {
+            metrics.sourceSkipped += result.dropped.skipped;
+            metrics.sourceDeadLettered += result.dropped.deadLettered;
+          }
           if (result.kind === "end") {
             if (this.watermarks !== undefined) {
               this.watermarks.onEnd(split.id);

@@ -51,15 +51,25 @@ export interface SubtaskOptions {
   readonly id: string;
   readonly chain: ChainRunner;
   readonly keyed: readonly KeyedSlot[];
-  readonly sink: { readonly operator: string; readonly subtask: number; readonly op: SinkOperator<unknown> } | undefined;
+  readonly sink: SubtaskSink | undefined;
+  /** Sinks a source subtask's readers write to (engine/side-sinks.ts); checkpointed like `sink`. */
+  readonly sideSinks?: readonly SubtaskSink[];
   readonly bridge: CheckpointBridge;
+}
+
+export interface SubtaskSink {
+  readonly operator: string;
+  readonly subtask: number;
+  readonly op: SinkOperator<unknown>;
 }
 
 export abstract class Subtask {
   readonly id: string;
   protected readonly chain: ChainRunner;
   private readonly keyed: readonly KeyedSlot[];
-  private readonly sink: SubtaskOptions["sink"];
+  /** The chain's sink (if any) and the side sinks. */
+  private readonly sinks: readonly SubtaskSink[];
+  private readonly sideSinks: readonly SubtaskSink[];
   protected readonly bridge: CheckpointBridge;
   private readonly acked = new Set<number>();
   protected finished = false;
@@ -68,7 +78,8 @@ export abstract class Subtask {
     this.id = options.id;
     this.chain = options.chain;
     this.keyed = options.keyed;
-    this.sink = options.sink;
+    this.sideSinks = options.sideSinks ?? [];
+    this.sinks = [...(options.sink === undefined ? [] : [options.sink]), ...this.sideSinks];
     this.bridge = options.bridge;
   }
 
@@ -94,13 +105,13 @@ export abstract class Subtask {
       parts.push({ slot, dir, measure: await snapshotBackend(slot.backend, dir, previous) });
     }
     const sinks: SinkSnapshot[] = [];
-    if (this.sink !== undefined) {
-      await this.sink.op.preCommit(id);
-      const writerState = this.sink.op.writerState();
+    for (const sink of this.sinks) {
+      await sink.op.preCommit(id);
+      const writerState = sink.op.writerState();
       sinks.push({
-        operator: this.sink.operator,
-        subtask: this.sink.subtask,
-        committables: this.sink.op.pendingCommittables(),
+        operator: sink.operator,
+        subtask: sink.subtask,
+        committables: sink.op.pendingCommittables(),
         ...(writerState === undefined ? {} : { writerState }),
       });
     }
@@ -164,9 +175,14 @@ export abstract class Subtask {
     return this.finished ? this.snapshotFinished(id) : Promise.resolve();
   }
 
-  /** Checkpoint `id` completed: commit the sink's transactions up to it. */
-  notifyComplete(id: number): Promise<void> {
-    return this.sink?.op.commitUpTo(id) ?? Promise.resolve();
+  /** Checkpoint `id` completed: commit the sinks' transactions up to it. */
+  async notifyComplete(id: number): Promise<void> {
+    for (const sink of this.sinks) await sink.op.commitUpTo(id);
+  }
+
+  /** Closes the side sinks' writers (the chain closes its own sink); at teardown. */
+  async closeSideSinks(): Promise<void> {
+    for (const sink of this.sideSinks) await Promise.resolve(sink.op.close?.()).catch(() => undefined);
   }
 
   abstract run(): Promise<void>;

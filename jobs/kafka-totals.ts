@@ -46,6 +46,7 @@ export default job("kafka-totals", (env) => {
         value: parseTransaction,
         bounded: p.boolean("bounded", false),
         onBadRecord: badRecordPolicy(p.get("bad-records", "fail")),
+        onBadRecordHint: "--param bad-records=skip or --param bad-records=dlq:<topic>",
       }),
       { name: "transactions" },
     )

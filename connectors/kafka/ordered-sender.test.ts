@@ -3,6 +3,9 @@ import fc from "fast-check";
 import type { Message } from "kafkajs";
 import { OrderedSender } from "./ordered-sender.ts";
 
+/** Key and value bytes (the test messages have no headers). */
+const bytesOf = (batch: readonly Message[]) => batch.reduce((n, m) => n + Buffer.byteLength(m.key ?? "") + Buffer.byteLength(m.value ?? ""), 0);
+
 const msgs = (from: number, n: number): Message[] => Array.from({ length: n }, (_, i) => ({ value: String(from + i) }));
 
 /** A fake broker whose requests complete after random delays (as concurrent sends would). */
@@ -26,7 +29,7 @@ describe("OrderedSender", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }), async (sizes, delays) => {
         const broker = fakeBroker(delays);
-        const sender = new OrderedSender(broker.send, 25);
+        const sender = new OrderedSender(broker.send, { maxPending: 25 });
         let next = 0;
         for (const n of sizes) {
           await sender.add(msgs(next, n));
@@ -66,7 +69,7 @@ describe("OrderedSender", () => {
 
   it("makes add wait while maxPending messages are queued (backpressure)", async () => {
     let release!: () => void;
-    const sender = new OrderedSender(() => new Promise<void>((r) => (release = r)), 10);
+    const sender = new OrderedSender(() => new Promise<void>((r) => (release = r)), { maxPending: 10 });
     await sender.add(msgs(0, 1)); // in flight
     let returned = false;
     const adding = sender.add(msgs(1, 10)).then(() => (returned = true));
@@ -77,5 +80,54 @@ describe("OrderedSender", () => {
     expect(returned).toBe(true);
     release();
     await sender.flush();
+  });
+
+  it("never gives one request more than the message and byte bounds, and keeps the order", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 120 }),
+        async (adds, maxBatchMessages, maxBatchBytes) => {
+          const sent: Message[][] = [];
+          const sender = new OrderedSender(
+            async (m) => {
+              sent.push(m);
+              await new Promise((r) => setTimeout(r, 0));
+            },
+            { maxBatchMessages, maxBatchBytes },
+          );
+          let next = 0;
+          for (const sizes of adds) await sender.add(sizes.map((n) => ({ key: String(next++), value: "x".repeat(n) })));
+          await sender.flush();
+          expect(sent.flat().map((m) => m.key)).toEqual(Array.from({ length: next }, (_, i) => String(i)));
+          for (const batch of sent) {
+            expect(batch.length).toBeLessThanOrEqual(maxBatchMessages);
+            // A single message above the byte bound goes alone.
+            if (batch.length > 1) expect(bytesOf(batch)).toBeLessThanOrEqual(maxBatchBytes);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("splits a large backlog by default: no send gets more than 2,000 messages or 512 KiB", async () => {
+    const sent: Message[][] = [];
+    let release!: () => void;
+    const sender = new OrderedSender(async (m) => {
+      sent.push(m);
+      if (sent.length === 1) await new Promise<void>((r) => (release = r));
+    });
+    await sender.add(msgs(0, 1)); // in flight while the backlog builds up
+    await sender.add(msgs(1, 20_000)); // small messages: the count bound applies
+    await sender.add(Array.from({ length: 40 }, () => ({ value: Buffer.alloc(100_000) }))); // 4 MB: the byte bound applies
+    release();
+    await sender.flush();
+    expect(sent.reduce((n, b) => n + b.length, 0)).toBe(20_041);
+    for (const batch of sent) {
+      expect(batch.length).toBeLessThanOrEqual(2_000);
+      expect(bytesOf(batch)).toBeLessThanOrEqual(512 * 1024);
+    }
   });
 });

@@ -16,7 +16,7 @@
  * - `at-least-once`: idempotent producer; every send is flushed at the checkpoint.
  * - `none`: sends are not awaited at checkpoints (flushed at close).
  */
-import type { Kafka, Message, Producer, Transaction } from "kafkajs";
+import type { IHeaders, Kafka, Message, Producer, Transaction } from "kafkajs";
 import { userError, externalError } from "../../common/errors.ts";
 import type { CommittableFate, RecoveryContext, RecoveryReport, Sink, SinkContext, SinkWriter } from "../sink.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";
@@ -35,6 +35,8 @@ export interface KafkaSinkOptions<T> {
   readonly key?: Serializer<T>;
   /** Record value (default: JSON). */
   readonly value?: Serializer<T>;
+  /** Record headers (default: none). */
+  readonly headers?: (record: T) => IHeaders;
   readonly mode?: KafkaSinkMode;
   /**
    * Transactional id prefix (default `weir-<job>-<operator>`), as Flink's `transactionalIdPrefix`.
@@ -56,9 +58,10 @@ export interface KafkaWriterState {
 
 const DEFAULT_TXN_TIMEOUT_MS = 10 * 60_000;
 
-const toMessage = <T>(record: T, key: Serializer<T> | undefined, value: Serializer<T>): Message => ({
+const toMessage = <T>(record: T, key: Serializer<T> | undefined, value: Serializer<T>, headers?: (record: T) => IHeaders): Message => ({
   key: key === undefined ? null : key(record),
   value: value(record),
+  ...(headers === undefined ? {} : { headers: headers(record) }),
 });
 
 export const transactionalId = (prefix: string, runId: string, subtask: number, seq: number) => `${prefix}-${runId}-${subtask}-${seq}`;
@@ -158,7 +161,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     this.records += records.length;
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
     try {
-      await txn.sender.add(records.map((r) => toMessage(r, this.options.key, value)));
+      await txn.sender.add(records.map((r) => toMessage(r, this.options.key, value, this.options.headers)));
     } catch (e) {
       throw kafkaError(e, this.brokers, `sending in transaction '${txn.transactionalId}'`, this.context.operatorName);
     }
@@ -297,7 +300,7 @@ class PlainWriter<T> implements SinkWriter<T, never> {
     }
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
     try {
-      await this.sender!.add(records.map((r) => toMessage(r, this.options.key, value)));
+      await this.sender!.add(records.map((r) => toMessage(r, this.options.key, value, this.options.headers)));
     } catch (e) {
       throw kafkaError(e, this.brokers, "sending", this.context.operatorName);
     }

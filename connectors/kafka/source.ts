@@ -16,14 +16,18 @@
  *
  * A record the deserializers cannot read follows `onBadRecord`: "fail" (default: a user error
  * naming topic, partition and offset), "skip" (counted, see `skipped()`), or
- * `{ deadLetterTopic }` (its raw bytes and the error go there, then it is skipped).
+ * `{ deadLetterTopic, maxBytes? }` (its raw bytes and the error go there, exactly once: written in
+ * the source subtask's checkpoint transaction, see dead-letters.ts; one larger than `maxBytes` is
+ * truncated to fit, with headers saying so). Skipped and dead-lettered records are counted for the
+ * user (`ReadResult.dropped`).
  *
  * `bounded: true` stops each partition at the end offset it had when the reader opened (for
  * bounded jobs and tests); otherwise the source never ends.
  */
-import type { Kafka, Producer } from "kafkajs";
-import { userError, describeError, type WeirError } from "../../common/errors.ts";
-import type { ReadResult, Source, SourceContext, SplitDiscovery, SplitReader, SplitSet } from "../source.ts";
+import type { Kafka } from "kafkajs";
+import { userError, describeError, internalError, type WeirError } from "../../common/errors.ts";
+import type { ReadResult, SideOutput, Source, SourceContext, SplitDiscovery, SplitReader, SplitSet } from "../source.ts";
+import { DEFAULT_DEAD_LETTER_MAX_BYTES, deadLetter, deadLetterSink } from "./dead-letters.ts";
 import { brokerList, createKafka, kafkaError } from "./client.ts";
 import { deserializers, type Deserializer } from "./serde.ts";
 import { SubtaskConsumer, type PartitionFeed } from "./subtask-consumer.ts";
@@ -39,7 +43,16 @@ export interface KafkaRecord<K, V> {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export type BadRecordPolicy = "fail" | "skip" | { readonly deadLetterTopic: string };
+export type BadRecordPolicy =
+  | "fail"
+  | "skip"
+  | {
+      readonly deadLetterTopic: string;
+      /** A dead letter's budget (key, value, headers); a larger one is truncated (default 1,000,000). */
+      readonly maxBytes?: number;
+      /** Of the dead letters' transactions; as the Kafka sink's `transactionTimeoutMs`. */
+      readonly transactionTimeoutMs?: number;
+    };
 
 export interface KafkaSourceOptions<K, V> {
   readonly brokers: string | readonly string[];
@@ -50,6 +63,11 @@ export interface KafkaSourceOptions<K, V> {
   readonly startFrom?: "earliest" | "latest";
   readonly bounded?: boolean;
   readonly onBadRecord?: BadRecordPolicy;
+  /**
+   * How the job's user chooses the bad-record policy, when the job exposes it (e.g.
+   * `--param bad-records=skip|dlq:<topic>`); quoted with `onBadRecord` in the "fail" error.
+   */
+  readonly onBadRecordHint?: string;
   readonly isolation?: "read_committed" | "read_uncommitted";
   /** Records buffered per partition before it is paused (default 20 000). */
   readonly maxBuffered?: number;
@@ -95,9 +113,11 @@ interface ReaderSettings<K, V> {
   readonly key: Deserializer<K>;
   readonly value: Deserializer<V>;
   readonly onBadRecord: BadRecordPolicy;
+  readonly onBadRecordHint: string | undefined;
   readonly maxBuffered: number;
   readonly countSkip: () => void;
-  readonly deadLetters: () => Promise<Producer>;
+  /** The subtask's dead-letter writer (with a dead-letter topic). */
+  readonly deadLetters: SideOutput | undefined;
 }
 
 
@@ -151,7 +171,7 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number>, P
       if (this.end !== undefined && this.next >= this.end) return { kind: "end" };
       return { kind: "idle", retryAfterMs: 5 };
     }
-    const { topic, partition, key, value, onBadRecord } = this.settings;
+    const { topic, partition, key, value, onBadRecord, onBadRecordHint } = this.settings;
     const take = Math.min(max, available, this.end === undefined ? Infinity : Math.max(0, this.end - this.next));
     const records: KafkaRecord<K, V>[] = [];
     const bad: { raw: RawRecord; error: unknown }[] = [];
@@ -162,50 +182,37 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number>, P
         records.push({ topic, partition, offset: raw.offset, key: key(raw.key), value: value(raw.value), timestamp: raw.timestamp, headers: raw.headers });
       } catch (e) {
         if (onBadRecord === "fail") {
-          throw userError(
-            "KAFKA_BAD_RECORD",
-            `record at ${topic}/${partition}@${raw.offset} cannot be deserialized: ${describeError(e)}; fix the producer or set onBadRecord to "skip" or { deadLetterTopic }`,
-          );
+          const choose = onBadRecordHint === undefined ? `set the source's onBadRecord option to "skip" or { deadLetterTopic }` : `run with ${onBadRecordHint} (the source's onBadRecord option)`;
+          throw userError("KAFKA_BAD_RECORD", `record at ${topic}/${partition}@${raw.offset} cannot be deserialized: ${describeError(e)}; fix the producer, or ${choose}`);
         }
         bad.push({ raw, error: e });
       }
     }
     const consumed = records.length + bad.length;
     const lastRaw = this.buffer[this.head + consumed - 1];
-    const advance = () => {
+    const dropped = bad.length === 0 ? undefined : typeof onBadRecord === "object" ? { skipped: 0, deadLettered: bad.length } : { skipped: bad.length, deadLettered: 0 };
+    const advance = (): ReadResult<KafkaRecord<K, V>> => {
       this.head += consumed;
       if (lastRaw !== undefined) this.next = lastRaw.offset + 1;
       if (this.head > 4096 && this.head * 2 > this.buffer.length) {
         this.buffer = this.buffer.slice(this.head);
         this.head = 0;
       }
-      if (this.end !== undefined && this.next >= this.end && records.length === 0) return { kind: "end" } as const;
-      return records.length > 0 ? ({ kind: "records", records } as const) : ({ kind: "idle", retryAfterMs: 0 } as const);
+      const counts = dropped === undefined ? {} : { dropped };
+      if (this.end !== undefined && this.next >= this.end && records.length === 0) return { kind: "end", ...counts };
+      return records.length > 0 ? { kind: "records", records, ...counts } : { kind: "idle", retryAfterMs: 0, ...counts };
     };
     if (bad.length === 0) return advance();
     if (typeof onBadRecord === "object") {
-      // Dead letters are produced (and acknowledged) before the position moves past them.
-      return this.sendDeadLetters(onBadRecord.deadLetterTopic, bad).then(advance);
+      // Written in the checkpoint interval whose snapshot records the position past them.
+      const out = this.settings.deadLetters;
+      if (out === undefined) throw internalError("KAFKA_NO_DEAD_LETTER_WRITER", `Kafka source '${this.settings.name}': the engine gave no writer for its dead-letter topic`);
+      const maxBytes = onBadRecord.maxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
+      const written = out.write(bad.map(({ raw, error }) => deadLetter({ topic, partition, ...raw }, error, maxBytes)));
+      return written instanceof Promise ? written.then(advance) : advance();
     }
     for (let i = 0; i < bad.length; i++) this.settings.countSkip();
     return advance();
-  }
-
-  private async sendDeadLetters(deadLetterTopic: string, bad: readonly { raw: RawRecord; error: unknown }[]): Promise<void> {
-    const { topic, partition } = this.settings;
-    try {
-      const producer = await this.settings.deadLetters();
-      await producer.send({
-        topic: deadLetterTopic,
-        messages: bad.map(({ raw, error }) => ({
-          key: raw.key,
-          value: raw.value,
-          headers: { ...raw.headers, "weir.error": describeError(error), "weir.topic": topic, "weir.partition": String(partition), "weir.offset": String(raw.offset) },
-        })),
-      });
-    } catch (e) {
-      throw kafkaError(e, this.settings.brokers, `writing to dead-letter topic '${deadLetterTopic}'`);
-    }
   }
 
   private resumeIfPaused(): void {
@@ -235,7 +242,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
   const key = (options.key ?? deserializers.string) as Deserializer<K>;
   const value = (options.value ?? deserializers.json) as Deserializer<V>;
   let skipped = 0;
-  let deadLetterProducer: Promise<Producer> | undefined;
+  const onBadRecord = options.onBadRecord ?? "fail";
   const kafkaFor = (context: SourceContext) => createKafka({ brokers, clientId: `weir-${context.jobName}-${name}` });
   const discoveryMs = discoveryInterval(options.partitionDiscovery, name);
   let setsOpened = 0;
@@ -267,15 +274,11 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
               name,
               key,
               value,
-              onBadRecord: options.onBadRecord ?? "fail",
+              onBadRecord,
+              onBadRecordHint: options.onBadRecordHint,
               maxBuffered: options.maxBuffered ?? 20_000,
               countSkip: () => void skipped++,
-              deadLetters: () =>
-                (deadLetterProducer ??= (async () => {
-                  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-                  await producer.connect();
-                  return producer;
-                })()),
+              deadLetters: context.sideOutput,
             },
             consumer,
             start,
@@ -317,6 +320,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
   return {
     name,
     bounded: options.bounded === true,
+    ...(typeof onBadRecord === "object" ? { sideSink: deadLetterSink(brokers, onBadRecord) } : {}),
     skipped: () => skipped,
     async splits(context) {
       const admin = kafkaFor(context).admin();

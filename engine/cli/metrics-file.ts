@@ -22,6 +22,8 @@ export const recordMetrics = (path: string | undefined, metrics: JobMetrics): Me
       const body = {
         sourceRecords: metrics.sourceRecords,
         sinkRecords: metrics.sinkRecords,
+        sourceSkipped: metrics.sourceSkipped,
+        sourceDeadLettered: metrics.sourceDeadLettered,
         checkpointsCompleted: metrics.checkpointsCompleted,
         samples,
       };

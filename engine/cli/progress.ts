@@ -1,6 +1,7 @@
 /**
- * The live progress line on stderr: records in and out per second, and backpressure (the share
- * of time sources waited for room downstream). On a TTY one line is redrawn in place; otherwise
+ * The live progress line on stderr: records in and out per second, backpressure (the share of
+ * time sources waited for room downstream), and records sources dropped as bad (skipped or
+ * dead-lettered), once there are any. On a TTY one line is redrawn in place; otherwise
  * a plain line is printed every `plainEveryMs`.
  */
 import type { JobMetrics } from "../metrics.ts";
@@ -17,16 +18,29 @@ export interface ProgressOptions {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** "bad records: 4 skipped, 2 dead-lettered" (the non-zero parts); "" when there are none. */
+export const formatDropped = (counts: { readonly skipped: number; readonly deadLettered: number }): string => {
+  const parts: string[] = [];
+  if (counts.skipped > 0) parts.push(`${fmt(counts.skipped)} skipped`);
+  if (counts.deadLettered > 0) parts.push(`${fmt(counts.deadLettered)} dead-lettered`);
+  return parts.length === 0 ? "" : `bad records: ${parts.join(", ")}`;
+};
+
 export const formatProgress = (
   jobName: string,
   elapsedMs: number,
   rates: { in: number; out: number },
-  totals: { in: number; out: number },
+  totals: { in: number; out: number; skipped?: number; deadLettered?: number },
   backpressure: number,
   checkpoint?: { readonly id: number; readonly durationMs: number; readonly bytes: number },
-): string =>
-  `${jobName} | ${(elapsedMs / 1000).toFixed(1)}s | in ${fmt(rates.in)} rec/s (${fmt(totals.in)}) | out ${fmt(rates.out)} rec/s (${fmt(totals.out)}) | backpressure ${Math.round(backpressure * 100)}%` +
-  (checkpoint === undefined ? "" : ` | checkpoint ${checkpoint.id} (${formatDuration(checkpoint.durationMs)}, ${formatBytes(checkpoint.bytes)})`);
+): string => {
+  const dropped = formatDropped({ skipped: totals.skipped ?? 0, deadLettered: totals.deadLettered ?? 0 });
+  return (
+    `${jobName} | ${(elapsedMs / 1000).toFixed(1)}s | in ${fmt(rates.in)} rec/s (${fmt(totals.in)}) | out ${fmt(rates.out)} rec/s (${fmt(totals.out)}) | backpressure ${Math.round(backpressure * 100)}%` +
+    (dropped === "" ? "" : ` | ${dropped}`) +
+    (checkpoint === undefined ? "" : ` | checkpoint ${checkpoint.id} (${formatDuration(checkpoint.durationMs)}, ${formatBytes(checkpoint.bytes)})`)
+  );
+};
 
 export interface ProgressReporter {
   stop(): void;
@@ -43,7 +57,7 @@ export const startProgress = (metrics: JobMetrics, options: ProgressOptions): Pr
     const rates = { in: ((metrics.sourceRecords - last.in) * 1000) / dt, out: ((metrics.sinkRecords - last.out) * 1000) / dt };
     const bp = Math.min(1, (metrics.sourceBlockedMs - last.blocked) / (dt * Math.max(1, metrics.sourceSubtasks)));
     last = { at: t, in: metrics.sourceRecords, out: metrics.sinkRecords, blocked: metrics.sourceBlockedMs };
-    return formatProgress(options.jobName, t - metrics.startedAt, rates, { in: metrics.sourceRecords, out: metrics.sinkRecords }, bp, metrics.lastCheckpoint);
+    return formatProgress(options.jobName, t - metrics.startedAt, rates, { in: metrics.sourceRecords, out: metrics.sinkRecords, skipped: metrics.sourceSkipped, deadLettered: metrics.sourceDeadLettered }, bp, metrics.lastCheckpoint);
   };
   const timer = setInterval(() => {
     options.stream.write(tty ? `\r\x1b[2K${line()}` : `${line()}\n`);

@@ -11,13 +11,15 @@ import { planJob } from "../plan.ts";
 import { missingWatermarks } from "../watermark-check.ts";
 import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
-import { startProgress } from "./progress.ts";
+import { formatDropped, startProgress } from "./progress.ts";
 import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
 import { decideRestart, type RestartStrategy } from "./restart.ts";
 import { paramChanges } from "./param-changes.ts";
 import { watchLauncher } from "./launcher-watch.ts";
+import { sideSinksOf } from "../side-sinks.ts";
+import type { Sink } from "../../connectors/sink.ts";
 
 export interface RunFlags {
   readonly parallelism: number;
@@ -101,21 +103,25 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
         const plan0 = start.checkpoints.restore!;
+        const allSinks = [
+          ...built.nodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : [])),
+          ...sideSinksOf(built.nodes),
+        ];
         /** Commits what the final checkpoint recorded; true if a sink found some of it discarded. */
         const commitFinal = async (): Promise<boolean> => {
           let someDiscarded = false;
-          for (const node of built.nodes) {
-            if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
-            const report = await node.spec.sink
-              .recover(plan0.committables.get(node.name) ?? [], {
+          for (const { operator, sink } of allSinks) {
+            if (sink.recover === undefined) continue;
+            const report = await sink
+              .recover(plan0.committables.get(operator) ?? [], {
                 jobName: built.name,
-                operatorName: node.name,
-                writerStates: plan0.writerStates.get(node.name) ?? [],
+                operatorName: operator,
+                writerStates: plan0.writerStates.get(operator) ?? [],
                 previousRuns: [],
               })
               .catch((e: unknown) => {
                 // e.g. its output was deleted since: say what the user is looking at.
-                throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator: node.name, cause: e }) : e;
+                throw isWeirError(e) ? new WeirError(`${finished}, but ${e.message}`, { code: e.code, domain: e.domain, retriable: e.retriable, operator, cause: e }) : e;
               });
             if (report !== undefined && (report.aborted.length > 0 || report.unknown.length > 0)) someDiscarded = true;
           }
@@ -188,10 +194,11 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       const m = result.metrics;
       const chk = result.lastCheckpoint;
       const tail = chk === undefined ? "" : `; last checkpoint ${chk.id}`;
+      const dropped = formatDropped({ skipped: m.sourceSkipped, deadLettered: m.sourceDeadLettered });
       if (result.outcome === "stopped") {
-        say(`'${built.name}' stopped after ${secs.toFixed(1)}s at checkpoint ${chk?.id}: run the same command again to resume`);
+        say(`'${built.name}' stopped after ${secs.toFixed(1)}s at checkpoint ${chk?.id}${dropped === "" ? "" : ` (${dropped})`}: run the same command again to resume`);
       } else {
-        process.stderr.write(`${built.name} finished in ${secs.toFixed(1)}s: ${m.sourceRecords} records read, ${m.sinkRecords} written${tail}\n`);
+        process.stderr.write(`${built.name} finished in ${secs.toFixed(1)}s: ${m.sourceRecords} records read, ${m.sinkRecords} written${dropped === "" ? "" : `, ${dropped}`}${tail}\n`);
       }
       return;
     }

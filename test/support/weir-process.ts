@@ -18,6 +18,8 @@ export interface Exit {
 export interface WeirRun {
   readonly pid: number;
   readonly exited: Promise<Exit>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   kill(): void;
 }
 
@@ -37,6 +39,7 @@ export const startWeir = (args: readonly string[], env: Record<string, string> =
   return {
     pid: child.pid!,
     exited,
+    stderr: () => stderr,
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) {
         killedByUs = true;
