@@ -166,6 +166,20 @@ describe("--fresh", () => {
     expect(plain.stderr).toContain("already finished");
   }, 120_000);
 
+  it("with --from is refused before anything is changed", async () => {
+    const a = join(tmp, "both-a");
+    const b = join(tmp, "both-b");
+    const checkpoints = join(tmp, "both-chk");
+    const first = await runOrKill(twoSinks(a, b, checkpoints));
+    expect(first.code, first.stderr).toBe(0);
+    const before = await snapshotOf(join(checkpoints, "two-sinks"), a);
+    const both = await runOrKill(twoSinks(a, b, checkpoints, ["--fresh", "--overwrite-output", "--from", join(checkpoints, "two-sinks", "chk-1")]));
+    expect(both.code, both.stderr).toBe(1);
+    expect(both.stderr).toContain("pass only one of them");
+    expect(both.stderr).toContain("(CONFLICTING_OPTIONS)");
+    expect(await snapshotOf(join(checkpoints, "two-sinks"), a)).toEqual(before);
+  }, 120_000);
+
   it("with --checkpoint-dir .weir, deletes only the checkpoint lineage, not the working state of a live run beside it", async () => {
     const cwd = join(tmp, "project");
     await mkdir(cwd, { recursive: true });

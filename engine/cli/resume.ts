@@ -30,6 +30,9 @@ export const chooseStart = async (options: {
   log: (line: string) => void;
 }): Promise<ResumeChoice> => {
   const { root, job, log } = options;
+  if (options.fresh && options.from !== undefined) {
+    throw userError("CONFLICTING_OPTIONS", `--fresh starts '${job}' from the beginning and --from ${options.from} restores a checkpoint: pass only one of them`);
+  }
   if (options.fresh) return { found: undefined, checkpoints: { root, firstId: 1, retained: [], fresh: true } };
   if (options.from !== undefined) {
     const found = await loadCheckpoint(options.from).catch((e: unknown) => {
