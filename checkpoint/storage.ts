@@ -155,7 +155,7 @@ export interface FoundCheckpoint {
   readonly metadata: CheckpointMetadata;
 }
 
-/** A checkpoint above the latest usable one: without `_metadata` (partial) or unreadable/damaged. */
+/** A checkpoint above the latest usable one: without `_metadata` (partial) or damaged (`CHECKPOINT_CORRUPT`). */
 export interface SkippedCheckpoint {
   readonly id: number;
   readonly reason: "partial" | "damaged";
