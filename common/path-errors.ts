@@ -26,7 +26,8 @@ const PATH_PROBLEMS: Readonly<Record<string, string>> = {
   ENOENT: "no such file or directory, or the file system does not allow creating it",
 };
 
-const errnoOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+/** The errno code (`ENOENT`, `EIO`, ...) of a file-system error, undefined for anything else. */
+export const errnoOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
 /**
  * `cannot <action> <path>: <reason>; <fix>`: a user error (code `code`) when the path itself is

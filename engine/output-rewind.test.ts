@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -98,17 +98,38 @@ describe("rewindOutput: restoring checkpoint n while later ones completed", () =
 });
 
 describe("rewindOutput: a start without a checkpoint", () => {
-  test("after completed checkpoints (all unreadable now) it is a restore of checkpoint 0: retract everything, refuse print", async () => {
+  test("after completed checkpoints (all unreadable now) it is refused, changing nothing; with overwrite it is a restore of checkpoint 0", async () => {
     const files = retracting(2);
-    const error = await refusal(rewindOutput(options({ restoredId: undefined, sinks: [{ operator: "shown", sink: print() }] })));
+    const refused = await refusal(rewindOutput(options({ restoredId: undefined, sinks: [{ operator: "out", sink: files.sink }] })));
+    expect(refused?.code).toBe("NO_RESTORABLE_CHECKPOINT");
+    expect(refused?.message).toContain("starting 'j' from the beginning, but checkpoints up to 5 had completed");
+    expect(refused?.message).toContain("--fresh --overwrite-output");
+    expect(files.calls).toEqual([]);
+    expect((await readdir(join(root, "j"))).length).toBe(5);
+    const error = await refusal(rewindOutput(options({ restoredId: undefined, existingOutput: "overwrite", sinks: [{ operator: "shown", sink: print() }] })));
     expect(error?.message).toContain("starting 'j' from the beginning, but checkpoints 1-5 had already completed: sink 'shown' cannot take back");
-    const o = options({ restoredId: undefined, sinks: [{ operator: "out", sink: files.sink }] });
+    const o = options({ restoredId: undefined, existingOutput: "overwrite", sinks: [{ operator: "out", sink: files.sink }] });
     await rewindOutput(o);
     expect(files.calls.map((c) => [c.after, c.context.dryRun])).toEqual([[0, false]]);
     expect(o.lines).toEqual([
       "deleted checkpoints 1-5 of 'j': this run starts from the beginning",
       "sink 'out': retracted 2 part files committed by checkpoint 1 from /out (the run starts from the beginning)",
     ]);
+  });
+
+  test("fresh: the lineage (chk-<n>, chk-<n>.corrupt, completed.json) is deleted only once the output check passed; other entries stay", async () => {
+    const dir = join(root, "j");
+    await mkdir(join(dir, "chk-6.corrupt"));
+    await mkdir(join(dir, "state", "live-run"), { recursive: true });
+    await mkdir(join(dir, "runs"));
+    await writeFile(join(dir, "completed.json"), JSON.stringify({ id: 6 }));
+    const files = retracting(4);
+    const fresh = { restoredId: undefined, highestCompleted: 0, fresh: true, sinks: [{ operator: "out", sink: files.sink }] };
+    expect((await refusal(rewindOutput(options(fresh))))?.code).toBe("OUTPUT_EXISTS");
+    expect((await readdir(dir)).length).toBe(9);
+    await rewindOutput(options({ ...fresh, existingOutput: "overwrite" }));
+    expect((await readdir(dir)).sort()).toEqual(["runs", "state"]);
+    expect(await readdir(join(dir, "state"))).toEqual(["live-run"]);
   });
 
   test("committed output of earlier runs is refused with a dry run (nothing deleted), or deleted with overwrite", async () => {

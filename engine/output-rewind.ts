@@ -10,19 +10,23 @@
  *   `duplicateOutput: "allow"`. Otherwise checkpoints above n are deleted (that lineage is
  *   abandoned: a later resume must not return to it once its output is gone), then every sink
  *   with `retract` removes what its job's runs committed after n, one line each.
- *   Starting without a checkpoint while the record is set (every checkpoint unreadable) counts as
- *   restoring checkpoint 0.
- * - Starting without a checkpoint and without the record (a new job, or `--fresh`) while a sink
- *   holds committed output of earlier runs of the job: refused, naming it, unless
- *   `existingOutput: "overwrite"`, which retracts it. Sinks that cannot tell (Kafka) are not checked: a fresh start re-reads
- *   its input by definition.
+ *   Starting without a checkpoint while checkpoints had completed (every one damaged or set
+ *   aside) counts as restoring checkpoint 0: it would retract all committed output, so it is
+ *   refused unless `existingOutput: "overwrite"` (the CLI refuses earlier, in resume.ts, listing
+ *   the damage; starting over there is `--fresh --overwrite-output`).
+ * - Starting without a checkpoint and without completed ones (a new job, or `--fresh`) while a
+ *   sink holds committed output of earlier runs of the job: refused, naming it, unless
+ *   `existingOutput: "overwrite"`, which retracts it. Sinks that cannot tell (Kafka) are not
+ *   checked: a fresh start re-reads its input by definition. With `fresh`, the job's checkpoint
+ *   lineage is deleted only after that check passed, before the output is deleted.
  *
  * Crash safety: each step is idempotent and the highest-completed record is left as it is (new
  * checkpoints get ids above it), so a run killed half-way through repeats the rest next time.
  */
 import type { Sink } from "../connectors/sink.ts";
 import { userError } from "../common/errors.ts";
-import { discardCheckpoint, listCheckpointIds } from "../checkpoint/storage.ts";
+import { discardCheckpoint, discardLineage, listCheckpointIds } from "../checkpoint/storage.ts";
+import { COMPLETED_FILE } from "../checkpoint/completed-record.ts";
 
 export interface OutputRewindOptions {
   readonly root: string;
@@ -31,6 +35,8 @@ export interface OutputRewindOptions {
   /** The checkpoint the run restores, undefined on a start without one. */
   readonly restoredId: number | undefined;
   readonly highestCompleted: number;
+  /** `--fresh`: delete the job's checkpoint lineage once the checks pass (see CheckpointOptions.fresh). */
+  readonly fresh?: boolean;
   /** Every recorded run of the job (only their output is the job's). */
   readonly runIds: readonly string[];
   readonly duplicateOutput: "refuse" | "allow";
@@ -65,24 +71,38 @@ export const rewindOutput = async (options: OutputRewindOptions): Promise<void> 
   const { root, job, sinks, restoredId, highestCompleted, runIds, log } = options;
   const context = (operator: string, dryRun: boolean) => ({ jobName: job, operatorName: operator, runIds, dryRun });
 
-  // A start without a checkpoint in a lineage that had completed some (all of them unreadable, or
-  // deleted by hand; `--fresh` resets the record) is a restore of "checkpoint 0".
+  // A start without a checkpoint in a lineage that had completed some (all of them damaged, or
+  // deleted by hand; `--fresh` passes 0) is a restore of "checkpoint 0".
   const from = restoredId ?? (highestCompleted > 0 ? 0 : undefined);
   if (from === undefined) {
-    for (const { operator, sink } of sinks) {
-      if (sink.retract === undefined) continue;
-      const found = await sink.retract(0, context(operator, options.existingOutput === "refuse"));
-      if (found.removed === 0) continue;
-      if (options.existingOutput === "refuse") {
+    // All refusals first: nothing is changed by a refused run.
+    if (options.existingOutput === "refuse") {
+      for (const { operator, sink } of sinks) {
+        if (sink.retract === undefined) continue;
+        const found = await sink.retract(0, context(operator, true));
+        if (found.removed === 0) continue;
         throw userError(
           "OUTPUT_EXISTS",
           `${found.location} holds ${count(found.removed, found.unit)} committed by an earlier run of '${job}' (sink '${operator}'); starting from the beginning would write that output again next to them: delete them, or run with --overwrite-output to have them deleted`,
           { operator },
         );
       }
-      log(`sink '${operator}': deleted ${count(found.removed, found.unit)} of an earlier run of '${job}' from ${found.location} (--overwrite-output)`);
+    }
+    if (options.fresh === true) await discardLineage(root, job, [COMPLETED_FILE]);
+    if (options.existingOutput === "overwrite") {
+      for (const { operator, sink } of sinks) {
+        if (sink.retract === undefined) continue;
+        const found = await sink.retract(0, context(operator, false));
+        if (found.removed > 0) log(`sink '${operator}': deleted ${count(found.removed, found.unit)} of an earlier run of '${job}' from ${found.location} (--overwrite-output)`);
+      }
     }
     return;
+  }
+  if (restoredId === undefined && options.existingOutput === "refuse") {
+    throw userError(
+      "NO_RESTORABLE_CHECKPOINT",
+      `starting '${job}' from the beginning, but checkpoints up to ${highestCompleted} had completed: that would retract all the output they committed; restore one of them, or start over with --fresh --overwrite-output`,
+    );
   }
 
   const starting = from === 0 ? `starting '${job}' from the beginning` : `restoring checkpoint ${from} of '${job}'`;

@@ -62,6 +62,12 @@ export interface CheckpointOptions {
   readonly retained?: readonly number[];
   /** The job's parameters, recorded in each checkpoint's metadata. */
   readonly params?: Readonly<Record<string, string>>;
+  /**
+   * Start a new lineage (`--fresh`, without `restore`): the job's checkpoints and its
+   * highest-completed record are deleted once the output checks have passed, so a refused run
+   * leaves them as they were (engine/output-rewind.ts).
+   */
+  readonly fresh?: boolean;
 }
 
 export interface RunOptions {
@@ -217,7 +223,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
 
   const coordinatorConfig: CoordinatorConfig = { ...defaultCoordinatorConfig, ...options.checkpoints?.config };
   // New checkpoint ids stay above every id that ever completed, even of deleted checkpoints.
-  const completedBefore = await highestCompleted(root, job.name);
+  const fresh = options.checkpoints?.fresh === true && restore === undefined;
+  const completedBefore = fresh ? 0 : await highestCompleted(root, job.name);
   const driver = new CheckpointDriver({
     job: job.name,
     root,
@@ -318,6 +325,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       sinks,
       restoredId: restore?.id,
       highestCompleted: completedBefore,
+      fresh,
       runIds: runs.map((r) => r.runId),
       duplicateOutput: options.output?.duplicateOutput ?? "refuse",
       ...(options.output?.nothingVisibleAfter === undefined ? {} : { nothingVisibleAfter: options.output.nothingVisibleAfter }),

@@ -18,6 +18,7 @@ import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs
 import { fsyncPath } from "../common/fsync.ts";
 import { linkOrCopy } from "../common/link-or-copy.ts";
 import { sha256File } from "../common/file-digest.ts";
+import { errnoOf } from "../common/path-errors.ts";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { externalError, describeError } from "../common/errors.ts";
@@ -132,31 +133,44 @@ export const snapshotBackend = async (
  * Checks the files of a snapshot at `absPath` against its handle: with `checksums`, size and
  * SHA-256 of every file; else sizes only (cheap, for listings). Handles without `contents`
  * (format 1) are checked for the presence of their files only. Returns what is wrong, naming
- * the file, or undefined if nothing is.
+ * the file, or undefined if nothing is. Only damage is returned (a file absent, i.e. ENOENT, or
+ * of another size or checksum); any other file-system error (EIO, EACCES, EMFILE, ...) says
+ * nothing about the snapshot and is thrown as the retriable external error
+ * `CHECKPOINT_READ_FAILED` naming the path.
  */
 export const findSnapshotDamage = async (handle: KeyedStateHandle, absPath: string, checksums: boolean): Promise<string | undefined> => {
   if (handle.contents === undefined) {
-    const names = await readdir(absPath).catch(() => undefined);
+    const names = await orMissing(absPath, () => readdir(absPath));
     if (names === undefined) return `${absPath} is missing`;
     return names.length < handle.files ? `${absPath} holds ${names.length} files, ${handle.files} expected` : undefined;
   }
   for (const file of handle.contents) {
     const path = join(absPath, file.name);
-    const info = await stat(path).catch(() => undefined);
+    const info = await orMissing(path, () => stat(path));
     if (info === undefined) return `${path} is missing`;
     if (info.size !== file.size) return `${path} has ${info.size} bytes, ${file.size} recorded`;
     if (!checksums) continue;
-    let digest: { sha256: string; size: number };
-    try {
-      digest = await sha256File(path);
-    } catch (e) {
-      return `${path} cannot be read (${describeError(e)})`;
-    }
+    const digest = await orMissing(path, () => sha256File(path));
+    if (digest === undefined) return `${path} is missing`;
     if (digest.size !== file.size) return `${path} has ${digest.size} bytes, ${file.size} recorded`;
     if (digest.sha256 !== file.sha256) return `${path} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…)`;
   }
   return undefined;
 };
+
+/** `read()`, or undefined if `path` does not exist (ENOENT); other errors as `CHECKPOINT_READ_FAILED`. */
+const orMissing = async <T>(path: string, read: () => Promise<T>): Promise<T | undefined> => {
+  try {
+    return await read();
+  } catch (e) {
+    if (errnoOf(e) === "ENOENT") return undefined;
+    throw checkpointReadError(path, e);
+  }
+};
+
+/** A file-system error other than ENOENT while reading checkpoint data: retriable, naming the path. */
+export const checkpointReadError = (path: string, e: unknown) =>
+  externalError("CHECKPOINT_READ_FAILED", `cannot read ${path}: ${describeError(e)}; the checkpoint was left as it is (check the file system, then run again)`, { cause: e });
 
 /**
  * Links SST files (copies them across file systems) and copies the rest (RocksDB rewrites

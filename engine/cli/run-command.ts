@@ -98,7 +98,6 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     };
     for (let attempt = 0; ; attempt++) {
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
-      fresh = false;
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
@@ -177,6 +176,9 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
             config: { intervalMs: flags.checkpointInterval, timeoutMs: flags.checkpointTimeout, retain: flags.retain },
           },
           onStart: (metrics) => {
+            // The old lineage is gone by now (a restart must resume the new one); until then,
+            // e.g. after a refusal or a failure to start, a restart is still fresh.
+            fresh = false;
             recorder = recordMetrics(process.env["WEIR_METRICS_FILE"], metrics);
             if (flags.progress) {
               progress = startProgress(metrics, { jobName: built.name, stream: process.stderr, plainEveryMs: flags.progressInterval });
