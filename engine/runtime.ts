@@ -319,7 +319,12 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
             const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
             backends.push(backend);
             const layout = restore?.layouts.get(node.name);
-            keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells, ...(layout === undefined ? {} : { layout }) });
+            keyedStore = new KeyedStateStore({
+              backend,
+              maxCachedCells: options.maxCachedCells,
+              operator: node.name,
+              ...(layout === undefined ? {} : { layout }),
+            });
             keyed.push({
               operator: node.name,
               store: keyedStore,
