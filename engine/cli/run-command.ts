@@ -18,6 +18,7 @@ import { lockJob } from "./job-lock.ts";
 import { decideRestart, type RestartStrategy } from "./restart.ts";
 import { paramChanges } from "./param-changes.ts";
 import { watchLauncher } from "./launcher-watch.ts";
+import { sleep, systemClock } from "../../common/clock.ts";
 
 export interface RunFlags {
   readonly parallelism: number;
@@ -41,7 +42,6 @@ export interface RunFlags {
 }
 
 const say = (line: string) => void process.stderr.write(`weir: ${line}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
   const definition = await loadJob(file);
@@ -157,7 +157,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         say(
           `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(decision.delayMs)} (${count})`,
         );
-        await sleep(decision.delayMs);
+        await sleep(systemClock, decision.delayMs);
         continue;
       }
       progress?.stop();
