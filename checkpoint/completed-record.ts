@@ -6,22 +6,16 @@
  * an older checkpoint compares with it to know whether later checkpoints may have committed
  * output. `--fresh` deletes it with the checkpoints (a new lineage starts at 1).
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncPath } from "../common/fsync.ts";
+import { writeFileAtomic } from "../common/write-file-atomic.ts";
 import { jobRoot } from "./storage.ts";
 
 const FILE = "completed.json";
 
 /** Records `id` as completed (the caller calls it with increasing ids). */
-export const recordCompleted = async (root: string, job: string, id: number): Promise<void> => {
-  const dir = jobRoot(root, job);
-  const path = join(dir, FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify({ id }));
-  await fsyncPath(`${path}.tmp`);
-  await rename(`${path}.tmp`, path);
-  await fsyncPath(dir);
-};
+export const recordCompleted = (root: string, job: string, id: number): Promise<void> =>
+  writeFileAtomic(join(jobRoot(root, job), FILE), JSON.stringify({ id }));
 
 /** The highest completed checkpoint recorded, 0 if none (a new job, or after `--fresh`). */
 export const highestCompleted = async (root: string, job: string): Promise<number> => {
