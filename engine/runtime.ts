@@ -25,10 +25,7 @@ import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
-import { allRuns, markCleaned, recordRun } from "../checkpoint/runs.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
-import { jobRoot } from "../checkpoint/storage.ts";
-import { rewindOutput } from "./output-rewind.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
@@ -41,6 +38,7 @@ import type { ChainPlan, JobPlan } from "./plan.ts";
 import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
+import { startSinks } from "./sink-startup.ts";
 import { SourceTask } from "./source-task.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask } from "./subtask.ts";
@@ -245,43 +243,18 @@ export const runJob = async (options: RunOptions): Promise<JobResult> => {
 
   const claims: { release(): Promise<void> }[] = [];
   try {
-    // Sinks first: claim their destinations, make committed output match the starting state
-    // (or refuse), commit what the restored checkpoint pre-committed, abort what came after
-    // (including what earlier, killed runs left open), then record this run.
-    const sinkNodes = job.nodes.filter((n) => n.spec.kind === "sink");
-    const sinks = sinkNodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : []));
-    for (const { operator, sink } of sinks) {
-      if (sink.claim !== undefined) claims.push(await sink.claim({ jobName: job.name, operatorName: operator, runId, checkpointDir: jobRoot(root, job.name) }));
-    }
-    const runs = await allRuns(root, job.name);
-    const previousRuns = runs.filter((r) => !r.cleaned && r.runId !== runId);
-    await rewindOutput({
+    // Sinks first (sink-startup.ts): claims, output rewind, recovery of transactions, the runs log.
+    await startSinks({
+      plan,
       root,
-      job: job.name,
-      sinks,
-      restoredId: restore?.id,
+      runId,
+      restore,
       highestCompleted: completedBefore,
-      runIds: runs.map((r) => r.runId),
       duplicateOutput: options.output?.duplicateOutput ?? "refuse",
       existingOutput: options.output?.existingOutput ?? "refuse",
+      now,
       log,
-    });
-    for (const node of sinkNodes) {
-      if (node.spec.kind !== "sink" || node.spec.sink.recover === undefined) continue;
-      await node.spec.sink.recover(restore?.committables.get(node.name) ?? [], {
-        jobName: job.name,
-        operatorName: node.name,
-        writerStates: restore?.writerStates.get(node.name) ?? [],
-        previousRuns: previousRuns
-          .filter((r) => r.sinkParallelism[node.name] !== undefined)
-          .map((r) => ({ runId: r.runId, parallelism: r.sinkParallelism[node.name]! })),
-      });
-    }
-    await markCleaned(root, job.name, previousRuns);
-    await recordRun(root, job.name, {
-      runId,
-      startedAt: now(),
-      sinkParallelism: Object.fromEntries(sinkNodes.map((n) => [n.name, plan.chains.find((c) => c.nodes.includes(n))!.parallelism])),
+      onClaimed: (claim) => claims.push(claim),
     });
     const timerWarning = timerWithoutWatermarks(job);
     const warned = new Set<string>();
