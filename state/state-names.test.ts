@@ -9,6 +9,8 @@ import { bindStates } from "./handles.ts";
 import { openHeapBackend } from "./heap-backend.ts";
 import { KeyedStateStore } from "./keyed-store.ts";
 import { KeyedTimers } from "../operators/timers.ts";
+import { generator, job, type Collector } from "../index.ts";
+import { collectSink, runDefinition } from "../test/support/run.ts";
 
 it("refuses a state name declared twice, naming the operator and the state", () => {
   const store = new KeyedStateStore({ backend: openHeapBackend(), operator: "totals" });
@@ -41,4 +43,24 @@ it("a job's states and Weir's timers state keep distinct ids across a restore", 
   const after = new KeyedStateStore({ backend: openHeapBackend(), operator: "totals", layout });
   declare(after);
   expect(after.layout()).toEqual(layout);
+});
+
+it("a job declaring a state named '__timers' fails before it runs, naming the operator", async () => {
+  const def = job("reserved", (env) =>
+    env
+      .source(generator({ splits: 1, recordsPerSplit: 10, generate: ({ index }) => index }))
+      .keyBy((n) => n % 2)
+      .process(
+        {
+          state: { __timers: valueState(0) },
+          processElement(n, ctx, out: Collector<number>) {
+            ctx.state.__timers.update(n);
+            out.collect(n);
+          },
+        },
+        { name: "totals" },
+      )
+      .sink(collectSink<number>()),
+  );
+  await expect(runDefinition(def)).rejects.toMatchObject({ code: "RESERVED_STATE_NAME", domain: "user", operator: "totals" });
 });
