@@ -14,6 +14,7 @@
  *   taking over is stale in turn and taken over the same way (`<path>.takeover.takeover`).
  */
 import { link, readFile, rm, writeFile } from "node:fs/promises";
+import { sleep, systemClock } from "./clock.ts";
 import { isRunning } from "./process-identity.ts";
 
 export interface LockHolder {
@@ -86,16 +87,26 @@ const createComplete = async (path: string, content: string): Promise<boolean> =
   }
 };
 
+/** Attempts before giving up; each retry follows another process's progress (a release, a takeover). */
+const ATTEMPTS = 50;
+/** How long to wait for another process's takeover (a few file operations) before looking again. */
+const TAKEOVER_WAIT_MS = 10;
+
 const take = async (path: string, content: string, depth: number): Promise<PidLockResult> => {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     if (await createComplete(path, content)) return { kind: "taken", release: () => rm(path, { force: true }) };
     const seen = await inspect(path);
     if (seen.kind === "live") return { kind: "held", holder: seen.holder };
-    if (seen.kind === "missing") continue; // released just now (each retry follows another process's progress)
+    if (seen.kind === "missing") continue; // released just now
     if (depth >= MAX_CLAIM_DEPTH) break;
     const claim = await take(`${path}.takeover`, String(process.pid), depth + 1);
-    // Another live process is taking it over: it will hold it.
-    if (claim.kind === "held") return claim;
+    if (claim.kind === "held") {
+      // Another live process is taking it over: look again once it is done (to report who holds
+      // it then, with their details); if it takes too long, it is the holder to report.
+      if (attempt === ATTEMPTS) return claim;
+      await sleep(systemClock, TAKEOVER_WAIT_MS);
+      continue;
+    }
     try {
       // Under the claim nobody else removes it, and nobody can replace it while it exists: if it
       // is stale now, it is a stale file nobody else touches. (If it is missing now, someone may
