@@ -9,9 +9,9 @@
  * Jobs whose checkpoints predate this record have none: `highestCompleted` therefore also counts
  * every checkpoint directory with a `_metadata` (including those set aside as `.corrupt`).
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncPath } from "../common/fsync.ts";
+import { writeFileAtomic } from "../common/write-file-atomic.ts";
 import { highestCompletedCheckpointId, jobRoot } from "./storage.ts";
 import { checkpointReadError } from "../state/snapshot.ts";
 import { errnoOf } from "../common/path-errors.ts";
@@ -21,14 +21,8 @@ export const COMPLETED_FILE = "completed.json";
 const FILE = COMPLETED_FILE;
 
 /** Records `id` as completed (the caller calls it with increasing ids). */
-export const recordCompleted = async (root: string, job: string, id: number): Promise<void> => {
-  const dir = jobRoot(root, job);
-  const path = join(dir, FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify({ id }));
-  await fsyncPath(`${path}.tmp`);
-  await rename(`${path}.tmp`, path);
-  await fsyncPath(dir);
-};
+export const recordCompleted = (root: string, job: string, id: number): Promise<void> =>
+  writeFileAtomic(join(jobRoot(root, job), FILE), JSON.stringify({ id }));
 
 /**
  * The highest completed checkpoint: the greater of the record and of the highest checkpoint

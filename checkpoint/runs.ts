@@ -5,9 +5,9 @@
  * recovery has cleaned up after a run, the run is marked `cleaned` and not looked at again.
  * `--fresh` keeps this folder, so even a fresh start cleans up after killed runs.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncPath } from "../common/fsync.ts";
+import { writeFileAtomic } from "../common/write-file-atomic.ts";
 import { jobRoot } from "./storage.ts";
 
 export interface RunRecord {
@@ -23,11 +23,7 @@ const runsDir = (root: string, job: string) => join(jobRoot(root, job), "runs");
 const writeRecord = async (root: string, job: string, record: RunRecord): Promise<void> => {
   const dir = runsDir(root, job);
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${record.runId}.json`);
-  await writeFile(`${path}.tmp`, JSON.stringify(record));
-  await fsyncPath(`${path}.tmp`);
-  await rename(`${path}.tmp`, path);
-  await fsyncPath(dir);
+  await writeFileAtomic(join(dir, `${record.runId}.json`), JSON.stringify(record));
 };
 
 export const recordRun = (root: string, job: string, record: Omit<RunRecord, "cleaned">): Promise<void> =>

@@ -2,7 +2,7 @@
  * Checkpoint storage on the local file system:
  * `<root>/<job>/chk-<n>/_metadata` plus the state files of checkpoint n beside it.
  *
- * `writeMetadata` is atomic (temp file, fsync, rename, fsync dir): a crash leaves either no
+ * `writeMetadata` is atomic (common/write-file-atomic.ts): a crash leaves either no
  * `_metadata` or a complete one. Reading validates the checksum; loading also verifies the size
  * and SHA-256 of every state file `_metadata` lists. `findLatest` walks back from the newest
  * checkpoint past any that are partial or damaged, and says which it skipped and why. The
@@ -17,13 +17,13 @@
  *   `CHECKPOINT_READ_FAILED` naming the path: the checkpoint may be intact.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { userError, externalError, describeError, isWeirError } from "../common/errors.ts";
 import { METADATA_FORMAT, type CheckpointMetadata } from "./metadata.ts";
 import { checkpointReadError, findSnapshotDamage } from "../state/snapshot.ts";
-import { fsyncPath } from "../common/fsync.ts";
 import { errnoOf } from "../common/path-errors.ts";
+import { writeFileAtomic } from "../common/write-file-atomic.ts";
 
 export const METADATA_FILE = "_metadata";
 
@@ -46,16 +46,7 @@ export const writeMetadata = async (dir: string, metadata: CheckpointMetadata): 
   const body = JSON.stringify(metadata);
   const text = JSON.stringify({ checksum: checksum(body), body });
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${METADATA_FILE}.tmp`);
-  const handle = await open(temp, "w");
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, join(dir, METADATA_FILE));
-  await fsyncPath(dir);
+  await writeFileAtomic(join(dir, METADATA_FILE), text);
 };
 
 /**

@@ -25,11 +25,9 @@ import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
-import { allRuns, markCleaned, recordRun } from "../checkpoint/runs.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
-import { checkpointPath, jobRoot, loadCheckpoint } from "../checkpoint/storage.ts";
-import { decideRecovery, type RecoveryDecision, type SinkReport } from "./recovery-decision.ts";
-import { rewindOutput } from "./output-rewind.ts";
+import { checkpointPath, loadCheckpoint } from "../checkpoint/storage.ts";
+import { decideRecovery, type RecoveryDecision } from "./recovery-decision.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
@@ -42,6 +40,7 @@ import type { ChainPlan, JobPlan } from "./plan.ts";
 import { checkOperatorsMatch, keyedSourcesFor, restorePlanFrom, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
+import { startSinks } from "./sink-startup.ts";
 import { SourceTask } from "./source-task.ts";
 import { assignSplits, startPositions } from "./split-assignment.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
@@ -300,58 +299,27 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
 
   const claims: { release(): Promise<void> }[] = [];
   try {
-    // Sinks first: claim their destinations, make committed output match the starting state
-    // (or refuse), commit what the restored checkpoint pre-committed, abort what came after
-    // (including what earlier, killed runs left open), then record this run.
-    const sinkNodes = job.nodes.filter((n) => n.spec.kind === "sink");
-    const sideSinks = sideSinksOf(job.nodes);
-    const sinks = [
-      ...sinkNodes.flatMap((n) => (n.spec.kind === "sink" ? [{ operator: n.name, sink: n.spec.sink as Sink<unknown> }] : [])),
-      ...sideSinks.map(({ operator, sink }) => ({ operator, sink })),
-    ];
-    const parallelismOf = (nodeName: string) => plan.chains.find((c) => c.nodes.some((n) => n.name === nodeName))!.parallelism;
-    const sinkParallelism = Object.fromEntries([
-      ...sinkNodes.map((n) => [n.name, parallelismOf(n.name)] as const),
-      ...sideSinks.map((s) => [s.operator, parallelismOf(s.source)] as const),
-    ]);
-    for (const { operator, sink } of sinks) {
-      if (sink.claim !== undefined) claims.push(await sink.claim({ jobName: job.name, operatorName: operator, runId, checkpointDir: jobRoot(root, job.name) }));
-    }
-    const runs = await allRuns(root, job.name);
-    const previousRuns = runs.filter((r) => !r.cleaned && r.runId !== runId);
-    await rewindOutput({
+    // Sinks first (sink-startup.ts): claims, output rewind, recovery of transactions, the runs log.
+    await startSinks({
+      plan,
       root,
-      job: job.name,
-      sinks,
-      restoredId: restore?.id,
+      runId,
+      restore,
       highestCompleted: completedBefore,
       fresh,
-      runIds: runs.map((r) => r.runId),
       duplicateOutput: options.output?.duplicateOutput ?? "refuse",
       ...(options.output?.nothingVisibleAfter === undefined ? {} : { nothingVisibleAfter: options.output.nothingVisibleAfter }),
       existingOutput: options.output?.existingOutput ?? "refuse",
+      now,
       log,
+      onClaimed: (claim) => claims.push(claim),
+      onRecovered: async (reports) => {
+        if (restore === undefined || !reports.some((r) => r.report.aborted.length > 0 || r.report.unknown.length > 0)) return;
+        const previous = await previousCheckpoint(root, job.name, restore.id);
+        const decision = decideRecovery({ job: job.name, restoredId: restore.id, reports, previous });
+        if (decision.kind === "fallback") throw new RestoreFallback(decision, previous?.plan);
+      },
     });
-    const reports: SinkReport[] = [];
-    for (const { operator, sink } of sinks) {
-      if (sink.recover === undefined) continue;
-      const report = await sink.recover(restore?.committables.get(operator) ?? [], {
-        jobName: job.name,
-        operatorName: operator,
-        writerStates: restore?.writerStates.get(operator) ?? [],
-        previousRuns: previousRuns
-          .filter((r) => r.sinkParallelism[operator] !== undefined)
-          .map((r) => ({ runId: r.runId, parallelism: r.sinkParallelism[operator]! })),
-      });
-      if (report !== undefined) reports.push({ operator, report });
-    }
-    if (restore !== undefined && reports.some((r) => r.report.aborted.length > 0 || r.report.unknown.length > 0)) {
-      const previous = await previousCheckpoint(root, job.name, restore.id);
-      const decision = decideRecovery({ job: job.name, restoredId: restore.id, reports, previous });
-      if (decision.kind === "fallback") throw new RestoreFallback(decision, previous?.plan);
-    }
-    await markCleaned(root, job.name, previousRuns);
-    await recordRun(root, job.name, { runId, startedAt: now(), sinkParallelism });
     const timerWarning = timerWithoutWatermarks(job);
     const warned = new Set<string>();
     for (const chain of plan.chains) {
@@ -388,7 +356,12 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
             const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
             backends.push(backend);
             const layout = restore?.layouts.get(node.name);
-            keyedStore = new KeyedStateStore({ backend, maxCachedCells: options.maxCachedCells, ...(layout === undefined ? {} : { layout }) });
+            keyedStore = new KeyedStateStore({
+              backend,
+              maxCachedCells: options.maxCachedCells,
+              operator: node.name,
+              ...(layout === undefined ? {} : { layout }),
+            });
             keyed.push({
               operator: node.name,
               store: keyedStore,

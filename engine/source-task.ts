@@ -31,10 +31,10 @@ import type { JobMetrics } from "./metrics.ts";
 import { SplitWatermarks, type WatermarkGenerator, type WatermarkStrategy } from "./watermarks.ts";
 import { userFunctionError } from "../operators/user-error.ts";
 import { Subtask, type SubtaskOptions } from "./subtask.ts";
+import { sleep, systemClock } from "../common/clock.ts";
 
 const YIELD_EVERY_MS = 8;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface SourceTaskOptions extends SubtaskOptions {
   readonly source: Source<unknown, unknown>;
@@ -214,7 +214,7 @@ export class SourceTask extends Subtask {
         if (this.discovered.length > 0) active.push(...this.discovered.splice(0));
         if (active.length === 0) {
           if (this.triggers.length > 0) await this.takePendingCheckpoints();
-          await sleep(Math.max(1, Math.min(50, this.nextDiscovery - this.options.context.now())));
+          await sleep(systemClock, Math.max(1, Math.min(50, this.nextDiscovery - this.options.context.now())));
           continue;
         }
         let progressed = false;
@@ -263,7 +263,7 @@ export class SourceTask extends Subtask {
         if (this.stopped) break;
         active = stillActive;
         if (!progressed && active.length > 0) {
-          await sleep(Number.isFinite(wait) ? Math.max(1, wait) : 1);
+          await sleep(systemClock, Number.isFinite(wait) ? Math.max(1, wait) : 1);
           lastYield = performance.now();
         } else if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await yieldToEventLoop();

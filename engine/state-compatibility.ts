@@ -22,7 +22,7 @@ export const declaredStates = (job: BuiltJob): Map<string, StateLayoutEntry[]> =
   const declared = new Map<string, StateLayoutEntry[]>();
   for (const node of job.nodes) {
     if (node.spec.kind !== "operator" || !node.spec.keyed) continue;
-    const store = new KeyedStateStore({ backend: openHeapBackend() });
+    const store = new KeyedStateStore({ backend: openHeapBackend(), operator: node.name });
     node.spec.create({
       jobName: job.name,
       operatorName: node.name,

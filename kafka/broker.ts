@@ -26,6 +26,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { Kafka, logLevel } from "../connectors/kafka/kafkajs.ts";
 import { describeError, externalError } from "../common/errors.ts";
+import { sleep, systemClock } from "../common/clock.ts";
 
 export interface StartBrokerOptions {
   /** Holds server.properties, logs/ (the Kafka data) and kafka-warn.log. Default: a new temp dir, removed by stop(). */
@@ -77,7 +78,6 @@ const POLL_MS = 200;
 const brokerError = (code: string, message: string, cause?: unknown) =>
   externalError(code, message, { retriable: false, cause });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const lastLines = (text: string, n: number): string[] => text.split("\n").filter((l) => l.trim() !== "").slice(-n);
 
@@ -379,7 +379,7 @@ async function waitReady(proc: BrokerProcess, port: number, clusterId: string, d
   void proc.exited.then((e) => (exit = e));
   while (exit === undefined && Date.now() < deadline) {
     if (await answers(port, clusterId)) return;
-    await Promise.race([sleep(POLL_MS), proc.exited]);
+    await Promise.race([sleep(systemClock, POLL_MS), proc.exited]);
   }
   const what =
     exit !== undefined

@@ -22,6 +22,7 @@ import { spawn } from "node:child_process";
 import { startBroker } from "./broker.ts";
 import { CONSOLE_CONSUMER, CONSOLE_PRODUCER, consoleConsumerArgs, consoleProducerArgs, kafkaTool } from "./tools.ts";
 import { createTopicAndWait } from "./topics.ts";
+import { sleep, systemClock } from "../common/clock.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const stateDir = join(repoRoot, ".weir", "kafka");
@@ -32,7 +33,6 @@ const propsFile = join(dataDir, "server.properties");
 const STOP_TIMEOUT_MS = 30_000;
 
 const shown = (path: string) => relative(process.cwd(), path) || ".";
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** True while `pid` is a live (not zombie) process running kafka.Kafka on our server.properties. */
 function isOurBroker(pid: number): boolean {
@@ -101,7 +101,7 @@ async function stop(): Promise<void> {
   const started = performance.now();
   const waitGone = async (ms: number) => {
     const deadline = Date.now() + ms;
-    while (isOurBroker(pid) && Date.now() < deadline) await sleep(100);
+    while (isOurBroker(pid) && Date.now() < deadline) await sleep(systemClock, 100);
     return !isOurBroker(pid);
   };
   process.kill(pid, "SIGTERM");

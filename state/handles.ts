@@ -7,6 +7,8 @@
  * caller's back, except the arrays and maps they return, which are read-only views.
  */
 import type { ListStateDescriptor, MapStateDescriptor, StateDescriptor, StateSpec, ValueStateDescriptor } from "./descriptors.ts";
+import { userError } from "../common/errors.ts";
+import { RESERVED_STATE_PREFIX } from "./keyed-store.ts";
 import type { KeyedStateStore, StateTable, StoredForm } from "./keyed-store.ts";
 import { shapeOf } from "./state-signature.ts";
 
@@ -129,10 +131,21 @@ const mapHandle = (table: StateTable): MapState<unknown, unknown> => {
   };
 };
 
-/** Registers every state of `spec` (in key order) in `store` and returns their handles. */
+/**
+ * Registers every state of `spec` (in key order) in `store` and returns their handles. Names
+ * starting with `__` are Weir's own (RESERVED_STATE_NAME, a user error naming operator and state).
+ */
 export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S, prefix = ""): StateHandles<S> => {
   const handles: Record<string, unknown> = {};
   for (const name of Object.keys(spec).sort()) {
+    if ((prefix + name).startsWith(RESERVED_STATE_PREFIX)) {
+      const where = store.operator === undefined ? "" : `operator '${store.operator}': `;
+      throw userError(
+        "RESERVED_STATE_NAME",
+        `${where}the state '${prefix + name}' starts with '${RESERVED_STATE_PREFIX}', which is kept for Weir's own states (such as timers); rename it`,
+        store.operator === undefined ? {} : { operator: store.operator },
+      );
+    }
     const descriptor = spec[name]!;
     const fullName = prefix + name;
     switch (descriptor.kind) {

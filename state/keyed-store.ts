@@ -12,7 +12,7 @@
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
  * is restored from the last checkpoint, never patched up in place.
  */
-import { internalError } from "../common/errors.ts";
+import { internalError, userError } from "../common/errors.ts";
 import type { KvBackend, KvOp } from "./kv-backend.ts";
 import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
@@ -51,7 +51,12 @@ export interface KeyedStoreOptions {
    * before layouts were recorded; ids are then given in registration order).
    */
   readonly layout?: readonly StateLayoutEntry[];
+  /** The operator whose state this is, named in errors about its state declarations. */
+  readonly operator?: string;
 }
+
+/** Names starting with this are Weir's own states (e.g. `__timers`); a job's states may not use it. */
+export const RESERVED_STATE_PREFIX = "__";
 
 export class KeyedStateStore {
   readonly backend: KvBackend;
@@ -61,6 +66,8 @@ export class KeyedStateStore {
   private cellCount = 0;
   private readonly restoredLayout: ReadonlyMap<string, StateLayoutEntry>;
   private nextId: number;
+  /** The operator whose state this is, if known (for errors). */
+  readonly operator: string | undefined;
   /** Set by `setCurrentKey`; read by the tables. */
   currentKey: KeyValue | undefined;
   currentKeyGroup = -1;
@@ -72,6 +79,7 @@ export class KeyedStateStore {
     this.maxCachedCells = options.maxCachedCells ?? 200_000;
     this.restoredLayout = new Map((options.layout ?? []).map((e) => [e.name, e]));
     this.nextId = Math.max(-1, ...(options.layout ?? []).map((e) => e.id)) + 1;
+    this.operator = options.operator;
   }
 
   /**
@@ -79,8 +87,16 @@ export class KeyedStateStore {
    * found); any other gets a new id above every id in use. Without a restored layout, ids follow
    * registration order, so register in a fixed order. Compatibility of `signature` with the
    * restored one is checked before the job starts (engine/state-compatibility.ts), not here.
+   * A name may be declared once (STATE_DECLARED_TWICE, a user error): two states of one name
+   * would share one id after a restore, and so each other's cells.
    */
   register(name: string, signature: StateSignature, form: StoredForm = identity): StateTable {
+    if (this.tables.some((t) => t.name === name)) {
+      const where = this.operator === undefined ? "" : `operator '${this.operator}' `;
+      throw userError("STATE_DECLARED_TWICE", `${where}declares the state '${name}' twice; give each state its own name`, {
+        ...(this.operator === undefined ? {} : { operator: this.operator }),
+      });
+    }
     const id = this.restoredLayout.get(name)?.id ?? this.nextId++;
     if (id > 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
     const table = new StateTable(this, name, id, form, signature);

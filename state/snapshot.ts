@@ -84,7 +84,6 @@ export const digestsOf = async (source: RestoreSource): Promise<KnownDigests> =>
 };
 
 /**
-/**
  * Synchronous part: a consistent copy of `backend` in `targetDir` (created). `previousDir` is
  * where the previous snapshot of the same backend went (it may be gone by now; across file
  * systems its files are linked instead of copied). Returns a function for the asynchronous part,

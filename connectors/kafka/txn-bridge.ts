@@ -22,6 +22,7 @@
  * transactional.id.expiration.ms) proves nothing either way: "unknown".
  */
 import type { Kafka } from "kafkajs";
+import { sleep, systemClock } from "../../common/clock.ts";
 import { describeError, externalError } from "../../common/errors.ts";
 import { kafkaError } from "./client.ts";
 import { createCluster, TRANSACTION_COORDINATOR, type InternalCluster, type ProducerIdentity } from "./kafkajs-internals.ts";
@@ -54,7 +55,6 @@ const RETRIABLE = new Set([
 
 const errorType = (e: unknown): string | undefined => (e as { type?: string }).type;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface BridgeOptions {
   /** For error messages. */
@@ -100,7 +100,7 @@ export class TransactionBridge {
             retriable: transient,
           });
         }
-        await sleep(Math.min(1_000, 50 * 2 ** (attempt - 1)));
+        await sleep(systemClock, Math.min(1_000, 50 * 2 ** (attempt - 1)));
       }
     }
   }

@@ -20,6 +20,7 @@ import { paramChanges } from "./param-changes.ts";
 import { watchLauncher } from "./launcher-watch.ts";
 import { sideSinksOf } from "../side-sinks.ts";
 import type { Sink } from "../../connectors/sink.ts";
+import { sleep, systemClock } from "../../common/clock.ts";
 
 export interface RunFlags {
   readonly parallelism: number;
@@ -43,7 +44,6 @@ export interface RunFlags {
 }
 
 const say = (line: string) => void process.stderr.write(`weir: ${line}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
   const definition = await loadJob(file);
@@ -94,7 +94,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       say(
         `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(decision.delayMs)} (${count})`,
       );
-      await sleep(decision.delayMs);
+      await sleep(systemClock, decision.delayMs);
     };
     for (let attempt = 0; ; attempt++) {
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
