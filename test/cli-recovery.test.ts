@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { committedLines, hasCompletedCheckpoint, hiddenFiles, repoRoot, runOrKill, sequencesBy, startWeir } from "./support/weir-process.ts";
+import { committedLines, hasCompletedCheckpoint, hiddenFiles, repoRoot, runOrKill, sequencesBy, startWeir, accountTotalsArgs } from "./support/weir-process.ts";
 
 let tmp: string;
 beforeAll(async () => {
@@ -19,24 +19,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const totalsArgs = (out: string, checkpoints: string, extra: string[] = []) => [
-  "run",
-  "jobs/account-totals.ts",
-  "--param",
-  "events=30000",
-  "--param",
-  "accounts=200",
-  "--param",
-  "rate=15000",
-  "--param",
-  `out=${out}`,
-  "--checkpoint-dir",
-  checkpoints,
-  "--checkpoint-interval",
-  "200ms",
-  "--no-progress",
-  ...extra,
-];
+const totalsArgs = accountTotalsArgs;
 
 const straight = async (name: string, args: (out: string, chk: string) => string[]) => {
   const out = join(tmp, `${name}-expected`);

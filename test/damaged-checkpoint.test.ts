@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { committedLines, repoRoot, runOrKill } from "./support/weir-process.ts";
+import { committedLines, repoRoot, runOrKill, accountTotalsArgs } from "./support/weir-process.ts";
 
 const JOB = "account-totals";
 
@@ -23,24 +23,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const args = (out: string, checkpoints: string, extra: string[] = []) => [
-  "run",
-  "jobs/account-totals.ts",
-  "--param",
-  "events=30000",
-  "--param",
-  "accounts=200",
-  "--param",
-  "rate=15000",
-  "--param",
-  `out=${out}`,
-  "--checkpoint-dir",
-  checkpoints,
-  "--checkpoint-interval",
-  "200ms",
-  "--no-progress",
-  ...extra,
-];
+const args = accountTotalsArgs;
 
 const inspect = (path: string) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((done) =>

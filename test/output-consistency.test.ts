@@ -13,7 +13,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { committedLines, completedCheckpointIds, hiddenFiles, runOrKill, runUntil, sequencesBy, startWeir } from "./support/weir-process.ts";
+import { committedLines, completedCheckpointIds, hiddenFiles, runOrKill, runUntil, sequencesBy, startWeir, accountTotalsArgs } from "./support/weir-process.ts";
 
 let tmp: string;
 beforeAll(async () => {
@@ -28,26 +28,7 @@ const JOB = "account-totals";
 /** `text` as a literal inside a RegExp. */
 const re = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-const totalsArgs = (out: string, checkpoints: string, extra: string[] = []) => [
-  "run",
-  "jobs/account-totals.ts",
-  "--param",
-  "events=30000",
-  "--param",
-  "accounts=200",
-  "--param",
-  "rate=15000",
-  "--param",
-  `out=${out}`,
-  "--checkpoint-dir",
-  checkpoints,
-  "--checkpoint-interval",
-  "200ms",
-  "--retain",
-  "100",
-  "--no-progress",
-  ...extra,
-];
+const totalsArgs = (out: string, checkpoints: string, extra: string[] = []) => accountTotalsArgs(out, checkpoints, ["--retain", "100", ...extra]);
 
 let straightRun: Promise<string[]> | undefined;
 /** The committed output of a run that never failed (no checkpoints but the final one). */

@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { committedLines, completedCheckpointIds, repoRoot, runOrKill, runUntil, startWeir } from "./support/weir-process.ts";
+import { committedLines, completedCheckpointIds, repoRoot, runOrKill, runUntil, startWeir, accountTotalsArgs } from "./support/weir-process.ts";
 
 const JOB = "account-totals";
 
@@ -26,26 +26,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const args = (out: string, checkpoints: string, extra: string[] = []) => [
-  "run",
-  join(repoRoot, "jobs/account-totals.ts"),
-  "--param",
-  "events=30000",
-  "--param",
-  "accounts=200",
-  "--param",
-  "rate=15000",
-  "--param",
-  `out=${out}`,
-  "--checkpoint-dir",
-  checkpoints,
-  "--checkpoint-interval",
-  "200ms",
-  "--retain",
-  "100",
-  "--no-progress",
-  ...extra,
-];
+const args = (out: string, checkpoints: string, extra: string[] = []) => accountTotalsArgs(out, checkpoints, ["--retain", "100", ...extra], join(repoRoot, "jobs/account-totals.ts"));
 
 let straightRun: Promise<string[]> | undefined;
 const straight = (): Promise<string[]> =>

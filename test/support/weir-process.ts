@@ -135,3 +135,26 @@ export const sequencesBy = (lines: readonly string[], key: string): Map<string, 
   }
   return out;
 };
+
+/**
+ * `weir run` arguments for the account-totals job as the recovery tests use it: 30,000 events
+ * over 200 accounts at 15,000 events/s (about 2 s), checkpoints every 200 ms, no progress line.
+ */
+export const accountTotalsArgs = (out: string, checkpoints: string, extra: readonly string[] = [], jobFile = "jobs/account-totals.ts"): string[] => [
+  "run",
+  jobFile,
+  "--param",
+  "events=30000",
+  "--param",
+  "accounts=200",
+  "--param",
+  "rate=15000",
+  "--param",
+  `out=${out}`,
+  "--checkpoint-dir",
+  checkpoints,
+  "--checkpoint-interval",
+  "200ms",
+  "--no-progress",
+  ...extra,
+];
