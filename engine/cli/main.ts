@@ -22,7 +22,12 @@ const nonNegativeInt = (flag: string) => (raw: string) => {
   return n;
 };
 
-const restartAttempts = (raw: string) => (raw === "unlimited" ? Number.POSITIVE_INFINITY : nonNegativeInt("--restart-attempts")(raw));
+const restartAttempts = (raw: string) => {
+  if (raw === "unlimited") return Number.POSITIVE_INFINITY;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--restart-attempts takes a whole number or 'unlimited', got '${raw}'`);
+  return n;
+};
 
 const positiveInt = (flag: string) => (raw: string) => {
   const n = Number(raw);
