@@ -26,8 +26,7 @@ import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/
 import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
-import { checkpointPath, loadCheckpoint } from "../checkpoint/storage.ts";
-import { decideRecovery, type RecoveryDecision } from "./recovery-decision.ts";
+import { RestoreFallback, fallBackIfDiscarded, withRestoreFallback } from "./restore-fallback.ts";
 import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
@@ -37,7 +36,7 @@ import { InputTask } from "./input-task.ts";
 import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import { Output, type OutputTarget } from "./output.ts";
 import type { ChainPlan, JobPlan } from "./plan.ts";
-import { checkOperatorsMatch, keyedSourcesFor, restorePlanFrom, type RestorePlan } from "./restore-plan.ts";
+import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { startSinks } from "./sink-startup.ts";
@@ -145,49 +144,11 @@ const warnOnce = (warned: Set<string>, operator: string, line: string | undefine
 
 export { assignSplits } from "./split-assignment.ts";
 
-/** Thrown by `runOnce` before anything runs when recovery decides to restore an earlier checkpoint. */
-class RestoreFallback {
-  constructor(readonly decision: Extract<RecoveryDecision, { kind: "fallback" }>, readonly previous: RestoredCheckpoint | undefined) {}
-}
-
-type RestoredCheckpoint = RestorePlan & { readonly maxParallelism: number };
-
-/** Checkpoint n-1 of `job`, if it can be restored ({ plan: undefined } for n = 1: the beginning). */
-const previousCheckpoint = async (root: string, job: string, n: number): Promise<{ id: number; path: string | undefined; plan: RestoredCheckpoint | undefined } | undefined> => {
-  if (n <= 1) return { id: 0, path: undefined, plan: undefined };
-  const path = checkpointPath(root, job, n - 1);
-  const found = await loadCheckpoint(path).catch(() => undefined);
-  if (found === undefined) return undefined;
-  return { id: n - 1, path, plan: { ...restorePlanFrom(found.metadata, found.dir), maxParallelism: found.metadata.maxParallelism } };
-};
-
 /**
  * Runs the job (see `runOnce`). When recovery finds that the broker discarded every transaction of
  * the restored checkpoint n (recovery-decision.ts), it says so in one line and restores n-1.
  */
-export const runJob = async (options: RunOptions): Promise<JobResult> => {
-  for (;;) {
-    try {
-      return await runOnce(options);
-    } catch (e) {
-      if (!(e instanceof RestoreFallback)) throw e;
-      const { decision, previous } = e;
-      (options.log ?? (() => undefined))(decision.line);
-      const earlier = options.output?.nothingVisibleAfter;
-      const operators = earlier === undefined ? decision.operators : decision.operators.filter((op) => earlier.operators.includes(op));
-      const { restore: _dropped, ...checkpoints } = options.checkpoints ?? {};
-      options = {
-        ...options,
-        checkpoints: {
-          ...checkpoints,
-          ...(previous === undefined ? {} : { restore: previous }),
-          retained: (options.checkpoints?.retained ?? []).filter((id) => id <= decision.to),
-        },
-        output: { ...options.output, nothingVisibleAfter: { checkpoint: decision.to, operators } },
-      };
-    }
-  }
-};
+export const runJob = (options: RunOptions): Promise<JobResult> => withRestoreFallback(options, runOnce);
 
 const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const { plan } = options;
@@ -313,12 +274,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       now,
       log,
       onClaimed: (claim) => claims.push(claim),
-      onRecovered: async (reports) => {
-        if (restore === undefined || !reports.some((r) => r.report.aborted.length > 0 || r.report.unknown.length > 0)) return;
-        const previous = await previousCheckpoint(root, job.name, restore.id);
-        const decision = decideRecovery({ job: job.name, restoredId: restore.id, reports, previous });
-        if (decision.kind === "fallback") throw new RestoreFallback(decision, previous?.plan);
-      },
+      onRecovered: (reports) => fallBackIfDiscarded({ root, job: job.name, restore, reports }),
     });
     const timerWarning = timerWithoutWatermarks(job);
     const warned = new Set<string>();
