@@ -169,9 +169,11 @@ describe("--fresh", () => {
     const live = startWeir(args(join(tmp, "live-out"), join(tmp, "live-chk"), ["--param", "rate=3000"]), {}, { cwd });
     let exited = false;
     void live.exited.then(() => (exited = true));
-    while (!exited && (await readdir(stateRoot).catch(() => [] as string[])).length === 0) await new Promise((r) => setTimeout(r, 20));
+    // A run folder appears under a hidden `.claiming-*` name and is renamed once claimed: wait for that.
+    const claimed = async () => (await readdir(stateRoot).catch(() => [] as string[])).filter((n) => !n.startsWith("."));
+    while (!exited && (await claimed()).length === 0) await new Promise((r) => setTimeout(r, 20));
     expect(exited, "the live run was still running").toBe(false);
-    const [liveFolder] = await readdir(stateRoot);
+    const [liveFolder] = await claimed();
     const liveState = join(stateRoot, liveFolder!);
     const liveFiles = (await readdir(liveState, { recursive: true })).length;
     expect(liveFiles).toBeGreaterThan(0);
