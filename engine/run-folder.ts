@@ -56,6 +56,9 @@ export const removeDeadRunFolders = async (root: string): Promise<string[]> => {
   return removed;
 };
 
+/** The working state cannot be created there: a user error naming it (see `pathError`). */
+const unwritable = (path: string, e: unknown) => pathError("STATE_DIR_UNWRITABLE", "create the state directory", path, e, "pass a writable --state-dir");
+
 export interface ClaimOptions {
   readonly job: string;
   readonly runId: string;
@@ -69,9 +72,6 @@ export interface ClaimOptions {
  * per run before any state is opened; the caller removes the folder when the run ends, and only
  * after a successful claim (a refused folder belongs to someone else).
  */
-/** The working state cannot be created there: a user error naming it (see `pathError`). */
-const unwritable = (path: string, e: unknown) => pathError("STATE_DIR_UNWRITABLE", "create the state directory", path, e, "pass a writable --state-dir");
-
 export const claimRunFolder = async (options: ClaimOptions): Promise<string> => {
   const { job, runId } = options;
   const owner: Owner = { ...(await currentProcess()), job, runId };
