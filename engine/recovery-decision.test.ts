@@ -33,6 +33,11 @@ describe("decideRecovery: a checkpoint whose transactions the destination discar
     expect(decision.line).not.toMatch(/are lost/);
   });
 
+  it("the fallback also covers a reporting sink that had nothing in checkpoint n (e.g. dead letters without bad records)", () => {
+    const decision = decideRecovery({ job: "j", restoredId: 5, reports: [report("out", { aborted: [fate(0, 10)] }), report("src.dead-letters", {})], previous });
+    expect(decision).toMatchObject({ kind: "fallback", to: 4, operators: ["out", "src.dead-letters"] });
+  });
+
   it("starts from the beginning when the aborted checkpoint was the first", () => {
     const decision = decideRecovery({ job: "j", restoredId: 1, reports: [report("out", { aborted: [fate(0, 3)] })], previous: { id: 0, path: undefined } });
     expect(decision).toMatchObject({ kind: "fallback", to: 0 });

@@ -54,7 +54,9 @@ export const decideRecovery = (o: DecideOptions): RecoveryDecision => {
     return {
       kind: "fallback",
       to: o.previous.id,
-      operators: aborted.map((r) => r.operator),
+      // Every reporting sink holds nothing of n here: those whose transactions were aborted, and
+      // those that had none in n (e.g. a dead-letter sink without bad records).
+      operators: o.reports.map((r) => r.operator),
       line: `checkpoint ${n} of '${o.job}': the broker aborted all its ${lost} before they were committed (${reason}), so none of its output is visible; this run ${back} instead and writes those records again (checkpoint ${n} is deleted)`,
     };
   }

@@ -157,6 +157,9 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
   }
 
   async write(records: readonly T[]): Promise<void> {
+    // No transaction without a record: one that never reached its coordinator would look aborted
+    // to recovery's repeated commit (INVALID_TXN_STATE), and trigger a needless fallback.
+    if (records.length === 0) return;
     const txn = (this.current ??= await this.begin());
     this.records += records.length;
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
