@@ -114,13 +114,15 @@ describe("Kafka exactly-once end to end (real broker, SIGKILL)", () => {
 
   it("random kills at random moments, restarting at varying parallelism", async () => {
     let kills = 0;
+    let runs = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ afterMs: fc.integer({ min: 400, max: 2_500 }), parallelism: fc.integer({ min: 1, max: 3 }) }), { minLength: 5, maxLength: 5 }),
+        fc.array(fc.record({ afterMs: fc.integer({ min: 150, max: 1_500 }), parallelism: fc.integer({ min: 1, max: 3 }) }), { minLength: 5, maxLength: 5 }),
         async (schedule) => {
           const { output, checkpoints } = await freshOutput();
           for (const { afterMs, parallelism } of schedule) {
             const exit = await runOrKill(jobArgs(output, checkpoints, parallelism), afterMs);
+            runs++;
             if (exit.killedByUs) kills++;
             else expect(exit.code, exit.stderr).toBe(0);
           }
@@ -130,7 +132,9 @@ describe("Kafka exactly-once end to end (real broker, SIGKILL)", () => {
       ),
       { numRuns: 2, endOnFailure: true },
     );
-    expect(kills).toBeGreaterThanOrEqual(5);
+    // Most runs must really die mid-run (kill times are short: with one consumer per subtask a run
+    // finishes its input in about a second on this machine), or the property proves little.
+    expect(kills, `${kills} of ${runs} runs killed mid-run`).toBeGreaterThanOrEqual(5);
   }, 300_000);
 
   it.each(FAILPOINTS.filter((f) => f !== "restore"))(
