@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { secondFileSystem } from "./support/second-fs.ts";
-import { committedLines, hasCompletedCheckpoint, repoRoot, runOrKill, runUntil, sequencesBy } from "./support/weir-process.ts";
+import { accountTotalsArgs, committedLines, hasCompletedCheckpoint, repoRoot, runOrKill, runUntil, sequencesBy } from "./support/weir-process.ts";
 
 const second = await secondFileSystem(repoRoot);
 if (second.kind === "unavailable") console.warn(`cli-checkpoint-volume: skipped: ${second.reason}`);
@@ -25,27 +25,8 @@ afterAll(async () => {
   if (second.kind === "available") await second.cleanup();
 });
 
-const totalsArgs = (out: string, checkpoints: string, parallelism: number) => [
-  "run",
-  "jobs/account-totals.ts",
-  "--param",
-  "events=30000",
-  "--param",
-  "accounts=200",
-  "--param",
-  "rate=15000",
-  "--param",
-  `out=${out}`,
-  "--checkpoint-dir",
-  checkpoints,
-  "--checkpoint-interval",
-  "200ms",
-  "--parallelism",
-  String(parallelism),
-  "--restart-attempts",
-  "0",
-  "--no-progress",
-];
+const totalsArgs = (out: string, checkpoints: string, parallelism: number) =>
+  accountTotalsArgs(out, checkpoints, ["--parallelism", String(parallelism), "--restart-attempts", "0"]);
 
 describe.skipIf(second.kind !== "available")("weir run with --checkpoint-dir on another file system", () => {
   const otherVolume = async (name: string) => {
