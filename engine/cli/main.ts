@@ -93,6 +93,12 @@ Examples:
       "this run's RocksDB working directory, deleted when it ends; new, empty or left by an ended run (default .weir/<job>/state/<run>)",
     )
     .option("--batch-size <n>", "records per batch read from sources", positiveInt("--batch-size"), 1024)
+    .option(
+      "--state-cache-cells <n>",
+      "keyed-state cells each operator subtask keeps in memory in front of RocksDB (a few: every state access reads or writes RocksDB, as Flink's RocksDB backend)",
+      positiveInt("--state-cache-cells"),
+      200_000,
+    )
     .option("--checkpoint-dir <dir>", "where checkpoints are kept (<dir>/<job>/chk-<n>)", ".weir/checkpoints")
     .option("--checkpoint-interval <duration>", "time between checkpoints, e.g. 200ms, 1s, 1m ('off': only the final one)", duration("--checkpoint-interval", true), 10_000)
     .option("--checkpoint-timeout <duration>", "abort a checkpoint that takes longer", duration("--checkpoint-timeout"), 600_000)

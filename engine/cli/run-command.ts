@@ -28,6 +28,8 @@ export interface RunFlags {
   readonly stateBackend: StateBackendKind;
   readonly stateDir?: string;
   readonly batchSize: number;
+  /** Keyed-state cells each operator subtask caches in front of the backend (default 200,000). */
+  readonly stateCacheCells?: number;
   readonly progress: boolean;
   readonly progressInterval: number;
   readonly checkpointDir: string;
@@ -164,6 +166,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           stateBackend: flags.stateBackend,
           ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
           batchSize: flags.batchSize,
+          ...(flags.stateCacheCells === undefined ? {} : { maxCachedCells: flags.stateCacheCells }),
           stopSignal: stop.signal,
           log: say,
           output: {
