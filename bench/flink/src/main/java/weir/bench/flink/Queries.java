@@ -28,6 +28,7 @@ import weir.bench.flink.Rows.Q1Row;
 import weir.bench.flink.Rows.Q2Row;
 import weir.bench.flink.Rows.Q3Row;
 import weir.bench.flink.Rows.Q5Row;
+import weir.bench.flink.Rows.AuctionRef;
 import weir.bench.flink.Rows.Q7Row;
 import weir.bench.flink.Rows.Q8Row;
 import weir.bench.flink.Rows.Seller;
@@ -45,9 +46,9 @@ final class Queries {
 
     static final long WINDOW_MS = 10_000;
 
-    static final List<String> NAMES = List.of("q0", "q1", "q2", "q3", "q5", "q7", "q8");
+    static final List<String> NAMES = List.of("q0", "q1", "q2", "q3", "q5", "q7", "q8", "qhc");
 
-    static DataStream<? extends Rows.JsonRow> build(String query, DataStream<Event> events) {
+    static DataStream<? extends Rows.OutRow> build(String query, DataStream<Event> events) {
         switch (query) {
             case "q0": return q0(events);
             case "q1": return q1(events);
@@ -56,11 +57,12 @@ final class Queries {
             case "q5": return q5(events);
             case "q7": return q7(events);
             case "q8": return q8(events);
+            case "qhc": return HighCardinality.qhc(events);
             default: throw new IllegalArgumentException("unknown query '" + query + "' (one of " + NAMES + ")");
         }
     }
 
-    private static DataStream<Event> bids(DataStream<Event> events) {
+    static DataStream<Event> bids(DataStream<Event> events) {
         return events.filter(e -> e.kind == Event.BID).name("bids");
     }
 
@@ -74,7 +76,7 @@ final class Queries {
         return bids(events).map(e -> new Q1Row(e.bid)).returns(Q1Row.class).name("convert");
     }
 
-    /** q2 selection: (auction, price) of bids with auction % 123 == 0. */
+    /** q2 selection: (auction, price, ⊕dateTime) of bids with auction % 123 == 0. */
     static DataStream<Q2Row> q2(DataStream<Event> events) {
         return events.filter(e -> e.kind == Event.BID && e.bid.auction % 123 == 0).name("select")
                 .map(e -> new Q2Row(e.bid)).returns(Q2Row.class).name("project");
@@ -94,28 +96,28 @@ final class Queries {
     static final class Q3Join extends KeyedCoProcessFunction<Long, Event, Event, Q3Row> {
         private static final long serialVersionUID = 1L;
         private transient ValueState<Seller> seller;
-        private transient ListState<Long> waiting;
+        private transient ListState<AuctionRef> waiting;
 
         @Override
         public void open(Configuration parameters) {
             seller = getRuntimeContext().getState(new ValueStateDescriptor<>("seller", Types.POJO(Seller.class)));
-            waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", Types.LONG));
+            waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", Types.POJO(AuctionRef.class)));
         }
 
         @Override
         public void processElement1(Event e, Context ctx, Collector<Q3Row> out) throws Exception {
             Seller s = new Seller(e.person);
             seller.update(s);
-            Iterable<Long> ids = waiting.get();
-            if (ids != null) for (Long id : ids) out.collect(new Q3Row(s, id));
+            Iterable<AuctionRef> refs = waiting.get();
+            if (refs != null) for (AuctionRef a : refs) out.collect(new Q3Row(s, a.id, a.dateTime));
             waiting.clear();
         }
 
         @Override
         public void processElement2(Event e, Context ctx, Collector<Q3Row> out) throws Exception {
             Seller s = seller.value();
-            if (s == null) waiting.add(e.auction.id);
-            else out.collect(new Q3Row(s, e.auction.id));
+            if (s == null) waiting.add(new AuctionRef(e.auction));
+            else out.collect(new Q3Row(s, e.auction.id, e.auction.dateTime));
         }
     }
 
@@ -190,7 +192,8 @@ final class Queries {
         public void onTimer(long timestamp, OnTimerContext ctx, Collector<Q5Row> out) throws Exception {
             Long num = max.value();
             Iterable<Long> auctions = hot.get();
-            if (num != null && auctions != null) for (Long auction : auctions) out.collect(new Q5Row(auction, num));
+            long end = ctx.getCurrentKey();
+            if (num != null && auctions != null) for (Long auction : auctions) out.collect(new Q5Row(auction, num, end));
             max.clear();
             hot.clear();
         }

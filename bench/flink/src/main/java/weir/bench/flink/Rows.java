@@ -2,17 +2,37 @@ package weir.bench.flink;
 
 import java.util.List;
 
-/** Output and intermediate records of the queries (Flink POJOs), with Weir's field names and order. */
+/**
+ * Output and intermediate records of the queries (Flink POJOs). Output rows have Weir's field
+ * names plus the contract's added time fields (NEXMARK-SPEC section 3, marked ⊕ there), and write
+ * canonical(row) with their fields in ASCII order of the names (checked against a reflective
+ * canonical form by `selfcheck`).
+ */
 public final class Rows {
     private Rows() {}
 
-    /** A query output record, printed as Weir's JSON.stringify of it would be. */
-    public interface JsonRow {
-        String toJson();
+    static final long WINDOW_MS = 10_000;
+    /** The watermark bound: a window's result is computable from event time end + 4000 on. */
+    static final long WATERMARK_BOUND_MS = 4_000;
+
+    /** A query output row. */
+    public interface OutRow {
+        /** ms of event time that attributes the row to a 10 s bucket. */
+        long rowTime();
+
+        /** ms of event time from which the row is computable (latency is measured from its scheduled emission). */
+        long latencyTime();
+
+        /** Writes the row's fields, sorted by name. */
+        void canonical(Canon c);
+    }
+
+    static long tumblingEnd(long t) {
+        return Math.floorDiv(t, WINDOW_MS) * WINDOW_MS + WINDOW_MS;
     }
 
     /** q0: {auction, bidder, price, dateTime, extra}. */
-    public static class Q0Row implements JsonRow {
+    public static class Q0Row implements OutRow {
         public long auction;
         public long bidder;
         public long price;
@@ -30,17 +50,23 @@ public final class Rows {
         }
 
         @Override
-        public String toJson() {
-            StringBuilder sb = new StringBuilder(128);
-            sb.append("{\"auction\":").append(auction).append(",\"bidder\":").append(bidder).append(",\"price\":").append(price)
-                    .append(",\"dateTime\":").append(dateTime).append(",\"extra\":");
-            Json.string(sb, extra);
-            return sb.append('}').toString();
+        public long rowTime() {
+            return dateTime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return dateTime;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("auction", auction).num("bidder", bidder).num("dateTime", dateTime).str("extra", extra).num("price", price);
         }
     }
 
-    /** q1: as q0 with price = bid.price * 0.908 (a double, printed as JS prints numbers). */
-    public static class Q1Row implements JsonRow {
+    /** q1: as q0 with price = bid.price * 0.908 (a double). */
+    public static class Q1Row implements OutRow {
         public long auction;
         public long bidder;
         public double price;
@@ -58,30 +84,48 @@ public final class Rows {
         }
 
         @Override
-        public String toJson() {
-            StringBuilder sb = new StringBuilder(128);
-            sb.append("{\"auction\":").append(auction).append(",\"bidder\":").append(bidder).append(",\"price\":")
-                    .append(Json.number(price)).append(",\"dateTime\":").append(dateTime).append(",\"extra\":");
-            Json.string(sb, extra);
-            return sb.append('}').toString();
+        public long rowTime() {
+            return dateTime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return dateTime;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("auction", auction).num("bidder", bidder).num("dateTime", dateTime).str("extra", extra).num("price", price);
         }
     }
 
-    /** q2: {auction, price}. */
-    public static class Q2Row implements JsonRow {
+    /** q2: {auction, price, ⊕dateTime}. */
+    public static class Q2Row implements OutRow {
         public long auction;
         public long price;
+        public long dateTime;
 
         public Q2Row() {}
 
         Q2Row(Bid b) {
             auction = b.auction;
             price = b.price;
+            dateTime = b.dateTime;
         }
 
         @Override
-        public String toJson() {
-            return "{\"auction\":" + auction + ",\"price\":" + price + "}";
+        public long rowTime() {
+            return dateTime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return dateTime;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("auction", auction).num("dateTime", dateTime).num("price", price);
         }
     }
 
@@ -100,32 +144,50 @@ public final class Rows {
         }
     }
 
-    /** q3: {name, city, state, id} (id = the auction's id). */
-    public static class Q3Row implements JsonRow {
+    /** q3 join state: an auction waiting for its seller. */
+    public static class AuctionRef {
+        public long id;
+        public long dateTime;
+
+        public AuctionRef() {}
+
+        AuctionRef(Auction a) {
+            id = a.id;
+            dateTime = a.dateTime;
+        }
+    }
+
+    /** q3: {name, city, state, id, ⊕dateTime} (id and dateTime of the auction). */
+    public static class Q3Row implements OutRow {
         public String name;
         public String city;
         public String state;
         public long id;
+        public long dateTime;
 
         public Q3Row() {}
 
-        Q3Row(Seller s, long id) {
+        Q3Row(Seller s, long id, long dateTime) {
             name = s.name;
             city = s.city;
             state = s.state;
             this.id = id;
+            this.dateTime = dateTime;
         }
 
         @Override
-        public String toJson() {
-            StringBuilder sb = new StringBuilder(64);
-            sb.append("{\"name\":");
-            Json.string(sb, name);
-            sb.append(",\"city\":");
-            Json.string(sb, city);
-            sb.append(",\"state\":");
-            Json.string(sb, state);
-            return sb.append(",\"id\":").append(id).append('}').toString();
+        public long rowTime() {
+            return dateTime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return dateTime;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.str("city", city).num("dateTime", dateTime).num("id", id).str("name", name).str("state", state);
         }
     }
 
@@ -144,26 +206,38 @@ public final class Rows {
         }
     }
 
-    /** q5: {auction, num}. */
-    public static class Q5Row implements JsonRow {
+    /** q5: {auction, num, ⊕end} (window end, exclusive). */
+    public static class Q5Row implements OutRow {
         public long auction;
         public long num;
+        public long end;
 
         public Q5Row() {}
 
-        Q5Row(long auction, long num) {
+        Q5Row(long auction, long num, long end) {
             this.auction = auction;
             this.num = num;
+            this.end = end;
         }
 
         @Override
-        public String toJson() {
-            return "{\"auction\":" + auction + ",\"num\":" + num + "}";
+        public long rowTime() {
+            return end - 1;
+        }
+
+        @Override
+        public long latencyTime() {
+            return end + WATERMARK_BOUND_MS;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("auction", auction).num("end", end).num("num", num);
         }
     }
 
-    /** q7: {auction, price, bidder, dateTime, extra}. */
-    public static class Q7Row implements JsonRow {
+    /** q7: {auction, price, bidder, dateTime, extra} (the winning bid of its 10 s tumbling window). */
+    public static class Q7Row implements OutRow {
         public long auction;
         public long price;
         public long bidder;
@@ -173,20 +247,30 @@ public final class Rows {
         public Q7Row() {}
 
         Q7Row(Bid b) {
-            auction = b.auction;
-            price = b.price;
-            bidder = b.bidder;
-            dateTime = b.dateTime;
-            extra = b.extra;
+            this(b.auction, b.price, b.bidder, b.dateTime, b.extra);
+        }
+
+        Q7Row(long auction, long price, long bidder, long dateTime, String extra) {
+            this.auction = auction;
+            this.price = price;
+            this.bidder = bidder;
+            this.dateTime = dateTime;
+            this.extra = extra;
         }
 
         @Override
-        public String toJson() {
-            StringBuilder sb = new StringBuilder(128);
-            sb.append("{\"auction\":").append(auction).append(",\"price\":").append(price).append(",\"bidder\":").append(bidder)
-                    .append(",\"dateTime\":").append(dateTime).append(",\"extra\":");
-            Json.string(sb, extra);
-            return sb.append('}').toString();
+        public long rowTime() {
+            return dateTime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return tumblingEnd(dateTime) + WATERMARK_BOUND_MS;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("auction", auction).num("bidder", bidder).num("dateTime", dateTime).str("extra", extra).num("price", price);
         }
     }
 
@@ -218,8 +302,8 @@ public final class Rows {
         }
     }
 
-    /** q8: {id, name, starttime}. */
-    public static class Q8Row implements JsonRow {
+    /** q8: {id, name, starttime} (starttime = the 10 s tumbling window's start). */
+    public static class Q8Row implements OutRow {
         public long id;
         public String name;
         public long starttime;
@@ -233,11 +317,50 @@ public final class Rows {
         }
 
         @Override
-        public String toJson() {
-            StringBuilder sb = new StringBuilder(64);
-            sb.append("{\"id\":").append(id).append(",\"name\":");
-            Json.string(sb, name);
-            return sb.append(",\"starttime\":").append(starttime).append('}').toString();
+        public long rowTime() {
+            return starttime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return starttime + WINDOW_MS + WATERMARK_BOUND_MS;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("id", id).str("name", name).num("starttime", starttime);
+        }
+    }
+
+    /** qhc: {auction, bidder, price, dateTime}: a bid that raised its (auction, bidder) pair's max price. */
+    public static class QhcRow implements OutRow {
+        public long auction;
+        public long bidder;
+        public long price;
+        public long dateTime;
+
+        public QhcRow() {}
+
+        QhcRow(Bid b) {
+            auction = b.auction;
+            bidder = b.bidder;
+            price = b.price;
+            dateTime = b.dateTime;
+        }
+
+        @Override
+        public long rowTime() {
+            return dateTime;
+        }
+
+        @Override
+        public long latencyTime() {
+            return dateTime;
+        }
+
+        @Override
+        public void canonical(Canon c) {
+            c.num("auction", auction).num("bidder", bidder).num("dateTime", dateTime).num("price", price);
         }
     }
 }
