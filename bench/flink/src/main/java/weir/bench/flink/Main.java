@@ -120,6 +120,11 @@ public final class Main {
         JobExecutionResult result;
         try {
             JobClient client = env.executeAsync("nexmark-" + r.query);
+            r.submittedAtMs = System.currentTimeMillis();
+            if (r.startAtGiven && r.submittedAtMs > schedule.startAt) {
+                System.err.println("weir-nexmark-flink: the job was submitted " + (r.submittedAtMs - schedule.startAt)
+                        + " ms after --start-at (JVM started " + (schedule.startAt - r.jvmStartMs) + " ms before it)");
+            }
             CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
             sampleUntil(done, schedule.startAt, samples);
             result = done.get();
@@ -187,6 +192,7 @@ public final class Main {
         conf.set(CheckpointingOptions.ENABLE_CHECKPOINTS_AFTER_TASKS_FINISH, true); // final checkpoint (Flink's default)
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(PipelineOptions.OBJECT_REUSE, r.objectReuse);
+        if (r.bufferTimeoutMs >= 0) conf.set(ExecutionOptions.BUFFER_TIMEOUT, java.time.Duration.ofMillis(r.bufferTimeoutMs));
         conf.set(PipelineOptions.GENERIC_TYPES, false); // every record and state type has a Flink serializer (no Kryo)
         return conf;
     }

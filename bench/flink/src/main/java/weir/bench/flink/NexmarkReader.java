@@ -59,7 +59,6 @@ final class NexmarkReader implements SourceReader<Event, NexmarkSource.Split> {
         double now = Clock.nowMs();
         if (now < schedule.startAt) return waitUntil(schedule.startAt);
         if (!schedule.boundedByCount() && now >= schedule.steadyEnd()) return end();
-        if (Double.isNaN(progress.firstAtMs)) progress.firstAtMs = now;
         long n = next;
         int batch = 0;
         try {
@@ -71,6 +70,7 @@ final class NexmarkReader implements SourceReader<Event, NexmarkSource.Split> {
                 batch++;
             }
         } finally {
+            if (batch > 0 && Double.isNaN(progress.firstAtMs)) progress.firstAtMs = now;
             next = n;
             emitted += batch;
             progress.emitted.lazySet(emitted);

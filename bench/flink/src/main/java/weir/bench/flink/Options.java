@@ -38,7 +38,7 @@ final class Options {
         System.err.println("           [--backend hashmap|rocksdb] [--api datastream|sql] [--seed S] [--event-rate R]");
         System.err.println("           [--start-at EPOCH_MS] [--warmup-ms MS] [--steady-ms MS] [--rate EVENTS_PER_S] [--events N]");
         System.err.println("           [--stats PREFIX] [--print-output] [--timers heap|rocksdb] [--object-reuse true|false]");
-        System.err.println("           [--managed-memory-mb MB]");
+        System.err.println("           [--managed-memory-mb MB] [--buffer-timeout-ms MS]");
         System.err.println("       dump --events N [--seed S] [--parallelism P] [--event-rate R]");
         System.err.println("       selfcheck");
         System.err.println("       explain --query q5|q7 [--parallelism P]");

@@ -10,6 +10,7 @@ final class RunOptions {
     long intervalMs;
     String checkpointDir;
     long startAt;
+    boolean startAtGiven;
     long warmupMs;
     long steadyMs;
     double rate;
@@ -18,6 +19,11 @@ final class RunOptions {
     boolean print;
     boolean objectReuse;
     long managedMb;
+    /** execution.buffer-timeout; -1 = Flink's default (100 ms). */
+    long bufferTimeoutMs;
+    /** Epoch ms: the JVM's start, and when executeAsync returned (the job graph was built and submitted). */
+    final long jvmStartMs = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+    long submittedAtMs;
 
     /** Steady window length when none is given (count-bounded runs): it never closes. */
     static final long OPEN_ENDED = Long.MAX_VALUE / 4;
@@ -42,6 +48,7 @@ final class RunOptions {
         r.intervalMs = o.longValue("checkpoint-interval-ms", null);
         if (r.intervalMs < 10) Options.usage("--checkpoint-interval-ms must be >= 10");
         r.checkpointDir = o.get("checkpoint-dir", null);
+        r.startAtGiven = o.has("start-at");
         r.startAt = o.longValue("start-at", System.currentTimeMillis());
         r.warmupMs = o.longValue("warmup-ms", 0L);
         r.events = o.longValue("events", -1L);
@@ -55,6 +62,8 @@ final class RunOptions {
         r.objectReuse = Boolean.parseBoolean(o.get("object-reuse", "true"));
         r.managedMb = o.longValue("managed-memory-mb", 256L);
         if (r.managedMb < 1) Options.usage("--managed-memory-mb must be >= 1");
+        r.bufferTimeoutMs = o.longValue("buffer-timeout-ms", -1L);
+        if (r.bufferTimeoutMs < -1) Options.usage("--buffer-timeout-ms must be >= 0");
         return r;
     }
 
@@ -67,6 +76,6 @@ final class RunOptions {
         return "\"flink\":{\"version\":\"" + Main.flinkVersion() + "\",\"api\":\"" + api + "\",\"backend\":\"" + backend
                 + "\",\"timers\":\"" + timers + "\",\"parallelism\":" + parallelism + ",\"checkpointIntervalMs\":" + intervalMs
                 + ",\"maxHeapMiB\":" + Runtime.getRuntime().maxMemory() / (1024 * 1024) + ",\"managedMemoryMiB\":" + managedMb
-                + ",\"objectReuse\":" + objectReuse + ",\"jobNetRuntimeMs\":" + netRuntimeMs + ",\"jobWallMs\":" + wallMs + "}";
+                + ",\"objectReuse\":" + objectReuse + ",\"bufferTimeoutMs\":" + (bufferTimeoutMs < 0 ? "null" : String.valueOf(bufferTimeoutMs)) + ",\"jvmStartMs\":" + jvmStartMs + ",\"submittedAtMs\":" + submittedAtMs + ",\"jobNetRuntimeMs\":" + netRuntimeMs + ",\"jobWallMs\":" + wallMs + "}";
     }
 }
