@@ -84,6 +84,8 @@ export interface RunOptions {
   readonly runId?: string;
   /** Called once the job is wired, with its live metrics (for progress reporting). */
   readonly onStart?: (metrics: JobMetrics) => void;
+  /** Called as the run starts up, before `onStart` (to time restarts: WEIR_TIMELINE_FILE). */
+  readonly onPhase?: (phase: RunPhase) => void;
   /** Cached state cells per keyed operator subtask before write-behind flushes (default 200k). */
   readonly maxCachedCells?: number;
   readonly checkpoints?: CheckpointOptions;
@@ -100,6 +102,12 @@ export interface RunOptions {
     readonly nothingVisibleAfter?: { readonly checkpoint: number; readonly operators: readonly string[] };
   };
 }
+
+/** Start-up steps of a run; a restoring subtask reports how many snapshots it reads (1 at the same parallelism). */
+export type RunPhase =
+  | { readonly kind: "run-folder-claimed" }
+  | { readonly kind: "sinks-started" }
+  | { readonly kind: "state-restoring" | "state-restored"; readonly operator: string; readonly subtask: number; readonly sources: number };
 
 export interface JobResult {
   readonly metrics: JobMetrics;
@@ -170,6 +178,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   }
   // Before anything that the teardown below undoes: a refused folder is another run's.
   const stateDir = await claimRunFolder({ job: job.name, runId, log, ...(options.stateDir === undefined ? {} : { dir: options.stateDir }) });
+  const onPhase = options.onPhase ?? (() => undefined);
+  onPhase({ kind: "run-folder-claimed" });
   const ownRoot = options.checkpoints?.root === undefined;
   const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));
 
@@ -238,8 +248,12 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       const range = keyGroupRangeFor(subtask, parallelism, job.maxParallelism);
       const sources = keyedSourcesFor(restore, operator, range);
       if (sources.length > 0) {
+        const phase = { operator, subtask, sources: sources.length };
+        onPhase({ kind: "state-restoring", ...phase });
         await mkdir(join(stateDir, operator), { recursive: true });
-        return restoreBackend({ kind: stateKind, range, sources, workDir });
+        const backend = await restoreBackend({ kind: stateKind, range, sources, workDir });
+        onPhase({ kind: "state-restored", ...phase });
+        return backend;
       }
     }
     if (stateKind === "heap") return openHeapBackend();
@@ -276,6 +290,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       onClaimed: (claim) => claims.push(claim),
       onRecovered: (reports) => fallBackIfDiscarded({ root, job: job.name, restore, reports }),
     });
+    onPhase({ kind: "sinks-started" });
     const timerWarning = timerWithoutWatermarks(job);
     const warned = new Set<string>();
     for (const chain of plan.chains) {
