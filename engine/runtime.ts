@@ -20,7 +20,7 @@ import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { keyGroupRangeFor } from "../state/key-groups.ts";
 import { openRocksBackend } from "../state/rocksdb-backend.ts";
-import { digestsOf, restoreBackend, type KnownDigests } from "../state/snapshot.ts";
+import { digestsOf, restoreBackend, type KnownDigests, type StateFile } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { systemClock, type Clock } from "../common/clock.ts";
@@ -264,7 +264,10 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   /** Checksums of the restored files a subtask's backend may share, so its first snapshot does not hash them again. */
   const restoredDigests = async (operator: string, subtask: number, parallelism: number): Promise<KnownDigests> => {
     const sources = restore === undefined ? [] : keyedSourcesFor(restore, operator, keyGroupRangeFor(subtask, parallelism, job.maxParallelism));
-    return sources.length === 1 ? digestsOf(sources[0]!) : new Map();
+    // By file identity (inode): only the files a restore linked into the backend can match.
+    const known = new Map<string, StateFile>();
+    for (const source of sources) for (const [identity, file] of await digestsOf(source)) known.set(identity, file);
+    return known;
   };
 
   let sourcesRunning = 0;
