@@ -7,7 +7,13 @@
  * checkpoint holding all of it has completed, then restarted `--reps` times at P (same
  * parallelism) and as many times rescaled (1→2, 2→1), alternating. Each restart is killed as soon
  * as it has processed its first record, before it takes a checkpoint, so every repetition
- * restores the same checkpoint (checked) and removes the working state of a killed run.
+ * restores the same checkpoint (checked). Before each restart the bench removes the working state
+ * the killed run left (a restart would remove it itself: the bench times that once, for the
+ * build run, and reports it beside the table), so every repetition starts in the same condition.
+ *
+ * `--baseline <dir>`: another checkout of Weir (e.g. a worktree of the commit before a change,
+ * with `npm ci` run) whose `weir run` restores the same checkpoints, alternating with this one's,
+ * each case then reported for both and as a ratio.
  *
  * Time to the first record: from just before the spawn of the restarted process to the moment
  * its first batch of records reaches the sink, i.e. went through the restored keyed operator
@@ -15,7 +21,7 @@
  * Breakdown: bench/lib/recovery-breakdown.ts. Median and min–max over the repetitions. The page
  * cache is warm (the state was just written), as after a crash on the same machine.
  *
- *   npm run bench:recovery [-- --quick] [-- --keys 1000000 --value-bytes 1024 --reps 3 --dir /tmp]
+ *   npm run bench:recovery [-- --quick] [-- --keys 1000000 --value-bytes 1024 --reps 3 --dir /tmp --baseline ../weir-base]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -37,6 +43,7 @@ const { values } = parseArgs({
     splits: { type: "string", default: "4" },
     reps: { type: "string", default: "3" },
     dir: { type: "string", default: tmpdir() },
+    baseline: { type: "string" },
   },
 });
 
@@ -56,10 +63,10 @@ interface Child {
   stderr(): string;
 }
 
-const startWeir = (cwd: string, parallelism: number, env: Record<string, string> = {}): Child => {
+const startWeir = (cwd: string, parallelism: number, env: Record<string, string> = {}, weir = repo): Child => {
   // The same command every time, but for --parallelism.
   const args = [
-    join(repo, "bin/weir.mjs"), "run", join(repo, "bench/recovery-job.ts"),
+    join(weir, "bin/weir.mjs"), "run", join(weir, "bench/recovery-job.ts"),
     "--parallelism", String(parallelism),
     "--param", `keys=${keys}`, "--param", `valueBytes=${valueBytes}`, "--param", `splits=${splits}`,
     "--checkpoint-dir", join(cwd, "chk"), "--checkpoint-interval", "10s", "--no-progress",
@@ -112,12 +119,20 @@ const build = async (cwd: string, parallelism: number) => {
   }
 };
 
+/** Removes the working state killed runs left in `cwd` (the default state root); how long it took. */
+const removeKilledState = async (cwd: string): Promise<number> => {
+  const started = performance.now();
+  await rm(join(cwd, ".weir", JOB, "state"), { recursive: true, force: true });
+  return performance.now() - started;
+};
+
 let restarts = 0;
-/** Restarts the job at `parallelism`, kills it once it processed a record; its breakdown. */
-const restart = async (cwd: string, parallelism: number, expectedId: number): Promise<Breakdown> => {
+/** Restarts the job at `parallelism` with the `weir` of `weir`, kills it once it processed a record; its breakdown. */
+const restart = async (cwd: string, parallelism: number, expectedId: number, weir: string): Promise<Breakdown> => {
+  await removeKilledState(cwd);
   const file = join(cwd, `timeline-${restarts++}.json`);
   const spawnAt = epochNow();
-  const run = startWeir(cwd, parallelism, { WEIR_TIMELINE_FILE: file });
+  const run = startWeir(cwd, parallelism, { WEIR_TIMELINE_FILE: file }, weir);
   try {
     while (!existsSync(file)) {
       if (run.process.exitCode !== null) throw new Error(`the restarted run exited (${await run.exited}) before its first record: ${run.stderr()}`);
@@ -156,28 +171,43 @@ const main = async () => {
   console.log(
     `recovery-state: ${keys.toLocaleString("en-US")} keys × ${valueBytes} B blobs (${splits} splits), RocksDB, SIGKILL after a checkpoint holding the whole state; ${reps} restarts per case, alternating; times in s, median (min–max)`,
   );
-  console.log(`${"restart".padEnd(18)}${"to 1st record".padEnd(22)}${PHASES.map((p) => LABELS[p].padEnd(13)).join("")}`);
+  console.log(`${"restart".padEnd(30)}${"to 1st record".padEnd(22)}${PHASES.map((p) => LABELS[p].padEnd(12)).join("")}`);
   const summary: { case: string; medianMs: number }[] = [];
+  const engines = values.baseline === undefined ? [repo] : [resolve(values.baseline), repo];
+  const nameOf = (weir: string) => (weir === repo ? "" : " [baseline]");
   for (const from of [1, 2]) {
     const cwd = await mkdtemp(join(base, "weir-bench-recovery-"));
     try {
       const built = await build(cwd, from);
-      console.log(`p=${from}: checkpoint ${built.id} holds ${(built.bytes / MiB).toFixed(0)} MiB in ${built.files} files (built and checkpointed in ${built.secs.toFixed(0)} s)`);
+      const removal = await removeKilledState(cwd);
+      console.log(
+        `p=${from}: checkpoint ${built.id} holds ${(built.bytes / MiB).toFixed(0)} MiB in ${built.files} files (built and checkpointed in ${built.secs.toFixed(0)} s); removing the killed run's working state took ${secs(removal)} s (not in the table)`,
+      );
       const to = from === 1 ? 2 : 1;
-      const results = new Map<number, Breakdown[]>([[from, []], [to, []]]);
+      const results = new Map<string, Breakdown[]>();
       for (let r = 0; r < reps; r++) {
-        for (const p of [from, to]) results.get(p)!.push(await restart(cwd, p, built.id));
+        for (const p of [from, to]) {
+          for (const weir of engines) {
+            const key = `p=${from} → ${p}${p === from ? " same" : " rescale"}${nameOf(weir)}`;
+            results.set(key, [...(results.get(key) ?? []), await restart(cwd, p, built.id, weir)]);
+          }
+        }
       }
-      for (const [p, list] of results) {
-        const name = `p=${from} → ${p}${p === from ? " same" : " rescale"}`;
-        console.log(`${name.padEnd(18)}${cell(list.map((b) => b.total)).padEnd(22)}${PHASES.map((ph) => secs(spreadOf(list.map((b) => b[ph])).median).padEnd(13)).join("")}`);
+      for (const [name, list] of results) {
+        console.log(`${name.padEnd(30)}${cell(list.map((b) => b.total)).padEnd(22)}${PHASES.map((ph) => secs(spreadOf(list.map((b) => b[ph])).median).padEnd(12)).join("")}`);
         summary.push({ case: name, medianMs: spreadOf(list.map((b) => b.total)).median });
       }
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
   }
-  const same = Math.max(...summary.filter((s) => s.case.endsWith("same")).map((s) => s.medianMs));
+  if (values.baseline !== undefined) {
+    for (const s of summary.filter((x) => !x.case.endsWith("[baseline]"))) {
+      const b = summary.find((x) => x.case === `${s.case} [baseline]`)!;
+      console.log(`${s.case}: ${secs(b.medianMs)} s → ${secs(s.medianMs)} s (×${(s.medianMs / b.medianMs).toFixed(2)})`);
+    }
+  }
+  const same = Math.max(...summary.filter((s) => s.case.endsWith(" same")).map((s) => s.medianMs));
   console.log(`target: recovery at the same parallelism ≤ 10 s (stated, not gated): ${same <= 10_000 ? "met" : "missed"} (slowest median ${secs(same)} s)`);
 };
 
