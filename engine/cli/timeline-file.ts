@@ -2,14 +2,14 @@
  * `WEIR_TIMELINE_FILE=<path>`: a run notes when it reaches each start-up phase (job loaded,
  * checkpoint chosen, working state claimed, sinks started, keyed state restored per subtask, tasks
  * started) and, the moment its first record reaches a sink, writes them to <path> as JSON
- * (`TimelineFile`), synchronously, once. What `npm run bench:recovery` reads to time a restart
+ * (`TimelineFile`), synchronously, once, and atomically (written beside it, then renamed). What `npm run bench:recovery` reads to time a restart
  * and break it down. Unset: `startTimeline` returns undefined and nothing is noted or installed.
  *
  * Times are epoch milliseconds with fractions (`performance.timeOrigin + performance.now()`), so
  * another process on the same machine can compare them with its own clock read the same way.
  * A write that fails is reported once on `log` and otherwise ignored: it never fails the job.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import type { JobMetrics } from "../metrics.ts";
 
 export interface TimelineMark {
@@ -45,7 +45,9 @@ export const startTimeline = (path: string | undefined, log: (line: string) => v
     written = true;
     const body: TimelineFile = { processStart: performance.timeOrigin, marks };
     try {
-      writeFileSync(path, JSON.stringify(body));
+      // Renamed into place: a reader polling for <path> never sees it half written.
+      writeFileSync(`${path}.tmp`, JSON.stringify(body));
+      renameSync(`${path}.tmp`, path);
     } catch (e) {
       log(`could not write WEIR_TIMELINE_FILE ${path}: ${(e as Error).message}`);
     }
