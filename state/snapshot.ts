@@ -136,26 +136,36 @@ export const snapshotBackend = async (
  * the file, or undefined if nothing is. Only damage is returned (a file absent, i.e. ENOENT, or
  * of another size or checksum); any other file-system error (EIO, EACCES, EMFILE, ...) says
  * nothing about the snapshot and is thrown as the retriable external error
- * `CHECKPOINT_READ_FAILED` naming the path.
+ * `CHECKPOINT_READ_FAILED` naming the path. `hash` (default `sha256File`) may be a hash pool's.
  */
-export const findSnapshotDamage = async (handle: KeyedStateHandle, absPath: string, checksums: boolean): Promise<string | undefined> => {
+export const findSnapshotDamage = async (
+  handle: KeyedStateHandle,
+  absPath: string,
+  checksums: boolean,
+  hash: (path: string) => Promise<{ sha256: string; size: number }> = sha256File,
+): Promise<string | undefined> => {
   if (handle.contents === undefined) {
     const names = await orMissing(absPath, () => readdir(absPath));
     if (names === undefined) return `${absPath} is missing`;
     return names.length < handle.files ? `${absPath} holds ${names.length} files, ${handle.files} expected` : undefined;
   }
-  for (const file of handle.contents) {
-    const path = join(absPath, file.name);
-    const info = await orMissing(path, () => stat(path));
-    if (info === undefined) return `${path} is missing`;
-    if (info.size !== file.size) return `${path} has ${info.size} bytes, ${file.size} recorded`;
-    if (!checksums) continue;
-    const digest = await orMissing(path, () => sha256File(path));
-    if (digest === undefined) return `${path} is missing`;
-    if (digest.size !== file.size) return `${path} has ${digest.size} bytes, ${file.size} recorded`;
-    if (digest.sha256 !== file.sha256) return `${path} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…)`;
-  }
-  return undefined;
+  // Every file is checked at once (a hash pool hashes several in parallel); the damage reported
+  // is the first in the handle's order, as if they had been checked one after another.
+  const problems = await Promise.all(
+    handle.contents.map(async (file): Promise<string | undefined> => {
+      const path = join(absPath, file.name);
+      const info = await orMissing(path, () => stat(path));
+      if (info === undefined) return `${path} is missing`;
+      if (info.size !== file.size) return `${path} has ${info.size} bytes, ${file.size} recorded`;
+      if (!checksums) return undefined;
+      const digest = await orMissing(path, () => hash(path));
+      if (digest === undefined) return `${path} is missing`;
+      if (digest.size !== file.size) return `${path} has ${digest.size} bytes, ${file.size} recorded`;
+      if (digest.sha256 !== file.sha256) return `${path} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…)`;
+      return undefined;
+    }),
+  );
+  return problems.find((p) => p !== undefined);
 };
 
 /** `read()`, or undefined if `path` does not exist (ENOENT); other errors as `CHECKPOINT_READ_FAILED`. */
