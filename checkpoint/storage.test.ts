@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WeirError } from "../common/errors.ts";
 import { findSnapshotDamage, type KeyedStateHandle } from "../state/snapshot.ts";
 import { highestCompleted, recordCompleted } from "./completed-record.ts";
-import { checkpointPath, findLatest, writeMetadata } from "./storage.ts";
+import { checkpointPath, findLatest, verifyFiles, writeMetadata } from "./storage.ts";
+import { openHashPool } from "../common/hash-pool.ts";
 import { METADATA_FORMAT, type CheckpointMetadata } from "./metadata.ts";
 
 let root: string;
@@ -63,6 +64,57 @@ describe("findSnapshotDamage: only ENOENT, a size or a checksum mismatch is dama
     expect(error?.domain).toBe("external");
     expect(error?.retriable).toBe(true);
     expect(error?.message).toContain(`cannot read ${join(root, "odd.sst")}: EISDIR`);
+  });
+});
+
+describe("checking files concurrently, hashed on worker threads", () => {
+  const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+  const handleOf = (files: { name: string; size: number; sha256: string }[], path = "x"): KeyedStateHandle => ({
+    backend: "rocksdb",
+    path,
+    keyGroups: { start: 0, end: 127 },
+    bytes: 0,
+    newBytes: 0,
+    files: files.length,
+    contents: files,
+  });
+
+  it("with the default hash or a pool's, the damage reported is the first in the handle's order", async () => {
+    await writeFile(join(root, "a.sst"), "aaa");
+    await writeFile(join(root, "b.sst"), "bbb");
+    const handle = handleOf([
+      { name: "a.sst", size: 3, sha256: sha("aaa") },
+      { name: "b.sst", size: 3, sha256: sha("xxx") },
+      { name: "c.sst", size: 3, sha256: sha("ccc") },
+    ]);
+    const pool = openHashPool({ workers: 2 });
+    try {
+      for (const hash of [undefined, pool.hash]) {
+        expect(await findSnapshotDamage(handle, root, true, hash)).toMatch(new RegExp(`^${join(root, "b.sst")} does not match its recorded checksum`));
+        expect(await findSnapshotDamage(handleOf(handle.contents!.slice(0, 1)), root, true, hash)).toBeUndefined();
+      }
+      await mkdir(join(root, "odd.sst"));
+      const size = (await stat(join(root, "odd.sst"))).size;
+      const error = await thrown(findSnapshotDamage(handleOf([{ name: "odd.sst", size, sha256: sha("") }]), root, true, pool.hash));
+      expect(error?.code).toBe("CHECKPOINT_READ_FAILED");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("verifyFiles hashes a large checkpoint on worker threads and finds a damaged file", async () => {
+    const big = Buffer.alloc(65 << 20, 7);
+    const dir = checkpointPath(root, "j", 1);
+    await mkdir(join(dir, "op", "0"), { recursive: true });
+    await writeFile(join(dir, "op", "0", "big.sst"), big);
+    const withChecksum = (sha256: string): CheckpointMetadata => ({
+      ...metadata(1),
+      tasks: [{ task: "t", sources: [], sinks: [], durationMs: 0, keyed: [{ operator: "op", subtask: 0, parallelism: 1, handle: handleOf([{ name: "big.sst", size: big.length, sha256 }], "chk-1/op/0") }] }],
+    });
+    await verifyFiles(dir, withChecksum(sha(big)));
+    const error = await thrown(verifyFiles(dir, withChecksum(sha("other"))));
+    expect(error?.code).toBe("CHECKPOINT_CORRUPT");
+    expect(error?.message).toContain(`state file of 'op' ${join(dir, "op", "0", "big.sst")} does not match its recorded checksum`);
   });
 });
 

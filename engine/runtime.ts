@@ -20,7 +20,7 @@ import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { keyGroupRangeFor } from "../state/key-groups.ts";
 import { openRocksBackend } from "../state/rocksdb-backend.ts";
-import { digestsOf, restoreBackend, type KnownDigests } from "../state/snapshot.ts";
+import { digestsOf, restoreBackend, type KnownDigests, type StateFile } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { systemClock, type Clock } from "../common/clock.ts";
@@ -84,6 +84,8 @@ export interface RunOptions {
   readonly runId?: string;
   /** Called once the job is wired, with its live metrics (for progress reporting). */
   readonly onStart?: (metrics: JobMetrics) => void;
+  /** Called as the run starts up, before `onStart` (to time restarts: WEIR_TIMELINE_FILE). */
+  readonly onPhase?: (phase: RunPhase) => void;
   /** Cached state cells per keyed operator subtask before write-behind flushes (default 200k). */
   readonly maxCachedCells?: number;
   readonly checkpoints?: CheckpointOptions;
@@ -100,6 +102,12 @@ export interface RunOptions {
     readonly nothingVisibleAfter?: { readonly checkpoint: number; readonly operators: readonly string[] };
   };
 }
+
+/** Start-up steps of a run; a restoring subtask reports how many snapshots it reads (1 at the same parallelism). */
+export type RunPhase =
+  | { readonly kind: "run-folder-claimed" }
+  | { readonly kind: "sinks-started" }
+  | { readonly kind: "state-restoring" | "state-restored"; readonly operator: string; readonly subtask: number; readonly sources: number };
 
 export interface JobResult {
   readonly metrics: JobMetrics;
@@ -170,6 +178,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   }
   // Before anything that the teardown below undoes: a refused folder is another run's.
   const stateDir = await claimRunFolder({ job: job.name, runId, log, ...(options.stateDir === undefined ? {} : { dir: options.stateDir }) });
+  const onPhase = options.onPhase ?? (() => undefined);
+  onPhase({ kind: "run-folder-claimed" });
   const ownRoot = options.checkpoints?.root === undefined;
   const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));
 
@@ -238,8 +248,12 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       const range = keyGroupRangeFor(subtask, parallelism, job.maxParallelism);
       const sources = keyedSourcesFor(restore, operator, range);
       if (sources.length > 0) {
+        const phase = { operator, subtask, sources: sources.length };
+        onPhase({ kind: "state-restoring", ...phase });
         await mkdir(join(stateDir, operator), { recursive: true });
-        return restoreBackend({ kind: stateKind, range, sources, workDir });
+        const backend = await restoreBackend({ kind: stateKind, range, sources, workDir });
+        onPhase({ kind: "state-restored", ...phase });
+        return backend;
       }
     }
     if (stateKind === "heap") return openHeapBackend();
@@ -250,7 +264,10 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   /** Checksums of the restored files a subtask's backend may share, so its first snapshot does not hash them again. */
   const restoredDigests = async (operator: string, subtask: number, parallelism: number): Promise<KnownDigests> => {
     const sources = restore === undefined ? [] : keyedSourcesFor(restore, operator, keyGroupRangeFor(subtask, parallelism, job.maxParallelism));
-    return sources.length === 1 ? digestsOf(sources[0]!) : new Map();
+    // By file identity (inode): only the files a restore linked into the backend can match.
+    const known = new Map<string, StateFile>();
+    for (const source of sources) for (const [identity, file] of await digestsOf(source)) known.set(identity, file);
+    return known;
   };
 
   let sourcesRunning = 0;
@@ -276,6 +293,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       onClaimed: (claim) => claims.push(claim),
       onRecovered: (reports) => fallBackIfDiscarded({ root, job: job.name, restore, reports }),
     });
+    onPhase({ kind: "sinks-started" });
     const timerWarning = timerWithoutWatermarks(job);
     const warned = new Set<string>();
     for (const chain of plan.chains) {

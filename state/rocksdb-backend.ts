@@ -70,6 +70,12 @@ export interface RocksKvBackend extends KvBackend {
    * (internal) for a non-empty target, or `STATE_BACKEND_CLOSED` if `close()` intervened.
    */
   checkpointTo(targetDir: string, options?: { readonly previousDir?: string }): Promise<RocksCheckpoint>;
+  /**
+   * Deletes every key in `[range.gte, range.lt)` with one range tombstone: its cost does not grow
+   * with what the range holds (the covered data stays in its files until compaction drops it).
+   * Ordered like `write` (an empty or inverted range deletes nothing).
+   */
+  deleteRange(range: KvRange): Promise<void>;
 }
 
 // WAL: kept (and it cannot be turned off here: rocksdb-native always writes with default
@@ -141,6 +147,28 @@ class RocksBackend implements RocksKvBackend {
     }
     if (ops.length === 0) return;
     const done = this.applyWrite(ops);
+    this.writesInFlight.add(done);
+    try {
+      await done;
+    } finally {
+      this.writesInFlight.delete(done);
+    }
+  }
+
+  async deleteRange(range: KvRange): Promise<void> {
+    this.assertOpen();
+    if (range.lt.length === 0 || Buffer.compare(range.gte, range.lt) >= 0) return;
+    const gate = this.writeGate;
+    if (gate !== null) {
+      await gate;
+      this.assertOpen();
+    }
+    const [gte, lt] = copyAll([range.gte, range.lt], "range bound") as [Buffer, Buffer];
+    const batch = this.db.write({ capacity: 1, autoDestroy: true });
+    batch.tryDeleteRange(gte, lt);
+    const done = batch.flush().catch((e: unknown) => {
+      throw this.ioError("delete range", e);
+    });
     this.writesInFlight.add(done);
     try {
       await done;

@@ -9,10 +9,11 @@
  * incremental. `newBytes` counts only files the previous checkpoint did not already hold
  * (incremental size). Heap: every entry is written to one msgpack file.
  *
- * Restore rebuilds exactly the key-group range a subtask owns. When one RocksDB checkpoint has
- * exactly that range (same parallelism), its files are linked (copied across file systems) into
- * the working directory and opened as they are; otherwise (rescaling, or a change of backend) the
- * overlapping key-group range of every old subtask is scanned into a fresh backend.
+ * Restore rebuilds exactly the key-group range a subtask owns. The RocksDB checkpoint overlapping
+ * that range most has its files linked (copied across file systems) into the working directory
+ * and is opened as it is; when rescaled, key groups outside the range are cut off with range
+ * tombstones, and the overlapping key groups of the other old subtasks (scaling down) are scanned
+ * into it. With heap state on either side, every overlapping cell is scanned into a fresh backend.
  */
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fsyncPath } from "../common/fsync.ts";
@@ -135,26 +136,36 @@ export const snapshotBackend = async (
  * the file, or undefined if nothing is. Only damage is returned (a file absent, i.e. ENOENT, or
  * of another size or checksum); any other file-system error (EIO, EACCES, EMFILE, ...) says
  * nothing about the snapshot and is thrown as the retriable external error
- * `CHECKPOINT_READ_FAILED` naming the path.
+ * `CHECKPOINT_READ_FAILED` naming the path. `hash` (default `sha256File`) may be a hash pool's.
  */
-export const findSnapshotDamage = async (handle: KeyedStateHandle, absPath: string, checksums: boolean): Promise<string | undefined> => {
+export const findSnapshotDamage = async (
+  handle: KeyedStateHandle,
+  absPath: string,
+  checksums: boolean,
+  hash: (path: string) => Promise<{ sha256: string; size: number }> = sha256File,
+): Promise<string | undefined> => {
   if (handle.contents === undefined) {
     const names = await orMissing(absPath, () => readdir(absPath));
     if (names === undefined) return `${absPath} is missing`;
     return names.length < handle.files ? `${absPath} holds ${names.length} files, ${handle.files} expected` : undefined;
   }
-  for (const file of handle.contents) {
-    const path = join(absPath, file.name);
-    const info = await orMissing(path, () => stat(path));
-    if (info === undefined) return `${path} is missing`;
-    if (info.size !== file.size) return `${path} has ${info.size} bytes, ${file.size} recorded`;
-    if (!checksums) continue;
-    const digest = await orMissing(path, () => sha256File(path));
-    if (digest === undefined) return `${path} is missing`;
-    if (digest.size !== file.size) return `${path} has ${digest.size} bytes, ${file.size} recorded`;
-    if (digest.sha256 !== file.sha256) return `${path} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…)`;
-  }
-  return undefined;
+  // Every file is checked at once (a hash pool hashes several in parallel); the damage reported
+  // is the first in the handle's order, as if they had been checked one after another.
+  const problems = await Promise.all(
+    handle.contents.map(async (file): Promise<string | undefined> => {
+      const path = join(absPath, file.name);
+      const info = await orMissing(path, () => stat(path));
+      if (info === undefined) return `${path} is missing`;
+      if (info.size !== file.size) return `${path} has ${info.size} bytes, ${file.size} recorded`;
+      if (!checksums) return undefined;
+      const digest = await orMissing(path, () => hash(path));
+      if (digest === undefined) return `${path} is missing`;
+      if (digest.size !== file.size) return `${path} has ${digest.size} bytes, ${file.size} recorded`;
+      if (digest.sha256 !== file.sha256) return `${path} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…)`;
+      return undefined;
+    }),
+  );
+  return problems.find((p) => p !== undefined);
 };
 
 /** `read()`, or undefined if `path` does not exist (ENOENT); other errors as `CHECKPOINT_READ_FAILED`. */
@@ -216,41 +227,88 @@ export interface RestoreOptions {
   readonly workDir: string;
 }
 
-/** A backend holding exactly the cells of `range` found in the snapshots. */
+/** Key groups of `range` a source holds: the size of their overlap (0 if none). */
+const overlapSize = (source: RestoreSource, range: KeyGroupRange): number => {
+  const overlap = intersect(source.handle.keyGroups, range);
+  return overlap === undefined ? 0 : overlap.end - overlap.start + 1;
+};
+
+/**
+ * The RocksDB snapshot to restore by linking (the one overlapping `range` most, ties to the
+ * first), or undefined when none is RocksDB.
+ */
+const linkableBase = (sources: readonly RestoreSource[], range: KeyGroupRange): RestoreSource | undefined => {
+  let best: RestoreSource | undefined;
+  for (const s of sources) {
+    if (s.handle.backend !== "rocksdb" || overlapSize(s, range) === 0) continue;
+    if (best === undefined || overlapSize(s, range) > overlapSize(best, range)) best = s;
+  }
+  return best;
+};
+
+/** Copies the cells of `overlap` from `from` into `target`, one write in flight while the scan goes on. */
+const copyRange = async (from: KvBackend, target: KvBackend, overlap: KeyGroupRange): Promise<void> => {
+  let ops: KvOp[] = [];
+  let bytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  for await (const [key, value] of from.scan(keyGroupByteRange(overlap.start, overlap.end))) {
+    ops.push({ kind: "put", key, value });
+    bytes += key.length + value.length;
+    if (ops.length >= COPY_BATCH_OPS || bytes >= COPY_BATCH_BYTES) {
+      await writing;
+      writing = target.write(ops);
+      ops = [];
+      bytes = 0;
+    }
+  }
+  await writing;
+  if (ops.length > 0) await target.write(ops);
+};
+
+const COPY_BATCH_OPS = 4096;
+const COPY_BATCH_BYTES = 4 << 20;
+
+/**
+ * A backend holding exactly the cells of `range` found in the snapshots.
+ *
+ * RocksDB: the snapshot overlapping `range` most is linked into `workDir` and opened as it is;
+ * when its range is not `range` (rescaled), every key group outside `range` is deleted with range
+ * tombstones, which costs the same whatever they hold (their data stays in the linked files,
+ * shared with the checkpoint, until compaction drops it). Only the cells of the other overlapping
+ * snapshots (rescaled down) are scanned and copied, so a restore reads no cell through JS at the
+ * same parallelism or when scaling up, and at most the snapshots that are not linked when
+ * scaling down. Heap (target or snapshots): every overlapping cell is copied.
+ */
 export const restoreBackend = async (options: RestoreOptions): Promise<KvBackend> => {
   const { kind, range, sources, workDir } = options;
   let target: KvBackend | undefined;
   try {
-    const only = sources.length === 1 ? sources[0]! : undefined;
-    if (
-      kind === "rocksdb" &&
-      only !== undefined &&
-      only.handle.backend === "rocksdb" &&
-      only.handle.keyGroups.start === range.start &&
-      only.handle.keyGroups.end === range.end
-    ) {
-      await linkCopy(only.absPath, workDir);
-      return await openRocksBackend({ path: workDir, createIfMissing: false });
+    const base = kind === "rocksdb" ? linkableBase(sources, range) : undefined;
+    if (base !== undefined) {
+      await linkCopy(base.absPath, workDir);
+      const rocks = await openRocksBackend({ path: workDir, createIfMissing: false });
+      target = rocks;
+      const held = base.handle.keyGroups;
+      if (held.start !== range.start || held.end !== range.end) {
+        // Everything outside `range`, whatever the snapshot claims to hold.
+        if (range.start > 0) await rocks.deleteRange(keyGroupByteRange(0, range.start - 1));
+        await rocks.deleteRange(keyGroupByteRange(range.end + 1, 0xffff));
+      }
+    } else if (kind === "rocksdb") {
+      await mkdir(workDir, { recursive: true });
+      target = await openRocksBackend({ path: workDir });
+    } else {
+      target = openHeapBackend();
     }
-    if (kind === "rocksdb") await mkdir(workDir, { recursive: true });
-    target = kind === "rocksdb" ? await openRocksBackend({ path: workDir }) : openHeapBackend();
     let n = 0;
     for (const source of sources) {
       const overlap = intersect(source.handle.keyGroups, range);
-      if (overlap === undefined) continue;
+      if (overlap === undefined || source === base) continue;
       const scratch = `${workDir}.restore-${n++}`;
       let from: KvBackend | undefined;
       try {
         from = await openSnapshot(source.handle, source.absPath, scratch);
-        let ops: KvOp[] = [];
-        for await (const [key, value] of from.scan(keyGroupByteRange(overlap.start, overlap.end))) {
-          ops.push({ kind: "put", key, value });
-          if (ops.length >= 1000) {
-            await target.write(ops);
-            ops = [];
-          }
-        }
-        if (ops.length > 0) await target.write(ops);
+        await copyRange(from, target, overlap);
       } finally {
         await from?.close();
         await rm(scratch, { recursive: true, force: true });

@@ -42,6 +42,8 @@ declare module "rocksdb-native" {
   export interface WriteBatch {
     tryPut(key: Buffer, value: Buffer): void;
     tryDelete(key: Buffer): void;
+    /** Queues a range tombstone: deletes every key in [start, end). */
+    tryDeleteRange(start: Buffer, end: Buffer): void;
     /** Applies all queued ops atomically (one RocksDB WriteBatch). */
     flush(): Promise<void>;
     destroy(): void;

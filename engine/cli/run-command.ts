@@ -13,6 +13,7 @@ import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
 import { formatDropped, startProgress } from "./progress.ts";
 import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
+import { startTimeline } from "./timeline-file.ts";
 import { chooseStart } from "./resume.ts";
 import { lockJob } from "./job-lock.ts";
 import { decideRestart, type RestartStrategy } from "./restart.ts";
@@ -48,6 +49,7 @@ export interface RunFlags {
 const say = (line: string) => void process.stderr.write(`weir: ${line}\n`);
 
 export const runCommand = async (file: string, flags: RunFlags): Promise<void> => {
+  const timeline = startTimeline(process.env["WEIR_TIMELINE_FILE"], say);
   const definition = await loadJob(file);
   const params = parseParamArgs(flags.param);
   let built: BuiltJob;
@@ -99,7 +101,9 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       await sleep(systemClock, decision.delayMs);
     };
     for (let attempt = 0; ; attempt++) {
+      timeline?.mark("job-loaded");
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
+      timeline?.mark("checkpoint-chosen", { checkpoint: start.found?.metadata.id ?? 0 });
       if (start.found?.metadata.final === true) {
         // The job already ran to its end. Make sure its last transactions are committed, then stop.
         const finished = `job '${built.name}' already finished (final checkpoint ${start.found.metadata.id}, ${new Date(start.found.metadata.completedAt).toISOString()})`;
@@ -169,6 +173,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           ...(flags.stateCacheCells === undefined ? {} : { maxCachedCells: flags.stateCacheCells }),
           stopSignal: stop.signal,
           log: say,
+          ...(timeline === undefined ? {} : { onPhase: ({ kind, ...detail }) => timeline.mark(kind, detail) }),
           output: {
             duplicateOutput: flags.allowDuplicateOutput === true ? "allow" : "refuse",
             existingOutput: flags.overwriteOutput === true ? "overwrite" : "refuse",
@@ -182,6 +187,8 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
             // The old lineage is gone by now (a restart must resume the new one); until then,
             // e.g. after a refusal or a failure to start, a restart is still fresh.
             fresh = false;
+            timeline?.mark("started");
+            timeline?.watchFirstRecord(metrics);
             recorder = recordMetrics(process.env["WEIR_METRICS_FILE"], metrics);
             if (flags.progress) {
               progress = startProgress(metrics, { jobName: built.name, stream: process.stderr, plainEveryMs: flags.progressInterval });
