@@ -18,6 +18,10 @@
  *
  * The output is checked as in throughput runs (count and digest against the expected output of
  * every record sent), from what the reader saw.
+ *
+ * Variant "direct" runs no pipeline: the producer writes each record's expected output straight
+ * to the output topic on the same schedule, which measures the harness itself (producer, broker,
+ * reader on this machine at this rate): the floor under every variant's figures.
  */
 import type { Kafka, Message } from "kafkajs";
 import { createTopicAndWait } from "../kafka/topics.ts";
@@ -25,12 +29,12 @@ import { startRun } from "./kafka-child.ts";
 import type { RunConfig, Variant } from "./kafka-run.ts";
 import { dueCount, scheduledAt } from "./lib/kafka-schedule.ts";
 import { latencySummary, type LatencySummary } from "./lib/kafka-stats.ts";
-import { inputRecord, type CheckResult, type ExpectedOutput } from "./lib/kafka-workload.ts";
+import { inputRecord, outputValue, type CheckResult, type ExpectedOutput } from "./lib/kafka-workload.ts";
 
 export interface LatencyRunOptions {
   readonly kafka: Kafka;
   readonly bootstrap: string;
-  readonly variant: Variant;
+  readonly variant: Variant | "direct";
   readonly rate: number;
   readonly warmupMs: number;
   readonly measureMs: number;
@@ -99,19 +103,26 @@ export async function latencyRun(o: LatencyRunOptions): Promise<LatencyRunResult
       },
     });
 
-    const config: RunConfig = { variant: o.variant, bootstrap: o.bootstrap, input, output, changelog, partitions: workload.partitions, parallelism: o.parallelism, intervalMs: o.intervalMs, id: o.id };
-    const run = startRun(config);
+    const direct = o.variant === "direct";
+    const target = direct ? output : input;
+    const running = new Float64Array(accounts); // direct: the running totals of what was sent
+    const recordFor = (i: number): Message => {
+      const r = inputRecord(i, workload);
+      return direct ? { key: r.key, value: outputValue(r.account, (running[r.account]! += r.amount)), partition: r.partition } : { key: r.key, value: r.value, partition: r.partition };
+    };
+    const run = o.variant === "direct" ? undefined : startRun({ variant: o.variant, bootstrap: o.bootstrap, input, output, changelog, partitions, parallelism: o.parallelism, intervalMs: o.intervalMs, id: o.id } satisfies RunConfig);
+    run?.result.catch(() => undefined); // awaited below; a failure while priming must not go unhandled
     const producer = o.kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     let sent = 0;
     let primes = 0;
     let maxSendLagMs = 0;
     try {
-      await run.ready;
+      await run?.ready;
       const primeDeadline = performance.now() + o.primeTimeoutMs;
       while (primed.size < partitions) {
         if (performance.now() > primeDeadline) throw new Error(`${o.variant} produced no output for a priming record within ${o.primeTimeoutMs / 1000} s`);
-        await producer.send({ topic: input, messages: primeAccounts.map((a) => ({ key: String(a), value: JSON.stringify({ account: a, amount: 1 }), partition: a % partitions })) });
+        await producer.send({ topic: target, messages: primeAccounts.map((a) => ({ key: String(a), value: JSON.stringify({ account: a, amount: 1 }), partition: a % partitions })) });
         primes += partitions;
         await sleep(PRIME_EVERY_MS);
       }
@@ -122,21 +133,18 @@ export async function latencyRun(o: LatencyRunOptions): Promise<LatencyRunResult
         if (due > sent) {
           maxSendLagMs = Math.max(maxSendLagMs, now - scheduledAt(t0, sent, o.rate));
           const messages: Message[] = [];
-          for (; sent < due; sent++) {
-            const r = inputRecord(sent, workload);
-            messages.push({ key: r.key, value: r.value, partition: r.partition });
-          }
-          await producer.send({ topic: input, messages });
+          for (; sent < due; sent++) messages.push(recordFor(sent));
+          await producer.send({ topic: target, messages });
         }
         await sleep(TICK_MS);
       }
       const deadline = performance.now() + o.drainMs;
       while (received.length < total && performance.now() < deadline) await sleep(50);
     } finally {
-      run.stop();
+      run?.stop();
       await producer.disconnect().catch(() => undefined);
     }
-    const result = await run.result;
+    const processed = run === undefined ? total + primes : (await run.result).records;
     await sleep(500); // anything beyond `total` (duplicates) would arrive right behind
     await reader.disconnect();
 
@@ -149,7 +157,7 @@ export async function latencyRun(o: LatencyRunOptions): Promise<LatencyRunResult
     const measured: number[] = [];
     for (let i = warm; i < total; i++) if (!Number.isNaN(latencies[i]!)) measured.push(latencies[i]!);
     const check = o.expected.check(received);
-    const ok = check.ok && check.expected.count === total && check.observed.count === total && result.records === total + primes;
+    const ok = check.ok && check.expected.count === total && check.observed.count === total && processed === total + primes;
     return { sent, latency: measured.length === 0 ? undefined : latencySummary(measured), maxSendLagMs, check, ok };
   } finally {
     await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);

@@ -24,6 +24,7 @@ import { planJob } from "../engine/plan.ts";
 import { runJob } from "../engine/runtime.ts";
 import kafkaTotals from "../jobs/kafka-totals.ts";
 import { startBaseline } from "./kafka-baseline.ts";
+import { epochNow } from "./kafka-proc.ts";
 import type { Sample } from "./lib/kafka-steady.ts";
 
 export type Variant = "weir-exactly-once" | "weir-at-least-once" | "kafkajs-txn";
@@ -47,6 +48,7 @@ export interface RunConfig {
 }
 
 export interface RunResult {
+  /** Times in epoch ms (kafka-proc.ts's `epochNow`), comparable with the parent's samples. */
   readonly samples: readonly Sample[];
   /** CPU time (user + system) of this process at each sample, ms. */
   readonly cpu: readonly Sample[];
@@ -69,7 +71,7 @@ async function main(config: RunConfig): Promise<RunResult> {
   let firstMovedAt: number | undefined;
   const stop = new AbortController();
   const sample = () => {
-    const t = performance.now();
+    const t = epochNow();
     const c = count();
     const u = process.cpuUsage();
     samples.push({ t, count: c });

@@ -21,7 +21,9 @@
  *
  * Latency: for each variant, at `--rates` percent of its median throughput, an open-loop
  * producer schedules record i at t0 + i/rate and the latency is arrival at a read_committed
- * reader minus the scheduled time (bench/kafka-latency.ts); p50, p99, max after a warm-up.
+ * reader minus the scheduled time (bench/kafka-latency.ts); p50, p99, max after a warm-up. Each
+ * level starts with the harness alone (the producer writing the expected output straight to the
+ * output topic, at the highest of the level's rates): the floor the machine puts under all rows.
  *
  * A failed check prints ✗ and makes the process exit with code 1 after the summary.
  *
@@ -40,10 +42,11 @@ import { startBroker } from "../kafka/broker.ts";
 import { consoleRead } from "../kafka/console-read.ts";
 import { createTopicAndWait } from "../kafka/topics.ts";
 import { startRun } from "./kafka-child.ts";
+import { sampleCpu } from "./kafka-proc.ts";
 import { latencyRun, type LatencyRunResult } from "./kafka-latency.ts";
 import type { RunResult, Variant } from "./kafka-run.ts";
 import { rotations } from "./lib/kafka-schedule.ts";
-import { countAt, steadyWindow, type SteadyWindow } from "./lib/kafka-steady.ts";
+import { countAt, steadyWindow, type Sample, type SteadyWindow } from "./lib/kafka-steady.ts";
 import { spread } from "./lib/kafka-stats.ts";
 import { ExpectedOutput, inputRecord, type CheckResult, type Workload } from "./lib/kafka-workload.ts";
 
@@ -89,6 +92,9 @@ const LABEL: Record<Variant, string> = {
   "kafkajs-txn": "kafkajs transactional loop",
 };
 
+/** The latency runs' calibration row: bench/kafka-latency.ts's "direct" (no pipeline). */
+const DIRECT_LABEL = "harness alone (no pipeline)";
+
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -98,6 +104,8 @@ interface ThroughputRun {
   readonly window: SteadyWindow;
   /** CPU seconds of the run's process per million records, over the steady window. */
   readonly cpuPerMillion: number | undefined;
+  /** The same for the broker's JVM. */
+  readonly brokerCpuPerMillion: number | undefined;
   readonly result: Omit<RunResult, "samples" | "cpu">;
   /** Undefined when this run's output was not read back (--check first-round). */
   readonly check: CheckResult | undefined;
@@ -148,7 +156,7 @@ async function warmTransactions(kafka: KafkaClient): Promise<void> {
   }
 }
 
-async function throughputRun(admin: Admin, bootstrap: string, expected: ExpectedOutput, variant: Variant, round: number, input: string, readBack: boolean): Promise<ThroughputRun> {
+async function throughputRun(admin: Admin, bootstrap: string, brokerPid: number, expected: ExpectedOutput, variant: Variant, round: number, input: string, readBack: boolean): Promise<ThroughputRun> {
   const started = performance.now();
   const id = `${variant}-r${round}-${Date.now().toString(36)}`;
   const output = `out-${id}`;
@@ -156,8 +164,9 @@ async function throughputRun(admin: Admin, bootstrap: string, expected: Expected
   await createTopicAndWait(admin, { topic: output, partitions: workload.partitions });
   await createTopicAndWait(admin, { topic: changelog, partitions: workload.partitions });
   await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: changelog, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] });
+  const brokerCpu = sampleCpu(brokerPid, 100);
   try {
-    const { samples, cpu, ...result } = await startRun({
+    const run = startRun({
       variant,
       bootstrap,
       input,
@@ -169,17 +178,24 @@ async function throughputRun(admin: Admin, bootstrap: string, expected: Expected
       id,
       limit: expected.n,
       stopAfterMs: S.warmupMs + S.windowMs + 500,
-    }).result;
+    });
+    const { samples, cpu, ...result } = await run.result;
+    const brokerSamples = brokerCpu.stop();
     const window = steadyWindow(samples, { warmupMs: S.warmupMs, windowMs: S.windowMs, endCount: Math.floor(expected.n * 0.99) });
-    const cpuPerMillion = window.kind === "none" || window.records === 0 ? undefined : ((countAt(cpu, window.toMs) - countAt(cpu, window.fromMs)) / 1000 / window.records) * 1e6;
+    /** CPU seconds per million records over the window, from a CPU-ms series. */
+    const perMillion = (series: readonly Sample[]) =>
+      window.kind === "none" || window.records === 0 || series.length < 2 ? undefined : ((countAt(series, window.toMs) - countAt(series, window.fromMs)) / 1000 / window.records) * 1e6;
+    const cpuPerMillion = perMillion(cpu);
+    const brokerCpuPerMillion = perMillion(brokerSamples);
     if (result.records === 0) throw new Error(`${variant} run ${id} processed no record`);
     const ran = performance.now();
-    if (!readBack) return { variant, round, window, cpuPerMillion, result, check: undefined, ok: true, runMs: ran - started, checkMs: 0 };
+    if (!readBack) return { variant, round, window, cpuPerMillion, brokerCpuPerMillion, result, check: undefined, ok: true, runMs: ran - started, checkMs: 0 };
     const records = await consoleRead(bootstrap, output, { expected: result.records, quietMs: quick ? 1_000 : 2_000, timeoutMs: 300_000, positions: false });
     const check = expected.check(records);
     const ok = check.ok && check.observed.count === result.records;
-    return { variant, round, window, cpuPerMillion, result, check, ok, runMs: ran - started, checkMs: performance.now() - ran };
+    return { variant, round, window, cpuPerMillion, brokerCpuPerMillion, result, check, ok, runMs: ran - started, checkMs: performance.now() - ran };
   } finally {
+    brokerCpu.stop();
     await admin.deleteTopics({ topics: [output, changelog], timeout: 30_000 }).catch(() => undefined);
   }
 }
@@ -213,24 +229,25 @@ async function main(): Promise<number> {
     const runs: ThroughputRun[] = [];
     for (const [round, order] of rotations(VARIANTS, S.reps).entries()) {
       for (const variant of order) {
-        const run = await throughputRun(admin, broker.bootstrap, expected, variant, round + 1, input, S.check === "all" || round === 0);
+        const run = await throughputRun(admin, broker.bootstrap, broker.pid, expected, variant, round + 1, input, S.check === "all" || round === 0);
         runs.push(run);
         if (!run.ok) failures++;
         const w = run.window;
         const rate = w.kind === "none" ? `no steady window (${w.reason})` : `${fmt(w.rate)} rec/s over ${secs(w.toMs - w.fromMs)}${w.kind === "short" ? " (short: input ran out; raise --records)" : ""}`;
         console.log(
-          `  round ${round + 1} ${LABEL[variant].padEnd(27)} ${rate}; CPU ${run.cpuPerMillion?.toFixed(1) ?? "-"} s/M rec; ${fmt(run.result.records)} records, ` +
+          `  round ${round + 1} ${LABEL[variant].padEnd(27)} ${rate}; CPU s/M rec: run ${run.cpuPerMillion?.toFixed(1) ?? "-"}, broker ${run.brokerCpuPerMillion?.toFixed(1) ?? "-"}; ${fmt(run.result.records)} records, ` +
             `${run.result.commits} commits, peak RSS ${Math.round(run.result.peakRssMiB)} MiB; ${describeCheck(run.check, run.result.records)} [run ${secs(run.runMs)}, check ${secs(run.checkMs)}]`,
         );
       }
     }
 
     const medians = new Map<Variant, number>();
-    console.log(`\nThroughput (records/s over the steady window; median [min–max] of ${S.reps}; CPU = the run's process only, s per million records):`);
+    console.log(`\nThroughput (records/s over the steady window; median [min–max] of ${S.reps}; CPU = seconds per million records over the window, of the run's process and of the broker):`);
     for (const variant of VARIANTS) {
       const mine = runs.filter((r) => r.variant === variant);
       const rates = mine.flatMap((r) => (r.window.kind === "none" ? [] : [r.window.rate]));
       const cpus = mine.flatMap((r) => (r.cpuPerMillion === undefined ? [] : [r.cpuPerMillion]));
+      const brokerCpus = mine.flatMap((r) => (r.brokerCpuPerMillion === undefined ? [] : [r.brokerCpuPerMillion]));
       const read = mine.filter((r) => r.check !== undefined);
       const checked = `${read.filter((r) => r.ok).length}/${read.length} read back ✓`;
       if (rates.length === 0) {
@@ -239,8 +256,8 @@ async function main(): Promise<number> {
       }
       const s = spread(rates);
       medians.set(variant, s.median);
-      const c = cpus.length > 0 ? spread(cpus) : undefined;
-      console.log(`  ${LABEL[variant].padEnd(27)} ${fmt(s.median).padStart(9)}  [${fmt(s.min)}–${fmt(s.max)}]   CPU ${c?.median.toFixed(1) ?? "-"} s/M   ${checked}`);
+      const cpu = (xs: number[]) => (xs.length > 0 ? spread(xs).median.toFixed(1) : "-");
+      console.log(`  ${LABEL[variant].padEnd(27)} ${fmt(s.median).padStart(9)}  [${fmt(s.min)}–${fmt(s.max)}]   CPU s/M: run ${cpu(cpus)}, broker ${cpu(brokerCpus)}   ${checked}`);
     }
     const base = medians.get("kafkajs-txn");
     if (base !== undefined) {
@@ -250,16 +267,20 @@ async function main(): Promise<number> {
       }
     }
 
-    const latencies: { variant: Variant; percent: number; rate: number; result: LatencyRunResult }[] = [];
+    const latencies: { variant: Variant | "direct"; percent: number; rate: number; result: LatencyRunResult }[] = [];
     if (S.rates.length > 0 && medians.size > 0) {
       const needed = Math.ceil((Math.max(...medians.values()) * Math.max(...S.rates) * (S.latencyWarmupMs + S.latencyMs)) / 100 / 1000);
       if (needed > expected.n) expected = new ExpectedOutput(needed, workload);
       console.log(`\nLatency (ms from a record's scheduled send time to its arrival at a read_committed reader; warm-up ${secs(S.latencyWarmupMs)} discarded, ${secs(S.latencyMs)} measured):`);
       for (const [k, percent] of S.rates.entries()) {
-        for (const variant of rotations(VARIANTS, S.rates.length)[k]!) {
+        const level = VARIANTS.flatMap((variant) => {
           const max = medians.get(variant);
-          if (max === undefined) continue;
-          const rate = Math.max(1, Math.round((max * percent) / 100));
+          return max === undefined ? [] : [{ variant, rate: Math.max(1, Math.round((max * percent) / 100)) }];
+        });
+        // The harness alone at the highest of these rates, then the variants in rotating order.
+        const order = rotations(level, S.rates.length)[k]!;
+        const runsAtLevel = [{ variant: "direct" as const, rate: Math.max(...level.map((l) => l.rate)) }, ...order];
+        for (const { variant, rate } of runsAtLevel) {
           const id = `${variant}-${percent}-${Date.now().toString(36)}`;
           const started = performance.now();
           const result = await latencyRun({ kafka, bootstrap: broker.bootstrap, variant, rate, warmupMs: S.latencyWarmupMs, measureMs: S.latencyMs, expected, parallelism: S.parallelism, intervalMs: S.intervalMs, id, primeTimeoutMs: 60_000, drainMs: 30_000 });
@@ -267,8 +288,9 @@ async function main(): Promise<number> {
           if (!result.ok) failures++;
           const l = result.latency;
           const lat = l === undefined ? "no record arrived" : `p50 ${fmt(l.p50).padStart(5)}  p99 ${fmt(l.p99).padStart(5)}  max ${fmt(l.max).padStart(5)}`;
+          const what = variant === "direct" ? `${DIRECT_LABEL.padEnd(27)} ${"".padStart(5)}` : `${LABEL[variant].padEnd(27)} ${String(percent).padStart(3)} %`;
           console.log(
-            `  ${LABEL[variant].padEnd(27)} ${String(percent).padStart(3)} % = ${fmt(rate).padStart(7)} rec/s   ${lat}   (producer lag max ${fmt(result.maxSendLagMs)} ms; ` +
+            `  ${what} = ${fmt(rate).padStart(7)} rec/s   ${lat}   (producer lag max ${fmt(result.maxSendLagMs)} ms; ` +
               `${describeCheck(result.check, result.sent)}) [${secs(performance.now() - started)}]`,
           );
         }
@@ -281,7 +303,7 @@ async function main(): Promise<number> {
       const json = {
         date: new Date().toISOString(),
         settings: { ...S, workload, quick },
-        throughput: runs.map((r) => ({ variant: r.variant, round: r.round, window: r.window, cpuPerMillion: r.cpuPerMillion, ...r.result, ok: r.ok, checked: r.check !== undefined, digest: r.check?.observed.hex() })),
+        throughput: runs.map((r) => ({ variant: r.variant, round: r.round, window: r.window, cpuPerMillion: r.cpuPerMillion, brokerCpuPerMillion: r.brokerCpuPerMillion, ...r.result, ok: r.ok, checked: r.check !== undefined, digest: r.check?.observed.hex() })),
         latency: latencies.map((l) => ({ variant: l.variant, percent: l.percent, rate: l.rate, ...l.result.latency, sent: l.result.sent, maxSendLagMs: l.result.maxSendLagMs, ok: l.result.ok })),
         wallSeconds: wall / 1000,
       };
