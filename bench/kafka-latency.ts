@@ -3,8 +3,8 @@
  * process feeds it at a fixed rate and reads its output read_committed.
  *
  * Open loop: record i is due at t0 + i/rate (lib/kafka-schedule.ts); every tick the producer
- * sends whatever is due, in one request, with no other pacing, and a send that takes long only
- * makes the next one larger. A record's latency is its arrival at the reader (a kafkajs
+ * sends whatever is due (in requests of at most `SEND_CHUNK` records), with no other pacing, and
+ * a send that takes long only makes the next one larger. A record's latency is its arrival at the reader (a kafkajs
  * read_committed consumer in this process; arrival = when its batch reaches the application)
  * minus its scheduled time, so time the producer or the pipeline fell behind counts (no
  * coordinated omission). The reader maps each output back to its input record by (account,
@@ -60,6 +60,7 @@ export interface LatencyRunResult {
 
 const TICK_MS = 5;
 const PRIME_EVERY_MS = 200;
+const SEND_CHUNK = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function latencyRun(o: LatencyRunOptions): Promise<LatencyRunResult> {
@@ -132,9 +133,13 @@ export async function latencyRun(o: LatencyRunOptions): Promise<LatencyRunResult
         const due = dueCount(t0, now, o.rate, total);
         if (due > sent) {
           maxSendLagMs = Math.max(maxSendLagMs, now - scheduledAt(t0, sent, o.rate));
-          const messages: Message[] = [];
-          for (; sent < due; sent++) messages.push(recordFor(sent));
-          await producer.send({ topic: target, messages });
+          // In requests of at most SEND_CHUNK (a producer far behind would exceed the broker's
+          // 1 MB limit per partition), one after the other so each partition's order is kept.
+          while (sent < due) {
+            const messages: Message[] = [];
+            for (const end = Math.min(due, sent + SEND_CHUNK); sent < end; sent++) messages.push(recordFor(sent));
+            await producer.send({ topic: target, messages });
+          }
         }
         await sleep(TICK_MS);
       }

@@ -9,7 +9,7 @@
  * `SAMPLE_MS`, from before the pipeline starts. It stops, committing what it processed:
  * - with `stopAfterMs`, once that long has passed since the counter first moved;
  * - with `limit` (a bounded input), once the input is read;
- * - on a line "stop" on stdin.
+ * - on a line "stop" on stdin, or when stdin closes (the parent is gone).
  * Stdout carries one JSON message per line: {"type":"ready"} once the pipeline is wired, then
  * {"type":"result", ...RunResult}. A failure exits with code 1 and the error on stderr.
  */
@@ -82,7 +82,10 @@ async function main(config: RunConfig): Promise<RunResult> {
   };
   sample();
   const sampler = setInterval(sample, SAMPLE_MS);
-  createInterface({ input: process.stdin }).on("line", (line) => line.trim() === "stop" && stop.abort());
+  // "stop", or the parent gone (stdin closed): stop with a commit.
+  createInterface({ input: process.stdin })
+    .on("line", (line) => line.trim() === "stop" && stop.abort())
+    .on("close", () => stop.abort());
 
   let commits = () => 0;
   let records: number;

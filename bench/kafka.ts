@@ -36,19 +36,20 @@
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import type { Admin, Kafka as KafkaClient, Message } from "kafkajs";
+import type { Admin } from "kafkajs";
 import { Kafka, logLevel } from "../connectors/kafka/kafkajs.ts";
 import { startBroker } from "../kafka/broker.ts";
 import { consoleRead } from "../kafka/console-read.ts";
 import { createTopicAndWait } from "../kafka/topics.ts";
 import { startRun } from "./kafka-child.ts";
+import { fillInput, warmTransactions } from "./kafka-input.ts";
 import { sampleCpu } from "./kafka-proc.ts";
 import { latencyRun, type LatencyRunResult } from "./kafka-latency.ts";
 import type { RunResult, Variant } from "./kafka-run.ts";
 import { rotations } from "./lib/kafka-schedule.ts";
 import { countAt, steadyWindow, type Sample, type SteadyWindow } from "./lib/kafka-steady.ts";
 import { spread } from "./lib/kafka-stats.ts";
-import { ExpectedOutput, inputRecord, type CheckResult, type Workload } from "./lib/kafka-workload.ts";
+import { ExpectedOutput, type CheckResult, type Workload } from "./lib/kafka-workload.ts";
 
 const { values } = parseArgs({
   options: {
@@ -113,47 +114,6 @@ interface ThroughputRun {
   /** Topics, process start and run; the read-back check. */
   readonly runMs: number;
   readonly checkMs: number;
-}
-
-/** Writes input records 0..n-1, each partition's in order (one chain of sends per partition, side by side). */
-async function fillInput(kafka: KafkaClient, topic: string, n: number): Promise<number> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const started = performance.now();
-  const chains = Array.from({ length: workload.partitions }, () => Promise.resolve());
-  let pending: Message[][] = chains.map(() => []);
-  const flush = () => {
-    for (const [p, messages] of pending.entries()) if (messages.length > 0) chains[p] = chains[p]!.then(() => producer.send({ topic, messages }).then(() => undefined));
-    pending = chains.map(() => []);
-  };
-  for (let i = 0; i < n; i++) {
-    const r = inputRecord(i, workload);
-    pending[r.partition]!.push({ key: r.key, value: r.value, partition: r.partition });
-    if (i % 15_000 === 14_999) {
-      flush();
-      await Promise.all(chains); // bounded memory; each send ~5,000 records
-    }
-  }
-  flush();
-  await Promise.all(chains);
-  await producer.disconnect();
-  return performance.now() - started;
-}
-
-/** Opens (and aborts) one transaction: a fresh broker creates its transaction-state topic on first use, slowly. */
-async function warmTransactions(kafka: KafkaClient): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const p = kafka.producer({ transactionalId: "bench-warmup", idempotent: true, maxInFlightRequests: 1 });
-    try {
-      await p.connect();
-      await (await p.transaction()).abort();
-      return;
-    } catch (e) {
-      if (attempt >= 10) throw e;
-    } finally {
-      await p.disconnect().catch(() => undefined);
-    }
-  }
 }
 
 async function throughputRun(admin: Admin, bootstrap: string, brokerPid: number, expected: ExpectedOutput, variant: Variant, round: number, input: string, readBack: boolean): Promise<ThroughputRun> {
@@ -222,7 +182,7 @@ async function main(): Promise<number> {
     await warmTransactions(kafka);
     const input = "bench-in";
     await createTopicAndWait(admin, { topic: input, partitions: workload.partitions });
-    const fillMs = await fillInput(kafka, input, S.records);
+    const fillMs = await fillInput(kafka, input, S.records, workload);
     let expected = new ExpectedOutput(S.records, workload);
     console.log(`Input written in ${secs(fillMs)}. Throughput: warm-up ${secs(S.warmupMs)} discarded, steady window ${secs(S.windowMs)}, ${S.reps} rounds in rotating order; ${S.check === "all" ? "every run's output" : "each variant's first run's output"} read back by Kafka's console consumer.`);
 
