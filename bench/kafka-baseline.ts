@@ -10,7 +10,7 @@
  *   broker, in requests of at most `SEND_CHUNK` messages (as Weir's sink: one fetch holds up to
  *   1 MB per partition, ~25k records here, and kafkajs encodes a request synchronously); sends
  *   are chained, one request in flight, so their order is kept; the loop waits only when
- *   `MAX_QUEUED_SENDS` are queued;
+ *   `MAX_QUEUED_SENDS` are queued (50,000 records, as Weir's sink), until half have gone;
  * - every `commitIntervalMs` (Weir's checkpoint interval), in one transaction: the totals changed
  *   since the last commit go to a compacted changelog topic (the state, as Kafka Streams persists
  *   it), `sendOffsets` records the input positions, then `commit`; processing waits meanwhile.
@@ -39,15 +39,18 @@ export interface BaselineOptions {
   readonly commitIntervalMs: number;
   /** Unique per run: names the consumer group and the transactional id. */
   readonly id: string;
-  /** Stop consuming once this many records were processed (the input's size, for a bounded run). */
+  /** Stop consuming once this many records were consumed (the input's size, for a bounded run). */
   readonly limit?: number;
 }
 
 export interface BaselineLoop {
-  /** Records handed to the producer so far (as Weir's `sinkRecords`). */
+  /**
+   * Records handed to kafkajs's producer so far, counted per request as it starts (finer than per
+   * fetched batch, ~25k records). All of them are committed once `stop` resolves.
+   */
   processed(): number;
   commits(): number;
-  /** Resolves once `limit` records were processed. */
+  /** Resolves once `limit` records were consumed. */
   readonly exhausted: Promise<void>;
   /** Rejects with the loop's first failure. */
   readonly failed: Promise<never>;
@@ -55,8 +58,8 @@ export interface BaselineLoop {
   stop(): Promise<void>;
 }
 
-/** Sends queued before a batch waits for the broker. */
-const MAX_QUEUED_SENDS = 8;
+/** Send requests queued before a batch waits for the broker (Weir's sink: 50,000 records pending). */
+const MAX_QUEUED_SENDS = 25;
 /** Messages per send request (Weir's sink: DEFAULT_MAX_BATCH_MESSAGES). */
 const SEND_CHUNK = 2_000;
 
@@ -87,21 +90,31 @@ export async function startBaseline(o: BaselineOptions): Promise<BaselineLoop> {
 
   let txn: Transaction;
   let sending: Promise<unknown> = Promise.resolve();
-  let queued = 0;
-  const send = (topic: string, messages: Message[]) => {
+  /** The queued requests, oldest first (each removes itself when done: they finish in order). */
+  const queue: Promise<unknown>[] = [];
+  let processed = 0;
+  /** Queues `messages`; `count` says whether they are output records (counted in `processed`). */
+  const send = (topic: string, messages: Message[], count: boolean) => {
     const t = txn;
     for (let i = 0; i < messages.length; i += SEND_CHUNK) {
       const chunk = messages.slice(i, i + SEND_CHUNK);
-      queued++;
-      sending = sending.then(() => t.send({ topic, messages: chunk })).finally(() => queued--);
-      sending.catch(noteFailure);
+      sending = sending.then(() => {
+        if (count) processed += chunk.length;
+        return t.send({ topic, messages: chunk });
+      });
+      // (A block: `finally` would wait on a returned promise, here this very one.)
+      const done = sending.finally(() => {
+        queue.shift();
+      });
+      done.catch(noteFailure);
+      queue.push(done);
     }
   };
 
   const totals = new Map<number, number>();
   const dirty = new Set<number>();
   const positions = new Map<number, number>();
-  let processed = 0;
+  let consumed = 0;
   let uncommitted = 0;
   let commits = 0;
   let stopping = false;
@@ -111,7 +124,7 @@ export async function startBaseline(o: BaselineOptions): Promise<BaselineLoop> {
     const changes: Message[] = [];
     for (const account of dirty) changes.push({ key: String(account), value: String(totals.get(account)), partition: account % o.partitions });
     dirty.clear();
-    send(o.changelog, changes);
+    send(o.changelog, changes, false);
     await sending;
     if (failure !== undefined) throw failure;
     const partitions = [...positions].map(([partition, offset]) => ({ partition, offset: String(offset) }));
@@ -140,15 +153,15 @@ export async function startBaseline(o: BaselineOptions): Promise<BaselineLoop> {
           dirty.add(t.account);
           messages[k] = { key: String(t.account), value: JSON.stringify({ account: t.account, total }) };
         }
-        send(o.output, messages);
+        send(o.output, messages, true);
         positions.set(batch.partition, Number(batch.messages[batch.messages.length - 1]!.offset) + 1);
-        processed += messages.length;
+        consumed += messages.length;
         uncommitted += messages.length;
-        if (o.limit !== undefined && processed >= o.limit) {
+        if (o.limit !== undefined && consumed >= o.limit) {
           stopping = true;
           exhaust();
         }
-        if (queued > MAX_QUEUED_SENDS) await sending;
+        if (queue.length > MAX_QUEUED_SENDS) await queue[queue.length - 1 - Math.floor(MAX_QUEUED_SENDS / 2)]!.catch(() => undefined);
       }).catch(noteFailure),
   });
 
