@@ -219,4 +219,11 @@ const main = async (): Promise<number> => {
   return run(options);
 };
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (e) {
+  // A broken rule (RunFailed, OutputMismatch, StatsFileError, GeneratorMismatch) ends the bench loudly.
+  log(`\nbench:nexmark FAILED: ${e instanceof Error ? e.message : String(e)}`);
+  if (!(e instanceof Error) || e.constructor === Error || e.constructor === TypeError) console.error(e);
+  process.exitCode = 1;
+}

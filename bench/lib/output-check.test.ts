@@ -4,7 +4,7 @@ import { nexmarkConfig } from "../../connectors/nexmark/index.ts";
 import { checkQueryOutputs, compareRuns, comparableHorizon, emittedEvents, lastComparableBucket, OutputMismatch, type CheckedRun } from "./output-check.ts";
 
 const config = nexmarkConfig({}); // 10,000 events per s of event time: 100,000 per 10 s bucket
-const options = { config };
+const options = { config, marginMs: 20_000 }; // the contract's margin: the arithmetic below uses it
 const digest = (n: number) => n.toString(16).padStart(16, "0");
 /** Buckets 0..n-1, bucket b with b + 1 rows and digest f(b). */
 const buckets = (n: number, f: (b: number) => number = (b) => b * 7 + 1) =>
@@ -43,11 +43,27 @@ describe("output check", () => {
     expect(() => checkQueryOutputs("q5", [long, short], options)).toThrow(/q5: 'long' and 'short' share comparable buckets covering only 100000 events/);
   });
 
+  it("latency runs: compared where comparable, no coverage required; one with no comparable bucket is listed as unchecked", () => {
+    const long = run("weir rep 1", { "0": 3_000_000, "1": 3_000_001 }, 30);
+    const short = { ...run("weir at 5000 events/s", { "0": 350_000, "1": 350_001 }, 3), kind: "latency" as const };
+    const tiny = { ...run("weir-nocache at 2000 events/s", { "0": 150_000 }, 2), kind: "latency" as const };
+    expect(compareRuns(long, short, options)).toEqual({ kind: "equal", buckets: 1, coveredEvents: 100_000 });
+    expect(checkQueryOutputs("q5", [long, short, tiny], options)).toEqual({ query: "q5", runs: 3, pairs: 3, minBuckets: 1, minCoveredEvents: 100_000, unchecked: ["weir-nocache at 2000 events/s"] });
+    const wrong = { ...short, buckets: { ...short.buckets, "0": { count: 99, digest: digest(1) } } };
+    expect(() => checkQueryOutputs("q5", [long, wrong], options)).toThrow(/differ in bucket 0/);
+  });
+
+  it("the default margin (2 s) compares up to the last bucket that ends 2 s before the horizon", () => {
+    expect(lastComparableBucket({ "0": 700_000 }, { config })).toBe(5); // H = 70 s: buckets ending by 68 s
+    expect(lastComparableBucket({ "0": 120_000 }, { config })).toBe(0);
+    expect(lastComparableBucket({ "0": 119_999 }, { config })).toBe(-1);
+  });
+
   it("checkQueryOutputs compares every pair and names the query, both runs and the bucket", () => {
     const runs = [run("weir rep 1", { "0": 1_000_000 }, 10), run("weir-nocache rep 1", { "0": 1_200_000 }, 12), run("flink-rocksdb rep 1", { "0": 1_100_000 }, 11, (b) => (b === 5 ? 0 : b * 7 + 1))];
     expect(() => checkQueryOutputs("q7", runs, options)).toThrow(OutputMismatch);
     expect(() => checkQueryOutputs("q7", runs, options)).toThrow(/q7: 'weir rep 1' and 'flink-rocksdb rep 1' differ in bucket 5 \(row times from 2015-07-15T00:00:50.000Z, 10 s\): 6 rows, digest 0000000000000024 vs 6 rows, digest 0000000000000000/);
-    expect(checkQueryOutputs("q7", runs.slice(0, 2), options)).toEqual({ query: "q7", runs: 2, pairs: 1, minBuckets: 8, minCoveredEvents: 800_000 });
+    expect(checkQueryOutputs("q7", runs.slice(0, 2), options)).toEqual({ query: "q7", runs: 2, pairs: 1, minBuckets: 8, minCoveredEvents: 800_000, unchecked: [] });
   });
 
   it("any change to a comparable bucket of one run is found, at that bucket", () => {

@@ -155,11 +155,15 @@ export const renderMarkdown = (report: Report): string => {
     "",
     "### Output check",
     "",
-    `Every run writes, per 10 s bucket of row time, the number of output rows and the sum mod 2^64 of their FNV-1a-64 hashes (of a canonical text of the row). For each query every run is compared with every other run of that query, on any column, over the buckets both completed (up to ${config.outputCheck.marginMs / 1000} s before the event time the slowest split reached); the buckets compared must cover at least ${config.outputCheck.minCoverage * 100} % of the shorter run's events. A difference stops the harness.${report.generatorCheck === null ? "" : ` Generators: ${report.generatorCheck}.`}`,
+    `Every run writes, per 10 s bucket of row time, the number of output rows and the sum mod 2^64 of their FNV-1a-64 hashes (of a canonical text of the row). For each query every run is compared with every other run of that query, on any column, over the buckets both completed (buckets ending at least ${config.outputCheck.marginMs / 1000} s before the event time the slowest split reached); for two throughput runs those buckets must cover at least ${config.outputCheck.minCoverage * 100} % of the shorter run's events (latency runs, at low rates, are compared wherever they are complete). A difference stops the harness.${report.generatorCheck === null ? "" : ` Generators: ${report.generatorCheck}.`}`,
     "",
   );
   for (const c of report.outputChecks) {
-    out.push("skipped" in c ? `- ${c.query}: not compared: ${c.skipped}` : `- ${c.query}: ${c.runs} runs, ${c.pairs} pairs equal, each pair over at least ${c.minBuckets} buckets (${int(c.minCoveredEvents)} events)`);
+    if ("skipped" in c) out.push(`- ${c.query}: not compared: ${c.skipped}`);
+    else {
+      out.push(`- ${c.query}: ${c.runs} runs, ${c.pairs} pairs equal, each pair over at least ${c.minBuckets} buckets (${int(c.minCoveredEvents)} events)`);
+      if (c.unchecked.length > 0) out.push(`  - **unchecked** (no bucket complete: too short in event time): ${c.unchecked.join("; ")}`);
+    }
   }
   if (report.failures.length > 0) out.push("", `**${report.failures.length} run(s) broke a rule and are not in the tables:**`, "", ...report.failures.map((f) => `- ${f.split("\n")[0]}`));
   out.push(
