@@ -46,7 +46,7 @@ export const usage = `npm run bench:nexmark -- [options]
   --warmup MS --steady MS --reps N --parallelism N --seed N
   --latency 0.25,0.5,0.75  latency runs at these fractions of each column's median throughput (none: no latency runs)
   --min-checkpoints N      checkpoints required inside each steady window (default min(10, steady / 2 s - 1))
-  --startup-grace MS       how far ahead of its start each run is launched (default weir 3000, flink 6000; a run fails if its first event comes more than 2 s after its start)
+  --startup-grace MS       how far ahead of its start each run is launched (default weir 4000, flink 8000; a run fails if its first event comes more than 2 s after its start)
   --check-margin MS        output check: buckets up to this much before the horizon (default ${DEFAULT_MARGIN_MS})
   --keep-going             record runs that break a rule and go on (exit code 1 at the end)
   --no-ceilings            skip the ceilings
@@ -138,7 +138,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     minCheckpoints: positive("--min-checkpoints", values["min-checkpoints"], Math.max(1, Math.min(10, Math.floor(steadyMs / checkpointIntervalMs) - 1)), 0),
     latencyFractions,
     latencyColumns: quick ? ["weir", "flink-hashmap"] : ["weir", "flink-hashmap", "weir-nocache", "flink-rocksdb"],
-    startupGraceMs: { weir: grace ?? 3000, flink: grace ?? 6000 },
+    startupGraceMs: { weir: grace ?? 4000, flink: grace ?? 8000 },
     marginMs: positive("--check-margin", values["check-margin"], DEFAULT_MARGIN_MS, 0),
     minCoverage: DEFAULT_MIN_COVERAGE,
     keepGoing: values["keep-going"] === true,
