@@ -7,7 +7,7 @@
  */
 import { pack, unpack } from "msgpackr";
 import { generateEvent, nexmark, nexmarkConfig, type Event } from "../../connectors/nexmark/index.ts";
-import type { ReadResult } from "../../connectors/source.ts";
+import type { ReadResult, SplitReader } from "../../connectors/source.ts";
 import { measureRocksRaw } from "../rocksdb-raw.ts";
 import { median } from "./summary.ts";
 
@@ -29,14 +29,11 @@ const ceiling = (passes: number[]): Ceiling => ({ median: Math.round(median(pass
 
 /** Events/s of one split reader of the generator, `events` events in batches of 1024, from count `from`. */
 const generatorPass = (events: number, from: number, seed: number): number => {
-  const source = nexmark({ splits: 1, seed });
-  const reader = source.openReader("p1-0", from, { now: () => Date.now(), jobName: "ceiling", runId: "ceiling" }) as ReturnType<typeof source.openReader> & {
-    read(max: number): ReadResult<Event>;
-  };
+  const reader = nexmark({ splits: 1, seed }).openReader("p1-0", from, { now: () => Date.now(), jobName: "ceiling", runId: "ceiling" }) as SplitReader<Event, number>;
   let n = 0;
   const t = performance.now();
   while (n < events) {
-    const r = reader.read(1024) as ReadResult<Event>;
+    const r = reader.read(1024) as ReadResult<Event>; // synchronous: the Nexmark reader never returns a promise
     if (r.kind !== "records") throw new Error(`generator ceiling: the reader returned ${r.kind}`);
     n += r.records.length;
   }
