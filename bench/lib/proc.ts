@@ -2,7 +2,7 @@
  * CPU time and resident memory of a process tree, from Linux's /proc (the harness samples the
  * whole tree of a run every 200 ms). Pure parsers plus a small sampler.
  *
- *   const sampler = startProcSampler(child.pid, 200);
+ *   const sampler = startProcSampler(child.pid, 200, [steadyStart, steadyEnd]);
  *   ... sampler.samples  // [{ atMs, cpuSeconds, rssBytes }] of the tree rooted at the pid
  *   sampler.stop();
  *
@@ -85,6 +85,7 @@ const read = (path: string): string | undefined => {
 
 /** One sample of the tree rooted at `root`, or undefined once the root is gone. */
 export const sampleTree = (root: number): ProcSample | undefined => {
+  const atMs = Date.now();
   const stats = new Map<number, ProcStat>();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
@@ -99,7 +100,7 @@ export const sampleTree = (root: number): ProcSample | undefined => {
     ticks += stats.get(pid)!.ticks;
     rssBytes += parseVmRssBytes(read(`/proc/${pid}/status`) ?? "");
   }
-  return { atMs: Date.now(), cpuSeconds: ticks / ticksPerSecond(), rssBytes };
+  return { atMs, cpuSeconds: ticks / ticksPerSecond(), rssBytes };
 };
 
 export interface ProcSampler {
@@ -107,13 +108,27 @@ export interface ProcSampler {
   stop(): void;
 }
 
-export const startProcSampler = (root: number, everyMs = 200): ProcSampler => {
+/**
+ * Samples the tree every `everyMs`, and also just after each of `at` (epoch ms: the steady
+ * window's ends, so that a run that exits right after its window still has a sample at its end).
+ */
+export const startProcSampler = (root: number, everyMs = 200, at: readonly number[] = []): ProcSampler => {
   const samples: ProcSample[] = [];
   const tick = () => {
     const s = sampleTree(root);
-    if (s !== undefined) samples.push(s);
+    if (s !== undefined) {
+      samples.push(s);
+      samples.sort((a, b) => a.atMs - b.atMs);
+    }
   };
   tick();
   const timer = setInterval(tick, everyMs);
-  return { samples, stop: () => clearInterval(timer) };
+  const extra = at.map((t) => setTimeout(tick, Math.max(0, t + 2 - Date.now())));
+  return {
+    samples,
+    stop: () => {
+      clearInterval(timer);
+      for (const e of extra) clearTimeout(e);
+    },
+  };
 };

@@ -87,7 +87,7 @@ export const runOne = async (request: RunRequest): Promise<RunResult> => {
   child.stderr.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
   });
-  const sampler = child.pid === undefined ? undefined : startProcSampler(child.pid, 200);
+  const sampler = child.pid === undefined ? undefined : startProcSampler(child.pid, 200, [steadyStart, steadyEnd]);
   let killedAfterMs: number | undefined;
   const deadline = setTimeout(() => {
     killedAfterMs = Date.now() - started;
