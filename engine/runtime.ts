@@ -27,7 +27,7 @@ import { systemClock, type Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
 import { RestoreFallback, fallBackIfDiscarded, withRestoreFallback } from "./restore-fallback.ts";
-import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
+import { isWeirError, describeError, externalError, internalError, userError } from "../common/errors.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
@@ -41,7 +41,7 @@ import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { startSinks } from "./sink-startup.ts";
 import { SourceTask } from "./source-task.ts";
-import { assignSplits, startPositions } from "./split-assignment.ts";
+import { assignSplits, startPositions, unlistedSplits } from "./split-assignment.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
 import type { CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
 import { sideSinkOf, sideSinksOf } from "./side-sinks.ts";
@@ -365,6 +365,14 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
         if (head.spec.kind === "source") {
           const source = head.spec.source;
           const allSplits = await sourceSplits(head.name, source);
+          const unlisted = unlistedSplits(allSplits, restore?.positions.get(head.name));
+          if (unlisted.length > 0) {
+            throw userError(
+              "RESTORE_UNKNOWN_SPLITS",
+              `checkpoint ${restore?.id} holds positions of splits that source '${head.name}' does not list (${unlisted.slice(0, 5).join(", ")}${unlisted.length > 5 ? ", ..." : ""}; it lists ${allSplits.slice(0, 5).join(", ")}${allSplits.length > 5 ? ", ..." : ""}): resuming would lose or repeat their records. Run with the source's settings of that checkpoint (e.g. the same --param splits), or start over with --fresh`,
+              { operator: head.name },
+            );
+          }
           const splits = assignSplits(allSplits, subtask, chain.parallelism, source.discovery);
           const side = sideSinkOf(head);
           const sideSinks: SubtaskSink[] = [];

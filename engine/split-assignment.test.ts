@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { assignSplits, startPositions } from "./split-assignment.ts";
+import { assignSplits, startPositions, unlistedSplits } from "./split-assignment.ts";
 import type { Source } from "../connectors/source.ts";
 
 const byNumber = { owner: (split: string, parallelism: number) => Number(split.split("-")[1]) % parallelism };
@@ -45,5 +45,13 @@ describe("startPositions", () => {
   it("a fresh run, or a source without discovery, leaves unknown splits to the source's own start", () => {
     expect(startPositions(source(true), ["t-0", "t-1"], undefined)).toEqual({});
     expect(startPositions(source(false), ["t-0", "t-1"], { "t-0": 7 })).toEqual({ "t-0": 7 });
+  });
+});
+
+describe("unlistedSplits", () => {
+  it("names the restored splits the source does not list, sorted; none on a fresh run", () => {
+    expect(unlistedSplits(["p3-0", "p3-1", "p3-2"], { "p2-1": 5, "p2-0": 4 })).toEqual(["p2-0", "p2-1"]);
+    expect(unlistedSplits(["a", "b"], { a: 1 })).toEqual([]);
+    expect(unlistedSplits(["a"], undefined)).toEqual([]);
   });
 });

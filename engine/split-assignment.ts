@@ -36,3 +36,17 @@ export const startPositions = (
   for (const split of splits) if (!(split in restored)) positions[split] = discovery.newSplitPosition(split);
   return positions;
 };
+
+/**
+ * Splits a checkpoint holds positions of that the source no longer lists (sorted). The runtime
+ * refuses such a restore: their unread records would be silently lost, or, if the source renamed
+ * its splits (e.g. the Nexmark source's `p<P>-<k>` after a change of split count), read again
+ * from the start under the new names.
+ */
+export const unlistedSplits = (listed: readonly string[], restored: Readonly<Record<string, unknown>> | undefined): string[] => {
+  if (restored === undefined) return [];
+  const known = new Set(listed);
+  return Object.keys(restored)
+    .filter((s) => !known.has(s))
+    .sort();
+};

@@ -4,10 +4,12 @@
  *
  *   import { nexmark } from "./connectors/nexmark/index.ts";
  *   const source = nexmark({ events: 1_000_000, splits: 4, seed: 7 }); // Source<Event, number>
+ *   // split k of 4 (id "p4-k") emits generator counts k, k+4, k+8, ...
  *
  * Every event is a pure function of (seed, event id): `generateEvent(id, nexmarkConfig({ seed }))`.
  */
-export { nexmark, type NexmarkOptions } from "./source.ts";
+export { nexmark, nexmarkSplitIds, type NexmarkObserver, type NexmarkOptions } from "./source.ts";
+export { dueCounts, firstCountAtOrAfter, scheduledAt, type EventTimeConfig, type Schedule } from "./schedule.ts";
 export {
   defaultNexmarkConfig,
   eventTimestamp,

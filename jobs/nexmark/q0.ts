@@ -14,4 +14,5 @@ export default nexmarkJob("q0", (events) =>
     dateTime: bid.dateTime,
     extra: bid.extra,
   }), { name: "project" }),
+  { rowTime: (row) => row.dateTime, latencyTime: (row) => row.dateTime },
 );

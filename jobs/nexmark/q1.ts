@@ -14,4 +14,5 @@ export default nexmarkJob("q1", (events) =>
     dateTime: bid.dateTime,
     extra: bid.extra,
   }), { name: "convert" }),
+  { rowTime: (row) => row.dateTime, latencyTime: (row) => row.dateTime },
 );

@@ -12,7 +12,7 @@
  *   weir run jobs/nexmark/q7.ts --param events=N --param out=DIR
  */
 import { tumblingEventTimeWindows, valueState, type Bid, type Collector } from "weir";
-import { isBid, nexmarkJob } from "./common.ts";
+import { OUT_OF_ORDERNESS_MS, WINDOW_MS, isBid, nexmarkJob } from "./common.ts";
 
 export interface Q7Row {
   readonly auction: number;
@@ -31,44 +31,50 @@ interface WindowTop extends Top {
   readonly end: number;
 }
 
+/** End of the tumbling 10 s window holding `t` (windows are aligned at epoch 0). */
+const windowEnd = (t: number) => t - (t % WINDOW_MS) + WINDOW_MS;
+
 const row = (bid: Bid): Q7Row => ({ auction: bid.auction, price: bid.price, bidder: bid.bidder, dateTime: bid.dateTime, extra: bid.extra });
 
-export default nexmarkJob("q7", (events) =>
-  events
-    .filter(isBid, { name: "bids" })
-    .keyBy(({ bid }) => bid.auction)
-    .window(tumblingEventTimeWindows("10s"), { timestamp: ({ bid }) => bid.dateTime })
-    .aggregate(
-      {
-        createAccumulator: (): Top => ({ price: -1, bids: [] }),
-        add: ({ bid }, top: Top): Top => {
-          if (bid.price > top.price) return { price: bid.price, bids: [row(bid)] };
-          if (bid.price === top.price) top.bids.push(row(bid));
-          return top;
+export default nexmarkJob(
+  "q7",
+  (events) =>
+    events
+      .filter(isBid, { name: "bids" })
+      .keyBy(({ bid }) => bid.auction)
+      .window(tumblingEventTimeWindows("10s"), { timestamp: ({ bid }) => bid.dateTime })
+      .aggregate(
+        {
+          createAccumulator: (): Top => ({ price: -1, bids: [] }),
+          add: ({ bid }, top: Top): Top => {
+            if (bid.price > top.price) return { price: bid.price, bids: [row(bid)] };
+            if (bid.price === top.price) top.bids.push(row(bid));
+            return top;
+          },
+          getResult: (top: Top) => top,
         },
-        getResult: (top: Top) => top,
-      },
-      (top, w): WindowTop => ({ ...top, end: w.window.end }),
-      { name: "top-per-auction" },
-    )
-    .keyBy((t) => t.end)
-    .process(
-      {
-        state: { top: valueState<Top>() },
-        processElement(t, ctx) {
-          const top = ctx.state.top.value();
-          if (top === undefined || t.price > top.price) {
-            ctx.state.top.update({ price: t.price, bids: t.bids });
-            ctx.timerService.registerEventTimeTimer(t.end - 1);
-          } else if (t.price === top.price) {
-            ctx.state.top.update({ price: top.price, bids: [...top.bids, ...t.bids] });
-          }
+        (top, w): WindowTop => ({ ...top, end: w.window.end }),
+        { name: "top-per-auction" },
+      )
+      .keyBy((t) => t.end)
+      .process(
+        {
+          state: { top: valueState<Top>() },
+          processElement(t, ctx) {
+            const top = ctx.state.top.value();
+            if (top === undefined || t.price > top.price) {
+              ctx.state.top.update({ price: t.price, bids: t.bids });
+              ctx.timerService.registerEventTimeTimer(t.end - 1);
+            } else if (t.price === top.price) {
+              ctx.state.top.update({ price: top.price, bids: [...top.bids, ...t.bids] });
+            }
+          },
+          onTimer(_timestamp, ctx, out: Collector<Q7Row>) {
+            for (const bid of ctx.state.top.value()?.bids ?? []) out.collect(bid);
+            ctx.state.top.clear();
+          },
         },
-        onTimer(_timestamp, ctx, out: Collector<Q7Row>) {
-          for (const bid of ctx.state.top.value()?.bids ?? []) out.collect(bid);
-          ctx.state.top.clear();
-        },
-      },
-      { name: "max-per-window" },
-    ),
+        { name: "max-per-window" },
+      ),
+  { rowTime: (bid) => bid.dateTime, latencyTime: (bid) => windowEnd(bid.dateTime) + OUT_OF_ORDERNESS_MS },
 );

@@ -10,7 +10,7 @@
  *   weir run jobs/nexmark/q8.ts --param events=N --param out=DIR
  */
 import { tumblingEventTimeWindows } from "weir";
-import { isAuction, isPerson, nexmarkJob } from "./common.ts";
+import { OUT_OF_ORDERNESS_MS, WINDOW_MS, isAuction, isPerson, nexmarkJob } from "./common.ts";
 
 export interface Q8Row {
   readonly id: number;
@@ -18,21 +18,24 @@ export interface Q8Row {
   readonly starttime: number;
 }
 
-export default nexmarkJob("q8", (events) =>
-  events
-    .filter(isPerson, { name: "persons" })
-    .coGroup(events.filter(isAuction, { name: "auctions" }))
-    .where(({ person }) => person.id)
-    .equalTo(({ auction }) => auction.seller)
-    .window(tumblingEventTimeWindows("10s"), {
-      timestamp1: ({ person }) => person.dateTime,
-      timestamp2: ({ auction }) => auction.dateTime,
-    })
-    .apply<Q8Row>(
-      (persons, auctions, w, out) => {
-        if (auctions.length === 0) return;
-        for (const { person } of persons) out.collect({ id: person.id, name: person.name, starttime: w.window.start });
-      },
-      { name: "new-users" },
-    ),
+export default nexmarkJob(
+  "q8",
+  (events) =>
+    events
+      .filter(isPerson, { name: "persons" })
+      .coGroup(events.filter(isAuction, { name: "auctions" }))
+      .where(({ person }) => person.id)
+      .equalTo(({ auction }) => auction.seller)
+      .window(tumblingEventTimeWindows("10s"), {
+        timestamp1: ({ person }) => person.dateTime,
+        timestamp2: ({ auction }) => auction.dateTime,
+      })
+      .apply<Q8Row>(
+        (persons, auctions, w, out) => {
+          if (auctions.length === 0) return;
+          for (const { person } of persons) out.collect({ id: person.id, name: person.name, starttime: w.window.start });
+        },
+        { name: "new-users" },
+      ),
+  { rowTime: (row) => row.starttime, latencyTime: (row) => row.starttime + WINDOW_MS + OUT_OF_ORDERNESS_MS },
 );

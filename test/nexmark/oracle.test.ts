@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateEvent, nexmarkConfig } from "../../connectors/nexmark/generator.ts";
 import type { Auction, Bid, Event, Person } from "../../connectors/nexmark/model.ts";
-import { q0, q1, q2, q3, q4, q4Rows, q5, q7, q8, slidingStarts, tumblingStart } from "./oracle.ts";
+import { q0, q1, q2, q3, q4, q4Rows, q5, q7, q8, qhc, qhcViolation, slidingStarts, tumblingStart } from "./oracle.ts";
 
 const person = (p: Partial<Person> & { id: number }): Event => ({
   kind: "person",
@@ -44,7 +44,7 @@ describe("q0 / q1 / q2", () => {
     expect(Object.keys(q1(events)[0] ?? {})).toEqual(["auction", "bidder", "price", "dateTime", "extra"]);
   });
   it("q2 keeps auction % 123 === 0", () => {
-    expect(q2(events)).toEqual([{ auction: 246, price: 1000 }]);
+    expect(q2(events)).toEqual([{ auction: 246, price: 1000, dateTime: 5 }]);
   });
 });
 
@@ -55,7 +55,7 @@ describe("q3", () => {
       person({ id: 100, name: "A", city: "Bend", state: "OR" }),
       person({ id: 101, name: "B", city: "Boise", state: "ID" }),
       person({ id: 102, name: "C", city: "Seattle", state: "WA" }), // wrong state
-      auction({ id: 2, seller: 101, category: 10 }),
+      auction({ id: 2, seller: 101, category: 10, dateTime: 7 }),
       auction({ id: 3, seller: 101, category: 11 }), // wrong category
       auction({ id: 4, seller: 102, category: 10 }),
       auction({ id: 5, seller: 999, category: 10 }), // no person
@@ -63,12 +63,12 @@ describe("q3", () => {
     ];
     expect(sorted(q3(events))).toEqual(
       sorted([
-        { name: "A", city: "Bend", state: "OR", id: 1 },
-        { name: "B", city: "Boise", state: "ID", id: 2 },
-        { name: "A", city: "Bend", state: "OR", id: 6 },
+        { name: "A", city: "Bend", state: "OR", id: 1, dateTime: 0 },
+        { name: "B", city: "Boise", state: "ID", id: 2, dateTime: 7 },
+        { name: "A", city: "Bend", state: "OR", id: 6, dateTime: 0 },
       ]),
     );
-    expect(Object.keys(q3(events)[0] ?? {})).toEqual(["name", "city", "state", "id"]);
+    expect(Object.keys(q3(events)[0] ?? {})).toEqual(["name", "city", "state", "id", "dateTime"]);
   });
 });
 
@@ -103,9 +103,12 @@ describe("q5", () => {
     // Window 0: auction 1 has 2, auction 2 has 1 → {1, 2}.
     // Windows 2000..8000 (4): only auction 1 with 1 → 4 rows.
     const expected = [
-      ...Array.from({ length: 4 }, () => [{ auction: 1, num: 1 }, { auction: 2, num: 1 }]).flat(),
-      { auction: 1, num: 2 },
-      ...Array.from({ length: 4 }, () => ({ auction: 1, num: 1 })),
+      ...[-8000, -6000, -4000, -2000].flatMap((start) => [
+        { auction: 1, num: 1, end: start + 10_000 },
+        { auction: 2, num: 1, end: start + 10_000 },
+      ]),
+      { auction: 1, num: 2, end: 10_000 },
+      ...[2000, 4000, 6000, 8000].map((start) => ({ auction: 1, num: 1, end: start + 10_000 })),
     ];
     expect(sorted(q5(events))).toEqual(sorted(expected));
   });
@@ -113,11 +116,12 @@ describe("q5", () => {
     const events = [bid({ auction: 1, dateTime: 10_000 }), bid({ auction: 2, dateTime: 10_000 }), bid({ auction: 2, dateTime: 9_999 })];
     // Window [0, 10000) holds only auction 2's 9_999 bid; windows 2000..8000 hold all three (2 beats 1);
     // window 10000 holds one each (tie).
-    const rows = sorted(q5(events));
+    const rows = q5(events).map(({ auction, num }) => JSON.stringify({ auction, num }));
     expect(rows.filter((r) => r === JSON.stringify({ auction: 2, num: 1 }))).toHaveLength(2); // window 0 and window 10000
     expect(rows.filter((r) => r === JSON.stringify({ auction: 2, num: 2 }))).toHaveLength(4);
     expect(rows.filter((r) => r === JSON.stringify({ auction: 1, num: 1 }))).toHaveLength(1);
     expect(rows).toHaveLength(7);
+    expect(q5(events).find((r) => r.auction === 1)?.end).toBe(20_000);
   });
 });
 
@@ -154,6 +158,36 @@ describe("q8", () => {
     ];
     expect(sorted(q8(events))).toEqual(sorted([{ id: 1, name: "A", starttime: 0 }, { id: 3, name: "C", starttime: 10_000 }]));
     expect(Object.keys(q8(events)[0] ?? {})).toEqual(["id", "name", "starttime"]);
+  });
+});
+
+describe("qhc", () => {
+  const events = [
+    bid({ auction: 1, bidder: 7, price: 5, dateTime: 1 }),
+    bid({ auction: 1, bidder: 7, price: 3, dateTime: 2 }), // not above 5
+    bid({ auction: 1, bidder: 8, price: 4, dateTime: 3 }), // another pair
+    bid({ auction: 1, bidder: 7, price: 9, dateTime: 4 }),
+    bid({ auction: 1, bidder: 7, price: 9, dateTime: 5 }), // equal: no row
+  ];
+  it("emits a pair's bid when its price rises above the pair's maximum so far", () => {
+    expect(qhc(events)).toEqual([
+      { auction: 1, bidder: 7, price: 5, dateTime: 1 },
+      { auction: 1, bidder: 8, price: 4, dateTime: 3 },
+      { auction: 1, bidder: 7, price: 9, dateTime: 4 },
+    ]);
+    expect(qhcViolation(events, 1, qhc(events))).toBeUndefined();
+  });
+  it("the interleaving check: rows of another interleaving pass, wrong rows do not", () => {
+    // Two splits: [5@1, 4@3(other pair), 9@5] and [3@2, 9@4]. Split 1 first: 3, 9@4 → then 5, 9@5 are no rise.
+    const other = [
+      { auction: 1, bidder: 7, price: 3, dateTime: 2 },
+      { auction: 1, bidder: 7, price: 9, dateTime: 4 },
+      { auction: 1, bidder: 8, price: 4, dateTime: 3 },
+    ];
+    expect(qhcViolation(events, 2, other)).toBeUndefined();
+    expect(qhcViolation(events, 1, other)).toMatch(/no new maximum/);
+    expect(qhcViolation(events, 2, other.slice(0, 2))).toMatch(/1\/8: its highest bid \(4\) has no row/);
+    expect(qhcViolation(events, 2, [...other, other[0]!])).toMatch(/two rows at price 3/);
   });
 });
 

@@ -71,13 +71,14 @@ export const q1 = (events: readonly Event[]): Q0Row[] =>
 export interface Q2Row {
   auction: number;
   price: number;
+  dateTime: number;
 }
 
-/** q2 selection: bids with auction % 123 === 0 → { auction, price }. */
+/** q2 selection: bids with auction % 123 === 0 → { auction, price, dateTime } (dateTime added for the benchmark). */
 export const q2 = (events: readonly Event[]): Q2Row[] =>
   bidsOf(events)
     .filter((b) => b.auction % 123 === 0)
-    .map((b) => ({ auction: b.auction, price: b.price }));
+    .map((b) => ({ auction: b.auction, price: b.price, dateTime: b.dateTime }));
 
 // ---- q3: unbounded join ----
 
@@ -86,6 +87,7 @@ export interface Q3Row {
   city: string;
   state: string;
   id: number;
+  dateTime: number;
 }
 
 export const Q3_STATES: ReadonlySet<string> = new Set(["OR", "ID", "CA"]);
@@ -93,8 +95,9 @@ export const Q3_CATEGORY = 10;
 
 /**
  * q3 local item suggestion: auction ⋈ person on auction.seller = person.id, auction.category = 10,
- * person.state in (OR, ID, CA) → { name, city, state, id: auction.id }. One row per matching
- * (auction, person) pair, independent of arrival order.
+ * person.state in (OR, ID, CA) → { name, city, state, id: auction.id, dateTime: auction.dateTime }
+ * (dateTime added for the benchmark). One row per matching (auction, person) pair, independent of
+ * arrival order.
  */
 export const q3 = (events: readonly Event[]): Q3Row[] => {
   const personsById = new Map<number, Person[]>();
@@ -102,7 +105,7 @@ export const q3 = (events: readonly Event[]): Q3Row[] => {
   const out: Q3Row[] = [];
   for (const a of auctionsOf(events)) {
     if (a.category !== Q3_CATEGORY) continue;
-    for (const p of personsById.get(a.seller) ?? []) out.push({ name: p.name, city: p.city, state: p.state, id: a.id });
+    for (const p of personsById.get(a.seller) ?? []) out.push({ name: p.name, city: p.city, state: p.state, id: a.id, dateTime: a.dateTime });
   }
   return out;
 };
@@ -159,12 +162,14 @@ export const q4Rows = (events: readonly Event[]): Q4Row[] => [...q4(events)].map
 export interface Q5Row {
   auction: number;
   num: number;
+  /** The window's end, exclusive (added for the benchmark). */
+  end: number;
 }
 
 /**
  * q5 hot items: per sliding window (10 s every 2 s) over bid.dateTime, count bids per auction; emit
- * { auction, num } for every auction whose count equals the window's maximum (ties: all). One row per
- * qualifying (window, auction).
+ * { auction, num, end } for every auction whose count equals the window's maximum (ties: all). One
+ * row per qualifying (window, auction).
  */
 export const q5 = (events: readonly Event[]): Q5Row[] => {
   const counts = new Map<number, Map<number, number>>(); // window start → auction → count
@@ -176,9 +181,9 @@ export const q5 = (events: readonly Event[]): Q5Row[] => {
     }
   }
   const out: Q5Row[] = [];
-  for (const perAuction of counts.values()) {
+  for (const [start, perAuction] of counts) {
     const max = Math.max(...perAuction.values());
-    for (const [auction, num] of perAuction) if (num === max) out.push({ auction, num });
+    for (const [auction, num] of perAuction) if (num === max) out.push({ auction, num, end: start + WINDOW_SIZE_MS });
   }
   return out;
 };
@@ -243,4 +248,70 @@ export const q8 = (events: readonly Event[]): Q8Row[] => {
     out.push({ id: p.id, name: p.name, starttime });
   }
   return out;
+};
+
+// ---- qhc: running maximum per (auction, bidder) ----
+
+export interface QhcRow {
+  auction: number;
+  bidder: number;
+  price: number;
+  dateTime: number;
+}
+
+const pairOf = (b: Bid) => `${b.auction}/${b.bidder}`;
+
+/**
+ * qhc as one ordered stream sees it (one split: bids in generator order): per (auction, bidder)
+ * pair, every bid whose price is above all earlier bids of the pair → { auction, bidder, price,
+ * dateTime }.
+ */
+export const qhc = (events: readonly Event[]): QhcRow[] => {
+  const max = new Map<string, number>();
+  const out: QhcRow[] = [];
+  for (const b of bidsOf(events)) {
+    const m = max.get(pairOf(b));
+    if (m !== undefined && b.price <= m) continue;
+    max.set(pairOf(b), b.price);
+    out.push({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime });
+  }
+  return out;
+};
+
+/**
+ * What qhc's output must satisfy whatever the interleaving of `splits` splits (split k: the
+ * events of counts k, k + splits, ...): every row is a bid that was a new maximum of its pair
+ * within its own split (an earlier bid of the same split always arrives first); each pair's
+ * rows have distinct prices; and each pair's highest row is the pair's highest bid. Returns the
+ * first violation, or undefined.
+ */
+export const qhcViolation = (events: readonly Event[], splits: number, rows: readonly QhcRow[]): string | undefined => {
+  const candidates = new Set<string>();
+  const pairMax = new Map<string, number>();
+  for (let k = 0; k < splits; k++) {
+    const max = new Map<string, number>();
+    for (let n = k; n < events.length; n += splits) {
+      const e = events[n]!;
+      if (e.kind !== "bid") continue;
+      const b = e.bid;
+      const m = max.get(pairOf(b));
+      pairMax.set(pairOf(b), Math.max(pairMax.get(pairOf(b)) ?? -Infinity, b.price));
+      if (m !== undefined && b.price <= m) continue;
+      max.set(pairOf(b), b.price);
+      candidates.add(JSON.stringify([b.auction, b.bidder, b.price, b.dateTime]));
+    }
+  }
+  const seen = new Map<string, Set<number>>();
+  for (const r of rows) {
+    if (!candidates.has(JSON.stringify([r.auction, r.bidder, r.price, r.dateTime]))) return `row ${JSON.stringify(r)} is no new maximum within its split`;
+    const pair = `${r.auction}/${r.bidder}`;
+    const prices = seen.get(pair) ?? new Set<number>();
+    if (prices.has(r.price)) return `pair ${pair} has two rows at price ${r.price}`;
+    prices.add(r.price);
+    seen.set(pair, prices);
+  }
+  for (const [pair, max] of pairMax) {
+    if (!seen.get(pair)?.has(max)) return `pair ${pair}: its highest bid (${max}) has no row`;
+  }
+  return undefined;
 };
