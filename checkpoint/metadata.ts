@@ -40,6 +40,16 @@ export interface TaskSnapshot {
   readonly sinks: readonly SinkSnapshot[];
   /** Milliseconds from trigger to this task's acknowledgement. */
   readonly durationMs: number;
+  /**
+   * Milliseconds of the task's synchronous part (between two batches: no record processed), from
+   * its start to the barrier being ready to forward. Absent in older checkpoints.
+   */
+  readonly syncMs?: number;
+  /**
+   * Milliseconds the asynchronous part held the task's thread (encoding and handing state to the
+   * backend in chunks), summed; absent in older checkpoints.
+   */
+  readonly asyncBlockingMs?: number;
 }
 
 /**

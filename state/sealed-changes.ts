@@ -1,0 +1,137 @@
+/**
+ * The cached changes of one keyed-state store as they stood at a cut (a checkpoint barrier or a
+ * flush), written to the backend after the cut while the task goes on processing records.
+ *
+ * Sealing does no encoding: it takes the lists of changed cells and marks each cell as owing its
+ * value at the cut to these changes (`cell.pending`). A value may be replaced or mutated in place
+ * once the task reads it again, so a pending cell is encoded at the latest when its StateTable
+ * next touches it (`capture`, called on every read and write of a pending cell); the others are
+ * encoded by `writeTo` in chunks of at most `chunk` cells, each chunk written in its own backend
+ * call, so no step holds the event loop for long. Every cell is encoded exactly once, with its
+ * value at the cut.
+ *
+ * Contract for users of state values: a value must be read through its table (`get`) before it is
+ * mutated in place, as the handles do. A value kept outside the state across a cut and mutated
+ * without a read gives the cut the mutated value (Flink's copy-on-write heap snapshots have the
+ * same rule).
+ *
+ * Failure behaviour: a failing backend write rejects `writeTo`; the cells not yet written stay
+ * unwritten, and the store that sealed them refuses further writes (keyed-store.ts).
+ */
+import type { KvBackend, KvOp } from "./kv-backend.ts";
+import { encodeCellKey } from "./key-codec.ts";
+import type { KeyValue } from "./key-groups.ts";
+import { encodeValue } from "./value-codec.ts";
+
+/** A cached cell as sealing sees it (keyed-store.ts owns the full shape). */
+export interface SealedCell {
+  value: unknown;
+  readonly key: KeyValue;
+  readonly keyGroup: number;
+  /** The sealed changes that still have to encode this cell's value; undefined once encoded. */
+  pending?: SealedChanges | undefined;
+}
+
+/** The state a cell belongs to: its id in the key layout, and its stored form. */
+export interface SealedTable {
+  readonly id: number;
+  readonly form: { readonly toStored: (value: unknown) => unknown };
+}
+
+export interface SealedGroup {
+  readonly table: SealedTable;
+  readonly cells: readonly SealedCell[];
+}
+
+/** What writing one cut cost, for checkpoint statistics. */
+export interface SealedWriteStats {
+  /** Cells sealed at the cut. */
+  readonly cells: number;
+  /** Of those, cells encoded when the task touched them (the rest were encoded by `writeTo`). */
+  readonly captured: number;
+  /** Backend writes issued. */
+  readonly writes: number;
+  /**
+   * Milliseconds `writeTo` held the event loop (encoding chunks, handing chunks to the backend),
+   * summed: time in which no record was processed on this thread.
+   */
+  readonly blockingMs: number;
+}
+
+const encodeCell = (table: SealedTable, cell: SealedCell): KvOp => {
+  const key = encodeCellKey(cell.keyGroup, table.id, cell.key);
+  return cell.value === undefined ? { kind: "delete", key } : { kind: "put", key, value: encodeValue(table.form.toStored(cell.value)) };
+};
+
+export class SealedChanges {
+  private readonly groups: readonly SealedGroup[];
+  readonly cells: number;
+  private ops: KvOp[];
+  private group = 0;
+  private index = 0;
+  private captured = 0;
+  private writes = 0;
+  private blockingMs = 0;
+
+  /**
+   * Seals `groups` (each cell must have been changed since the previous seal, and be pending in
+   * no other sealed changes) plus `ops` already encoded (e.g. timers), written with them.
+   */
+  constructor(groups: readonly SealedGroup[], ops: KvOp[]) {
+    this.groups = groups;
+    this.ops = ops;
+    let n = 0;
+    for (const g of groups) {
+      for (const cell of g.cells) cell.pending = this;
+      n += g.cells.length;
+    }
+    this.cells = n;
+  }
+
+  /** Encodes `cell`'s value at the cut now, before the task reads or changes it. */
+  capture(table: SealedTable, cell: SealedCell): void {
+    this.ops.push(encodeCell(table, cell));
+    cell.pending = undefined;
+    this.captured++;
+  }
+
+  /** Encodes up to `max` cells not captured yet; true once every sealed cell is encoded. */
+  private encodeSome(max: number): boolean {
+    let budget = max;
+    while (this.group < this.groups.length) {
+      const { table, cells } = this.groups[this.group]!;
+      while (this.index < cells.length) {
+        if (budget-- === 0) return false;
+        const cell = cells[this.index++]!;
+        if (cell.pending !== this) continue;
+        this.ops.push(encodeCell(table, cell));
+        cell.pending = undefined;
+      }
+      this.group++;
+      this.index = 0;
+    }
+    return true;
+  }
+
+  /**
+   * Writes every sealed cell (and the given ops) to `backend`, `chunk` ops per write at most.
+   * Call once. Resolves when all of them are written.
+   */
+  async writeTo(backend: KvBackend, chunk: number): Promise<SealedWriteStats> {
+    for (;;) {
+      const started = performance.now();
+      const done = this.encodeSome(chunk);
+      let written: Promise<void> | undefined;
+      if (this.ops.length >= chunk || (done && this.ops.length > 0)) {
+        const ops = this.ops.length > chunk ? this.ops.splice(0, chunk) : this.ops;
+        if (ops === this.ops) this.ops = [];
+        this.writes++;
+        written = backend.write(ops);
+      }
+      this.blockingMs += performance.now() - started;
+      if (written !== undefined) await written;
+      else if (done) break;
+    }
+    return { cells: this.cells, captured: this.captured, writes: this.writes, blockingMs: this.blockingMs };
+  }
+}
