@@ -24,16 +24,17 @@ import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
-import { SealedChanges, type SealedGroup, type SealedWriteStats } from "./sealed-changes.ts";
+import { ChangeList, SealedChanges, type SealedGroup, type SealedWriteStats } from "./sealed-changes.ts";
 
 interface Cell {
   value: unknown;
-  /** Changed since the last cut (then listed once in its table's changed cells). */
-  dirty: boolean;
   readonly key: KeyValue;
   readonly keyGroup: number;
-  /** Sealed by a cut that has not encoded this cell's value yet (sealed-changes.ts). */
-  pending?: SealedChanges | undefined;
+  /**
+   * The change list this cell is on: its table's open one (changed since the last cut), or one a
+   * cut sealed and has not encoded this cell from yet; undefined when clean (sealed-changes.ts).
+   */
+  changes?: ChangeList | undefined;
 }
 
 /** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
@@ -182,7 +183,7 @@ export class KeyedStateStore {
       const id = composite ? compositeId(key) : key;
       for (const table of this.tables) {
         if (table.has(id, composite)) continue;
-        const cell: Cell = { value: undefined, dirty: false, key, keyGroup: keyGroups[i]! };
+        const cell: Cell = { value: undefined, key, keyGroup: keyGroups[i]! };
         table.insert(id, composite, cell);
         this.cellCount++;
         (pending ??= []).push(cell);
@@ -213,8 +214,8 @@ export class KeyedStateStore {
     if (this.writeFailure !== undefined) throw this.writeFailure.error;
     const groups: SealedGroup[] = [];
     for (const table of this.tables) {
-      const cells = table.takeChanged();
-      if (cells.length > 0) groups.push({ table, cells });
+      const list = table.takeChanged();
+      if (list !== undefined) groups.push({ table, list });
     }
     const ops: KvOp[] = [];
     for (const c of this.contributors) c.collectDirty(ops);
@@ -263,8 +264,8 @@ export class StateTable {
   readonly signature: StateSignature;
   private cells = new Map<unknown, Cell>();
   private compositeCells = new Map<string, Cell>();
-  /** Cells changed since the last cut, each once (`cell.dirty`). */
-  private changed: Cell[] = [];
+  /** Cells changed since the last cut, each once. */
+  private open = new ChangeList();
 
   constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
     this.store = store;
@@ -306,7 +307,8 @@ export class StateTable {
    */
   get(): unknown {
     const cell = this.current();
-    if (cell.pending !== undefined) cell.pending.capture(this, cell);
+    const changes = cell.changes;
+    if (changes !== undefined && changes !== this.open) changes.sealedBy!.capture(this, cell);
     return cell.value;
   }
 
@@ -329,22 +331,22 @@ export class StateTable {
 
   /** Lists `cell` as changed (once per cut), after a sealed cut has encoded its value. */
   private change(cell: Cell): void {
-    if (cell.dirty) return;
-    if (cell.pending !== undefined) cell.pending.capture(this, cell);
-    cell.dirty = true;
-    this.changed.push(cell);
+    const changes = cell.changes;
+    if (changes === this.open) return;
+    if (changes !== undefined) changes.sealedBy!.capture(this, cell);
+    cell.changes = this.open;
+    this.open.cells.push(cell);
   }
 
-  /** The cells changed since the last cut, now clean; the next change starts a new list. */
-  takeChanged(): Cell[] {
-    const cells = this.changed;
-    if (cells.length === 0) return cells;
-    this.changed = [];
-    for (const cell of cells) cell.dirty = false;
-    return cells;
+  /** The list of cells changed since the last cut (undefined: none), for a cut to seal; a new list opens. */
+  takeChanged(): ChangeList | undefined {
+    const list = this.open;
+    if (list.cells.length === 0) return undefined;
+    this.open = new ChangeList();
+    return list;
   }
 
   get changedCount(): number {
-    return this.changed.length;
+    return this.open.cells.length;
   }
 }

@@ -2,10 +2,11 @@
  * The cached changes of one keyed-state store as they stood at a cut (a checkpoint barrier or a
  * flush), written to the backend after the cut while the task goes on processing records.
  *
- * Sealing does no encoding: it takes the lists of changed cells and marks each cell as owing its
- * value at the cut to these changes (`cell.pending`). A value may be replaced or mutated in place
- * once the task reads it again, so a pending cell is encoded at the latest when its StateTable
- * next touches it (`capture`, called on every read and write of a pending cell); the others are
+ * Sealing costs one step per state, whatever the number of changed cells: each state's open
+ * change list (the cells changed since the previous cut, each once) is marked as sealed by these
+ * changes, and a new list opens. A cell still on a sealed list owes its value at the cut. A value
+ * may be replaced or mutated in place once the task reads it again, so such a cell is encoded at
+ * the latest when its StateTable next touches it (`capture`, on every read and write); the others are
  * encoded by `writeTo` in chunks of at most `chunk` cells, each chunk written in its own backend
  * call, so no step holds the event loop for long. Every cell is encoded exactly once, with its
  * value at the cut.
@@ -28,8 +29,18 @@ export interface SealedCell {
   value: unknown;
   readonly key: KeyValue;
   readonly keyGroup: number;
-  /** The sealed changes that still have to encode this cell's value; undefined once encoded. */
-  pending?: SealedChanges | undefined;
+  /** The change list the cell is on (undefined: clean); see ChangeList. */
+  changes?: ChangeList | undefined;
+}
+
+/**
+ * The cells of one state changed since a cut, each once (a cell is on one list at a time:
+ * `cell.changes`). Open until the next cut seals it (`sealedBy`); a sealed list's cells leave it
+ * as they are encoded.
+ */
+export class ChangeList {
+  readonly cells: SealedCell[] = [];
+  sealedBy: SealedChanges | undefined = undefined;
 }
 
 /** The state a cell belongs to: its id in the key layout, and its stored form. */
@@ -40,7 +51,7 @@ export interface SealedTable {
 
 export interface SealedGroup {
   readonly table: SealedTable;
-  readonly cells: readonly SealedCell[];
+  readonly list: ChangeList;
 }
 
 /** What writing one cut cost, for checkpoint statistics. */
@@ -73,25 +84,22 @@ export class SealedChanges {
   private writes = 0;
   private blockingMs = 0;
 
-  /**
-   * Seals `groups` (each cell must have been changed since the previous seal, and be pending in
-   * no other sealed changes) plus `ops` already encoded (e.g. timers), written with them.
-   */
+  /** Seals `groups` (open change lists, taken off their tables) plus `ops` already encoded (e.g. timers), written with them. */
   constructor(groups: readonly SealedGroup[], ops: KvOp[]) {
     this.groups = groups;
     this.ops = ops;
     let n = 0;
     for (const g of groups) {
-      for (const cell of g.cells) cell.pending = this;
-      n += g.cells.length;
+      g.list.sealedBy = this;
+      n += g.list.cells.length;
     }
     this.cells = n;
   }
 
-  /** Encodes `cell`'s value at the cut now, before the task reads or changes it. */
+  /** Encodes `cell` (on one of these sealed lists) with its value at the cut now, before the task reads or changes it. */
   capture(table: SealedTable, cell: SealedCell): void {
     this.ops.push(encodeCell(table, cell));
-    cell.pending = undefined;
+    cell.changes = undefined;
     this.captured++;
   }
 
@@ -99,13 +107,14 @@ export class SealedChanges {
   private encodeSome(max: number): boolean {
     let budget = max;
     while (this.group < this.groups.length) {
-      const { table, cells } = this.groups[this.group]!;
+      const { table, list } = this.groups[this.group]!;
+      const cells = list.cells;
       while (this.index < cells.length) {
         if (budget-- === 0) return false;
         const cell = cells[this.index++]!;
-        if (cell.pending !== this) continue;
+        if (cell.changes !== list) continue;
         this.ops.push(encodeCell(table, cell));
-        cell.pending = undefined;
+        cell.changes = undefined;
       }
       this.group++;
       this.index = 0;
