@@ -3,11 +3,12 @@
  * and the checkpoint steps.
  *
  * A snapshot of checkpoint n has a synchronous part, run in the task's own loop between two
- * batches (record source positions, seal each keyed store's changes, pre-commit the sinks), and
- * an asynchronous part, which runs while the task goes on processing and ends with the
- * acknowledgement to the coordinator: each store writes its sealed changes to its backend, then
- * the backend is copied (before any later change reaches it, keyed-store.ts), and the copies are
- * fsynced and measured. The time of the synchronous part (`syncMs`) and the time the asynchronous
+ * batches (record source positions, seal each keyed store's changes, start the sinks'
+ * pre-commits and await those of sinks that do not cut on call), and an asynchronous part, which
+ * runs while the task goes on processing and ends with the acknowledgement to the coordinator:
+ * each store writes its sealed changes to its backend, then the backend is copied (before any
+ * later change reaches it, keyed-store.ts), the copies are fsynced and measured, and the sinks'
+ * pre-commits are awaited. The time of the synchronous part (`syncMs`) and the time the asynchronous
  * part held the task's thread (`asyncBlockingMs`) go into the task's snapshot. A task
  * whose inputs have all ended is "finished": it answers later checkpoints at once, with its final
  * state, and stays until the job's final checkpoint is committed.
@@ -111,16 +112,22 @@ export abstract class Subtask {
       cut.catch(() => undefined);
       return { slot, dir, cut };
     });
-    const sinks: SinkSnapshot[] = [];
+    // A sink whose writer cuts on call pre-commits in the background (its failure declines the
+    // checkpoint and breaks the sink, which fails the task); the others are awaited here.
+    const sinks: (() => Promise<SinkSnapshot>)[] = [];
     for (const sink of this.sinks) {
-      await sink.op.preCommit(id);
+      const preCommitted = sink.op.preCommit(id);
+      if (sink.op.cutsOnCall) preCommitted.catch(() => undefined);
+      else await preCommitted;
       const writerState = sink.op.writerState();
-      sinks.push({
+      const snapshot = (): SinkSnapshot => ({
         operator: sink.operator,
         subtask: sink.subtask,
-        committables: sink.op.pendingCommittables(),
+        committables: sink.op.pendingCommittables(id),
         ...(writerState === undefined ? {} : { writerState }),
       });
+      const taken = sink.op.cutsOnCall ? undefined : snapshot();
+      sinks.push(async () => taken ?? (await preCommitted, snapshot()));
     }
     const syncMs = performance.now() - started;
     return async () => {
@@ -149,11 +156,13 @@ export abstract class Subtask {
           states: slot.store.layout(),
         });
       }
+      const sinkSnapshots: SinkSnapshot[] = [];
+      for (const sink of sinks) sinkSnapshots.push(await sink());
       return {
         task: this.id,
         sources,
         keyed,
-        sinks,
+        sinks: sinkSnapshots,
         durationMs: this.bridge.now() - this.bridge.triggeredAt(id),
         syncMs: round2(syncMs),
         asyncBlockingMs: round2(asyncBlockingMs),
