@@ -78,8 +78,9 @@ export const schedule = <V, T>(variants: readonly V[], trees: readonly T[], reps
   const runs: ScheduledRun<V, T>[] = [];
   for (let rep = 0; rep < reps; rep++) {
     for (let i = 0; i < variants.length; i++) {
-      const variant = variants[(i + rep) % variants.length]!;
-      for (let j = 0; j < trees.length; j++) runs.push({ rep, variant, tree: trees[(j + rep + i) % trees.length]! });
+      const v = (i + rep) % variants.length;
+      const variant = variants[v]!;
+      for (let j = 0; j < trees.length; j++) runs.push({ rep, variant, tree: trees[(j + rep + v) % trees.length]! });
     }
   }
   return runs;
