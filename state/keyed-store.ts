@@ -24,7 +24,7 @@ import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
-import { ChangeList, SealedChanges, type SealedGroup, type SealedWriteStats } from "./sealed-changes.ts";
+import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
 
 interface Cell {
   value: unknown;
@@ -48,9 +48,14 @@ const identity: StoredForm = { toStored: (v) => v, fromStored: (v) => v };
 const isComposite = (key: KeyValue): key is readonly KeyValue[] => typeof key === "object";
 const compositeId = (key: KeyValue): string => encodeValue(key).toString("latin1");
 
-/** State kept outside the cell cache (e.g. timers) that writes its changes with every flush. */
+/** State kept outside the cell cache (e.g. timers) that writes its changes with every cut. */
 export interface FlushContributor {
-  collectDirty(ops: KvOp[]): void;
+  /**
+   * At a cut: takes the changes made since the previous cut, without encoding them if it can,
+   * and returns their encoder (undefined: no changes), which the cut's writer calls later,
+   * while the task goes on changing this state.
+   */
+  sealChanges(): SealedOps | undefined;
 }
 
 export interface KeyedStoreOptions {
@@ -217,9 +222,12 @@ export class KeyedStateStore {
       const list = table.takeChanged();
       if (list !== undefined) groups.push({ table, list });
     }
-    const ops: KvOp[] = [];
-    for (const c of this.contributors) c.collectDirty(ops);
-    const sealed = new SealedChanges(groups, ops);
+    const others: SealedOps[] = [];
+    for (const c of this.contributors) {
+      const sealed = c.sealChanges();
+      if (sealed !== undefined) others.push(sealed);
+    }
+    const sealed = new SealedChanges(groups, others);
     const cut = this.written.then(async () => {
       if (this.writeFailure !== undefined) throw this.writeFailure.error;
       let stats: SealedWriteStats;

@@ -49,6 +49,12 @@ export interface SealedTable {
   readonly form: { readonly toStored: (value: unknown) => unknown };
 }
 
+/**
+ * Changes sealed at a cut outside the cell cache (e.g. timers): appends up to `max` more of their
+ * ops to `ops` and returns true once all of them are appended. Called until it returns true.
+ */
+export type SealedOps = (ops: KvOp[], max: number) => boolean;
+
 export interface SealedGroup {
   readonly table: SealedTable;
   readonly list: ChangeList;
@@ -76,18 +82,19 @@ const encodeCell = (table: SealedTable, cell: SealedCell): KvOp => {
 
 export class SealedChanges {
   private readonly groups: readonly SealedGroup[];
+  private readonly others: SealedOps[];
   readonly cells: number;
-  private ops: KvOp[];
+  private ops: KvOp[] = [];
   private group = 0;
   private index = 0;
   private captured = 0;
   private writes = 0;
   private blockingMs = 0;
 
-  /** Seals `groups` (open change lists, taken off their tables) plus `ops` already encoded (e.g. timers), written with them. */
-  constructor(groups: readonly SealedGroup[], ops: KvOp[]) {
+  /** Seals `groups` (open change lists, taken off their tables) and `others` (e.g. timers), written with them. */
+  constructor(groups: readonly SealedGroup[], others: readonly SealedOps[]) {
     this.groups = groups;
-    this.ops = ops;
+    this.others = [...others];
     let n = 0;
     for (const g of groups) {
       g.list.sealedBy = this;
@@ -105,6 +112,11 @@ export class SealedChanges {
 
   /** Encodes up to `max` cells not captured yet; true once every sealed cell is encoded. */
   private encodeSome(max: number): boolean {
+    while (this.others.length > 0) {
+      const before = this.ops.length;
+      if (this.others[0]!(this.ops, max)) this.others.shift();
+      if (this.ops.length - before >= max) return false;
+    }
     let budget = max;
     while (this.group < this.groups.length) {
       const { table, list } = this.groups[this.group]!;
