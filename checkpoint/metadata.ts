@@ -46,8 +46,9 @@ export interface TaskSnapshot {
    */
   readonly syncMs?: number;
   /**
-   * Milliseconds the asynchronous part held the task's thread (encoding and handing state to the
-   * backend in chunks), summed; absent in older checkpoints.
+   * Milliseconds the asynchronous part held the task's thread in its own steps (encoding state
+   * and handing it to the backend in chunks; not the backend's own work after its first await),
+   * summed; absent in older checkpoints.
    */
   readonly asyncBlockingMs?: number;
 }

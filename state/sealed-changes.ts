@@ -69,8 +69,10 @@ export interface SealedWriteStats {
   /** Backend writes issued. */
   readonly writes: number;
   /**
-   * Milliseconds `writeTo` held the event loop (encoding chunks, handing chunks to the backend),
-   * summed: time in which no record was processed on this thread.
+   * Milliseconds `writeTo` held the event loop in its own steps (encoding chunks, handing each to
+   * the backend up to the backend's first await), summed: time in which no record was processed
+   * on this thread. What the backend does after its first await on this thread (the RocksDB
+   * binding turns the ops into its native batch one microtask later) is not included.
    */
   readonly blockingMs: number;
 }
