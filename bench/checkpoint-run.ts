@@ -10,7 +10,9 @@
  * - every checkpoint completed in the window: its duration and, per task, its synchronous part,
  *   timed here around `Subtask.snapshotSync` (the same way on any version), and the time its
  *   asynchronous part held the thread (recorded by versions that have it, else absent);
- * - the event loop's delay (p50/p99/max), which shows any long synchronous step, whoever made it.
+ * - the event loop's delay (p50/p99/max), which shows any long synchronous step, whoever made it;
+ * - the event loop's utilization (the main thread's busy fraction) and the process's CPU time
+ *   (all threads: RocksDB's included) over the window.
  *
  *   tsx bench/checkpoint-run.ts --root . --interval-ms 1000 [--warmup 5 --seconds 20 --accounts 100000 --parallelism 1]
  */
@@ -19,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance as perf, type EventLoopUtilization } from "node:perf_hooks";
 
 const { values } = parseArgs({
   options: {
@@ -52,6 +54,10 @@ export interface RunResult {
   readonly samples: readonly { readonly t: number; readonly count: number }[];
   readonly checkpoints: readonly RunCheckpoint[];
   readonly loopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Main thread busy fraction over the window (absent from results of older runners). */
+  readonly loopUtilization?: number;
+  /** Process CPU seconds (user + system, all threads) over the window. */
+  readonly cpuSeconds?: number;
 }
 
 const main = async () => {
@@ -89,6 +95,8 @@ const main = async () => {
   let started = 0;
   const now = () => (performance.now() - started) / 1000;
   let sampler: NodeJS.Timeout | undefined;
+  let utilization: number | undefined;
+  let cpuSeconds: number | undefined;
   try {
     const built = buildJob(job.default, {
       params: paramsFrom({ events: String(1e12), accounts: values.accounts!, out: join(dir, "out") }),
@@ -105,15 +113,24 @@ const main = async () => {
         started = performance.now();
         samples.push({ t: 0, count: metrics.sinkRecords });
         let monitoring = false;
+        let elu: EventLoopUtilization | undefined;
+        let cpu: NodeJS.CpuUsage | undefined;
         sampler = setInterval(() => {
           const t = now();
           samples.push({ t, count: metrics.sinkRecords });
           if (!monitoring && t >= warmup) {
             loop.enable();
+            elu = perf.eventLoopUtilization();
+            cpu = process.cpuUsage();
             monitoring = true;
           }
           if (t >= end) {
             loop.disable();
+            if (elu !== undefined) utilization = perf.eventLoopUtilization(elu).utilization;
+            if (cpu !== undefined) {
+              const used = process.cpuUsage(cpu);
+              cpuSeconds = (used.user + used.system) / 1e6;
+            }
             clearInterval(sampler);
             stop.abort();
           }
@@ -143,6 +160,8 @@ const main = async () => {
     samples,
     checkpoints,
     loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    ...(utilization === undefined ? {} : { loopUtilization: Math.round(utilization * 1000) / 1000 }),
+    ...(cpuSeconds === undefined ? {} : { cpuSeconds: Math.round(cpuSeconds * 100) / 100 }),
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 };

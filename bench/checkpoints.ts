@@ -12,7 +12,8 @@
  * checkout: throughput median [min-max], cost against no checkpoints of the same checkout, and
  * over all checkpoints of all runs: duration p50/p99, the synchronous part per task p50/p99/max,
  * the stall per task (synchronous part + the time the asynchronous part held the thread, where
- * the checkout records it) p50/p99/max, and the event loop's delay p99 (median over runs).
+ * the checkout records it) p50/p99/max, and medians over runs of the event loop's delay p99, the
+ * main thread's busy fraction and the process's CPU seconds per million records.
  *
  *   npm run bench:checkpoints -- [--variants none,10s,1s] [--reps 3] [--warmup 5] [--seconds 20]
  *                                [--accounts 100000] [--parallelism 1] [--baseline ../ckpt-base] [--json out.json]
@@ -89,6 +90,10 @@ const recordsAsyncTime = (r: RunResult) => r.checkpoints.some((c) => c.tasks.som
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number | undefined) => (n === undefined ? "-" : n < 10 ? n.toFixed(1) : n.toFixed(0));
+const median = (xs: readonly number[]) => (xs.length === 0 ? "-" : percentile(xs, 50)!.toFixed(2));
+const pct = (x: number | undefined) => (x === undefined ? "-" : `${(x * 100).toFixed(0)} %`);
+/** Process CPU seconds per million records over the steady window. */
+const cpuPerMillion = (r: RunResult) => (r.cpuSeconds === undefined ? "-" : ((r.cpuSeconds * 1e6) / (rateOf(r) * r.seconds)).toFixed(2));
 const p = (xs: readonly number[]) => `${ms(percentile(xs, 50))}/${ms(percentile(xs, 99))}/${ms(xs.length === 0 ? undefined : Math.max(...xs))}`;
 
 const main = async () => {
@@ -110,13 +115,14 @@ const main = async () => {
       `  rep ${run.rep + 1} ${run.variant.padEnd(5)} ${run.tree.name.padEnd(4)} ${int(rateOf(result)).padStart(10)} rec/s  ` +
         `checkpoints ${String(result.checkpoints.length).padStart(3)}  duration p50/p99/max ${p(durations)} ms  ` +
         `sync ${p(syncsOf(result))} ms  stall ${recordsAsyncTime(result) ? p(stallsOf(result)) : "(not recorded)"} ms  ` +
-        `loop delay p99/max ${ms(result.loopDelayMs.p99)}/${ms(result.loopDelayMs.max)} ms`,
+        `loop delay p99/max ${ms(result.loopDelayMs.p99)}/${ms(result.loopDelayMs.max)} ms  ` +
+        `main thread busy ${pct(result.loopUtilization)}  CPU ${cpuPerMillion(result)} s per M records`,
     );
   }
   console.log("\nSummary (throughput over the steady windows; percentiles over every checkpoint of every run, per task):");
   console.log(
     `  ${"variant".padEnd(7)} ${"tree".padEnd(4)} ${"rec/s median [min-max]".padEnd(34)} ${"cost".padStart(7)}  ${"ckpts".padStart(5)}  ` +
-      `${"duration p50/p99".padEnd(17)} ${"sync p50/p99/max".padEnd(17)} ${"stall p50/p99/max".padEnd(18)} loop p99`,
+      `${"duration p50/p99".padEnd(17)} ${"sync p50/p99/max".padEnd(17)} ${"stall p50/p99/max".padEnd(18)} loop p99  busy  CPU s/M`,
   );
   for (const tree of trees) {
     const reference = spreadOf(results.filter((r) => r.tree === tree.name && r.variant === "none").map((r) => rateOf(r.result)));
@@ -131,7 +137,9 @@ const main = async () => {
         `  ${variant.padEnd(7)} ${tree.name.padEnd(4)} ${`${int(rate.median)} [${int(rate.min)}-${int(rate.max)}]`.padEnd(34)} ${cost.padStart(7)}  ` +
           `${String(checkpoints.length).padStart(5)}  ${`${ms(percentile(durations, 50))}/${ms(percentile(durations, 99))} ms`.padEnd(17)} ` +
           `${`${p(mine.flatMap(syncsOf))} ms`.padEnd(17)} ${`${stall}${stall.startsWith("(") ? "" : " ms"}`.padEnd(18)} ` +
-          `${ms(percentile(mine.map((r) => r.loopDelayMs.p99), 50))} ms`,
+          `${ms(percentile(mine.map((r) => r.loopDelayMs.p99), 50))} ms  ` +
+          `${pct(percentile(mine.flatMap((r) => (r.loopUtilization === undefined ? [] : [r.loopUtilization])), 50))}  ` +
+          `${median(mine.map(cpuPerMillion).filter((x) => x !== "-").map(Number))}`,
       );
     }
   }
