@@ -69,7 +69,7 @@ export interface KeyedStoreOptions {
   readonly layout?: readonly StateLayoutEntry[];
   /** The operator whose state this is, named in errors about its state declarations. */
   readonly operator?: string;
-  /** Cells encoded and written per backend write when a cut is written (default 2_000). */
+  /** Cells encoded and written per backend write when a cut is written (default 1_000). */
   readonly writeChunk?: number;
 }
 
@@ -109,7 +109,7 @@ export class KeyedStateStore {
     this.restoredLayout = new Map((options.layout ?? []).map((e) => [e.name, e]));
     this.nextId = Math.max(-1, ...(options.layout ?? []).map((e) => e.id)) + 1;
     this.operator = options.operator;
-    this.writeChunk = Math.max(1, options.writeChunk ?? 2_000);
+    this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
   }
 
   /**
