@@ -32,6 +32,15 @@ export interface CompletedCheckpoint {
   readonly bytes: number;
   readonly newBytes: number;
   readonly final: boolean;
+  /** Per task: its synchronous part and the time its asynchronous part held its thread (metadata.ts). */
+  readonly tasks: readonly TaskCheckpointTimes[];
+}
+
+export interface TaskCheckpointTimes {
+  readonly task: string;
+  readonly durationMs: number;
+  readonly syncMs: number;
+  readonly asyncBlockingMs: number;
 }
 
 export interface DriverOptions {
@@ -191,7 +200,14 @@ export class CheckpointDriver {
         }
         failpoint("after-metadata");
         const summary = summarize(metadata);
-        this.options.onCompleted?.({ id: command.id, durationMs: summary.durationMs, bytes: summary.bytes, newBytes: summary.newBytes, final: command.final });
+        this.options.onCompleted?.({
+          id: command.id,
+          durationMs: summary.durationMs,
+          bytes: summary.bytes,
+          newBytes: summary.newBytes,
+          final: command.final,
+          tasks: metadata.tasks.map((t) => ({ task: t.task, durationMs: t.durationMs, syncMs: t.syncMs ?? 0, asyncBlockingMs: t.asyncBlockingMs ?? 0 })),
+        });
         this.event({ kind: "metadata-written", now: now(), id: command.id });
         return;
       }

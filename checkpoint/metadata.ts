@@ -40,6 +40,17 @@ export interface TaskSnapshot {
   readonly sinks: readonly SinkSnapshot[];
   /** Milliseconds from trigger to this task's acknowledgement. */
   readonly durationMs: number;
+  /**
+   * Milliseconds of the task's synchronous part (between two batches: no record processed), from
+   * its start to the barrier being ready to forward. Absent in older checkpoints.
+   */
+  readonly syncMs?: number;
+  /**
+   * Milliseconds the asynchronous part held the task's thread in its own steps (encoding state
+   * and handing it to the backend in chunks; not the backend's own work after its first await),
+   * summed; absent in older checkpoints.
+   */
+  readonly asyncBlockingMs?: number;
 }
 
 /**

@@ -89,6 +89,8 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
   private current: { handle: FileHandle; path: string; bytes: number; n: number } | undefined;
   /** Parts closed by rollover in the current transaction, awaiting preCommit. */
   private closed: { path: string; n: number }[] = [];
+  /** preCommit takes the transaction's parts when called; fsync and renames follow asynchronously. */
+  readonly cutsOnCall = true;
 
   constructor(dir: string, context: SinkContext, options: FileSinkOptions<T>) {
     this.dir = dir;
@@ -123,16 +125,32 @@ class FileSinkWriter<T> implements SinkWriter<T, FileCommittable> {
     this.closed.push({ path: part.path, n: part.n });
   }
 
-  async preCommit(checkpointId: number): Promise<readonly FileCommittable[]> {
-    await this.closeCurrent();
+  preCommit(checkpointId: number): Promise<readonly FileCommittable[]> {
+    // The cut: the transaction's parts are taken now; later writes open a new part.
+    const current = this.current;
+    const parts = this.closed;
+    this.current = undefined;
+    this.closed = [];
+    return this.prepare(checkpointId, current, parts);
+  }
+
+  private async prepare(
+    checkpointId: number,
+    current: { handle: FileHandle; path: string; n: number } | undefined,
+    parts: { path: string; n: number }[],
+  ): Promise<readonly FileCommittable[]> {
+    if (current !== undefined) {
+      await current.handle.sync();
+      await current.handle.close();
+      parts.push({ path: current.path, n: current.n });
+    }
     const committables: FileCommittable[] = [];
     const { runId, subtask } = this.context;
-    for (const part of this.closed) {
+    for (const part of parts) {
       const pending = join(this.dir, pendingName(runId, subtask, part.n, checkpointId));
       await rename(part.path, pending);
       committables.push({ pending, final: join(this.dir, committedName(runId, subtask, part.n, checkpointId)) });
     }
-    this.closed = [];
     if (committables.length > 0) await fsyncPath(this.dir);
     return committables;
   }

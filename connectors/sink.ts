@@ -5,6 +5,11 @@
  * - `preCommit(checkpointId)` makes everything written since the previous preCommit durable but
  *   not yet visible, and returns the committables (plain data) that `commit` needs; they are
  *   stored in the checkpoint. A non-transactional sink flushes here and returns [].
+ * - A writer with `cutsOnCall` takes preCommit's cut before its first await: what was written
+ *   before the call belongs to transaction n, what is written while its promise is pending to the
+ *   next one, and `preCommit(n + 1)` may be called before `preCommit(n)` settles. The engine then
+ *   awaits it in the asynchronous part of the snapshot, so its I/O (e.g. fsync) does not hold up
+ *   record processing. A failing such preCommit fails the task (its records would be lost).
  * - `commit(committables)` makes them visible. It must be idempotent: after a crash it is called
  *   again, with committables that may already be committed.
  * - `close()` releases resources; it does not commit.
@@ -48,6 +53,8 @@ export interface SinkContext {
 export interface SinkWriter<T, C = unknown> {
   write(records: readonly T[]): void | Promise<void>;
   preCommit(checkpointId: number): Promise<readonly C[]>;
+  /** preCommit cuts when it is called, and may overlap writes and later preCommits (see above). */
+  readonly cutsOnCall?: boolean;
   commit(committables: readonly C[]): Promise<void>;
   close(): Promise<void>;
   /** State stored with each checkpoint for `Sink.recover` (e.g. transaction-naming counters). */

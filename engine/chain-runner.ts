@@ -123,11 +123,6 @@ export class ChainRunner {
     await this.output.broadcast(endOfInput);
   }
 
-  /** Writes every operator's cached state to its backend (synchronous part of a snapshot). */
-  async flushState(): Promise<void> {
-    for (const op of this.operators) await op.flushState?.();
-  }
-
   broadcast(element: Parameters<Output["broadcast"]>[0]): Promise<void> | undefined {
     return this.output.broadcast(element);
   }

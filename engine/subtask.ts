@@ -3,9 +3,13 @@
  * and the checkpoint steps.
  *
  * A snapshot of checkpoint n has a synchronous part, run in the task's own loop between two
- * batches (flush cached state, take a consistent copy of each backend, pre-commit the sink,
- * record source positions), and an asynchronous part (fsync and measure the copies), which runs
- * while the task goes on processing and ends with the acknowledgement to the coordinator. A task
+ * batches (record source positions, seal each keyed store's changes, start the sinks'
+ * pre-commits and await those of sinks that do not cut on call), and an asynchronous part, which
+ * runs while the task goes on processing and ends with the acknowledgement to the coordinator:
+ * each store writes its sealed changes to its backend, then the backend is copied (before any
+ * later change reaches it, keyed-store.ts), the copies are fsynced and measured, and the sinks'
+ * pre-commits are awaited. The time of the synchronous part (`syncMs`) and the time the asynchronous
+ * part held the task's thread (`asyncBlockingMs`) go into the task's snapshot. A task
  * whose inputs have all ended is "finished": it answers later checkpoints at once, with its final
  * state, and stays until the job's final checkpoint is committed.
  */
@@ -19,6 +23,8 @@ import type { KeyGroupRange } from "../state/key-groups.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { snapshotBackend, type KnownDigests } from "../state/snapshot.ts";
 import type { ChainRunner } from "./chain-runner.ts";
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 export interface KeyedSlot {
   readonly operator: string;
@@ -93,32 +99,44 @@ export abstract class Subtask {
    * with `finishSnapshot` once the barrier is forwarded.
    */
   protected async snapshotSync(id: number): Promise<() => Promise<TaskSnapshot>> {
+    const started = performance.now();
     this.acked.add(id);
     failpoint("sync-snapshot");
     const sources = this.sourcePositions();
-    await this.chain.flushState();
-    const parts: { slot: KeyedSlot; dir: string; measure: Awaited<ReturnType<typeof snapshotBackend>> }[] = [];
-    for (const slot of this.keyed) {
-      await slot.store.flush();
+    // Each cut is awaited by the asynchronous part, whose failure declines the checkpoint; a store
+    // whose backend write failed refuses the next cut, which fails the task.
+    const parts = this.keyed.map((slot) => {
       const dir = join(this.bridge.directory(id), slot.operator, String(slot.subtask));
       const previous = slot.previousDir === undefined ? {} : { previousDir: slot.previousDir };
-      parts.push({ slot, dir, measure: await snapshotBackend(slot.backend, dir, previous) });
-    }
-    const sinks: SinkSnapshot[] = [];
+      const cut = slot.store.snapshot(() => snapshotBackend(slot.backend, dir, previous));
+      cut.catch(() => undefined);
+      return { slot, dir, cut };
+    });
+    // A sink whose writer cuts on call pre-commits in the background (its failure declines the
+    // checkpoint and breaks the sink, which fails the task); the others are awaited here.
+    const sinks: (() => Promise<SinkSnapshot>)[] = [];
     for (const sink of this.sinks) {
-      await sink.op.preCommit(id);
+      const preCommitted = sink.op.preCommit(id);
+      if (sink.op.cutsOnCall) preCommitted.catch(() => undefined);
+      else await preCommitted;
       const writerState = sink.op.writerState();
-      sinks.push({
+      const snapshot = (): SinkSnapshot => ({
         operator: sink.operator,
         subtask: sink.subtask,
-        committables: sink.op.pendingCommittables(),
+        committables: sink.op.pendingCommittables(id),
         ...(writerState === undefined ? {} : { writerState }),
       });
+      const taken = sink.op.cutsOnCall ? undefined : snapshot();
+      sinks.push(async () => taken ?? (await preCommitted, snapshot()));
     }
+    const syncMs = performance.now() - started;
     return async () => {
       failpoint("async-snapshot");
       const keyed: KeyedSnapshot[] = [];
-      for (const { slot, dir, measure } of parts) {
+      let asyncBlockingMs = 0;
+      for (const { slot, dir, cut } of parts) {
+        const { result: measure, stats } = await cut;
+        asyncBlockingMs += stats.blockingMs;
         const m = await measure(slot.previousFiles);
         slot.previousFiles = m.known;
         slot.previousDir = dir;
@@ -138,7 +156,17 @@ export abstract class Subtask {
           states: slot.store.layout(),
         });
       }
-      return { task: this.id, sources, keyed, sinks, durationMs: this.bridge.now() - this.bridge.triggeredAt(id) };
+      const sinkSnapshots: SinkSnapshot[] = [];
+      for (const sink of sinks) sinkSnapshots.push(await sink());
+      return {
+        task: this.id,
+        sources,
+        keyed,
+        sinks: sinkSnapshots,
+        durationMs: this.bridge.now() - this.bridge.triggeredAt(id),
+        syncMs: round2(syncMs),
+        asyncBlockingMs: round2(asyncBlockingMs),
+      };
     };
   }
 

@@ -50,6 +50,5 @@ export const aggregateOperator =
           }
         });
       },
-      flushState: () => store.flush(),
     };
   };

@@ -3,8 +3,8 @@
  * subtask directly — records on either input, watermarks, a manual processing-time clock,
  * snapshots, and restore into a new subtask (at any parallelism: state is cut by key group).
  *
- * Keyed state lives in a heap backend; a snapshot is a copy of every stored cell after the
- * operator flushed (exactly what a checkpoint's synchronous part captures).
+ * Keyed state lives in a heap backend; a snapshot is a cut of the store, as a checkpoint takes it
+ * (sealed, written, then every stored cell copied), awaited before the harness goes on.
  */
 import { MIN_WATERMARK } from "../common/time.ts";
 import { openHeapBackend } from "../state/heap-backend.ts";
@@ -34,13 +34,15 @@ export class OperatorHarness<I, O> {
   readonly output: O[] = [];
   private readonly op: Operator<I, O>;
   private readonly backend: KvBackend | undefined;
+  private readonly store: KeyedStateStore | undefined;
   /** The manual processing-time clock the operator reads. */
   private readonly clock: { now: number };
   private watermark: number;
 
-  private constructor(op: Operator<I, O>, backend: KvBackend | undefined, clock: { now: number }, watermark: number) {
+  private constructor(op: Operator<I, O>, backend: KvBackend | undefined, store: KeyedStateStore | undefined, clock: { now: number }, watermark: number) {
     this.op = op;
     this.backend = backend;
+    this.store = store;
     this.clock = clock;
     this.watermark = watermark;
   }
@@ -78,7 +80,7 @@ export class OperatorHarness<I, O> {
     });
     await op.open?.();
     const watermark = restored.length === 0 ? MIN_WATERMARK : Math.min(...restored.map((s) => s.watermark));
-    return new OperatorHarness(op, backend, clock, watermark);
+    return new OperatorHarness(op, backend, store, clock, watermark);
   }
 
   get currentWatermark(): number {
@@ -127,15 +129,18 @@ export class OperatorHarness<I, O> {
     return out;
   }
 
-  /** Flushes the operator's state and copies every stored cell. */
+  /** Takes a cut of the operator's state and copies every stored cell. */
   async snapshot(): Promise<HarnessSnapshot> {
-    await this.op.flushState?.();
-    const cells: (readonly [Buffer, Buffer])[] = [];
-    if (this.backend !== undefined) {
-      for await (const [k, v] of this.backend.scan({ gte: Buffer.alloc(0), lt: Buffer.from([0xff, 0xff, 0xff]) })) {
+    const { backend, store } = this;
+    const copy = async () => {
+      const cells: (readonly [Buffer, Buffer])[] = [];
+      if (backend === undefined) return cells;
+      for await (const [k, v] of backend.scan({ gte: Buffer.alloc(0), lt: Buffer.from([0xff, 0xff, 0xff]) })) {
         cells.push([Buffer.from(k), Buffer.from(v)]);
       }
-    }
+      return cells;
+    };
+    const cells = store === undefined ? await copy() : (await store.snapshot(copy)).result;
     return { cells, watermark: this.watermark };
   }
 

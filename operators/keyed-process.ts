@@ -131,7 +131,6 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
     },
     processingTimeDue: () => timers.nextTimestamp("processing"),
     processProcessingTime: (now, out) => fire("processing", now, out),
-    flushState: () => store.flush(),
   };
   return { input, common, ctx };
 };

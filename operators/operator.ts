@@ -7,8 +7,8 @@
  *   `out` after it settles, and must not mutate `records` (records may be shared between
  *   consumers).
  * - `endInput(out)` runs once when every input has ended, before downstream is told to end.
- * - `flushState()` runs at the synchronous part of every snapshot (the final checkpoint of a
- *   bounded job included): write every cached state change to the state backend.
+ * - Keyed state (`context.keyedStore`) is the engine's to snapshot: the task seals the store's
+ *   changes at every checkpoint barrier and writes them in the background (state/keyed-store.ts).
  * - `close()` releases resources, on success and on failure.
  * - `processWatermark(w, out)`: event time reached `w` on every input; fire what is due (e.g.
  *   event-time timers) into `out`. The engine runs `out` through the rest of the chain, then
@@ -41,7 +41,6 @@ export interface Operator<I, O> {
   processBatch(records: readonly I[], out: O[]): void | Promise<void>;
   open?(): void | Promise<void>;
   endInput?(out: O[]): void | Promise<void>;
-  flushState?(): Promise<void>;
   close?(): void | Promise<void>;
   processWatermark?(watermark: number, out: O[]): void | Promise<void>;
   processingTimeDue?(): number | undefined;

@@ -35,6 +35,5 @@ export const reduceOperator =
           out.push(next);
         });
       },
-      flushState: () => store.flush(),
     };
   };

@@ -104,6 +104,53 @@ describe("sink operator with the file sink", () => {
   });
 });
 
+describe("sink operator with a writer that cuts on call", () => {
+  it("lists only the committables of checkpoints up to the one asked for", async () => {
+    const op = await fileSinkOperator();
+    expect(op.cutsOnCall).toBe(true);
+    await write(op, [1]);
+    const first = op.preCommit(1);
+    await write(op, [2]);
+    await Promise.all([first, op.preCommit(2)]);
+    expect(op.pendingCommittables(1)).toHaveLength(1);
+    expect(op.pendingCommittables(2)).toHaveLength(2);
+    expect(op.pendingCommittables()).toHaveLength(2);
+    await op.commitUpTo(1);
+    expect(await visible()).toEqual([1]);
+    await op.close?.();
+  });
+
+  it("is broken by a failed pre-commit: later writes and pre-commits fail with its error", async () => {
+    const writer: SinkWriter<number, string> = {
+      cutsOnCall: true,
+      write: () => undefined,
+      preCommit: () => Promise.reject(externalError("DISK_GONE", "the disk went away")),
+      commit: async () => undefined,
+      close: async () => undefined,
+    };
+    const op = sinkOperator("files", writer);
+    await expect(op.preCommit(1)).rejects.toMatchObject({ code: "DISK_GONE", operator: "files" });
+    expect(() => op.processBatch([1], [])).toThrow("the disk went away");
+    await expect(op.preCommit(2)).rejects.toMatchObject({ code: "DISK_GONE" });
+  });
+
+  it("a writer that does not cut on call stays usable after a failed pre-commit (the engine awaited it)", async () => {
+    let fail = true;
+    const writer: SinkWriter<number, string> = {
+      write: () => undefined,
+      preCommit: () => (fail ? Promise.reject(externalError("FLAKY", "flaky")) : Promise.resolve(["t"])),
+      commit: async () => undefined,
+      close: async () => undefined,
+    };
+    const op = sinkOperator("txns", writer);
+    await expect(op.preCommit(1)).rejects.toMatchObject({ code: "FLAKY" });
+    fail = false;
+    expect(op.processBatch([1], [])).toBeUndefined();
+    await op.preCommit(2);
+    expect(op.pendingCommittables()).toEqual(["t"]);
+  });
+});
+
 /**
  * A transactional writer that keeps the contract: preCommit returns the open transaction's id,
  * commit makes its records visible once (idempotent). `failures` lists the errors the next

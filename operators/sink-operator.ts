@@ -3,7 +3,13 @@
  * `preCommit(n)` (at barrier n) stores n's committables; a snapshot carries every committable
  * not yet committed (an aborted checkpoint's transactions ride along with the next one);
  * `commitUpTo(n)` (checkpoint n complete) commits them oldest first, one checkpoint's at a time,
- * in order.
+ * in order. With a writer that cuts on call (`cutsOnCall`, connectors/sink.ts) the engine does not
+ * await `preCommit(n)` before processing on; it reads n's committables once it settled
+ * (`pendingCommittables(n)`: only those of checkpoints up to n).
+ *
+ * Failure behaviour of such a preCommit: its transaction's records are in no later one, so the
+ * operator is broken: every later write and preCommit fails with the pre-commit error (the task
+ * fails and the job restarts from its last checkpoint).
  *
  * Failure behaviour: a commit failing with a retriable error is retried after a backoff on the
  * injected clock (`delayMs`, doubled each time) up to `attempts` times in all; the writer's
@@ -20,8 +26,10 @@ import type { Operator } from "./operator.ts";
 export interface SinkOperator<T> extends Operator<T, never> {
   readonly writer: SinkWriter<T>;
   preCommit(checkpointId: number): Promise<void>;
-  /** Committables pre-committed and not yet committed, oldest first. */
-  pendingCommittables(): unknown[];
+  /** The writer cuts when preCommit is called: the engine need not await it before processing on. */
+  readonly cutsOnCall: boolean;
+  /** Committables pre-committed (up to checkpoint `upTo`, default all) and not yet committed, oldest first. */
+  pendingCommittables(upTo?: number): unknown[];
   writerState(): unknown;
   commitUpTo(checkpointId: number): Promise<void>;
 }
@@ -49,6 +57,7 @@ export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, options: Si
   const clock = options.clock ?? systemClock;
   const pending = new Map<number, readonly unknown[]>();
   let committing: Promise<void> = Promise.resolve();
+  let broken: WeirError | undefined;
 
   const commitWithRetry = async (committables: readonly unknown[]) => {
     for (let attempt = 1; ; attempt++) {
@@ -65,7 +74,9 @@ export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, options: Si
 
   return {
     writer,
+    cutsOnCall: writer.cutsOnCall === true,
     processBatch(records) {
+      if (broken !== undefined) throw broken;
       try {
         const r = writer.write(records);
         if (r !== undefined) return r.catch((e: unknown) => Promise.reject(sinkError(name, "write", e)));
@@ -74,15 +85,22 @@ export const sinkOperator = <T>(name: string, writer: SinkWriter<T>, options: Si
       }
     },
     async preCommit(checkpointId) {
+      if (broken !== undefined) throw broken;
       try {
         const committables = await writer.preCommit(checkpointId);
         if (committables.length > 0) pending.set(checkpointId, committables);
       } catch (e) {
-        throw sinkError(name, "pre-commit", e);
+        const err = sinkError(name, "pre-commit", e);
+        if (writer.cutsOnCall === true) broken = err;
+        throw err;
       }
     },
     writerState: () => writer.snapshotState?.(),
-    pendingCommittables: () => [...pending.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, c]) => c),
+    pendingCommittables: (upTo = Infinity) =>
+      [...pending.entries()]
+        .filter(([id]) => id <= upTo)
+        .sort((a, b) => a[0] - b[0])
+        .flatMap(([, c]) => c),
     commitUpTo(checkpointId) {
       // Commits run one after another, in checkpoint order.
       committing = committing.then(async () => {

@@ -13,8 +13,8 @@
  *   timers from the backend at open.
  * - All live timers are also held in memory (two binary heaps), like Flink's heap timers.
  */
-import type { KvOp } from "../state/kv-backend.ts";
 import { decodeCellKey, encodeCellKey } from "../state/key-codec.ts";
+import type { SealedOps } from "../state/sealed-changes.ts";
 import type { KeyGroupRange, KeyValue } from "../state/key-groups.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 
@@ -218,13 +218,26 @@ export class KeyedTimers {
     this.remove(timer);
   }
 
-  collectDirty(ops: KvOp[]): void {
-    for (const { timer, put } of this.pending.values()) {
-      const key = encodeCellKey(timer.keyGroup, this.stateId, [timer.domain === "event" ? 0 : 1, timer.timestamp, timer.key]);
-      ops.push(put ? { kind: "put", key, value: PRESENT } : { kind: "delete", key });
-      timer.persisted = put;
-    }
+  /**
+   * At a cut: takes the changes since the previous cut and marks each timer as the backend will
+   * hold it once they are written (so a later delete is written too); encoding is left to the
+   * returned encoder (timers never change, so it may run any time later).
+   */
+  sealChanges(): SealedOps | undefined {
+    if (this.pending.size === 0) return undefined;
+    const changes = [...this.pending.values()];
     this.pending.clear();
+    for (const { timer, put } of changes) timer.persisted = put;
+    let next = 0;
+    return (ops, max) => {
+      const end = Math.min(changes.length, next + max);
+      for (; next < end; next++) {
+        const { timer, put } = changes[next]!;
+        const key = encodeCellKey(timer.keyGroup, this.stateId, [timer.domain === "event" ? 0 : 1, timer.timestamp, timer.key]);
+        ops.push(put ? { kind: "put", key, value: PRESENT } : { kind: "delete", key });
+      }
+      return next === changes.length;
+    };
   }
 }
 

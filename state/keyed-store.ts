@@ -4,13 +4,19 @@
  * Hot-path contract: an operator calls `prefetch(keys, keyGroups)` once per batch (one awaited
  * backend call at most, for every key of the batch the cache does not hold), then, for each
  * record, `setCurrentKey` and synchronous reads and writes through its `StateTable`s. Writes are
- * held in the cache (write-behind) and reach the backend in one atomic write at `flush()`, which
- * the engine calls at the synchronous part of a snapshot (the final checkpoint included), and
- * which also runs when the cache outgrows `maxCachedCells` (then the cache is also emptied,
- * between two batches).
+ * held in the cache (write-behind); each table lists the cells changed since the last cut, so a
+ * cut costs the changed cells, never a scan of the cache. A cut (`snapshot`, at the synchronous
+ * part of a checkpoint, the final one included; `flush`, also run when the cache outgrows
+ * `maxCachedCells`, which then empties the cache between two batches) seals the changed cells
+ * without encoding them, and writes them to the backend in the background, in chunks, while
+ * records go on being processed (sealed-changes.ts). Cuts reach the backend one after the other,
+ * in the order they were taken, and a later change never reaches it before an earlier cut is
+ * written and its follow-up (e.g. the checkpoint's copy of the backend) has run.
  *
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
- * is restored from the last checkpoint, never patched up in place.
+ * is restored from the last checkpoint, never patched up in place. A failing backend write makes
+ * every later cut reject with that error; a failing follow-up (`snapshot`'s `then`) rejects only
+ * its own cut.
  */
 import { internalError, userError } from "../common/errors.ts";
 import type { KvBackend, KvOp } from "./kv-backend.ts";
@@ -18,12 +24,17 @@ import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
+import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
 
 interface Cell {
   value: unknown;
-  dirty: boolean;
   readonly key: KeyValue;
   readonly keyGroup: number;
+  /**
+   * The change list this cell is on: its table's open one (changed since the last cut), or one a
+   * cut sealed and has not encoded this cell from yet; undefined when clean (sealed-changes.ts).
+   */
+  changes?: ChangeList | undefined;
 }
 
 /** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
@@ -37,9 +48,14 @@ const identity: StoredForm = { toStored: (v) => v, fromStored: (v) => v };
 const isComposite = (key: KeyValue): key is readonly KeyValue[] => typeof key === "object";
 const compositeId = (key: KeyValue): string => encodeValue(key).toString("latin1");
 
-/** State kept outside the cell cache (e.g. timers) that writes its changes with every flush. */
+/** State kept outside the cell cache (e.g. timers) that writes its changes with every cut. */
 export interface FlushContributor {
-  collectDirty(ops: KvOp[]): void;
+  /**
+   * At a cut: takes the changes made since the previous cut, without encoding them if it can,
+   * and returns their encoder (undefined: no changes), which the cut's writer calls later,
+   * while the task goes on changing this state.
+   */
+  sealChanges(): SealedOps | undefined;
 }
 
 export interface KeyedStoreOptions {
@@ -53,6 +69,14 @@ export interface KeyedStoreOptions {
   readonly layout?: readonly StateLayoutEntry[];
   /** The operator whose state this is, named in errors about its state declarations. */
   readonly operator?: string;
+  /** Cells encoded and written per backend write when a cut is written (default 1_000). */
+  readonly writeChunk?: number;
+}
+
+/** A cut written to the backend: its follow-up's result, and what writing it cost. */
+export interface WrittenCut<T> {
+  readonly result: T;
+  readonly stats: SealedWriteStats;
 }
 
 /** Names starting with this are Weir's own states (e.g. `__timers`); a job's states may not use it. */
@@ -68,6 +92,11 @@ export class KeyedStateStore {
   private nextId: number;
   /** The operator whose state this is, if known (for errors). */
   readonly operator: string | undefined;
+  private readonly writeChunk: number;
+  /** Settles when every cut taken so far is written and followed up. */
+  private written: Promise<void> = Promise.resolve();
+  /** Set when writing a cut failed: the backend misses changes, so nothing more may be written. */
+  private writeFailure: { readonly error: unknown } | undefined;
   /** Set by `setCurrentKey`; read by the tables. */
   currentKey: KeyValue | undefined;
   currentKeyGroup = -1;
@@ -80,6 +109,7 @@ export class KeyedStateStore {
     this.restoredLayout = new Map((options.layout ?? []).map((e) => [e.name, e]));
     this.nextId = Math.max(-1, ...(options.layout ?? []).map((e) => e.id)) + 1;
     this.operator = options.operator;
+    this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
   }
 
   /**
@@ -158,7 +188,7 @@ export class KeyedStateStore {
       const id = composite ? compositeId(key) : key;
       for (const table of this.tables) {
         if (table.has(id, composite)) continue;
-        const cell: Cell = { value: undefined, dirty: false, key, keyGroup: keyGroups[i]! };
+        const cell: Cell = { value: undefined, key, keyGroup: keyGroups[i]! };
         table.insert(id, composite, cell);
         this.cellCount++;
         (pending ??= []).push(cell);
@@ -177,18 +207,54 @@ export class KeyedStateStore {
     });
   }
 
-  /** Writes every dirty cell to the backend in one atomic batch. */
-  async flush(): Promise<void> {
-    const ops: KvOp[] = [];
-    for (const table of this.tables) table.collectDirty(ops);
-    for (const c of this.contributors) c.collectDirty(ops);
-    if (ops.length > 0) await this.backend.write(ops);
+  /**
+   * Takes a cut: synchronously seals every change made so far (cells and contributors), without
+   * encoding cells; then, in the background, once earlier cuts are done, writes the sealed changes
+   * to the backend and runs `then` (e.g. copy the backend for a checkpoint) before any later
+   * change is written. The returned promise settles with `then`'s result. It is the caller's to
+   * handle: a rejection (a failed write, or `then` failing) is not reported anywhere else. Throws
+   * at once (the task fails) if an earlier cut's write failed.
+   */
+  snapshot<T>(then: () => Promise<T>): Promise<WrittenCut<T>> {
+    if (this.writeFailure !== undefined) throw this.writeFailure.error;
+    const groups: SealedGroup[] = [];
+    for (const table of this.tables) {
+      const list = table.takeChanged();
+      if (list !== undefined) groups.push({ table, list });
+    }
+    const others: SealedOps[] = [];
+    for (const c of this.contributors) {
+      const sealed = c.sealChanges();
+      if (sealed !== undefined) others.push(sealed);
+    }
+    const sealed = new SealedChanges(groups, others);
+    const cut = this.written.then(async () => {
+      if (this.writeFailure !== undefined) throw this.writeFailure.error;
+      let stats: SealedWriteStats;
+      try {
+        stats = await sealed.writeTo(this.backend, this.writeChunk);
+      } catch (e) {
+        this.writeFailure = { error: e };
+        throw e;
+      }
+      return { result: await then(), stats };
+    });
+    this.written = cut.then(
+      () => undefined,
+      () => undefined,
+    );
+    return cut;
   }
 
-  /** Dirty cells not yet flushed (for tests and metrics). */
+  /** Writes every change made so far to the backend; resolves once it (and every earlier cut) is written. */
+  async flush(): Promise<void> {
+    await this.snapshot(() => Promise.resolve());
+  }
+
+  /** Cells changed since the last cut (for tests and metrics). */
   get dirtyCount(): number {
     let n = 0;
-    for (const t of this.tables) n += t.dirtyCount();
+    for (const t of this.tables) n += t.changedCount;
     return n;
   }
 
@@ -206,6 +272,8 @@ export class StateTable {
   readonly signature: StateSignature;
   private cells = new Map<unknown, Cell>();
   private compositeCells = new Map<string, Cell>();
+  /** Cells changed since the last cut, each once. */
+  private open = new ChangeList();
 
   constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
     this.store = store;
@@ -241,47 +309,52 @@ export class StateTable {
     return cell;
   }
 
-  /** The current key's value, or undefined if it has none. */
+  /**
+   * The current key's value, or undefined if it has none. A value a cut has sealed but not yet
+   * encoded is encoded first: the caller may mutate what it gets in place.
+   */
   get(): unknown {
-    return this.current().value;
+    const cell = this.current();
+    const changes = cell.changes;
+    if (changes !== undefined && changes !== this.open) changes.sealedBy!.capture(this, cell);
+    return cell.value;
   }
 
   set(value: unknown): void {
     const cell = this.current();
+    this.change(cell);
     cell.value = value;
-    cell.dirty = true;
   }
 
   /** Call after mutating the value returned by `get()` in place. */
   markDirty(): void {
-    this.current().dirty = true;
+    this.change(this.current());
   }
 
   delete(): void {
     const cell = this.current();
+    this.change(cell);
     cell.value = undefined;
-    cell.dirty = true;
   }
 
-  collectDirty(ops: KvOp[]): void {
-    const visit = (cell: Cell) => {
-      if (!cell.dirty) return;
-      const key = encodeCellKey(cell.keyGroup, this.id, cell.key);
-      ops.push(
-        cell.value === undefined
-          ? { kind: "delete", key }
-          : { kind: "put", key, value: encodeValue(this.form.toStored(cell.value)) },
-      );
-      cell.dirty = false;
-    };
-    this.cells.forEach(visit);
-    this.compositeCells.forEach(visit);
+  /** Lists `cell` as changed (once per cut), after a sealed cut has encoded its value. */
+  private change(cell: Cell): void {
+    const changes = cell.changes;
+    if (changes === this.open) return;
+    if (changes !== undefined) changes.sealedBy!.capture(this, cell);
+    cell.changes = this.open;
+    this.open.cells.push(cell);
   }
 
-  dirtyCount(): number {
-    let n = 0;
-    this.cells.forEach((c) => (n += c.dirty ? 1 : 0));
-    this.compositeCells.forEach((c) => (n += c.dirty ? 1 : 0));
-    return n;
+  /** The list of cells changed since the last cut (undefined: none), for a cut to seal; a new list opens. */
+  takeChanged(): ChangeList | undefined {
+    const list = this.open;
+    if (list.cells.length === 0) return undefined;
+    this.open = new ChangeList();
+    return list;
+  }
+
+  get changedCount(): number {
+    return this.open.cells.length;
   }
 }

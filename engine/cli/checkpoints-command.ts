@@ -53,6 +53,10 @@ export const inspectCheckpoint = async (path: string, write: (line: string) => v
   write(`checkpoint ${metadata.id} of job '${metadata.job}'${metadata.final ? " (final)" : ""}`);
   write(`  triggered ${new Date(metadata.timestamp).toISOString()}, completed in ${formatDuration(s.durationMs)}`);
   write(`  state ${formatBytes(s.bytes)} (${formatBytes(s.newBytes)} new since the previous checkpoint), maxParallelism ${metadata.maxParallelism}`);
+  for (const t of metadata.tasks) {
+    const stall = t.syncMs === undefined ? "" : `; synchronous part ${t.syncMs} ms, asynchronous part held the thread ${t.asyncBlockingMs ?? 0} ms`;
+    write(`  task ${t.task}: acknowledged after ${formatDuration(t.durationMs)}${stall}`);
+  }
   write("keyed state:");
   const keyed = metadata.tasks.flatMap((t) => t.keyed).sort((a, b) => a.operator.localeCompare(b.operator) || a.subtask - b.subtask);
   if (keyed.length === 0) write("  (none)");

@@ -224,7 +224,6 @@ export const windowOperator =
       processingTimeDue: () => (eventTime ? undefined : timers.nextTimestamp("processing")),
       processProcessingTime: (now, out) => fireTimers("processing", now, out),
       endInput: (out) => (eventTime ? undefined : fireTimers("processing", MAX_WATERMARK, out)),
-      flushState: () => store.flush(),
     };
   };
 

@@ -130,6 +130,24 @@ describe("toFiles: two-phase commit", () => {
     expect(await readFile(join(dir, part!), "utf8")).toBe("#0\n#1\n#2\n");
   });
 
+  test("preCommit cuts when called: records written while it is pending (rollover included) belong to the next checkpoint", async () => {
+    const w = await writer(context(), 300);
+    expect(w.cutsOnCall).toBe(true);
+    await w.write(rows(0, 2));
+    const first = w.preCommit(1);
+    const second = (async () => {
+      for (let i = 2; i < 10; i++) await w.write(rows(i, 1));
+      return w.preCommit(2);
+    })();
+    const [c1, c2] = await Promise.all([first, second]);
+    expect(c2.length).toBeGreaterThan(1);
+    await w.commit(c1);
+    expect(await committedRecords()).toEqual(rows(0, 2));
+    await w.commit(c2);
+    expect(await committedRecords()).toEqual(rows(0, 10));
+    await w.close();
+  });
+
   test("each checkpoint's data becomes visible only when its own committables are committed", async () => {
     const w = await writer();
     await w.write(rows(0, 3));
