@@ -32,7 +32,8 @@
  *        --accounts 10000 --partitions 3 --check all|first-round --json out.json]
  *
  * --quick: warm-up 2 s, window 3 s, 300,000 input records, latency at 50 % only (2 s + 3 s),
- * each variant's first run read back.
+ * each variant's first run read back. --parallelism is Weir's (default 1, like for like with the
+ * baseline, which is always one consumer and one transactional producer in one process).
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -116,7 +117,22 @@ interface ThroughputRun {
   readonly checkMs: number;
 }
 
-async function throughputRun(admin: Admin, bootstrap: string, brokerPid: number, expected: ExpectedOutput, variant: Variant, round: number, input: string, readBack: boolean): Promise<ThroughputRun> {
+interface ThroughputRunOptions {
+  readonly admin: Admin;
+  readonly bootstrap: string;
+  readonly brokerPid: number;
+  /** The expected output of the whole input topic (`expected.n` records). */
+  readonly expected: ExpectedOutput;
+  readonly variant: Variant;
+  readonly round: number;
+  readonly input: string;
+  /** Read the output back with the console consumer and check it. */
+  readonly readBack: boolean;
+}
+
+/** One throughput run on fresh output topics (deleted afterwards); throws if the run fails or processes nothing. */
+async function throughputRun(o: ThroughputRunOptions): Promise<ThroughputRun> {
+  const { admin, bootstrap, brokerPid, expected, variant, round, input, readBack } = o;
   const started = performance.now();
   const id = `${variant}-r${round}-${Date.now().toString(36)}`;
   const output = `out-${id}`;
@@ -189,7 +205,7 @@ async function main(): Promise<number> {
     const runs: ThroughputRun[] = [];
     for (const [round, order] of rotations(VARIANTS, S.reps).entries()) {
       for (const variant of order) {
-        const run = await throughputRun(admin, broker.bootstrap, broker.pid, expected, variant, round + 1, input, S.check === "all" || round === 0);
+        const run = await throughputRun({ admin, bootstrap: broker.bootstrap, brokerPid: broker.pid, expected, variant, round: round + 1, input, readBack: S.check === "all" || round === 0 });
         runs.push(run);
         if (!run.ok) failures++;
         const w = run.window;
