@@ -12,10 +12,12 @@
  *   asynchronous part held the thread (recorded by versions that have it, else absent);
  * - the event loop's delay (p50/p99/max), which shows any long synchronous step, whoever made it;
  * - the event loop's utilization (the main thread's busy fraction) and the process's CPU time
- *   (all threads: RocksDB's included) over the window.
+ *   over the window: in all, and (Linux) of the main thread, RocksDB's own threads and the others
+ *   (libuv's pool, where the binding's reads and writes and file I/O run, and V8's helpers).
  *
  *   tsx bench/checkpoint-run.ts --root . --interval-ms 1000 [--warmup 5 --seconds 20 --accounts 100000 --parallelism 1]
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -58,7 +60,32 @@ export interface RunResult {
   readonly loopUtilization?: number;
   /** Process CPU seconds (user + system, all threads) over the window. */
   readonly cpuSeconds?: number;
+  /** The same by thread group (from /proc; absent elsewhere). */
+  readonly threadCpuSeconds?: { readonly main: number; readonly rocksdb: number; readonly other: number };
 }
+
+/** CPU seconds so far of this process's threads by group, from /proc (undefined where there is none). */
+const threadCpu = (): { main: number; rocksdb: number; other: number } | undefined => {
+  try {
+    const out = { main: 0, rocksdb: 0, other: 0 };
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+        if (Number(tid) === process.pid) out.main += seconds;
+        else if (name.startsWith("rocksdb")) out.rocksdb += seconds;
+        else out.other += seconds;
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+};
 
 const main = async () => {
   const [{ buildJob }, { paramsFrom }, { planJob }, { runJob }, { Subtask }, job] = await Promise.all([
@@ -97,6 +124,7 @@ const main = async () => {
   let sampler: NodeJS.Timeout | undefined;
   let utilization: number | undefined;
   let cpuSeconds: number | undefined;
+  let threadSeconds: RunResult["threadCpuSeconds"];
   try {
     const built = buildJob(job.default, {
       params: paramsFrom({ events: String(1e12), accounts: values.accounts!, out: join(dir, "out") }),
@@ -115,6 +143,7 @@ const main = async () => {
         let monitoring = false;
         let elu: EventLoopUtilization | undefined;
         let cpu: NodeJS.CpuUsage | undefined;
+        let threads: ReturnType<typeof threadCpu>;
         sampler = setInterval(() => {
           const t = now();
           samples.push({ t, count: metrics.sinkRecords });
@@ -122,6 +151,7 @@ const main = async () => {
             loop.enable();
             elu = perf.eventLoopUtilization();
             cpu = process.cpuUsage();
+            threads = threadCpu();
             monitoring = true;
           }
           if (t >= end) {
@@ -130,6 +160,11 @@ const main = async () => {
             if (cpu !== undefined) {
               const used = process.cpuUsage(cpu);
               cpuSeconds = (used.user + used.system) / 1e6;
+            }
+            const now = threadCpu();
+            if (threads !== undefined && now !== undefined) {
+              const r = (x: number) => Math.round(x * 100) / 100;
+              threadSeconds = { main: r(now.main - threads.main), rocksdb: r(now.rocksdb - threads.rocksdb), other: r(now.other - threads.other) };
             }
             clearInterval(sampler);
             stop.abort();
@@ -162,6 +197,7 @@ const main = async () => {
     loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
     ...(utilization === undefined ? {} : { loopUtilization: Math.round(utilization * 1000) / 1000 }),
     ...(cpuSeconds === undefined ? {} : { cpuSeconds: Math.round(cpuSeconds * 100) / 100 }),
+    ...(threadSeconds === undefined ? {} : { threadCpuSeconds: threadSeconds }),
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 };

@@ -94,6 +94,13 @@ const median = (xs: readonly number[]) => (xs.length === 0 ? "-" : percentile(xs
 const pct = (x: number | undefined) => (x === undefined ? "-" : `${(x * 100).toFixed(0)} %`);
 /** Process CPU seconds per million records over the steady window. */
 const cpuPerMillion = (r: RunResult) => (r.cpuSeconds === undefined ? "-" : ((r.cpuSeconds * 1e6) / (rateOf(r) * r.seconds)).toFixed(2));
+/** CPU seconds per second of the window by thread group, if measured. */
+const threadsOf = (r: RunResult) => {
+  const t = r.threadCpuSeconds;
+  if (t === undefined) return "";
+  const f = (x: number) => (x / r.seconds).toFixed(2);
+  return ` (cores busy: main ${f(t.main)}, RocksDB ${f(t.rocksdb)}, other ${f(t.other)})`;
+};
 const p = (xs: readonly number[]) => `${ms(percentile(xs, 50))}/${ms(percentile(xs, 99))}/${ms(xs.length === 0 ? undefined : Math.max(...xs))}`;
 
 const main = async () => {
@@ -116,7 +123,7 @@ const main = async () => {
         `checkpoints ${String(result.checkpoints.length).padStart(3)}  duration p50/p99/max ${p(durations)} ms  ` +
         `sync ${p(syncsOf(result))} ms  stall ${recordsAsyncTime(result) ? p(stallsOf(result)) : "(not recorded)"} ms  ` +
         `loop delay p99/max ${ms(result.loopDelayMs.p99)}/${ms(result.loopDelayMs.max)} ms  ` +
-        `main thread busy ${pct(result.loopUtilization)}  CPU ${cpuPerMillion(result)} s per M records`,
+        `main thread busy ${pct(result.loopUtilization)}  CPU ${cpuPerMillion(result)} s per M records${threadsOf(result)}`,
     );
   }
   console.log("\nSummary (throughput over the steady windows; percentiles over every checkpoint of every run, per task):");

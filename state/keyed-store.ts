@@ -34,7 +34,7 @@ interface Cell {
    * The change list this cell is on: its table's open one (changed since the last cut), or one a
    * cut sealed and has not encoded this cell from yet; undefined when clean (sealed-changes.ts).
    */
-  changes?: ChangeList | undefined;
+  changes: ChangeList | undefined;
 }
 
 /** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
@@ -188,7 +188,7 @@ export class KeyedStateStore {
       const id = composite ? compositeId(key) : key;
       for (const table of this.tables) {
         if (table.has(id, composite)) continue;
-        const cell: Cell = { value: undefined, key, keyGroup: keyGroups[i]! };
+        const cell: Cell = { value: undefined, key, keyGroup: keyGroups[i]!, changes: undefined };
         table.insert(id, composite, cell);
         this.cellCount++;
         (pending ??= []).push(cell);
