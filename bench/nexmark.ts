@@ -101,8 +101,8 @@ const run = async (options: BenchOptions): Promise<number> => {
       parallelism: options.parallelism,
       seed,
       startAt: Date.now() + options.startupGraceMs[column.system],
-      warmupMs: options.warmupMs,
-      steadyMs: options.steadyMs,
+      warmupMs: kind === "latency" ? options.latencyWarmupMs : options.warmupMs,
+      steadyMs: kind === "latency" ? options.latencySteadyMs : options.steadyMs,
       rate,
       checkpointIntervalMs: options.checkpointIntervalMs,
     };
@@ -114,7 +114,7 @@ const run = async (options: BenchOptions): Promise<number> => {
         command: (s) => (column.system === "weir" ? weirCommand(column, s, weirRoot) : flinkCommand(column, s, flinkJar(root), jvm)),
         kind,
         rep,
-        checks: { minCheckpoints: options.minCheckpoints, tailTimeoutMs: 180_000 },
+        checks: { minCheckpoints: kind === "latency" ? options.latencyMinCheckpoints : options.minCheckpoints, tailTimeoutMs: 180_000 },
         cwd: weirRoot,
       });
       runs.push(r);
@@ -177,6 +177,8 @@ const run = async (options: BenchOptions): Promise<number> => {
       minCheckpoints: options.minCheckpoints,
       latencyFractions: options.latencyFractions,
       latencyColumns: options.latencyColumns,
+      latencyWarmupMs: options.latencyWarmupMs,
+      latencySteadyMs: options.latencySteadyMs,
       startupGraceMs: options.startupGraceMs,
       outputCheck: { marginMs: options.marginMs, minCoverage: options.minCoverage },
       baseline: options.baseline ?? null,

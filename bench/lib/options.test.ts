@@ -10,7 +10,8 @@ describe("bench options", () => {
     expect(names(o)).toEqual(["weir", "weir-nocache", "flink-hashmap", "flink-rocksdb", "flink-sql"]);
     expect([o.warmupMs, o.steadyMs, o.reps, o.checkpointIntervalMs, o.minCheckpoints]).toEqual([10_000, 30_000, 3, 2000, 10]);
     expect(o.latencyFractions).toEqual([0.25, 0.5, 0.75]);
-    expect(o.latencyColumns).toEqual(["weir", "flink-hashmap", "weir-nocache", "flink-rocksdb"]);
+    expect(o.latencyColumns).toEqual(["weir", "flink-hashmap"]);
+    expect([o.latencyWarmupMs, o.latencySteadyMs, o.latencyMinCheckpoints]).toEqual([5000, 15_000, 6]);
     expect(o.marginMs).toBe(2_000); // not the contract's 20 s: see output-check.ts
   });
 
@@ -18,6 +19,7 @@ describe("bench options", () => {
     const o = parseOptions(["--quick", "--systems", "weir"]);
     expect([o.warmupMs, o.steadyMs, o.reps, o.minCheckpoints]).toEqual([3000, 8000, 1, 3]);
     expect(o.latencyFractions).toEqual([0.5]);
+    expect([o.latencyWarmupMs, o.latencySteadyMs, o.latencyMinCheckpoints]).toEqual([3000, 8000, 3]);
     expect(names(o)).toEqual(["weir", "weir-nocache"]);
   });
 
@@ -37,6 +39,8 @@ describe("bench options", () => {
     expect(() => parseOptions(["--steady", "0"])).toThrow(/--steady/);
     expect(() => parseOptions(["--latency", "1.5"])).toThrow(/at most 1/);
     expect(() => parseOptions(["--mismatch-seed", "flink-sql=1", "--systems", "weir"])).toThrow(/--mismatch-seed/);
+    expect(() => parseOptions(["--latency-columns", "weir,spark"])).toThrow(/--latency-columns: unknown column 'spark'/);
+    expect(parseOptions(["--latency-columns", "weir-nocache,flink-rocksdb", "--latency-steady", "9000"]).latencyColumns).toEqual(["weir-nocache", "flink-rocksdb"]);
     expect(() => parseOptions(["--bogus"])).toThrow();
   });
 });

@@ -23,6 +23,9 @@ export interface ReportConfig {
   readonly minCheckpoints: number;
   readonly latencyFractions: readonly number[];
   readonly latencyColumns: readonly string[];
+  /** Absent in results of harness versions that ran latency runs with the throughput windows. */
+  readonly latencyWarmupMs?: number;
+  readonly latencySteadyMs?: number;
   readonly startupGraceMs: Readonly<Record<string, number>>;
   readonly outputCheck: { readonly marginMs: number; readonly minCoverage: number };
   readonly baseline: string | null;
@@ -133,7 +136,7 @@ export const renderMarkdown = (report: Report): string => {
     "",
     "### Latency at fixed input rates",
     "",
-    `Each column at ${config.latencyFractions.map((f) => `${f * 100} %`).join(", ")} of its own median throughput above (one run each). Latency of a row = its arrival at the sink − the scheduled emission time of the first event at its latency time (no coordinated omission: a source that falls behind its schedule emits at once, so queueing shows). Latency time: the row's time for stateless and join queries (q0–q3, qhc); window end + 4 s (the watermark bound) for window results (q5, q7, q8). Only rows arriving in the steady window count.`,
+    `Each column at ${config.latencyFractions.map((f) => `${f * 100} %`).join(", ")} of its own median throughput above (one run each, ${seconds(config.latencyWarmupMs ?? config.warmupMs)} warm-up + ${seconds(config.latencySteadyMs ?? config.steadyMs)} steady window). Latency of a row = its arrival at the sink − the scheduled emission time of the first event at its latency time (no coordinated omission: a source that falls behind its schedule emits at once, so queueing shows). Latency time: the row's time for stateless and join queries (q0–q3, qhc); window end + 4 s (the watermark bound) for window results (q5, q7, q8). Only rows arriving in the steady window count.`,
     "",
     row(["query", "column", "rate events/s", "achieved", "p50 ms", "p99 ms", "max ms", "rows"]),
     row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:"]),
