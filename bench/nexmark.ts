@@ -100,7 +100,7 @@ const run = async (options: BenchOptions): Promise<number> => {
       query,
       parallelism: options.parallelism,
       seed,
-      startAt: Date.now() + options.startupGraceMs[column.system],
+      startAt: Date.now() + options.startupGraceMs[column.system] + (column.extraStartupMs ?? 0),
       warmupMs: kind === "latency" ? options.latencyWarmupMs : options.warmupMs,
       steadyMs: kind === "latency" ? options.latencySteadyMs : options.steadyMs,
       rate,
