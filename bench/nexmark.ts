@@ -7,8 +7,8 @@
  * run's output checked against every other run of the query. See README "Performance" (generated
  * by this script) for what is measured and how; the pieces live in bench/lib/.
  *
- *   npm run bench:nexmark                                 # full: 3 repetitions, 10 s + 30 s, latency at 25/50/75 %
- *   npm run bench:nexmark -- --quick                      # 1 repetition, 3 s + 8 s, latency at 50 %
+ *   npm run bench:nexmark                                 # full: 3 repetitions, 10 s + 30 s, latency at 25/50/75 % (5 s + 15 s)
+ *   npm run bench:nexmark -- --quick                      # 1 repetition, 3 s + 6 s, latency at 50 % (2 s + 6 s)
  *   npm run bench:nexmark -- --queries q0,q5 --systems weir --steady 15000 --reps 2
  *   npm run bench:nexmark -- --baseline ../weir-old       # another Weir checkout as a column
  *   npm run bench:nexmark -- --help

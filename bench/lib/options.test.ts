@@ -15,11 +15,11 @@ describe("bench options", () => {
     expect(o.marginMs).toBe(2_000); // not the contract's 20 s: see output-check.ts
   });
 
-  it("--quick: 3 s + 8 s, one repetition, latency at 50 % on weir and flink-hashmap, fewer checkpoints required", () => {
+  it("--quick: 3 s + 6 s, one repetition, latency at 50 % on weir and flink-hashmap, fewer checkpoints required", () => {
     const o = parseOptions(["--quick", "--systems", "weir"]);
-    expect([o.warmupMs, o.steadyMs, o.reps, o.minCheckpoints]).toEqual([3000, 8000, 1, 3]);
+    expect([o.warmupMs, o.steadyMs, o.reps, o.minCheckpoints]).toEqual([3000, 6000, 1, 2]);
     expect(o.latencyFractions).toEqual([0.5]);
-    expect([o.latencyWarmupMs, o.latencySteadyMs, o.latencyMinCheckpoints]).toEqual([3000, 8000, 3]);
+    expect([o.latencyWarmupMs, o.latencySteadyMs, o.latencyMinCheckpoints]).toEqual([2000, 6000, 2]);
     expect(names(o)).toEqual(["weir", "weir-nocache"]);
   });
 

@@ -2,8 +2,8 @@
  * The command line of bench/nexmark.ts, parsed into the plan of a bench run (pure: tested).
  * Defaults: full = 10 s warm-up, 30 s steady, 3 repetitions; latency runs (one per column, query
  * and rate) 5 s + 15 s at 25/50/75 % on `weir` and `flink-hashmap` (the as-shipped pair: one
- * column per system keeps the full run under two hours); --quick = 3 s + 8 s for every run, 1
- * repetition, latency at 50 %, shorter ceilings.
+ * column per system keeps the full run under two hours); --quick = 3 s + 6 s, 1 repetition,
+ * latency at 50 % (2 s + 6 s), shorter ceilings: under 15 minutes.
  */
 import { parseArgs } from "node:util";
 import { baselineColumn, COLUMNS, type Column, type ColumnName } from "./columns.ts";
@@ -43,7 +43,7 @@ export interface BenchOptions {
 }
 
 export const usage = `npm run bench:nexmark -- [options]
-  --quick                  3 s warm-up, 8 s steady, 1 repetition, latency at 50 % only (< 15 minutes)
+  --quick                  3 s warm-up, 6 s steady, 1 repetition, latency at 50 % only (< 15 minutes)
   --queries q0,q5          queries (default ${ALL_QUERIES.join(",")})
   --systems weir,flink     systems whose columns run (default both)
   --columns weir,flink-sql columns, instead of --systems (${COLUMNS.map((c) => c.name).join(", ")})
@@ -51,7 +51,7 @@ export const usage = `npm run bench:nexmark -- [options]
   --warmup MS --steady MS --reps N --parallelism N --seed N
   --latency 0.25,0.5,0.75  latency runs at these fractions of each column's median throughput (none: no latency runs)
   --latency-columns a,b    columns with latency runs (default weir,flink-hashmap)
-  --latency-warmup MS --latency-steady MS   a latency run's windows (default 5000 + 15000; --quick: as the throughput runs)
+  --latency-warmup MS --latency-steady MS   a latency run's windows (default 5000 + 15000; --quick: 2000 + 6000)
   --min-checkpoints N      checkpoints required inside each steady window (default min(10, steady / 2 s - 1))
   --startup-grace MS       how far ahead of its start each run is launched (default weir 4000, flink 8000; a run fails if its first event comes more than 2 s after its start)
   --check-margin MS        output check: buckets up to this much before the horizon (default ${DEFAULT_MARGIN_MS})
@@ -120,13 +120,13 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   if (values.baseline !== undefined) columns.push(baselineColumn(values.baseline));
   if (columns.length === 0) throw new Error("no column to run");
   const warmupMs = positive("--warmup", values.warmup, quick ? 3000 : 10_000, 0);
-  const steadyMs = positive("--steady", values.steady, quick ? 8000 : 30_000);
+  const steadyMs = positive("--steady", values.steady, quick ? 6000 : 30_000);
   const checkpointIntervalMs = 2000;
   const latencyFractions =
     values.latency === undefined ? (quick ? [0.5] : [0.25, 0.5, 0.75]) : values.latency === "none" ? [] : list(values.latency).map((f) => positive("--latency", f, 0, 0.01));
   for (const f of latencyFractions) if (f > 1) throw new Error(`--latency fractions must be at most 1, got ${f}`);
-  const latencyWarmupMs = positive("--latency-warmup", values["latency-warmup"], quick ? warmupMs : 5000, 0);
-  const latencySteadyMs = positive("--latency-steady", values["latency-steady"], quick ? steadyMs : 15_000);
+  const latencyWarmupMs = positive("--latency-warmup", values["latency-warmup"], quick ? 2000 : 5000, 0);
+  const latencySteadyMs = positive("--latency-steady", values["latency-steady"], quick ? 6000 : 15_000);
   const latencyColumns = (values["latency-columns"] === undefined ? ["weir", "flink-hashmap"] : list(values["latency-columns"])) as ColumnName[];
   for (const c of latencyColumns) if (!COLUMNS.some((x) => x.name === c) && c !== "weir-baseline") throw new Error(`--latency-columns: unknown column '${c}'`);
   const minCheckpointsFor = (ms: number) => Math.max(1, Math.min(10, Math.floor(ms / checkpointIntervalMs) - 1));

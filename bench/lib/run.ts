@@ -3,7 +3,10 @@
  * sample its process tree from /proc every 200 ms, wait for it to end, read its stats files, and
  * measure the steady window. A run that breaks a rule fails loudly (`RunFailed`, naming the run):
  * non-zero exit, missing or malformed stats, first event later than startAt + 2 s, too few
- * checkpoints completed inside the steady window, an input rate off the asked one by more than 5 %.
+ * checkpoints completed inside the steady window, an input rate more than 5 % below the asked one
+ * (the system did not sustain it). A rate above the asked one is not a failure: on an absolute
+ * schedule it means the source was behind when the window opened and caught up inside it, which
+ * the latency figures then show as queueing.
  */
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -132,8 +135,8 @@ export const runOne = async (request: RunRequest): Promise<RunResult> => {
   if (checkpointsInWindow < checks.minCheckpoints) {
     failed(`only ${checkpointsInWindow} checkpoints completed inside the steady window (at least ${checks.minCheckpoints} required)`);
   }
-  if (spec.rate !== undefined && Math.abs(eventsPerSec - spec.rate) > RATE_TOLERANCE * spec.rate) {
-    failed(`achieved ${Math.round(eventsPerSec)} events/s, more than ${RATE_TOLERANCE * 100} % off the asked ${spec.rate}`);
+  if (spec.rate !== undefined && spec.rate - eventsPerSec > RATE_TOLERANCE * spec.rate) {
+    failed(`achieved ${Math.round(eventsPerSec)} events/s, more than ${RATE_TOLERANCE * 100} % below the asked ${spec.rate}: the system did not sustain the rate`);
   }
   await rm(dir, { recursive: true, force: true });
   return {
