@@ -27,20 +27,15 @@ import { measureCeilings, type Ceilings } from "./lib/ceilings.ts";
 import { flinkCommand, PAIRS, runsQuery, weirCommand, type Column } from "./lib/columns.ts";
 import { buildFlink, checkGenerators, flinkJar, jvmArgs } from "./lib/flink.ts";
 import { parseOptions, usage, type BenchOptions } from "./lib/options.ts";
-import { checkQueryOutputs } from "./lib/output-check.ts";
+import { checkQueryOutputs, type QueryCheck } from "./lib/output-check.ts";
 import { ratioChart } from "./lib/ratio-chart.ts";
 import { replaceSection } from "./lib/readme-section.ts";
-import { cellOf, cellsOf, ratioOf, renderMarkdown, type OutputCheckResult, type Report } from "./lib/report.ts";
+import { cellOf, cellsOf, ratioOf, renderMarkdown, type Report } from "./lib/report.ts";
 import { RunFailed, runOne, type RunResult } from "./lib/run.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
-
-/** Why a query's output is not compared. */
-const UNCOMPARABLE: Readonly<Record<string, string>> = {
-  qhc: "its rows depend on how the splits' streams interleave at the keyed operator (which bids raise a pair's maximum), so two correct runs differ; jobs/nexmark/qhc.ts and its tests check what holds for every interleaving",
-};
 
 const writeOutputs = async (report: Report, outDir: string, readme: boolean) => {
   await mkdir(outDir, { recursive: true });
@@ -81,15 +76,10 @@ const run = async (options: BenchOptions): Promise<number> => {
   const jvm = hasFlink ? jvmArgs(root) : [];
   const runs: RunResult[] = [];
   const failures: string[] = [];
-  const outputChecks = new Map<string, OutputCheckResult>();
+  const outputChecks = new Map<string, QueryCheck>();
 
   /** Checks the query's runs so far (throws OutputMismatch naming the runs and the bucket). */
   const checkOutputs = (query: string) => {
-    const reason = UNCOMPARABLE[query];
-    if (reason !== undefined) {
-      outputChecks.set(query, { query, skipped: reason });
-      return;
-    }
     const mine = runs.filter((r) => r.query === query);
     outputChecks.set(query, checkQueryOutputs(query, mine, { config, marginMs: options.marginMs, minCoverage: options.minCoverage }));
   };

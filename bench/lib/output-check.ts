@@ -9,9 +9,9 @@
  *
  * Margin: the contract says 20 s; the harness uses 2 s by default (`--check-margin`), because a
  * bucket's rows are complete once the input before its end is: a window result's row time lies
- * in its window (q5: end − 1, q7: the bid's time, q8: the start), so every window of bucket b ends
- * by base + 10 s·(b+1); stateless rows need only their own event; a q3 row needs the seller, at
- * most 10 persons (50 ms of event time) later. With 20 s, runs shorter than ~60 s of event time
+ * in its window (q5, qhc: end − 1, q7: the bid's time, q8: the start), so every window of bucket
+ * b ends by base + 10 s·(b+1); stateless rows need only their own event; a q3 row needs the
+ * seller, at most 10 persons (50 ms of event time) later. With 20 s, runs shorter than ~60 s of event time
  * (slow queries on a slow machine, every low-rate latency run) could never pass the coverage rule.
  *
  * Coverage: for two throughput runs the common range must cover at least half of the events the

@@ -59,7 +59,7 @@ const report = (runs: RunResult[], columns = COLUMNS): Report => ({
   generatorCheck: null,
   outputChecks: [
     { query: "q0", runs: 4, pairs: 6, minBuckets: 3, minCoveredEvents: 300_000, unchecked: [] },
-    { query: "qhc", skipped: "order-dependent" },
+    { query: "qhc", runs: 2, pairs: 1, minBuckets: 4, minCoveredEvents: 400_000, unchecked: ["weir-nocache qhc latency 50 %"] },
   ],
   failures: [],
   runs,
@@ -89,7 +89,8 @@ describe("report", () => {
     expect(md).toContain("| q0 | 100,000 (90,000–120,000) | – | 200,000 | – | – | 0.50 | – |");
     expect(md).toContain("| qhc | – | 30,000 | – | 20,000 | – | – | 1.50 |");
     expect(md).toContain("| q0 | `weir` | 50,000 | 50,000 | 1.5 | 25 | 31 | 10 |");
-    expect(md).toContain("- qhc: not compared: order-dependent");
+    expect(md).toContain("- qhc: 2 runs, 1 pairs equal, each pair over at least 4 buckets (400,000 events)");
+    expect(md).toContain("  - **unchecked** (no bucket complete: too short in event time): weir-nocache qhc latency 50 %");
     expect(md).toMatch(/q5 `\{auction, num, ⊕end\}`/);
     expect(md).toMatch(/Checkpoints every 2000 ms/);
     expect(md).toContain("JVM -Xmx1024m; managed memory 256 MiB");

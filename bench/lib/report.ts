@@ -31,7 +31,6 @@ export interface ReportConfig {
   readonly baseline: string | null;
 }
 
-export type OutputCheckResult = QueryCheck | { readonly query: string; readonly skipped: string };
 
 export interface Report {
   readonly machine: Readonly<Record<string, string | number | undefined>>;
@@ -42,7 +41,7 @@ export interface Report {
   readonly config: ReportConfig;
   readonly ceilings: Ceilings | null;
   readonly generatorCheck: string | null;
-  readonly outputChecks: readonly OutputCheckResult[];
+  readonly outputChecks: readonly QueryCheck[];
   /** Runs that broke a rule (with --keep-going); empty otherwise. */
   readonly failures: readonly string[];
   readonly runs: readonly RunResult[];
@@ -136,7 +135,9 @@ export const renderMarkdown = (report: Report): string => {
     "",
     "### Latency at fixed input rates",
     "",
-    `Each column at ${config.latencyFractions.map((f) => `${f * 100} %`).join(", ")} of its own median throughput above (one run each, ${seconds(config.latencyWarmupMs ?? config.warmupMs)} warm-up + ${seconds(config.latencySteadyMs ?? config.steadyMs)} steady window). Latency of a row = its arrival at the sink − the scheduled emission time of the first event at its latency time (no coordinated omission: a source that falls behind its schedule emits at once, so queueing shows). Latency time: the row's time for stateless and join queries (q0–q3, qhc); window end + 4 s (the watermark bound) for window results (q5, q7, q8). Only rows arriving in the steady window count.`,
+    (config.latencyFractions.length === 0
+      ? "No latency runs in this run (`--latency none`)."
+      : `Each column at ${config.latencyFractions.map((f) => `${f * 100} %`).join(", ")} of its own median throughput above (one run each, ${seconds(config.latencyWarmupMs ?? config.warmupMs)} warm-up + ${seconds(config.latencySteadyMs ?? config.steadyMs)} steady window). Latency of a row = its arrival at the sink − the scheduled emission time of the first event at its latency time (no coordinated omission: a source that falls behind its schedule emits at once, so queueing shows). Latency time: the row's time for stateless and join queries (q0–q3); window end + 4 s (the watermark bound) for window results (q5, q7, q8, qhc). Only rows arriving in the steady window count.`),
     "",
     row(["query", "column", "rate events/s", "achieved", "p50 ms", "p99 ms", "max ms", "rows"]),
     row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:"]),
@@ -162,18 +163,15 @@ export const renderMarkdown = (report: Report): string => {
     "",
   );
   for (const c of report.outputChecks) {
-    if ("skipped" in c) out.push(`- ${c.query}: not compared: ${c.skipped}`);
-    else {
-      out.push(`- ${c.query}: ${c.runs} runs, ${c.pairs} pairs equal, each pair over at least ${c.minBuckets} buckets (${int(c.minCoveredEvents)} events)`);
-      if (c.unchecked.length > 0) out.push(`  - **unchecked** (no bucket complete: too short in event time): ${c.unchecked.join("; ")}`);
-    }
+    out.push(`- ${c.query}: ${c.runs} runs, ${c.pairs} pairs equal, each pair over at least ${c.minBuckets} buckets (${int(c.minCoveredEvents)} events)`);
+    if (c.unchecked.length > 0) out.push(`  - **unchecked** (no bucket complete: too short in event time): ${c.unchecked.join("; ")}`);
   }
   if (report.failures.length > 0) out.push("", `**${report.failures.length} run(s) broke a rule and are not in the tables:**`, "", ...report.failures.map((f) => `- ${f.split("\n")[0]}`));
   out.push(
     "",
     "### Rows: where they differ from Nexmark's",
     "",
-    "Fields marked ⊕ are not in Nexmark's rows; they were added so that each row can be attributed to a time (its bucket and its latency): q2 `{auction, price, ⊕dateTime}`; q3 `{name, city, state, id, ⊕dateTime}` (the auction's); q5 `{auction, num, ⊕end}` (window end, exclusive). q0, q1, q7 and q8 are unchanged. qhc is not a Nexmark query: bids keyed by (auction, bidder), a running maximum price per pair, a row `{auction, bidder, price, dateTime}` each time a pair's maximum rises — millions of keys and few cache hits, to compare `weir-nocache` with `flink-rocksdb` where RocksDB matters.",
+    "Fields marked ⊕ are not in Nexmark's rows; they were added so that each row can be attributed to a time (its bucket and its latency): q2 `{auction, price, ⊕dateTime}`; q3 `{name, city, state, id, ⊕dateTime}` (the auction's); q5 `{auction, num, ⊕end}` (window end, exclusive). q0, q1, q7 and q8 are unchanged. qhc is not a Nexmark query: bids keyed by (auction, bidder), per pair a tumbling 10 s window with the highest price and the number of bids, a row `{auction, bidder, maxPrice, bids, windowEnd}` per pair and window (row time windowEnd − 1) — millions of distinct keys, each a few times, one state read and write per bid, to compare `weir-nocache` with `flink-rocksdb` where RocksDB matters.",
     "",
     "### Reproduce",
     "",

@@ -8,9 +8,7 @@
  * Deterministic event time makes this possible: each generator split is ordered in event time
  * and watermarks are tracked per split, so no record is late whatever the parallelism or the
  * restore point. The split count is fixed (`splits`, which defaults to the parallelism: a
- * checkpoint can only be resumed with the splits it was taken with). qhc runs with one split: its
- * output depends on how splits interleave (jobs/nexmark/qhc.ts), with one split it has a single
- * right answer.
+ * checkpoint can only be resumed with the splits it was taken with).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -38,7 +36,7 @@ const args = (query: string, out: string) => [
   "--param",
   "rate=12000",
   "--param",
-  `splits=${query === "qhc" ? 1 : 4}`,
+  "splits=4",
   "--param",
   `out=${out}`,
   "--no-progress",

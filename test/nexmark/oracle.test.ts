@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateEvent, nexmarkConfig } from "../../connectors/nexmark/generator.ts";
 import type { Auction, Bid, Event, Person } from "../../connectors/nexmark/model.ts";
-import { q0, q1, q2, q3, q4, q4Rows, q5, q7, q8, qhc, qhcViolation, slidingStarts, tumblingStart } from "./oracle.ts";
+import { q0, q1, q2, q3, q4, q4Rows, q5, q7, q8, qhc, slidingStarts, tumblingStart } from "./oracle.ts";
 
 const person = (p: Partial<Person> & { id: number }): Event => ({
   kind: "person",
@@ -162,32 +162,33 @@ describe("q8", () => {
 });
 
 describe("qhc", () => {
-  const events = [
-    bid({ auction: 1, bidder: 7, price: 5, dateTime: 1 }),
-    bid({ auction: 1, bidder: 7, price: 3, dateTime: 2 }), // not above 5
-    bid({ auction: 1, bidder: 8, price: 4, dateTime: 3 }), // another pair
-    bid({ auction: 1, bidder: 7, price: 9, dateTime: 4 }),
-    bid({ auction: 1, bidder: 7, price: 9, dateTime: 5 }), // equal: no row
-  ];
-  it("emits a pair's bid when its price rises above the pair's maximum so far", () => {
-    expect(qhc(events)).toEqual([
-      { auction: 1, bidder: 7, price: 5, dateTime: 1 },
-      { auction: 1, bidder: 8, price: 4, dateTime: 3 },
-      { auction: 1, bidder: 7, price: 9, dateTime: 4 },
-    ]);
-    expect(qhcViolation(events, 1, qhc(events))).toBeUndefined();
-  });
-  it("the interleaving check: rows of another interleaving pass, wrong rows do not", () => {
-    // Two splits: [5@1, 4@3(other pair), 9@5] and [3@2, 9@4]. Split 1 first: 3, 9@4 → then 5, 9@5 are no rise.
-    const other = [
-      { auction: 1, bidder: 7, price: 3, dateTime: 2 },
-      { auction: 1, bidder: 7, price: 9, dateTime: 4 },
-      { auction: 1, bidder: 8, price: 4, dateTime: 3 },
+  it("one row per (auction, bidder) pair and tumbling window: highest price, bid count, window end", () => {
+    const events = [
+      bid({ auction: 1, bidder: 7, price: 5, dateTime: 1 }),
+      bid({ auction: 1, bidder: 7, price: 3, dateTime: 2 }), // lower: same row, one more bid
+      bid({ auction: 1, bidder: 8, price: 4, dateTime: 3 }), // another pair
+      bid({ auction: 2, bidder: 7, price: 6, dateTime: 4 }), // another pair: the bidder, another auction
+      bid({ auction: 1, bidder: 7, price: 9, dateTime: 9_999 }), // last ms of the first window
+      bid({ auction: 1, bidder: 7, price: 2, dateTime: 10_000 }), // first ms of the next window
+      bid({ auction: 1, bidder: 7, price: 2, dateTime: 10_001 }), // equal price: counted
     ];
-    expect(qhcViolation(events, 2, other)).toBeUndefined();
-    expect(qhcViolation(events, 1, other)).toMatch(/no new maximum/);
-    expect(qhcViolation(events, 2, other.slice(0, 2))).toMatch(/1\/8: its highest bid \(4\) has no row/);
-    expect(qhcViolation(events, 2, [...other, other[0]!])).toMatch(/two rows at price 3/);
+    expect(sorted(qhc(events))).toEqual(
+      sorted([
+        { auction: 1, bidder: 7, maxPrice: 9, bids: 3, windowEnd: 10_000 },
+        { auction: 1, bidder: 8, maxPrice: 4, bids: 1, windowEnd: 10_000 },
+        { auction: 2, bidder: 7, maxPrice: 6, bids: 1, windowEnd: 10_000 },
+        { auction: 1, bidder: 7, maxPrice: 2, bids: 2, windowEnd: 20_000 },
+      ]),
+    );
+    expect(Object.keys(qhc(events)[0] ?? {})).toEqual(["auction", "bidder", "maxPrice", "bids", "windowEnd"]);
+  });
+  it("does not depend on the order of the bids", () => {
+    const events = [
+      bid({ auction: 1, bidder: 7, price: 5, dateTime: 1 }),
+      bid({ auction: 1, bidder: 7, price: 9, dateTime: 2 }),
+      bid({ auction: 1, bidder: 7, price: 3, dateTime: 3 }),
+    ];
+    expect(sorted(qhc([...events].reverse()))).toEqual(sorted(qhc(events)));
   });
 });
 
@@ -231,5 +232,10 @@ describe("oracles over generated events", () => {
     expect(r8.length).toBeGreaterThan(0);
     expect(new Set(r8.map((r) => r.starttime)).size).toBe(tumbling);
     expect(new Set(r8.map((r) => JSON.stringify(r))).size).toBe(r8.length);
+    // Every bid counted once; many pairs, most with a few bids.
+    const rhc = qhc(events);
+    expect(rhc.reduce((n, r) => n + r.bids, 0)).toBe(bids);
+    expect(rhc.length).toBeGreaterThan(bids / 10);
+    expect(new Set(rhc.map((r) => r.windowEnd)).size).toBe(tumbling);
   });
 });

@@ -250,68 +250,32 @@ export const q8 = (events: readonly Event[]): Q8Row[] => {
   return out;
 };
 
-// ---- qhc: running maximum per (auction, bidder) ----
+// ---- qhc: highest price and bid count per (auction, bidder) and tumbling window ----
 
 export interface QhcRow {
   auction: number;
   bidder: number;
-  price: number;
-  dateTime: number;
+  maxPrice: number;
+  bids: number;
+  windowEnd: number;
 }
 
-const pairOf = (b: Bid) => `${b.auction}/${b.bidder}`;
-
 /**
- * qhc as one ordered stream sees it (one split: bids in generator order): per (auction, bidder)
- * pair, every bid whose price is above all earlier bids of the pair → { auction, bidder, price,
- * dateTime }.
+ * qhc: per (auction, bidder) pair and tumbling 10 s window over bid.dateTime holding at least one
+ * of the pair's bids → { auction, bidder, maxPrice: the highest price, bids: their number,
+ * windowEnd: the window's end (exclusive) }.
  */
 export const qhc = (events: readonly Event[]): QhcRow[] => {
-  const max = new Map<string, number>();
-  const out: QhcRow[] = [];
+  const rows = new Map<string, QhcRow>();
   for (const b of bidsOf(events)) {
-    const m = max.get(pairOf(b));
-    if (m !== undefined && b.price <= m) continue;
-    max.set(pairOf(b), b.price);
-    out.push({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime });
-  }
-  return out;
-};
-
-/**
- * What qhc's output must satisfy whatever the interleaving of `splits` splits (split k: the
- * events of counts k, k + splits, ...): every row is a bid that was a new maximum of its pair
- * within its own split (an earlier bid of the same split always arrives first); each pair's
- * rows have distinct prices; and each pair's highest row is the pair's highest bid. Returns the
- * first violation, or undefined.
- */
-export const qhcViolation = (events: readonly Event[], splits: number, rows: readonly QhcRow[]): string | undefined => {
-  const candidates = new Set<string>();
-  const pairMax = new Map<string, number>();
-  for (let k = 0; k < splits; k++) {
-    const max = new Map<string, number>();
-    for (let n = k; n < events.length; n += splits) {
-      const e = events[n]!;
-      if (e.kind !== "bid") continue;
-      const b = e.bid;
-      const m = max.get(pairOf(b));
-      pairMax.set(pairOf(b), Math.max(pairMax.get(pairOf(b)) ?? -Infinity, b.price));
-      if (m !== undefined && b.price <= m) continue;
-      max.set(pairOf(b), b.price);
-      candidates.add(JSON.stringify([b.auction, b.bidder, b.price, b.dateTime]));
+    const windowEnd = tumblingStart(b.dateTime) + WINDOW_SIZE_MS;
+    const key = JSON.stringify([b.auction, b.bidder, windowEnd]);
+    const row = rows.get(key);
+    if (row === undefined) rows.set(key, { auction: b.auction, bidder: b.bidder, maxPrice: b.price, bids: 1, windowEnd });
+    else {
+      row.maxPrice = Math.max(row.maxPrice, b.price);
+      row.bids += 1;
     }
   }
-  const seen = new Map<string, Set<number>>();
-  for (const r of rows) {
-    if (!candidates.has(JSON.stringify([r.auction, r.bidder, r.price, r.dateTime]))) return `row ${JSON.stringify(r)} is no new maximum within its split`;
-    const pair = `${r.auction}/${r.bidder}`;
-    const prices = seen.get(pair) ?? new Set<number>();
-    if (prices.has(r.price)) return `pair ${pair} has two rows at price ${r.price}`;
-    prices.add(r.price);
-    seen.set(pair, prices);
-  }
-  for (const [pair, max] of pairMax) {
-    if (!seen.get(pair)?.has(max)) return `pair ${pair}: its highest bid (${max}) has no row`;
-  }
-  return undefined;
+  return [...rows.values()];
 };

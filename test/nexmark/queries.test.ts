@@ -61,6 +61,7 @@ const queries = [
   { query: "q5", expected: () => oracle.q5(events), min: 10 },
   { query: "q7", expected: () => oracle.q7(events), min: 3 },
   { query: "q8", expected: () => oracle.q8(events), min: 50 },
+  { query: "qhc", expected: () => oracle.qhc(events), min: 5_000 },
 ];
 
 describe.each([1, 2])("Nexmark queries at parallelism %i equal their oracles", (parallelism) => {
@@ -74,18 +75,5 @@ describe.each([1, 2])("Nexmark queries at parallelism %i equal their oracles", (
     const want = new Map([...oracle.q4(events)].sort((a, b) => a[0] - b[0]));
     expect(want.size).toBe(5);
     expect(lastPerCategory(await run("q4", parallelism))).toEqual(want);
-  }, 60_000);
-
-  // qhc's rows depend on how the splits interleave at the keyed operator (jobs/nexmark/qhc.ts):
-  // exact with one split, checked for what every interleaving satisfies with four.
-  it("qhc (one split: exactly the oracle)", async () => {
-    const want = oracle.qhc(events);
-    expect(want.length).toBeGreaterThan(5_000);
-    expect(sorted(await run("qhc", parallelism, 1))).toEqual(sorted(want));
-  }, 60_000);
-
-  it("qhc (four splits: rows any interleaving allows, every pair's maximum)", async () => {
-    const rows = (await run("qhc", parallelism, 4)) as oracle.QhcRow[];
-    expect(oracle.qhcViolation(events, 4, rows)).toBeUndefined();
   }, 60_000);
 });

@@ -332,35 +332,50 @@ public final class Rows {
         }
     }
 
-    /** qhc: {auction, bidder, price, dateTime}: a bid that raised its (auction, bidder) pair's max price. */
+    /** qhc's window accumulator: a pair's highest price and number of bids so far in one window. */
+    public static class PairWindow {
+        public long max;
+        public long bids;
+
+        public PairWindow() {}
+
+        PairWindow(long max, long bids) {
+            this.max = max;
+            this.bids = bids;
+        }
+    }
+
+    /** qhc: {auction, bidder, maxPrice, bids, windowEnd}: one (auction, bidder) pair in one 10 s tumbling window. */
     public static class QhcRow implements OutRow {
         public long auction;
         public long bidder;
-        public long price;
-        public long dateTime;
+        public long maxPrice;
+        public long bids;
+        public long windowEnd;
 
         public QhcRow() {}
 
-        QhcRow(Bid b) {
-            auction = b.auction;
-            bidder = b.bidder;
-            price = b.price;
-            dateTime = b.dateTime;
+        QhcRow(long auction, long bidder, long maxPrice, long bids, long windowEnd) {
+            this.auction = auction;
+            this.bidder = bidder;
+            this.maxPrice = maxPrice;
+            this.bids = bids;
+            this.windowEnd = windowEnd;
         }
 
         @Override
         public long rowTime() {
-            return dateTime;
+            return windowEnd - 1;
         }
 
         @Override
         public long latencyTime() {
-            return dateTime;
+            return windowEnd + WATERMARK_BOUND_MS;
         }
 
         @Override
         public void canonical(Canon c) {
-            c.num("auction", auction).num("bidder", bidder).num("dateTime", dateTime).num("price", price);
+            c.num("auction", auction).num("bidder", bidder).num("bids", bids).num("maxPrice", maxPrice).num("windowEnd", windowEnd);
         }
     }
 }

@@ -66,7 +66,7 @@ final class SelfCheck {
         canonical(new Rows.Q5Row(1007, 42, 1436918410000L), "auction=1007|end=1436918410000|num=42");
         canonical(new Rows.Q7Row(b), "auction=1007|bidder=2001|dateTime=1436918400123|extra=ab c|price=12345");
         canonical(new Rows.Q8Row(1000, "Kate Abrams", 1436918400000L), "id=1000|name=Kate Abrams|starttime=1436918400000");
-        canonical(new Rows.QhcRow(b), "auction=1007|bidder=2001|dateTime=1436918400123|price=12345");
+        canonical(new Rows.QhcRow(1007, 2001, 12345, 3, 1436918410000L), "auction=1007|bidder=2001|bids=3|maxPrice=12345|windowEnd=1436918410000");
         b.extra = "";
         canonical(new Rows.Q0Row(b), "auction=1007|bidder=2001|dateTime=1436918400123|extra=|price=12345");
 
@@ -79,7 +79,7 @@ final class SelfCheck {
                 reflective(new Rows.Q1Row(e.bid));
                 reflective(new Rows.Q2Row(e.bid));
                 reflective(new Rows.Q7Row(e.bid));
-                reflective(new Rows.QhcRow(e.bid));
+                reflective(new Rows.QhcRow(e.bid.auction, e.bid.bidder, e.bid.price, n, Rows.tumblingEnd(e.bid.dateTime)));
                 reflective(new Rows.Q5Row(e.bid.auction, n, Rows.tumblingEnd(e.bid.dateTime)));
             } else if (e.kind == Event.PERSON) {
                 reflective(new Rows.Q3Row(new Rows.Seller(e.person), n, e.person.dateTime));
