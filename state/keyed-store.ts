@@ -1,17 +1,29 @@
 /**
  * The keyed state of one operator subtask: an in-memory cache in front of a KvBackend.
  *
- * Hot-path contract: an operator calls `prefetch(keys, keyGroups)` once per batch (one awaited
- * backend call at most, for every key of the batch the cache does not hold), then, for each
- * record, `setCurrentKey` and synchronous reads and writes through its `StateTable`s. Writes are
- * held in the cache (write-behind); each table lists the cells changed since the last cut, so a
- * cut costs the changed cells, never a scan of the cache. A cut (`snapshot`, at the synchronous
- * part of a checkpoint, the final one included; `flush`, also run when the cache outgrows
- * `maxCachedCells`, which then empties the cache between two batches) seals the changed cells
+ * Hot-path contract: an operator calls `prefetch(keys, keyGroups)` once per batch (one backend
+ * read at most, for every key of the batch the cache does not hold, awaited only if it is not
+ * done), then, for each record, `setCurrentKey` and synchronous reads and writes through its
+ * `StateTable`s. `prefetch` may also be called ahead, for a batch that comes later, without
+ * awaiting it: its read then overlaps the work on the batches before it. A missing cell gets a
+ * placeholder at once, whose value is the `PendingRead` filling it, so every later `prefetch` of
+ * that key waits for that read instead of reading again; nothing else can write the cell before
+ * it is filled, so a read is never stale.
+ *
+ * Writes are held in the cache (write-behind); each table lists the cells changed since the last
+ * cut, so a cut costs the changed cells, never a scan of the cache. A cut (`snapshot`, at the
+ * synchronous part of a checkpoint, the final one included; `flush`) seals the changed cells
  * without encoding them, and writes them to the backend in the background, in chunks, while
  * records go on being processed (sealed-changes.ts). Cuts reach the backend one after the other,
  * in the order they were taken, and a later change never reaches it before an earlier cut is
  * written and its follow-up (e.g. the checkpoint's copy of the backend) has run.
+ *
+ * Eviction: when `prefetch` finds more than `maxCachedCells` cells cached, it evicts the oldest
+ * cached cells (in load order) down to 7/8 of the limit, without waiting: the dirty victims are
+ * sealed as a cut of their own (so they reach the backend after every earlier cut, as any later
+ * change), and every victim that may not be in the backend yet is parked (parked-cells.ts) until
+ * that write is done; a clean victim is dropped at once when no cut is being written. `prefetch`
+ * waits only when parked cells outgrow half the limit (the backend falls behind).
  *
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
  * is restored from the last checkpoint, never patched up in place. A failing backend write makes
@@ -25,8 +37,10 @@ import type { KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
+import { ParkedCells, type ParkedGeneration } from "./parked-cells.ts";
 
 interface Cell {
+  /** The cell's value (undefined: none), or the read that will fill it (a placeholder). */
   value: unknown;
   readonly key: KeyValue;
   readonly keyGroup: number;
@@ -36,6 +50,45 @@ interface Cell {
    */
   changes: ChangeList | undefined;
 }
+
+/**
+ * One backend read of the cells a `prefetch` found missing: their placeholders hold it as their
+ * value until it fills them. `done` never rejects unhandled: a read issued ahead may never be
+ * awaited (its failure then surfaces at the `prefetch` that waits for it, or not at all).
+ */
+class PendingRead {
+  readonly cells: Cell[] = [];
+  readonly keys: Buffer[] = [];
+  readonly forms: StoredForm[] = [];
+  done: Promise<void> = Promise.resolve();
+
+  start(backend: KvBackend): void {
+    this.done = backend.getMany(this.keys).then((values) => {
+      for (let i = 0; i < this.cells.length; i++) {
+        const cell = this.cells[i]!;
+        // Still this placeholder's (an evicted placeholder fills an unused cell, harmlessly).
+        if (cell.value !== this) continue;
+        const bytes = values[i];
+        cell.value = bytes === undefined ? undefined : this.forms[i]!.fromStored(decodeValue(bytes));
+      }
+    });
+    this.done.catch(() => undefined);
+  }
+}
+
+/** Cache counters of one or more stores (plain numbers; a store adds to the object it is given). */
+export interface StateCacheCounters {
+  /** Cells a prefetch found cached (or parked). */
+  hits: number;
+  /** Cells a prefetch read from the backend. */
+  misses: number;
+  /** Cells evicted from the cache. */
+  evictions: number;
+  /** Of those, cells written to the backend because they were evicted. */
+  evictionWrites: number;
+}
+
+export const newStateCacheCounters = (): StateCacheCounters => ({ hits: 0, misses: 0, evictions: 0, evictionWrites: 0 });
 
 /** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
 export interface StoredForm {
@@ -71,6 +124,8 @@ export interface KeyedStoreOptions {
   readonly operator?: string;
   /** Cells encoded and written per backend write when a cut is written (default 1_000). */
   readonly writeChunk?: number;
+  /** Counters this store adds its cache hits, misses and evictions to (default: its own). */
+  readonly counters?: StateCacheCounters;
 }
 
 /** A cut written to the backend: its follow-up's result, and what writing it cost. */
@@ -97,6 +152,11 @@ export class KeyedStateStore {
   private written: Promise<void> = Promise.resolve();
   /** Set when writing a cut failed: the backend misses changes, so nothing more may be written. */
   private writeFailure: { readonly error: unknown } | undefined;
+  /** Cuts taken and not yet written (while any is, a clean cell may not be in the backend yet). */
+  private unwrittenCuts = 0;
+  /** Evicted cells whose write is not done yet. */
+  private readonly parked = new ParkedCells<Cell>();
+  readonly counters: StateCacheCounters;
   /** Set by `setCurrentKey`; read by the tables. */
   currentKey: KeyValue | undefined;
   currentKeyGroup = -1;
@@ -110,6 +170,7 @@ export class KeyedStateStore {
     this.nextId = Math.max(-1, ...(options.layout ?? []).map((e) => e.id)) + 1;
     this.operator = options.operator;
     this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
+    this.counters = options.counters ?? newStateCacheCounters();
   }
 
   /**
@@ -161,50 +222,105 @@ export class KeyedStateStore {
   }
 
   /**
-   * Makes every (state, key) cell of the batch readable synchronously. Returns undefined (no
-   * await needed) when the cache already holds all of them.
+   * Makes every (state, key) cell of the batch readable synchronously once the returned promise
+   * settles; returns undefined (no await needed) when every cell is cached and filled already.
+   * May be called ahead for a later batch without awaiting (see the file's contract); the cells
+   * must then still be prefetched again, awaited, right before the batch is processed.
    */
   prefetch(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> | undefined {
-    if (this.cellCount > this.maxCachedCells) return this.evictThenPrefetch(keys, keyGroups);
-    return this.loadMissing(keys, keyGroups);
-  }
-
-  private async evictThenPrefetch(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> {
-    await this.flush();
-    for (const t of this.tables) t.clearCache();
-    this.cellCount = 0;
-    await this.loadMissing(keys, keyGroups);
-  }
-
-  private loadMissing(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> | undefined {
-    // Missing cells get a placeholder at once (so a key repeated in the batch is fetched once),
-    // filled in when the backend answers. If the backend fails, the store is not used again.
-    let pending: Cell[] | undefined;
-    let encoded: Buffer[] | undefined;
-    let forms: StoredForm[] | undefined;
+    if (this.writeFailure !== undefined) throw this.writeFailure.error;
+    let waitFor: Promise<void> | undefined;
+    if (this.cellCount > this.maxCachedCells) {
+      if (this.parked.size <= this.maxCachedCells >> 1) this.evict();
+      // The backend falls behind the evictions: wait for the oldest parked cells to be written.
+      else waitFor = this.parked.oldestReleased;
+    }
+    const read = new PendingRead();
+    let others: Set<PendingRead> | undefined;
+    let hits = 0;
+    const tables = this.tables;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const composite = isComposite(key);
       const id = composite ? compositeId(key) : key;
-      for (const table of this.tables) {
-        if (table.has(id, composite)) continue;
-        const cell: Cell = { value: undefined, key, keyGroup: keyGroups[i]!, changes: undefined };
-        table.insert(id, composite, cell);
-        this.cellCount++;
-        (pending ??= []).push(cell);
-        (encoded ??= []).push(encodeCellKey(cell.keyGroup, table.id, key));
-        (forms ??= []).push(table.form);
+      for (let t = 0; t < tables.length; t++) {
+        const table = tables[t]!;
+        let cell = table.lookup(id, composite);
+        if (cell === undefined && !this.parked.empty) {
+          cell = this.parked.find(t, id, composite);
+          if (cell !== undefined) {
+            table.insert(id, composite, cell);
+            this.cellCount++;
+          }
+        }
+        if (cell === undefined) {
+          cell = { value: read, key, keyGroup: keyGroups[i]!, changes: undefined };
+          table.insert(id, composite, cell);
+          this.cellCount++;
+          read.cells.push(cell);
+          read.keys.push(encodeCellKey(cell.keyGroup, table.id, key));
+          read.forms.push(table.form);
+          continue;
+        }
+        hits++;
+        const value = cell.value;
+        if (value instanceof PendingRead && value !== read) (others ??= new Set()).add(value);
       }
     }
-    if (pending === undefined) return undefined;
-    const cells = pending;
-    const cellForms = forms!;
-    return this.backend.getMany(encoded!).then((values) => {
-      for (let i = 0; i < cells.length; i++) {
-        const bytes = values[i];
-        if (bytes !== undefined) cells[i]!.value = cellForms[i]!.fromStored(decodeValue(bytes));
+    this.counters.hits += hits;
+    this.counters.misses += read.cells.length;
+    if (read.cells.length > 0) {
+      read.start(this.backend);
+      (others ??= new Set()).add(read);
+    }
+    if (others === undefined) return waitFor;
+    const reads = [...others].map((r) => r.done);
+    if (waitFor !== undefined) reads.push(waitFor);
+    return reads.length === 1 ? reads[0] : Promise.all(reads).then(() => undefined);
+  }
+
+  /**
+   * Evicts the oldest cached cells down to 7/8 of `maxCachedCells`, each table in proportion to
+   * its share of the cache. Placeholders still being read are kept. Does not wait (see the file's
+   * contract for what happens to the victims).
+   */
+  private evict(): void {
+    const target = this.maxCachedCells - (this.maxCachedCells >> 3);
+    const excess = this.cellCount - target;
+    if (excess <= 0) return;
+    // While a cut is being written, a clean cell may be encoded but not yet in the backend.
+    const parkClean = this.unwrittenCuts > 0;
+    const gen = this.parked.open(this.tables.length);
+    const groups: SealedGroup[] = [];
+    let evicted = 0;
+    let written = 0;
+    for (let t = 0; t < this.tables.length; t++) {
+      const table = this.tables[t]!;
+      const open = table.openList;
+      // Dirty victims go on a change list of their own, sealed below as one cut.
+      const victims = new ChangeList();
+      const share = Math.ceil((excess * table.cachedCount) / this.cellCount);
+      evicted += table.evictOldest(share, (id, composite, cell) => {
+        const changes = cell.changes;
+        if (changes === undefined && !parkClean) return;
+        // A cell on a sealed list is written by the cut that sealed it, before this one.
+        if (changes === open) {
+          cell.changes = victims;
+          victims.cells.push(cell);
+        }
+        this.parked.park(gen, t, id, composite, cell);
+      });
+      if (victims.cells.length > 0) {
+        groups.push({ table, list: victims });
+        written += victims.cells.length;
       }
-    });
+    }
+    this.cellCount -= evicted;
+    this.counters.evictions += evicted;
+    this.counters.evictionWrites += written;
+    // A failed write is the store's (writeFailure): every later prefetch and cut throws it.
+    if (groups.length > 0) this.cut(new SealedChanges(groups, []), () => Promise.resolve()).catch(() => undefined);
+    this.parked.releaseAfter(gen, this.written);
   }
 
   /**
@@ -227,17 +343,26 @@ export class KeyedStateStore {
       const sealed = c.sealChanges();
       if (sealed !== undefined) others.push(sealed);
     }
-    const sealed = new SealedChanges(groups, others);
+    return this.cut(new SealedChanges(groups, others), then);
+  }
+
+  /** Writes `sealed` once every earlier cut is written and followed up, then runs `then`. */
+  private cut<T>(sealed: SealedChanges, then: () => Promise<T>): Promise<WrittenCut<T>> {
+    this.unwrittenCuts++;
     const cut = this.written.then(async () => {
-      if (this.writeFailure !== undefined) throw this.writeFailure.error;
-      let stats: SealedWriteStats;
       try {
-        stats = await sealed.writeTo(this.backend, this.writeChunk);
-      } catch (e) {
-        this.writeFailure = { error: e };
-        throw e;
+        if (this.writeFailure !== undefined) throw this.writeFailure.error;
+        let stats: SealedWriteStats;
+        try {
+          stats = await sealed.writeTo(this.backend, this.writeChunk);
+        } catch (e) {
+          this.writeFailure = { error: e };
+          throw e;
+        }
+        return { result: await then(), stats };
+      } finally {
+        this.unwrittenCuts--;
       }
-      return { result: await then(), stats };
     });
     this.written = cut.then(
       () => undefined,
@@ -283,8 +408,8 @@ export class StateTable {
     this.signature = signature;
   }
 
-  has(id: unknown, composite: boolean): boolean {
-    return composite ? this.compositeCells.has(id as string) : this.cells.has(id);
+  lookup(id: unknown, composite: boolean): Cell | undefined {
+    return composite ? this.compositeCells.get(id as string) : this.cells.get(id);
   }
 
   insert(id: unknown, composite: boolean, cell: Cell): void {
@@ -292,15 +417,41 @@ export class StateTable {
     else this.cells.set(id, cell);
   }
 
-  clearCache(): void {
-    this.cells = new Map();
-    this.compositeCells = new Map();
+  get cachedCount(): number {
+    return this.cells.size + this.compositeCells.size;
+  }
+
+  /** The list of cells changed since the last cut (for eviction). */
+  get openList(): ChangeList {
+    return this.open;
+  }
+
+  /**
+   * Removes up to `n` cells from the cache, oldest inserted first, skipping placeholders still
+   * being read, and calls `victim` for each; returns how many were removed.
+   */
+  evictOldest(n: number, victim: (id: unknown, composite: boolean, cell: Cell) => void): number {
+    let removed = 0;
+    for (const [map, composite] of [
+      [this.cells, false],
+      [this.compositeCells, true],
+    ] as const) {
+      if (removed >= n) break;
+      for (const [id, cell] of map) {
+        if (removed >= n) break;
+        if (cell.value instanceof PendingRead) continue;
+        map.delete(id as never);
+        victim(id, composite, cell);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   private current(): Cell {
     const s = this.store;
     const cell = s.currentComposite ? this.compositeCells.get(s.currentId as string) : this.cells.get(s.currentId);
-    if (cell === undefined) {
+    if (cell === undefined || cell.value instanceof PendingRead) {
       throw internalError(
         "STATE_NOT_PREFETCHED",
         `state '${this.name}' was read for key ${JSON.stringify(s.currentKey)} before the key's batch was prefetched`,
