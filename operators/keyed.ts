@@ -1,7 +1,7 @@
 /**
  * Shared hot-path plumbing of keyed operators: compute the batch's keys and key groups once,
- * prefetch their state in one backend call, then run a synchronous per-record loop with the
- * store's current key set.
+ * prefetch their state in one backend call (started ahead when the engine hints the batch),
+ * then run a synchronous per-record loop with the store's current key set.
  */
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 import { keyGroupFor, type KeyValue } from "../state/key-groups.ts";
@@ -41,6 +41,47 @@ export const requireKeyedStore = (context: OperatorContext): KeyedStateStore => 
     throw internalError("NO_KEYED_STORE", `operator '${context.operatorName}' is keyed but was opened without keyed state`);
   }
   return store;
+};
+
+/**
+ * One keyed input's batches: `prefetch(records)` (an Operator.prefetch hint) keys a batch that
+ * comes later and starts reading its state without waiting; `batchOf(records)` keys the batch
+ * being processed, reusing the hinted batch's keys when it is the same array. A hint that fails
+ * (a throwing key selector, a failed read) is dropped: the failure surfaces when the batch is
+ * processed.
+ */
+export interface KeyedInput<T, K extends KeyValue> {
+  prefetch(records: readonly T[]): void;
+  batchOf(records: readonly T[]): KeyedBatch<K>;
+}
+
+export const keyedInput = <T, K extends KeyValue>(
+  store: KeyedStateStore,
+  name: string,
+  keyOf: (value: T) => K,
+  maxParallelism: number,
+): KeyedInput<T, K> => {
+  let hinted: { readonly records: readonly T[]; readonly batch: KeyedBatch<K> } | undefined;
+  return {
+    prefetch(records) {
+      hinted = undefined;
+      try {
+        const batch = keyBatch(name, records, keyOf, maxParallelism);
+        hinted = { records, batch };
+        store.prefetch(batch.keys, batch.groups)?.catch(() => undefined);
+      } catch {
+        // Surfaces when the batch is processed.
+      }
+    },
+    batchOf(records) {
+      const h = hinted;
+      if (h !== undefined && h.records === records) {
+        hinted = undefined;
+        return h.batch;
+      }
+      return keyBatch(name, records, keyOf, maxParallelism);
+    },
+  };
 };
 
 /**
