@@ -140,7 +140,10 @@ export const RESERVED_STATE_PREFIX = "__";
 export class KeyedStateStore {
   readonly backend: KvBackend;
   private readonly maxCachedCells: number;
+  /** Every declared state (for the layout). */
   private readonly tables: StateTable[] = [];
+  /** The states whose cells the cache holds (`register`ed, not `reserve`d), in declaration order. */
+  private readonly cached: StateTable[] = [];
   private readonly contributors: FlushContributor[] = [];
   private cellCount = 0;
   private readonly restoredLayout: ReadonlyMap<string, StateLayoutEntry>;
@@ -182,6 +185,21 @@ export class KeyedStateStore {
    * would share one id after a restore, and so each other's cells.
    */
   register(name: string, signature: StateSignature, form: StoredForm = identity): StateTable {
+    const table = this.declare(name, signature, form);
+    this.cached.push(table);
+    return table;
+  }
+
+  /**
+   * Declares a state whose cells its owner keeps itself (e.g. timers, written by a contributor):
+   * it gets an id and is recorded in the layout as `register`'s are, but the cache holds no cells
+   * of it, so `prefetch` neither reads nor caches them. Returns the state's id.
+   */
+  reserve(name: string, signature: StateSignature): number {
+    return this.declare(name, signature, identity).id;
+  }
+
+  private declare(name: string, signature: StateSignature, form: StoredForm): StateTable {
     if (this.tables.some((t) => t.name === name)) {
       const where = this.operator === undefined ? "" : `operator '${this.operator}' `;
       throw userError("STATE_DECLARED_TWICE", `${where}declares the state '${name}' twice; give each state its own name`, {
@@ -238,7 +256,7 @@ export class KeyedStateStore {
     const read = new PendingRead();
     let others: Set<PendingRead> | undefined;
     let hits = 0;
-    const tables = this.tables;
+    const tables = this.cached;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const composite = isComposite(key);
@@ -290,12 +308,12 @@ export class KeyedStateStore {
     if (excess <= 0) return;
     // While a cut is being written, a clean cell may be encoded but not yet in the backend.
     const parkClean = this.unwrittenCuts > 0;
-    const gen = this.parked.open(this.tables.length);
+    const gen = this.parked.open(this.cached.length);
     const groups: SealedGroup[] = [];
     let evicted = 0;
     let written = 0;
-    for (let t = 0; t < this.tables.length; t++) {
-      const table = this.tables[t]!;
+    for (let t = 0; t < this.cached.length; t++) {
+      const table = this.cached[t]!;
       const open = table.openList;
       // Dirty victims go on a change list of their own, sealed below as one cut.
       const victims = new ChangeList();
@@ -334,7 +352,7 @@ export class KeyedStateStore {
   snapshot<T>(then: () => Promise<T>): Promise<WrittenCut<T>> {
     if (this.writeFailure !== undefined) throw this.writeFailure.error;
     const groups: SealedGroup[] = [];
-    for (const table of this.tables) {
+    for (const table of this.cached) {
       const list = table.takeChanged();
       if (list !== undefined) groups.push({ table, list });
     }
@@ -379,7 +397,7 @@ export class KeyedStateStore {
   /** Cells changed since the last cut (for tests and metrics). */
   get dirtyCount(): number {
     let n = 0;
-    for (const t of this.tables) n += t.changedCount;
+    for (const t of this.cached) n += t.changedCount;
     return n;
   }
 
