@@ -253,7 +253,7 @@ export class KeyedStateStore {
       // The backend falls behind the evictions: wait for the oldest parked cells to be written.
       else waitFor = this.parked.oldestReleased;
     }
-    const read = new PendingRead();
+    let read: PendingRead | undefined;
     let others: Set<PendingRead> | undefined;
     let hits = 0;
     const tables = this.cached;
@@ -272,6 +272,7 @@ export class KeyedStateStore {
           }
         }
         if (cell === undefined) {
+          read ??= new PendingRead();
           cell = { value: read, key, keyGroup: keyGroups[i]!, changes: undefined };
           table.insert(id, composite, cell);
           this.cellCount++;
@@ -286,8 +287,8 @@ export class KeyedStateStore {
       }
     }
     this.counters.hits += hits;
-    this.counters.misses += read.cells.length;
-    if (read.cells.length > 0) {
+    if (read !== undefined) {
+      this.counters.misses += read.cells.length;
       read.start(this.backend);
       (others ??= new Set()).add(read);
     }
