@@ -141,8 +141,8 @@ const normalise = (m: Model): Model => {
   return out;
 };
 
-const run = async (backend: KvBackend, steps: readonly Step[], maxCachedCells: number, writeChunk: number, delays: Delays = { reads: [0], writes: [0] }) => {
-  const store = new KeyedStateStore({ backend: delayed(backend, delays), maxCachedCells, writeChunk });
+const run = async (backend: KvBackend, steps: readonly Step[], maxCachedCells: number, writeChunk: number, delays: Delays = { reads: [0], writes: [0] }, readChunk = 1_024) => {
+  const store = new KeyedStateStore({ backend: delayed(backend, delays), maxCachedCells, writeChunk, readChunk });
   const s = bindStates(store, spec);
   const model = new Map<string, Model>();
   const keys = new Map<string, KeyValue>();
@@ -215,10 +215,10 @@ afterEach(async () => {
 describe("cuts of keyed state", () => {
   it("property: each cut's copy holds exactly the state at the cut, whatever happens while it is written (heap)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), fc.constantFrom(3, 8, 1_000), fc.constantFrom(1, 2, 1_000), delaysArb, async (steps, maxCachedCells, writeChunk, delays) => {
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), fc.constantFrom(3, 8, 1_000), fc.constantFrom(1, 2, 1_000), delaysArb, fc.constantFrom(1, 2, 1_024), async (steps, maxCachedCells, writeChunk, delays, readChunk) => {
         const backend = openHeapBackend();
         try {
-          await run(backend, steps, maxCachedCells, writeChunk, delays);
+          await run(backend, steps, maxCachedCells, writeChunk, delays, readChunk);
         } finally {
           await backend.close();
         }

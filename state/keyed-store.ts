@@ -62,17 +62,28 @@ class PendingRead {
   readonly forms: StoredForm[] = [];
   done: Promise<void> = Promise.resolve();
 
-  start(backend: KvBackend): void {
-    this.done = backend.getMany(this.keys).then((values) => {
-      for (let i = 0; i < this.cells.length; i++) {
-        const cell = this.cells[i]!;
-        // Still this placeholder's (an evicted placeholder fills an unused cell, harmlessly).
-        if (cell.value !== this) continue;
-        const bytes = values[i];
-        cell.value = bytes === undefined ? undefined : this.forms[i]!.fromStored(decodeValue(bytes));
+  /** Reads the cells' values, in backend calls of at most `chunk` keys issued at once (they may run in parallel). */
+  start(backend: KvBackend, chunk: number): void {
+    const n = this.keys.length;
+    if (n <= chunk) this.done = backend.getMany(this.keys).then((values) => this.fill(values, 0));
+    else {
+      const parts: Promise<void>[] = [];
+      for (let from = 0; from < n; from += chunk) {
+        parts.push(backend.getMany(this.keys.slice(from, from + chunk)).then((values) => this.fill(values, from)));
       }
-    });
+      this.done = Promise.all(parts).then(() => undefined);
+    }
     this.done.catch(() => undefined);
+  }
+
+  private fill(values: readonly (Buffer | undefined)[], from: number): void {
+    for (let i = 0; i < values.length; i++) {
+      const cell = this.cells[from + i]!;
+      // Still this placeholder's (an evicted placeholder fills an unused cell, harmlessly).
+      if (cell.value !== this) continue;
+      const bytes = values[i];
+      cell.value = bytes === undefined ? undefined : this.forms[from + i]!.fromStored(decodeValue(bytes));
+    }
   }
 }
 
@@ -124,6 +135,11 @@ export interface KeyedStoreOptions {
   readonly operator?: string;
   /** Cells encoded and written per backend write when a cut is written (default 1_000). */
   readonly writeChunk?: number;
+  /**
+   * Keys per backend read (default 1_024): a batch missing more is read in several calls issued
+   * at once, which the RocksDB binding runs on several threads.
+   */
+  readonly readChunk?: number;
   /** Counters this store adds its cache hits, misses and evictions to (default: its own). */
   readonly counters?: StateCacheCounters;
 }
@@ -151,6 +167,7 @@ export class KeyedStateStore {
   /** The operator whose state this is, if known (for errors). */
   readonly operator: string | undefined;
   private readonly writeChunk: number;
+  private readonly readChunk: number;
   /** Settles when every cut taken so far is written and followed up. */
   private written: Promise<void> = Promise.resolve();
   /** Set when writing a cut failed: the backend misses changes, so nothing more may be written. */
@@ -174,6 +191,7 @@ export class KeyedStateStore {
     this.operator = options.operator;
     this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
     this.counters = options.counters ?? newStateCacheCounters();
+    this.readChunk = Math.max(1, options.readChunk ?? 1_024);
   }
 
   /**
@@ -289,7 +307,7 @@ export class KeyedStateStore {
     this.counters.hits += hits;
     if (read !== undefined) {
       this.counters.misses += read.cells.length;
-      read.start(this.backend);
+      read.start(this.backend, this.readChunk);
       (others ??= new Set()).add(read);
     }
     if (others === undefined) return waitFor;
