@@ -387,19 +387,17 @@ export class KeyedStateStore {
   private cut<T>(sealed: SealedChanges, then: () => Promise<T>): Promise<WrittenCut<T>> {
     this.unwrittenCuts++;
     const cut = this.written.then(async () => {
+      let stats: SealedWriteStats;
       try {
         if (this.writeFailure !== undefined) throw this.writeFailure.error;
-        let stats: SealedWriteStats;
-        try {
-          stats = await sealed.writeTo(this.backend, this.writeChunk);
-        } catch (e) {
-          this.writeFailure = { error: e };
-          throw e;
-        }
-        return { result: await then(), stats };
+        stats = await sealed.writeTo(this.backend, this.writeChunk);
+      } catch (e) {
+        this.writeFailure ??= { error: e };
+        throw e;
       } finally {
         this.unwrittenCuts--;
       }
+      return { result: await then(), stats };
     });
     this.written = cut.then(
       () => undefined,
