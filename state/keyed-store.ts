@@ -89,7 +89,7 @@ class PendingRead {
 
 /** Cache counters of one or more stores (plain numbers; a store adds to the object it is given). */
 export interface StateCacheCounters {
-  /** Cells a prefetch found cached (or parked). */
+  /** Cells a prefetch found cached or parked (a batch read ahead counts again, as hits, when it is processed). */
   hits: number;
   /** Cells a prefetch read from the backend. */
   misses: number;
