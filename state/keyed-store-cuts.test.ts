@@ -281,6 +281,27 @@ describe("cuts of keyed state", () => {
     await backend.close();
   });
 
+  it("without cuts, eviction keeps the list of changed cells bounded by the cache, and loses nothing", async () => {
+    const backend = openHeapBackend();
+    const store = new KeyedStateStore({ backend, maxCachedCells: 30 });
+    const s = bindStates(store, spec);
+    for (let b = 0; b < 100; b++) {
+      const keys = Array.from({ length: 10 }, (_, i) => b * 10 + i);
+      await store.prefetch(keys, keys.map(kg));
+      for (const k of keys) {
+        store.setCurrentKey(k, kg(k));
+        s.count.update(k + 1);
+      }
+    }
+    expect(store.counters.evictions).toBeGreaterThan(2_900);
+    expect(store.dirtyCount).toBeLessThanOrEqual(60);
+    await store.flush();
+    const all = Array.from({ length: 1_000 }, (_, k) => k);
+    const got = await readBack(await copyAll(backend), all);
+    for (const k of all) expect(got.get(idOf(k))).toEqual({ count: k + 1 });
+    await backend.close();
+  });
+
   it("seals without encoding: cells are encoded when touched or by the writer, each once", async () => {
     const backend = openHeapBackend();
     let written = 0;

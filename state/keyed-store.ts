@@ -350,6 +350,7 @@ export class KeyedStateStore {
       if (victims.cells.length > 0) {
         groups.push({ table, list: victims });
         written += victims.cells.length;
+        table.leftOpenList(victims.cells.length);
       }
     }
     this.cellCount -= evicted;
@@ -434,6 +435,8 @@ export class StateTable {
   private compositeCells = new Map<string, Cell>();
   /** Cells changed since the last cut, each once. */
   private open = new ChangeList();
+  /** Entries of `open` whose cell eviction moved off it (they stay listed; a cut skips them). */
+  private leftOpen = 0;
 
   constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
     this.store = store;
@@ -459,6 +462,21 @@ export class StateTable {
   /** The list of cells changed since the last cut (for eviction). */
   get openList(): ChangeList {
     return this.open;
+  }
+
+  /**
+   * Eviction moved `n` cells off the open list to a list of their own. Once most of the open
+   * list's entries are such leftovers, it is compacted, so it does not grow without bound
+   * between cuts (e.g. without checkpoints) while state far larger than the cache is changed.
+   */
+  leftOpenList(n: number): void {
+    this.leftOpen += n;
+    const list = this.open;
+    if (this.leftOpen * 2 <= list.cells.length) return;
+    const live = list.cells.filter((c) => c.changes === list);
+    list.cells.length = 0;
+    for (const c of live) list.cells.push(c);
+    this.leftOpen = 0;
   }
 
   /**
@@ -537,6 +555,7 @@ export class StateTable {
     const list = this.open;
     if (list.cells.length === 0) return undefined;
     this.open = new ChangeList();
+    this.leftOpen = 0;
     return list;
   }
 
