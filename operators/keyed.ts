@@ -12,6 +12,11 @@ import { requireSync, userFunctionError } from "./user-error.ts";
 export interface KeyedBatch<K extends KeyValue> {
   readonly keys: K[];
   readonly groups: number[];
+  /**
+   * Set when a prefetch found every cell of the batch cached and filled: the store's
+   * `evictionRounds` then. While it is unchanged, the batch needs no prefetch.
+   */
+  cachedAt?: number;
 }
 
 export const keyBatch = <T, K extends KeyValue>(
@@ -68,7 +73,9 @@ export const keyedInput = <T, K extends KeyValue>(
       try {
         const batch = keyBatch(name, records, keyOf, maxParallelism);
         hinted = { records, batch };
-        store.prefetch(batch.keys, batch.groups)?.catch(() => undefined);
+        const loading = store.prefetch(batch.keys, batch.groups);
+        if (loading === undefined) batch.cachedAt = store.evictionRounds;
+        else loading.catch(() => undefined);
       } catch {
         // Surfaces when the batch is processed.
       }
@@ -100,6 +107,7 @@ export const forEachKeyed = <K extends KeyValue>(
       each(i);
     }
   };
+  if (batch.cachedAt === store.evictionRounds) return run();
   const loading = store.prefetch(batch.keys, batch.groups);
   if (loading === undefined) return run();
   return loading.then(run);

@@ -174,6 +174,11 @@ export class KeyedStateStore {
   private writeFailure: { readonly error: unknown } | undefined;
   /** Cuts taken and not yet written (while any is, a clean cell may not be in the backend yet). */
   private unwrittenCuts = 0;
+  /**
+   * Evictions so far. Cells only leave the cache by eviction, so a batch whose `prefetch` found
+   * every cell cached and filled still has them while this is unchanged.
+   */
+  evictionRounds = 0;
   /** Evicted cells whose write is not done yet. */
   private readonly parked = new ParkedCells<Cell>();
   readonly counters: StateCacheCounters;
@@ -322,6 +327,7 @@ export class KeyedStateStore {
    * contract for what happens to the victims).
    */
   private evict(): void {
+    this.evictionRounds++;
     const target = this.maxCachedCells - (this.maxCachedCells >> 3);
     const excess = this.cellCount - target;
     if (excess <= 0) return;
