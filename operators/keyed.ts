@@ -66,13 +66,17 @@ export const keyedInput = <T, K extends KeyValue>(
   keyOf: (value: T) => K,
   maxParallelism: number,
 ): KeyedInput<T, K> => {
-  let hinted: { readonly records: readonly T[]; readonly batch: KeyedBatch<K> } | undefined;
+  // The last two hinted batches: the engine hints batch n+1 before it processes batch n.
+  type Hinted = { readonly records: readonly T[]; readonly batch: KeyedBatch<K> };
+  let older: Hinted | undefined;
+  let newer: Hinted | undefined;
   return {
     prefetch(records) {
-      hinted = undefined;
+      older = newer;
+      newer = undefined;
       try {
         const batch = keyBatch(name, records, keyOf, maxParallelism);
-        hinted = { records, batch };
+        newer = { records, batch };
         const loading = store.prefetch(batch.keys, batch.groups);
         if (loading === undefined) batch.cachedAt = store.evictionRounds;
         else loading.catch(() => undefined);
@@ -81,10 +85,15 @@ export const keyedInput = <T, K extends KeyValue>(
       }
     },
     batchOf(records) {
-      const h = hinted;
-      if (h !== undefined && h.records === records) {
-        hinted = undefined;
-        return h.batch;
+      if (older?.records === records) {
+        const { batch } = older;
+        older = undefined;
+        return batch;
+      }
+      if (newer?.records === records) {
+        const { batch } = newer;
+        newer = older = undefined;
+        return batch;
       }
       return keyBatch(name, records, keyOf, maxParallelism);
     },
