@@ -249,7 +249,7 @@ describe("cuts of keyed state", () => {
     let release = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slow: KvBackend = { kind: "heap", getMany: (k) => backend.getMany(k), scan: (r) => backend.scan(r), close: () => backend.close(), write: async (ops) => (await gate, backend.write(ops)) };
-    const store = new KeyedStateStore({ backend: slow, maxCachedCells: 6 });
+    const store = new KeyedStateStore({ backend: slow, maxCachedCells: 12 });
     const s = bindStates(store, spec);
     const batch = async (keys: KeyValue[], each: (k: KeyValue) => void) => {
       await store.prefetch(keys, keys.map(kg));
@@ -263,17 +263,21 @@ describe("cuts of keyed state", () => {
     const cut = store.snapshot(() => Promise.resolve());
     for (let i = 0; i < 5; i++) await Promise.resolve();
     await batch(["b"], () => s.count.update(2)); // dirty, not in any cut
-    await batch(["c", "d"], () => undefined); // the cache holds 12 cells now (3 states a key)
-    // The next prefetch evicts the 6 oldest, a's and b's, parks them, and finds them there.
+    await batch(["c", "d"], () => undefined);
+    await batch(["f"], () => undefined); // the cache holds 15 cells now (3 states a key)
+    // The next prefetch evicts the oldest cells down to 7/8 of 12, a's and b's (6 cells: 2 a
+    // state), and parks them; the one after finds them there.
+    await batch(["e"], () => undefined);
+    expect(store.counters.evictions).toBe(6);
     let counts: Record<string, number> = {};
     await batch(["a", "b"], (k) => (counts[String(k)] = s.count.value()));
-    expect(store.counters.evictions).toBe(6);
     expect(counts).toEqual({ a: 1, b: 2 });
     release();
     await cut;
     await store.flush();
     // Once written, evicted cells are read from the backend.
-    await batch(["c", "d", "e", "f"], () => undefined);
+    await batch(["c", "d", "e", "f", "g"], () => undefined);
+    await batch(["h"], () => undefined);
     counts = {};
     await batch(["a", "b"], (k) => (counts[String(k)] = s.count.value()));
     expect(counts).toEqual({ a: 1, b: 2 });

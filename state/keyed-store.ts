@@ -179,6 +179,8 @@ export class KeyedStateStore {
    * every cell cached and filled still has them while this is unchanged.
    */
   evictionRounds = 0;
+  /** The keys of the latest `prefetch` (kept by eviction, see `evict`). */
+  private lastKeys: readonly KeyValue[] | undefined;
   /** Evicted cells whose write is not done yet. */
   private readonly parked = new ParkedCells<Cell>();
   readonly counters: StateCacheCounters;
@@ -272,7 +274,7 @@ export class KeyedStateStore {
     if (this.writeFailure !== undefined) throw this.writeFailure.error;
     let waitFor: Promise<void> | undefined;
     if (this.cellCount > this.maxCachedCells) {
-      if (this.parked.size <= this.maxCachedCells >> 1) this.evict();
+      if (this.parked.size <= this.maxCachedCells >> 1) this.evict(keys);
       // The backend falls behind the evictions: wait for the oldest parked cells to be written.
       else waitFor = this.parked.oldestReleased;
     }
@@ -310,6 +312,7 @@ export class KeyedStateStore {
       }
     }
     this.counters.hits += hits;
+    this.lastKeys = keys;
     if (read !== undefined) {
       this.counters.misses += read.cells.length;
       read.start(this.backend, this.readChunk);
@@ -323,10 +326,12 @@ export class KeyedStateStore {
 
   /**
    * Evicts the oldest cached cells down to 7/8 of `maxCachedCells`, each table in proportion to
-   * its share of the cache. Placeholders still being read are kept. Does not wait (see the file's
+   * its share of the cache. Placeholders still being read are kept, and so are the cells of
+   * `keys` (the batch being prefetched) and of the previous prefetch's keys (the engine prefetches
+   * batch n+1 ahead, then batch n: each is about to be processed). Does not wait (see the file's
    * contract for what happens to the victims).
    */
-  private evict(): void {
+  private evict(keys: readonly KeyValue[]): void {
     this.evictionRounds++;
     const target = this.maxCachedCells - (this.maxCachedCells >> 3);
     const excess = this.cellCount - target;
@@ -334,6 +339,10 @@ export class KeyedStateStore {
     // While a cut is being written, a clean cell may be encoded but not yet in the backend.
     const parkClean = this.unwrittenCuts > 0;
     const gen = this.parked.open(this.cached.length);
+    const pinned = new Set<unknown>();
+    for (const batch of [this.lastKeys ?? [], keys]) {
+      for (const key of batch) pinned.add(isComposite(key) ? compositeId(key) : key);
+    }
     const groups: SealedGroup[] = [];
     let evicted = 0;
     let written = 0;
@@ -343,7 +352,7 @@ export class KeyedStateStore {
       // Dirty victims go on a change list of their own, sealed below as one cut.
       const victims = new ChangeList();
       const share = Math.ceil((excess * table.cachedCount) / this.cellCount);
-      evicted += table.evictOldest(share, (id, composite, cell) => {
+      evicted += table.evictOldest(share, pinned, (id, composite, cell) => {
         const changes = cell.changes;
         if (changes === undefined && !parkClean) return;
         // A cell on a sealed list is written by the cut that sealed it, before this one.
@@ -487,9 +496,10 @@ export class StateTable {
 
   /**
    * Removes up to `n` cells from the cache, oldest inserted first, skipping placeholders still
-   * being read, and calls `victim` for each; returns how many were removed.
+   * being read and the keys in `pinned` (by cache id), and calls `victim` for each; returns how
+   * many were removed.
    */
-  evictOldest(n: number, victim: (id: unknown, composite: boolean, cell: Cell) => void): number {
+  evictOldest(n: number, pinned: ReadonlySet<unknown>, victim: (id: unknown, composite: boolean, cell: Cell) => void): number {
     let removed = 0;
     for (const [map, composite] of [
       [this.cells, false],
@@ -498,7 +508,7 @@ export class StateTable {
       if (removed >= n) break;
       for (const [id, cell] of map) {
         if (removed >= n) break;
-        if (cell.value instanceof PendingRead) continue;
+        if (cell.value instanceof PendingRead || pinned.has(id)) continue;
         map.delete(id as never);
         victim(id, composite, cell);
         removed++;
