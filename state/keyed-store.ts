@@ -56,6 +56,8 @@ interface Cell {
  * value until it fills them. `done` never rejects unhandled: a read issued ahead may never be
  * awaited (its failure then surfaces at the `prefetch` that waits for it, or not at all).
  */
+const HAND_OVER = { handOver: true } as const;
+
 class PendingRead {
   readonly cells: Cell[] = [];
   readonly keys: Buffer[] = [];
@@ -65,11 +67,12 @@ class PendingRead {
   /** Reads the cells' values, in backend calls of at most `chunk` keys issued at once (they may run in parallel). */
   start(backend: KvBackend, chunk: number): void {
     const n = this.keys.length;
-    if (n <= chunk) this.done = backend.getMany(this.keys).then((values) => this.fill(values, 0));
+    // The keys are fresh buffers of this read's own: handed over, never copied.
+    if (n <= chunk) this.done = backend.getMany(this.keys, HAND_OVER).then((values) => this.fill(values, 0));
     else {
       const parts: Promise<void>[] = [];
       for (let from = 0; from < n; from += chunk) {
-        parts.push(backend.getMany(this.keys.slice(from, from + chunk)).then((values) => this.fill(values, from)));
+        parts.push(backend.getMany(this.keys.slice(from, from + chunk), HAND_OVER).then((values) => this.fill(values, from)));
       }
       this.done = Promise.all(parts).then(() => undefined);
     }

@@ -26,7 +26,7 @@ import type { RocksIterator } from "rocksdb-native";
 import { describeError, externalError, internalError } from "../common/errors.ts";
 import { linkOrCopy } from "../common/link-or-copy.ts";
 import { fsyncPath } from "../common/fsync.ts";
-import type { KvBackend, KvOp, KvRange } from "./kv-backend.ts";
+import type { KvBackend, KvCallOptions, KvOp, KvRange } from "./kv-backend.ts";
 
 export interface RocksBackendOptions {
   /** Directory of the DB. One process may open a path at a time. */
@@ -130,11 +130,12 @@ class RocksBackend implements RocksKvBackend {
     private readonly scanChunk: number,
   ) {}
 
-  async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+  async getMany(keys: readonly Buffer[], options?: KvCallOptions): Promise<(Buffer | undefined)[]> {
     this.assertOpen();
     if (keys.length === 0) return [];
-    // The native side reads key bytes on a worker thread later: hand it a private copy.
-    const copies = copyAll(keys, "key");
+    // The native side reads key bytes on a worker thread later: hand it a private copy, unless
+    // the caller handed the keys over.
+    const copies = options?.handOver === true ? checkAll(keys, "key") : copyAll(keys, "key");
     const batch = this.db.read({ capacity: copies.length, autoDestroy: true });
     const gets = copies.map((k) => batch.get(k));
     try {
@@ -146,7 +147,7 @@ class RocksBackend implements RocksKvBackend {
     }
   }
 
-  async write(ops: readonly KvOp[]): Promise<void> {
+  async write(ops: readonly KvOp[], options?: KvCallOptions): Promise<void> {
     this.assertOpen();
     // Wait only for the checkpoint pending at call time: this write belongs after that cut and
     // before any checkpoint requested later (which awaits the writes in flight when it starts).
@@ -156,7 +157,7 @@ class RocksBackend implements RocksKvBackend {
       this.assertOpen();
     }
     if (ops.length === 0) return;
-    const done = this.applyWrite(ops);
+    const done = this.applyWrite(ops, options?.handOver === true);
     this.writesInFlight.add(done);
     try {
       await done;
@@ -187,13 +188,13 @@ class RocksBackend implements RocksKvBackend {
     }
   }
 
-  private async applyWrite(ops: readonly KvOp[]): Promise<void> {
+  private async applyWrite(ops: readonly KvOp[], handOver: boolean): Promise<void> {
     const bufs: Buffer[] = [];
     for (const op of ops) {
       bufs.push(op.key);
       if (op.kind === "put") bufs.push(op.value);
     }
-    const copies = copyAll(bufs, "key or value");
+    const copies = handOver ? checkAll(bufs, "key or value") : copyAll(bufs, "key or value");
     const batch = this.db.write({ capacity: ops.length, autoDestroy: true });
     let i = 0;
     for (const op of ops) {
@@ -281,6 +282,14 @@ class RocksBackend implements RocksKvBackend {
     if (this.closing !== null) return closedError(this.path);
     return externalError("STATE_BACKEND_IO", `RocksDB ${what} at ${this.path} failed: ${describeError(e)}`, { cause: e });
   }
+}
+
+/** Checks that every one of `bufs` is a Buffer (the binding asserts on anything else and aborts); returns them. */
+function checkAll(bufs: readonly Buffer[], what: string): readonly Buffer[] {
+  for (const b of bufs) {
+    if (!Buffer.isBuffer(b)) throw internalError("STATE_BACKEND_BAD_INPUT", `state ${what} must be a Buffer, got ${typeof b}`);
+  }
+  return bufs;
 }
 
 /**
