@@ -31,64 +31,18 @@
  * its own cut.
  */
 import { internalError, userError } from "../common/errors.ts";
-import type { KvBackend, KvOp } from "./kv-backend.ts";
+import type { KvBackend } from "./kv-backend.ts";
 import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
-import { decodeValue, encodeValue } from "./value-codec.ts";
+import { encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
-import { ParkedCells, type ParkedGeneration } from "./parked-cells.ts";
+import { ParkedCells } from "./parked-cells.ts";
+import { identityForm, PendingRead, type Cell, type StoredForm } from "./cell.ts";
+import { StateTable } from "./state-table.ts";
 
-interface Cell {
-  /** The cell's value (undefined: none), or the read that will fill it (a placeholder). */
-  value: unknown;
-  readonly key: KeyValue;
-  readonly keyGroup: number;
-  /**
-   * The change list this cell is on: its table's open one (changed since the last cut), or one a
-   * cut sealed and has not encoded this cell from yet; undefined when clean (sealed-changes.ts).
-   */
-  changes: ChangeList | undefined;
-}
-
-/**
- * One backend read of the cells a `prefetch` found missing: their placeholders hold it as their
- * value until it fills them. `done` never rejects unhandled: a read issued ahead may never be
- * awaited (its failure then surfaces at the `prefetch` that waits for it, or not at all).
- */
-const HAND_OVER = { handOver: true } as const;
-
-class PendingRead {
-  readonly cells: Cell[] = [];
-  readonly keys: Buffer[] = [];
-  readonly forms: StoredForm[] = [];
-  done: Promise<void> = Promise.resolve();
-
-  /** Reads the cells' values, in backend calls of at most `chunk` keys issued at once (they may run in parallel). */
-  start(backend: KvBackend, chunk: number): void {
-    const n = this.keys.length;
-    // The keys are fresh buffers of this read's own: handed over, never copied.
-    if (n <= chunk) this.done = backend.getMany(this.keys, HAND_OVER).then((values) => this.fill(values, 0));
-    else {
-      const parts: Promise<void>[] = [];
-      for (let from = 0; from < n; from += chunk) {
-        parts.push(backend.getMany(this.keys.slice(from, from + chunk), HAND_OVER).then((values) => this.fill(values, from)));
-      }
-      this.done = Promise.all(parts).then(() => undefined);
-    }
-    this.done.catch(() => undefined);
-  }
-
-  private fill(values: readonly (Buffer | undefined)[], from: number): void {
-    for (let i = 0; i < values.length; i++) {
-      const cell = this.cells[from + i]!;
-      // Still this placeholder's (an evicted placeholder fills an unused cell, harmlessly).
-      if (cell.value !== this) continue;
-      const bytes = values[i];
-      cell.value = bytes === undefined ? undefined : this.forms[from + i]!.fromStored(decodeValue(bytes));
-    }
-  }
-}
+export { StateTable } from "./state-table.ts";
+export type { StoredForm } from "./cell.ts";
 
 /** Cache counters of one or more stores (plain numbers; a store adds to the object it is given). */
 export interface StateCacheCounters {
@@ -103,14 +57,6 @@ export interface StateCacheCounters {
 }
 
 export const newStateCacheCounters = (): StateCacheCounters => ({ hits: 0, misses: 0, evictions: 0, evictionWrites: 0 });
-
-/** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
-export interface StoredForm {
-  readonly toStored: (value: unknown) => unknown;
-  readonly fromStored: (stored: unknown) => unknown;
-}
-
-const identity: StoredForm = { toStored: (v) => v, fromStored: (v) => v };
 
 const isComposite = (key: KeyValue): key is readonly KeyValue[] => typeof key === "object";
 const compositeId = (key: KeyValue): string => encodeValue(key).toString("latin1");
@@ -212,7 +158,7 @@ export class KeyedStateStore {
    * A name may be declared once (STATE_DECLARED_TWICE, a user error): two states of one name
    * would share one id after a restore, and so each other's cells.
    */
-  register(name: string, signature: StateSignature, form: StoredForm = identity): StateTable {
+  register(name: string, signature: StateSignature, form: StoredForm = identityForm): StateTable {
     const table = this.declare(name, signature, form);
     this.cached.push(table);
     return table;
@@ -224,7 +170,7 @@ export class KeyedStateStore {
    * of it, so `prefetch` neither reads nor caches them. Returns the state's id.
    */
   reserve(name: string, signature: StateSignature): number {
-    return this.declare(name, signature, identity).id;
+    return this.declare(name, signature, identityForm).id;
   }
 
   private declare(name: string, signature: StateSignature, form: StoredForm): StateTable {
@@ -442,143 +388,3 @@ export class KeyedStateStore {
   }
 }
 
-/** One declared state of an operator: reads and writes the cell of the store's current key. */
-export class StateTable {
-  private readonly store: KeyedStateStore;
-  readonly name: string;
-  readonly id: number;
-  readonly form: StoredForm;
-  readonly signature: StateSignature;
-  private cells = new Map<unknown, Cell>();
-  private compositeCells = new Map<string, Cell>();
-  /** Cells changed since the last cut, each once. */
-  private open = new ChangeList();
-  /** Entries of `open` whose cell eviction moved off it (they stay listed; a cut skips them). */
-  private leftOpen = 0;
-
-  constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
-    this.store = store;
-    this.name = name;
-    this.id = id;
-    this.form = form;
-    this.signature = signature;
-  }
-
-  lookup(id: unknown, composite: boolean): Cell | undefined {
-    return composite ? this.compositeCells.get(id as string) : this.cells.get(id);
-  }
-
-  insert(id: unknown, composite: boolean, cell: Cell): void {
-    if (composite) this.compositeCells.set(id as string, cell);
-    else this.cells.set(id, cell);
-  }
-
-  get cachedCount(): number {
-    return this.cells.size + this.compositeCells.size;
-  }
-
-  /** The list of cells changed since the last cut (for eviction). */
-  get openList(): ChangeList {
-    return this.open;
-  }
-
-  /**
-   * Eviction moved `n` cells off the open list to a list of their own. Once most of the open
-   * list's entries are such leftovers, it is compacted, so it does not grow without bound
-   * between cuts (e.g. without checkpoints) while state far larger than the cache is changed.
-   */
-  leftOpenList(n: number): void {
-    this.leftOpen += n;
-    const list = this.open;
-    if (this.leftOpen * 2 <= list.cells.length) return;
-    const live = list.cells.filter((c) => c.changes === list);
-    list.cells.length = 0;
-    for (const c of live) list.cells.push(c);
-    this.leftOpen = 0;
-  }
-
-  /**
-   * Removes up to `n` cells from the cache, oldest inserted first, skipping placeholders still
-   * being read and the keys in `pinned` (by cache id), and calls `victim` for each; returns how
-   * many were removed.
-   */
-  evictOldest(n: number, pinned: ReadonlySet<unknown>, victim: (id: unknown, composite: boolean, cell: Cell) => void): number {
-    let removed = 0;
-    for (const [map, composite] of [
-      [this.cells, false],
-      [this.compositeCells, true],
-    ] as const) {
-      if (removed >= n) break;
-      for (const [id, cell] of map) {
-        if (removed >= n) break;
-        if (cell.value instanceof PendingRead || pinned.has(id)) continue;
-        map.delete(id as never);
-        victim(id, composite, cell);
-        removed++;
-      }
-    }
-    return removed;
-  }
-
-  private current(): Cell {
-    const s = this.store;
-    const cell = s.currentComposite ? this.compositeCells.get(s.currentId as string) : this.cells.get(s.currentId);
-    if (cell === undefined || cell.value instanceof PendingRead) {
-      throw internalError(
-        "STATE_NOT_PREFETCHED",
-        `state '${this.name}' was read for key ${JSON.stringify(s.currentKey)} before the key's batch was prefetched`,
-      );
-    }
-    return cell;
-  }
-
-  /**
-   * The current key's value, or undefined if it has none. A value a cut has sealed but not yet
-   * encoded is encoded first: the caller may mutate what it gets in place.
-   */
-  get(): unknown {
-    const cell = this.current();
-    const changes = cell.changes;
-    if (changes !== undefined && changes !== this.open) changes.sealedBy!.capture(this, cell);
-    return cell.value;
-  }
-
-  set(value: unknown): void {
-    const cell = this.current();
-    this.change(cell);
-    cell.value = value;
-  }
-
-  /** Call after mutating the value returned by `get()` in place. */
-  markDirty(): void {
-    this.change(this.current());
-  }
-
-  delete(): void {
-    const cell = this.current();
-    this.change(cell);
-    cell.value = undefined;
-  }
-
-  /** Lists `cell` as changed (once per cut), after a sealed cut has encoded its value. */
-  private change(cell: Cell): void {
-    const changes = cell.changes;
-    if (changes === this.open) return;
-    if (changes !== undefined) changes.sealedBy!.capture(this, cell);
-    cell.changes = this.open;
-    this.open.cells.push(cell);
-  }
-
-  /** The list of cells changed since the last cut (undefined: none), for a cut to seal; a new list opens. */
-  takeChanged(): ChangeList | undefined {
-    const list = this.open;
-    if (list.cells.length === 0) return undefined;
-    this.open = new ChangeList();
-    this.leftOpen = 0;
-    return list;
-  }
-
-  get changedCount(): number {
-    return this.open.cells.length;
-  }
-}
