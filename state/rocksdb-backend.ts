@@ -43,7 +43,10 @@ export interface RocksBackendOptions {
   readonly maxBackgroundJobs?: number;
   /** Entries an iterator fetches per native round trip (default 512). */
   readonly scanChunk?: number;
-  /** SST data block size in bytes (default 4 KiB: a point lookup reads and searches one block). */
+  /**
+   * SST data block size in bytes (default 8 KiB, the binding's; 4 KiB measured no different for
+   * batched point lookups over 2M keys here: 199k vs 186k gets/s, medians of 2 within noise).
+   */
   readonly blockSize?: number;
   /** Bloom filter bits per key (default 10, ~1 % false positives): a lookup of an absent key skips the files that lack it. */
   readonly bloomBitsPerKey?: number;
@@ -94,10 +97,11 @@ export async function openRocksBackend(options: RocksBackendOptions): Promise<Ro
     maxBackgroundJobs: options.maxBackgroundJobs ?? 2,
     writeBufferSize: options.writeBufferSize ?? 32 * 1024 * 1024,
     maxWriteBufferNumber: 2,
-    // Tuned for point lookups (keyed state reads one cell per key): small blocks, bloom filters
-    // on every level (absent keys, e.g. a key's first record, are common). The block cache's size
-    // is not exposed by rocksdb-native (RocksDB's default, 32 MiB); the OS page cache holds the rest.
-    tableBlockSize: options.blockSize ?? 4096,
+    // For point lookups (keyed state reads one cell per key): bloom filters on every level
+    // (absent keys, e.g. a key's first record, are common; optimizeFiltersForHits would drop them
+    // on the last level). The block cache's size is not exposed by rocksdb-native (RocksDB's
+    // default, 32 MiB); the OS page cache holds the rest.
+    tableBlockSize: options.blockSize ?? 8192,
     filterPolicy: new BloomFilterPolicy(options.bloomBitsPerKey ?? 10),
     optimizeFiltersForHits: false,
   });
