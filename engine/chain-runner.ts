@@ -48,6 +48,16 @@ export class ChainRunner {
     return this.output.emit(current);
   }
 
+  /** True if the head operator takes `prefetch` hints. */
+  get prefetches(): boolean {
+    return this.operators[0]?.prefetch !== undefined;
+  }
+
+  /** Hints the head operator that `records` are probably its next batch (Operator.prefetch). */
+  prefetch(records: readonly unknown[]): void {
+    this.operators[0]?.prefetch?.(records);
+  }
+
   /** Records of a two-input head operator's second input. */
   process2(records: readonly unknown[]): Promise<void> | undefined {
     const head = this.operators[0]!;

@@ -50,6 +50,11 @@ export class Channel<T> {
     });
   }
 
+  /** The element `poll()` would return next, left queued; undefined when the channel is empty. */
+  peek(): StreamElement<T> | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
   /** The next element, or undefined when the channel is empty. */
   poll(): StreamElement<T> | undefined {
     if (this.head >= this.items.length) return undefined;

@@ -31,6 +31,24 @@ describe("InputGate", () => {
     expect(gate.poll()).toEqual({ channel: 0, element: { kind: "batch", records: ["a"] } });
   });
 
+  it("peek() shows what poll() returns next, leaving it queued, skipping blocked channels", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(2), fc.nat(9)), { maxLength: 20 }), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), (pushes, blocked) => {
+        const channels = [new Channel<number>(32), new Channel<number>(32), new Channel<number>(32)];
+        for (const [c, v] of pushes) channels[c]!.push(batchOf([v]));
+        const gate = new InputGate(channels);
+        blocked.forEach((b, c) => b && gate.block(c));
+        for (;;) {
+          const seen = gate.peek();
+          expect(gate.peek()).toEqual(seen);
+          const got = gate.poll();
+          expect(got).toEqual(seen);
+          if (got === undefined) break;
+        }
+      }),
+    );
+  });
+
   it("take() waits for the first channel that gets data", async () => {
     const a = new Channel<string>(8);
     const b = new Channel<string>(8);

@@ -58,6 +58,21 @@ export class InputGate<T> {
     return undefined;
   }
 
+  /**
+   * The element `poll()` would return now, left queued (undefined if none is queued). A hint
+   * only: blocking a channel or a new element on an earlier channel changes what comes next.
+   */
+  peek(): GateElement<T> | undefined {
+    const n = this.channels.length;
+    for (let i = 0; i < n; i++) {
+      const c = (this.next + i) % n;
+      if (this.blocked[c] || this.finished[c]) continue;
+      const element = this.channels[c]!.peek();
+      if (element !== undefined) return { channel: c, element };
+    }
+    return undefined;
+  }
+
   private interruptWaiting: (() => void) | undefined;
 
   /**

@@ -171,3 +171,34 @@ describe("InputTask: barrier alignment (property)", () => {
     expect(multiChannelSnapshots).toBeGreaterThan(100);
   });
 });
+
+describe("InputTask: prefetch hints", () => {
+  it("hints the head operator with the batch queued next, before processing the current one", async () => {
+    const channel = new Channel<unknown>(8);
+    const events: string[] = [];
+    const head = {
+      prefetch: (records: readonly unknown[]) => void events.push(`hint ${records.join(",")}`),
+      processBatch: (records: readonly unknown[]) => void events.push(`process ${records.join(",")}`),
+    };
+    const chain = new ChainRunner({
+      operators: [head],
+      sink: undefined,
+      output: new Output([], 128),
+      metrics: newJobMetrics(0),
+    });
+    const bridge: CheckpointBridge = {
+      directory: (id) => `/unused/chk-${id}`,
+      root: "/unused",
+      triggeredAt: () => 0,
+      pendingIds: () => [],
+      ack: () => undefined,
+      decline: () => undefined,
+      now: () => 0,
+    };
+    for (const el of [batchOf(["a"]), batchOf(["b"]), watermark(5), batchOf(["c"]), endOfInput]) channel.push(el);
+    const task = new InputTask({ id: "t", chain, keyed: [], sink: undefined, bridge, gate: new InputGate([channel]), sides: [0], now: () => 0 });
+    await task.run();
+    // No hint past a watermark (the next element is not a batch), none at the end.
+    expect(events).toEqual(["hint b", "process a", "process b", "process c"]);
+  });
+});

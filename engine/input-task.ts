@@ -8,7 +8,8 @@
  * advances, the chain fires what is due and passes the watermark on. When every input has
  * ended, event time jumps to MAX_WATERMARK (every event-time timer fires) before the end of
  * input. Processing-time timers are checked between elements; a wait for input is interrupted
- * when the earliest one is due.
+ * when the earliest one is due. Before processing a batch of its first input, the task hints the
+ * head operator with the batch queued next (Operator.prefetch), so state reads overlap work.
  */
 import { onBarrier, onChannelEnd, initialAlignment, type AlignmentAction, type AlignmentState } from "../checkpoint/alignment.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -103,9 +104,16 @@ export class InputTask extends Subtask {
     }
   }
 
+  /** Hints the chain's head with the batch the gate would give next, if it is one for input 0. */
+  private hintNext(): void {
+    const ahead = this.gate.peek();
+    if (ahead !== undefined && ahead.element.kind === "batch" && this.sides[ahead.channel] !== 1) this.chain.prefetch(ahead.element.records);
+  }
+
   async run(): Promise<void> {
     await this.chain.open();
     const hasTimers = this.chain.usesProcessingTime;
+    const prefetches = this.chain.prefetches;
     let checks = 0;
     while (this.open.size > 0) {
       if (hasTimers && (checks++ & 15) === 0) await this.fireProcessingTime();
@@ -122,6 +130,8 @@ export class InputTask extends Subtask {
             const pending = this.chain.process2(element.records);
             if (pending !== undefined) await pending;
           } else {
+            // Overlap the next queued batch's state reads with this batch's work.
+            if (prefetches) this.hintNext();
             const pending = this.chain.process(element.records);
             if (pending !== undefined) await pending;
           }

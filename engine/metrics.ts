@@ -1,3 +1,5 @@
+import { newStateCacheCounters, type StateCacheCounters } from "../state/keyed-store.ts";
+
 /**
  * Counters the runtime keeps for the progress line and tests. Plain numbers, updated once per
  * batch (never per record).
@@ -18,6 +20,8 @@ export interface JobMetrics {
   readonly startedAt: number;
   checkpointsCompleted: number;
   lastCheckpoint: { readonly id: number; readonly durationMs: number; readonly bytes: number; readonly newBytes: number } | undefined;
+  /** Keyed-state cache hits, misses and evictions, summed over every keyed operator subtask. */
+  readonly stateCache: StateCacheCounters;
 }
 
 export const newJobMetrics = (startedAt: number): JobMetrics => ({
@@ -30,4 +34,5 @@ export const newJobMetrics = (startedAt: number): JobMetrics => ({
   startedAt,
   checkpointsCompleted: 0,
   lastCheckpoint: undefined,
+  stateCache: newStateCacheCounters(),
 });

@@ -334,6 +334,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
               backend,
               maxCachedCells: options.maxCachedCells,
               operator: node.name,
+              counters: metrics.stateCache,
               ...(layout === undefined ? {} : { layout }),
             });
             keyed.push({

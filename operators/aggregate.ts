@@ -4,7 +4,7 @@
  */
 import type { KeyValue } from "../state/key-groups.ts";
 import { shapeOf, type StateSignature } from "../state/state-signature.ts";
-import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
+import { forEachKeyed, keyedInput, requireKeyedStore } from "./keyed.ts";
 import type { NotPromise, OperatorFactory } from "./operator.ts";
 import { requireSync, userFunctionError } from "./user-error.ts";
 
@@ -35,9 +35,11 @@ export const aggregateOperator =
     const store = requireKeyedStore(context);
     const { name, aggregate } = options;
     const acc = store.register("aggregate", accumulatorSignature(aggregate));
+    const input = keyedInput(store, name, options.key, context.maxParallelism);
     return {
+      prefetch: (records) => input.prefetch(records),
       processBatch(records, out) {
-        const batch = keyBatch(name, records, options.key, context.maxParallelism);
+        const batch = input.batchOf(records);
         return forEachKeyed(store, batch, (i) => {
           const record = records[i]!;
           try {

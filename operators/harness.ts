@@ -95,6 +95,11 @@ export class OperatorHarness<I, O> {
     return out;
   }
 
+  /** The engine's hint that `records` will probably come next on the first input (Operator.prefetch). */
+  hint(records: readonly I[]): void {
+    this.op.prefetch?.(records);
+  }
+
   /** Records on the second input of a two-input operator. */
   async processElements2(records: readonly unknown[]): Promise<O[]> {
     if (this.op.processBatch2 === undefined) throw new Error("the operator has no second input");

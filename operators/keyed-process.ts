@@ -24,7 +24,7 @@ import type { StateSpec } from "../state/descriptors.ts";
 import { bindStates, type StateHandles } from "../state/handles.ts";
 import { keyGroupRangeFor, type KeyValue } from "../state/key-groups.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
-import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
+import { forEachKeyed, keyedInput, requireKeyedStore } from "./keyed.ts";
 import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult } from "./operator.ts";
 import { fireDueTimers, KeyedTimers, OperatorTime, type TimeDomain, type TimerService } from "./timers.ts";
 import { requireNothing, userFunctionError } from "./user-error.ts";
@@ -88,10 +88,11 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
   let target: unknown[] = [];
   const collector: Collector<O> = { collect: (value) => void target.push(value) };
 
-  const input =
-    <T>(keyOf: (value: T) => K, element: (value: T, c: typeof ctx, out: Collector<O>) => ProcessResult) =>
-    (records: readonly T[], out: unknown[]): void | Promise<void> => {
-      const batch = keyBatch(name, records, keyOf, context.maxParallelism);
+  /** A batch handler for one input, and its prefetch hint (Operator.prefetch). */
+  const input = <T>(keyOf: (value: T) => K, element: (value: T, c: typeof ctx, out: Collector<O>) => ProcessResult) => {
+    const keyed = keyedInput(store, name, keyOf, context.maxParallelism);
+    const process = (records: readonly T[], out: unknown[]): void | Promise<void> => {
+      const batch = keyed.batchOf(records);
       return forEachKeyed(store, batch, (i) => {
         const record = records[i]!;
         ctx.key = batch.keys[i]!;
@@ -103,6 +104,8 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
         }
       });
     };
+    return { process, prefetch: (records: readonly T[]) => keyed.prefetch(records) };
+  };
 
   const fire = (domain: TimeDomain, upTo: number, out: unknown[]): void | Promise<void> => {
     if (onTimer === undefined) {
@@ -140,8 +143,8 @@ export const keyedProcessOperator =
   (context) => {
     const { fn } = options;
     const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn));
-    const processBatch = rt.input(options.key, (value: T, ctx, out) => fn.processElement(value, ctx, out));
-    return { ...rt.common, processBatch } as Operator<T, O>;
+    const first = rt.input(options.key, (value: T, ctx, out) => fn.processElement(value, ctx, out));
+    return { ...rt.common, processBatch: first.process, prefetch: first.prefetch } as Operator<T, O>;
   };
 
 export const keyedCoProcessOperator =
@@ -149,7 +152,7 @@ export const keyedCoProcessOperator =
   (context) => {
     const { fn } = options;
     const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn));
-    const processBatch = rt.input(options.key1, (value: T1, ctx, out) => fn.processElement1(value, ctx, out));
-    const processBatch2 = rt.input(options.key2, (value: T2, ctx, out) => fn.processElement2(value, ctx, out));
-    return { ...rt.common, processBatch, processBatch2 } as Operator<T1, O>;
+    const first = rt.input(options.key1, (value: T1, ctx, out) => fn.processElement1(value, ctx, out));
+    const second = rt.input(options.key2, (value: T2, ctx, out) => fn.processElement2(value, ctx, out));
+    return { ...rt.common, processBatch: first.process, prefetch: first.prefetch, processBatch2: second.process } as Operator<T1, O>;
   };

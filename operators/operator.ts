@@ -17,6 +17,12 @@
  *   (undefined: none); the task calls `processProcessingTime` once the clock reaches it.
  * - `processBatch2(records, out)`: records of the second input (two-input operators only; they
  *   always head their chain).
+ * - `prefetch(records)`: a hint from the engine that `records` will probably be the next batch
+ *   given to `processBatch` (the engine peeked at its input queue before processing the current
+ *   batch): the operator may start reading their keyed state, so the read overlaps the current
+ *   batch's work. It must not change state nor emit, must not await, and must ignore its own
+ *   failures (they surface when the batch is processed). A hinted batch may never come, or come
+ *   later than predicted; the operator must stay correct either way.
  */
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 
@@ -46,6 +52,7 @@ export interface Operator<I, O> {
   processingTimeDue?(): number | undefined;
   processProcessingTime?(now: number, out: O[]): void | Promise<void>;
   processBatch2?(records: readonly unknown[], out: O[]): void | Promise<void>;
+  prefetch?(records: readonly I[]): void;
 }
 
 export type OperatorFactory<I, O> = (context: OperatorContext) => Operator<I, O>;

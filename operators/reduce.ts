@@ -3,7 +3,7 @@
  * KeyedStream.reduce does), so the last output per key is the key's total so far.
  */
 import type { KeyValue } from "../state/key-groups.ts";
-import { forEachKeyed, keyBatch, requireKeyedStore } from "./keyed.ts";
+import { forEachKeyed, keyedInput, requireKeyedStore } from "./keyed.ts";
 import type { OperatorFactory } from "./operator.ts";
 import { requireSync, userFunctionError } from "./user-error.ts";
 
@@ -19,9 +19,11 @@ export const reduceOperator =
     const store = requireKeyedStore(context);
     const acc = store.register("reduce", { kind: "reduce" });
     const { name, reduce } = options;
+    const input = keyedInput(store, name, options.key, context.maxParallelism);
     return {
+      prefetch: (records) => input.prefetch(records),
       processBatch(records, out) {
-        const batch = keyBatch(name, records, options.key, context.maxParallelism);
+        const batch = input.batchOf(records);
         return forEachKeyed(store, batch, (i) => {
           const record = records[i]!;
           const previous = acc.get() as T | undefined;

@@ -114,7 +114,7 @@ export class KeyedTimers {
   /** Reserves a state id in `store` (register after the operator's own states, in a fixed order). */
   constructor(store: KeyedStateStore, name = "__timers") {
     this.store = store;
-    this.stateId = store.register(name, { kind: "timers" }).id;
+    this.stateId = store.reserve(name, { kind: "timers" });
     store.addContributor(this);
   }
 

@@ -14,7 +14,7 @@
 export type { KvBackend, KvOp, KvRange } from "./kv-backend.ts";
 export { openHeapBackend } from "./heap-backend.ts";
 export { openRocksBackend, type RocksKvBackend, type RocksBackendOptions, type RocksCheckpoint } from "./rocksdb-backend.ts";
-export { KeyedStateStore, StateTable, type KeyedStoreOptions, type StoredForm } from "./keyed-store.ts";
+export { KeyedStateStore, StateTable, newStateCacheCounters, type KeyedStoreOptions, type StoredForm, type StateCacheCounters } from "./keyed-store.ts";
 export { valueState, listState, mapState, type StateDescriptor, type StateSpec } from "./descriptors.ts";
 export { bindStates, type ValueState, type ListState, type MapState, type StateHandles } from "./handles.ts";
 export {

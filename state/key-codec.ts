@@ -10,6 +10,24 @@ import type { KeyValue } from "./key-groups.ts";
 const keyPackr = new Packr({ useRecords: false, variableMapSize: true });
 
 export const encodeCellKey = (keyGroup: number, stateId: number, key: KeyValue): Buffer => {
+  // Fast path (the hot case: account ids, auction ids): a uint32 key, written as msgpack writes
+  // it (positive fixint, uint8, uint16 or uint32), without packing and copying.
+  if (typeof key === "number" && key >= 0 && key <= 0xffffffff && Number.isInteger(key)) {
+    if (key < 0x80) {
+      const out = Buffer.allocUnsafe(5);
+      out.writeUInt16BE(keyGroup, 0);
+      out.writeUInt16BE(stateId, 2);
+      out[4] = key;
+      return out;
+    }
+    const width = key < 0x100 ? 1 : key < 0x10000 ? 2 : 4;
+    const out = Buffer.allocUnsafe(5 + width);
+    out.writeUInt16BE(keyGroup, 0);
+    out.writeUInt16BE(stateId, 2);
+    out[4] = width === 1 ? 0xcc : width === 2 ? 0xcd : 0xce;
+    out.writeUIntBE(key, 5, width);
+    return out;
+  }
   const body = keyPackr.pack(key);
   const out = Buffer.allocUnsafe(4 + body.length);
   out.writeUInt16BE(keyGroup, 0);

@@ -2,7 +2,9 @@
  * Cuts of keyed state (`KeyedStateStore.snapshot`): the copy a cut's follow-up takes holds exactly
  * the state at the cut, although the sealed changes are written in the background, in chunks,
  * while later batches replace values, mutate them in place (lists, maps), clear them, evict the
- * cache and take further cuts.
+ * cache (without waiting: dirty victims are written in the background, parked meanwhile), read
+ * ahead for batches that come later (or never), and take further cuts; and every read in a batch
+ * sees the latest value, over a backend whose reads and writes finish after varying delays.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -37,6 +39,8 @@ type Step =
   | { kind: "batch"; ops: [KeyValue, Op][] }
   | { kind: "cut" }
   | { kind: "flush" }
+  /** Prefetches `keys` ahead, as the engine does for the batch it will process next, without awaiting. */
+  | { kind: "ahead"; keys: KeyValue[] }
   /** Lets the background writers run for `ticks` microtask turns. */
   | { kind: "yield"; ticks: number };
 
@@ -56,7 +60,33 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: "cut" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "flush" as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("yield" as const), ticks: fc.integer({ min: 1, max: 8 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("ahead" as const), keys: fc.array(keyArb, { maxLength: 6 }) }) },
 );
+
+/** Microtask turns each backend read and write waits before it starts, used in turn. */
+interface Delays {
+  readonly reads: readonly number[];
+  readonly writes: readonly number[];
+}
+
+const turnsArb = (max: number) => fc.array(fc.integer({ min: 0, max }), { minLength: 1, maxLength: 8 });
+const delaysArb: fc.Arbitrary<Delays> = fc.record({ reads: turnsArb(4), writes: turnsArb(24) });
+
+/** `backend`, with each read and write starting after the next of its `delays` microtask turns. */
+const delayed = (backend: KvBackend, delays: Delays): KvBackend => {
+  let reads = 0;
+  let writes = 0;
+  const wait = async (turns: number) => {
+    for (let i = 0; i < turns; i++) await Promise.resolve();
+  };
+  return {
+    kind: backend.kind,
+    getMany: async (keys) => (await wait(delays.reads[reads++ % delays.reads.length]!), backend.getMany(keys)),
+    write: async (ops) => (await wait(delays.writes[writes++ % delays.writes.length]!), backend.write(ops)),
+    scan: (range) => backend.scan(range),
+    close: () => backend.close(),
+  };
+};
 
 const idOf = (k: KeyValue) => JSON.stringify(k);
 const kg = (k: KeyValue) => keyGroupFor(k, 128);
@@ -111,8 +141,8 @@ const normalise = (m: Model): Model => {
   return out;
 };
 
-const run = async (backend: KvBackend, steps: readonly Step[], maxCachedCells: number, writeChunk: number) => {
-  const store = new KeyedStateStore({ backend, maxCachedCells, writeChunk });
+const run = async (backend: KvBackend, steps: readonly Step[], maxCachedCells: number, writeChunk: number, delays: Delays = { reads: [0], writes: [0] }, readChunk = 1_024) => {
+  const store = new KeyedStateStore({ backend: delayed(backend, delays), maxCachedCells, writeChunk, readChunk });
   const s = bindStates(store, spec);
   const model = new Map<string, Model>();
   const keys = new Map<string, KeyValue>();
@@ -132,6 +162,9 @@ const run = async (backend: KvBackend, steps: readonly Step[], maxCachedCells: n
       case "yield":
         for (let i = 0; i < step.ticks; i++) await Promise.resolve();
         break;
+      case "ahead":
+        store.prefetch(step.keys, step.keys.map(kg))?.catch(() => undefined);
+        break;
       case "batch": {
         const batchKeys = step.ops.map(([k]) => k);
         const pending = store.prefetch(batchKeys, batchKeys.map(kg));
@@ -150,6 +183,11 @@ const run = async (backend: KvBackend, steps: readonly Step[], maxCachedCells: n
             case "put-tag": s.tags.put(op.tag, op.value); break;
             case "remove-tag": s.tags.remove(op.tag); break;
           }
+          // Every read sees the latest value (never one read before a write, evicted or not).
+          const want = normalise(m);
+          expect(s.count.value()).toBe(want.count ?? 0);
+          expect([...s.items.get()]).toEqual(want.items ?? []);
+          expect(new Map(s.tags.entries())).toEqual(want.tags ?? new Map());
         }
         break;
       }
@@ -177,32 +215,95 @@ afterEach(async () => {
 describe("cuts of keyed state", () => {
   it("property: each cut's copy holds exactly the state at the cut, whatever happens while it is written (heap)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), fc.constantFrom(3, 1_000), fc.constantFrom(1, 2, 1_000), async (steps, maxCachedCells, writeChunk) => {
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), fc.constantFrom(3, 8, 1_000), fc.constantFrom(1, 2, 1_000), delaysArb, fc.constantFrom(1, 2, 1_024), async (steps, maxCachedCells, writeChunk, delays, readChunk) => {
         const backend = openHeapBackend();
         try {
-          await run(backend, steps, maxCachedCells, writeChunk);
+          await run(backend, steps, maxCachedCells, writeChunk, delays, readChunk);
         } finally {
           await backend.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 800 },
     );
   });
 
   it("property: the same over RocksDB", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { maxLength: 20 }), fc.constantFrom(3, 1_000), fc.constantFrom(1, 1_000), async (steps, maxCachedCells, writeChunk) => {
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 20 }), fc.constantFrom(3, 1_000), fc.constantFrom(1, 1_000), delaysArb, async (steps, maxCachedCells, writeChunk, delays) => {
         const dir = await mkdtemp(join(tmpdir(), "weir-cuts-"));
         dirs.push(dir);
         const backend = await openRocksBackend({ path: dir });
         try {
-          await run(backend, steps, maxCachedCells, writeChunk);
+          await run(backend, steps, maxCachedCells, writeChunk, delays);
         } finally {
           await backend.close();
         }
       }),
       { numRuns: 25 },
     );
+  });
+
+  it("evicts without waiting for writes: a victim whose write is still queued reads back its latest value", async () => {
+    const backend = openHeapBackend();
+    // Writes wait for `release`; reads go straight through.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: KvBackend = { kind: "heap", getMany: (k) => backend.getMany(k), scan: (r) => backend.scan(r), close: () => backend.close(), write: async (ops) => (await gate, backend.write(ops)) };
+    const store = new KeyedStateStore({ backend: slow, maxCachedCells: 12 });
+    const s = bindStates(store, spec);
+    const batch = async (keys: KeyValue[], each: (k: KeyValue) => void) => {
+      await store.prefetch(keys, keys.map(kg));
+      for (const k of keys) {
+        store.setCurrentKey(k, kg(k));
+        each(k);
+      }
+    };
+    await batch(["a"], () => s.count.update(1));
+    // A cut is being written (its writer has encoded a's cell, which is clean now, but not written).
+    const cut = store.snapshot(() => Promise.resolve());
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await batch(["b"], () => s.count.update(2)); // dirty, not in any cut
+    await batch(["c", "d"], () => undefined);
+    await batch(["f"], () => undefined); // the cache holds 15 cells now (3 states a key)
+    // The next prefetch evicts the oldest cells down to 7/8 of 12, a's and b's (6 cells: 2 a
+    // state), and parks them; the one after finds them there.
+    await batch(["e"], () => undefined);
+    expect(store.counters.evictions).toBe(6);
+    let counts: Record<string, number> = {};
+    await batch(["a", "b"], (k) => (counts[String(k)] = s.count.value()));
+    expect(counts).toEqual({ a: 1, b: 2 });
+    release();
+    await cut;
+    await store.flush();
+    // Once written, evicted cells are read from the backend.
+    await batch(["c", "d", "e", "f", "g"], () => undefined);
+    await batch(["h"], () => undefined);
+    counts = {};
+    await batch(["a", "b"], (k) => (counts[String(k)] = s.count.value()));
+    expect(counts).toEqual({ a: 1, b: 2 });
+    expect(store.counters.misses).toBeGreaterThan(6);
+    await backend.close();
+  });
+
+  it("without cuts, eviction keeps the list of changed cells bounded by the cache, and loses nothing", async () => {
+    const backend = openHeapBackend();
+    const store = new KeyedStateStore({ backend, maxCachedCells: 30 });
+    const s = bindStates(store, spec);
+    for (let b = 0; b < 100; b++) {
+      const keys = Array.from({ length: 10 }, (_, i) => b * 10 + i);
+      await store.prefetch(keys, keys.map(kg));
+      for (const k of keys) {
+        store.setCurrentKey(k, kg(k));
+        s.count.update(k + 1);
+      }
+    }
+    expect(store.counters.evictions).toBeGreaterThan(2_900);
+    expect(store.dirtyCount).toBeLessThanOrEqual(60);
+    await store.flush();
+    const all = Array.from({ length: 1_000 }, (_, k) => k);
+    const got = await readBack(await copyAll(backend), all);
+    for (const k of all) expect(got.get(idOf(k))).toEqual({ count: k + 1 });
+    await backend.close();
   });
 
   it("seals without encoding: cells are encoded when touched or by the writer, each once", async () => {

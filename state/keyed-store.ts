@@ -1,17 +1,29 @@
 /**
  * The keyed state of one operator subtask: an in-memory cache in front of a KvBackend.
  *
- * Hot-path contract: an operator calls `prefetch(keys, keyGroups)` once per batch (one awaited
- * backend call at most, for every key of the batch the cache does not hold), then, for each
- * record, `setCurrentKey` and synchronous reads and writes through its `StateTable`s. Writes are
- * held in the cache (write-behind); each table lists the cells changed since the last cut, so a
- * cut costs the changed cells, never a scan of the cache. A cut (`snapshot`, at the synchronous
- * part of a checkpoint, the final one included; `flush`, also run when the cache outgrows
- * `maxCachedCells`, which then empties the cache between two batches) seals the changed cells
+ * Hot-path contract: an operator calls `prefetch(keys, keyGroups)` once per batch (one backend
+ * read at most, for every key of the batch the cache does not hold, awaited only if it is not
+ * done), then, for each record, `setCurrentKey` and synchronous reads and writes through its
+ * `StateTable`s. `prefetch` may also be called ahead, for a batch that comes later, without
+ * awaiting it: its read then overlaps the work on the batches before it. A missing cell gets a
+ * placeholder at once, whose value is the `PendingRead` filling it, so every later `prefetch` of
+ * that key waits for that read instead of reading again; nothing else can write the cell before
+ * it is filled, so a read is never stale.
+ *
+ * Writes are held in the cache (write-behind); each table lists the cells changed since the last
+ * cut, so a cut costs the changed cells, never a scan of the cache. A cut (`snapshot`, at the
+ * synchronous part of a checkpoint, the final one included; `flush`) seals the changed cells
  * without encoding them, and writes them to the backend in the background, in chunks, while
  * records go on being processed (sealed-changes.ts). Cuts reach the backend one after the other,
  * in the order they were taken, and a later change never reaches it before an earlier cut is
  * written and its follow-up (e.g. the checkpoint's copy of the backend) has run.
+ *
+ * Eviction: when `prefetch` finds more than `maxCachedCells` cells cached, it evicts the oldest
+ * cached cells (in load order) down to 7/8 of the limit, without waiting: the dirty victims are
+ * sealed as a cut of their own (so they reach the backend after every earlier cut, as any later
+ * change), and every victim that may not be in the backend yet is parked (parked-cells.ts) until
+ * that write is done; a clean victim is dropped at once when no cut is being written. `prefetch`
+ * waits only when parked cells outgrow half the limit (the backend falls behind).
  *
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
  * is restored from the last checkpoint, never patched up in place. A failing backend write makes
@@ -19,31 +31,32 @@
  * its own cut.
  */
 import { internalError, userError } from "../common/errors.ts";
-import type { KvBackend, KvOp } from "./kv-backend.ts";
+import type { KvBackend } from "./kv-backend.ts";
 import { encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
-import { decodeValue, encodeValue } from "./value-codec.ts";
+import { encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
+import { ParkedCells } from "./parked-cells.ts";
+import { identityForm, PendingRead, type Cell, type StoredForm } from "./cell.ts";
+import { StateTable } from "./state-table.ts";
 
-interface Cell {
-  value: unknown;
-  readonly key: KeyValue;
-  readonly keyGroup: number;
-  /**
-   * The change list this cell is on: its table's open one (changed since the last cut), or one a
-   * cut sealed and has not encoded this cell from yet; undefined when clean (sealed-changes.ts).
-   */
-  changes: ChangeList | undefined;
+export { StateTable } from "./state-table.ts";
+export type { StoredForm } from "./cell.ts";
+
+/** Cache counters of one or more stores (plain numbers; a store adds to the object it is given). */
+export interface StateCacheCounters {
+  /** Cells a prefetch found cached or parked (a batch read ahead counts again, as hits, when it is processed). */
+  hits: number;
+  /** Cells a prefetch read from the backend. */
+  misses: number;
+  /** Cells evicted from the cache. */
+  evictions: number;
+  /** Of those, cells written to the backend because they were evicted. */
+  evictionWrites: number;
 }
 
-/** Converts between a state's in-memory form (e.g. a Map) and the plain form that is encoded. */
-export interface StoredForm {
-  readonly toStored: (value: unknown) => unknown;
-  readonly fromStored: (stored: unknown) => unknown;
-}
-
-const identity: StoredForm = { toStored: (v) => v, fromStored: (v) => v };
+export const newStateCacheCounters = (): StateCacheCounters => ({ hits: 0, misses: 0, evictions: 0, evictionWrites: 0 });
 
 const isComposite = (key: KeyValue): key is readonly KeyValue[] => typeof key === "object";
 const compositeId = (key: KeyValue): string => encodeValue(key).toString("latin1");
@@ -71,6 +84,13 @@ export interface KeyedStoreOptions {
   readonly operator?: string;
   /** Cells encoded and written per backend write when a cut is written (default 1_000). */
   readonly writeChunk?: number;
+  /**
+   * Keys per backend read (default 1_024): a batch missing more is read in several calls issued
+   * at once, which the RocksDB binding runs on several threads.
+   */
+  readonly readChunk?: number;
+  /** Counters this store adds its cache hits, misses and evictions to (default: its own). */
+  readonly counters?: StateCacheCounters;
 }
 
 /** A cut written to the backend: its follow-up's result, and what writing it cost. */
@@ -85,7 +105,10 @@ export const RESERVED_STATE_PREFIX = "__";
 export class KeyedStateStore {
   readonly backend: KvBackend;
   private readonly maxCachedCells: number;
+  /** Every declared state (for the layout). */
   private readonly tables: StateTable[] = [];
+  /** The states whose cells the cache holds (`register`ed, not `reserve`d), in declaration order. */
+  private readonly cached: StateTable[] = [];
   private readonly contributors: FlushContributor[] = [];
   private cellCount = 0;
   private readonly restoredLayout: ReadonlyMap<string, StateLayoutEntry>;
@@ -93,10 +116,23 @@ export class KeyedStateStore {
   /** The operator whose state this is, if known (for errors). */
   readonly operator: string | undefined;
   private readonly writeChunk: number;
+  private readonly readChunk: number;
   /** Settles when every cut taken so far is written and followed up. */
   private written: Promise<void> = Promise.resolve();
   /** Set when writing a cut failed: the backend misses changes, so nothing more may be written. */
   private writeFailure: { readonly error: unknown } | undefined;
+  /** Cuts taken and not yet written (while any is, a clean cell may not be in the backend yet). */
+  private unwrittenCuts = 0;
+  /**
+   * Evictions so far. Cells only leave the cache by eviction, so a batch whose `prefetch` found
+   * every cell cached and filled still has them while this is unchanged.
+   */
+  evictionRounds = 0;
+  /** The keys of the latest `prefetch` (kept by eviction, see `evict`). */
+  private lastKeys: readonly KeyValue[] | undefined;
+  /** Evicted cells whose write is not done yet. */
+  private readonly parked = new ParkedCells<Cell>();
+  readonly counters: StateCacheCounters;
   /** Set by `setCurrentKey`; read by the tables. */
   currentKey: KeyValue | undefined;
   currentKeyGroup = -1;
@@ -110,6 +146,8 @@ export class KeyedStateStore {
     this.nextId = Math.max(-1, ...(options.layout ?? []).map((e) => e.id)) + 1;
     this.operator = options.operator;
     this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
+    this.counters = options.counters ?? newStateCacheCounters();
+    this.readChunk = Math.max(1, options.readChunk ?? 1_024);
   }
 
   /**
@@ -120,7 +158,22 @@ export class KeyedStateStore {
    * A name may be declared once (STATE_DECLARED_TWICE, a user error): two states of one name
    * would share one id after a restore, and so each other's cells.
    */
-  register(name: string, signature: StateSignature, form: StoredForm = identity): StateTable {
+  register(name: string, signature: StateSignature, form: StoredForm = identityForm): StateTable {
+    const table = this.declare(name, signature, form);
+    this.cached.push(table);
+    return table;
+  }
+
+  /**
+   * Declares a state whose cells its owner keeps itself (e.g. timers, written by a contributor):
+   * it gets an id and is recorded in the layout as `register`'s are, but the cache holds no cells
+   * of it, so `prefetch` neither reads nor caches them. Returns the state's id.
+   */
+  reserve(name: string, signature: StateSignature): number {
+    return this.declare(name, signature, identityForm).id;
+  }
+
+  private declare(name: string, signature: StateSignature, form: StoredForm): StateTable {
     if (this.tables.some((t) => t.name === name)) {
       const where = this.operator === undefined ? "" : `operator '${this.operator}' `;
       throw userError("STATE_DECLARED_TWICE", `${where}declares the state '${name}' twice; give each state its own name`, {
@@ -161,50 +214,115 @@ export class KeyedStateStore {
   }
 
   /**
-   * Makes every (state, key) cell of the batch readable synchronously. Returns undefined (no
-   * await needed) when the cache already holds all of them.
+   * Makes every (state, key) cell of the batch readable synchronously once the returned promise
+   * settles; returns undefined (no await needed) when every cell is cached and filled already.
+   * May be called ahead for a later batch without awaiting (see the file's contract); the cells
+   * must then still be prefetched again, awaited, right before the batch is processed.
    */
   prefetch(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> | undefined {
-    if (this.cellCount > this.maxCachedCells) return this.evictThenPrefetch(keys, keyGroups);
-    return this.loadMissing(keys, keyGroups);
-  }
-
-  private async evictThenPrefetch(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> {
-    await this.flush();
-    for (const t of this.tables) t.clearCache();
-    this.cellCount = 0;
-    await this.loadMissing(keys, keyGroups);
-  }
-
-  private loadMissing(keys: readonly KeyValue[], keyGroups: readonly number[]): Promise<void> | undefined {
-    // Missing cells get a placeholder at once (so a key repeated in the batch is fetched once),
-    // filled in when the backend answers. If the backend fails, the store is not used again.
-    let pending: Cell[] | undefined;
-    let encoded: Buffer[] | undefined;
-    let forms: StoredForm[] | undefined;
+    if (this.writeFailure !== undefined) throw this.writeFailure.error;
+    let waitFor: Promise<void> | undefined;
+    if (this.cellCount > this.maxCachedCells) {
+      if (this.parked.size <= this.maxCachedCells >> 1) this.evict(keys);
+      // The backend falls behind the evictions: wait for the oldest parked cells to be written.
+      else waitFor = this.parked.oldestReleased;
+    }
+    let read: PendingRead | undefined;
+    let others: Set<PendingRead> | undefined;
+    let hits = 0;
+    const tables = this.cached;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const composite = isComposite(key);
       const id = composite ? compositeId(key) : key;
-      for (const table of this.tables) {
-        if (table.has(id, composite)) continue;
-        const cell: Cell = { value: undefined, key, keyGroup: keyGroups[i]!, changes: undefined };
-        table.insert(id, composite, cell);
-        this.cellCount++;
-        (pending ??= []).push(cell);
-        (encoded ??= []).push(encodeCellKey(cell.keyGroup, table.id, key));
-        (forms ??= []).push(table.form);
+      for (let t = 0; t < tables.length; t++) {
+        const table = tables[t]!;
+        let cell = table.lookup(id, composite);
+        if (cell === undefined && !this.parked.empty) {
+          cell = this.parked.find(t, id, composite);
+          if (cell !== undefined) {
+            table.insert(id, composite, cell);
+            this.cellCount++;
+          }
+        }
+        if (cell === undefined) {
+          read ??= new PendingRead();
+          cell = { value: read, key, keyGroup: keyGroups[i]!, changes: undefined };
+          table.insert(id, composite, cell);
+          this.cellCount++;
+          read.cells.push(cell);
+          read.keys.push(encodeCellKey(cell.keyGroup, table.id, key));
+          read.forms.push(table.form);
+          continue;
+        }
+        hits++;
+        const value = cell.value;
+        if (value instanceof PendingRead && value !== read) (others ??= new Set()).add(value);
       }
     }
-    if (pending === undefined) return undefined;
-    const cells = pending;
-    const cellForms = forms!;
-    return this.backend.getMany(encoded!).then((values) => {
-      for (let i = 0; i < cells.length; i++) {
-        const bytes = values[i];
-        if (bytes !== undefined) cells[i]!.value = cellForms[i]!.fromStored(decodeValue(bytes));
+    this.counters.hits += hits;
+    this.lastKeys = keys;
+    if (read !== undefined) {
+      this.counters.misses += read.cells.length;
+      read.start(this.backend, this.readChunk);
+      (others ??= new Set()).add(read);
+    }
+    if (others === undefined) return waitFor;
+    const reads = [...others].map((r) => r.done);
+    if (waitFor !== undefined) reads.push(waitFor);
+    return reads.length === 1 ? reads[0] : Promise.all(reads).then(() => undefined);
+  }
+
+  /**
+   * Evicts the oldest cached cells down to 7/8 of `maxCachedCells`, each table in proportion to
+   * its share of the cache. Placeholders still being read are kept, and so are the cells of
+   * `keys` (the batch being prefetched) and of the previous prefetch's keys (the engine prefetches
+   * batch n+1 ahead, then batch n: each is about to be processed). Does not wait (see the file's
+   * contract for what happens to the victims).
+   */
+  private evict(keys: readonly KeyValue[]): void {
+    this.evictionRounds++;
+    const target = this.maxCachedCells - (this.maxCachedCells >> 3);
+    const excess = this.cellCount - target;
+    if (excess <= 0) return;
+    // While a cut is being written, a clean cell may be encoded but not yet in the backend.
+    const parkClean = this.unwrittenCuts > 0;
+    const gen = this.parked.open(this.cached.length);
+    const pinned = new Set<unknown>();
+    for (const batch of [this.lastKeys ?? [], keys]) {
+      for (const key of batch) pinned.add(isComposite(key) ? compositeId(key) : key);
+    }
+    const groups: SealedGroup[] = [];
+    let evicted = 0;
+    let written = 0;
+    for (let t = 0; t < this.cached.length; t++) {
+      const table = this.cached[t]!;
+      const open = table.openList;
+      // Dirty victims go on a change list of their own, sealed below as one cut.
+      const victims = new ChangeList();
+      const share = Math.ceil((excess * table.cachedCount) / this.cellCount);
+      evicted += table.evictOldest(share, pinned, (id, composite, cell) => {
+        const changes = cell.changes;
+        if (changes === undefined && !parkClean) return;
+        // A cell on a sealed list is written by the cut that sealed it, before this one.
+        if (changes === open) {
+          cell.changes = victims;
+          victims.cells.push(cell);
+        }
+        this.parked.park(gen, t, id, composite, cell);
+      });
+      if (victims.cells.length > 0) {
+        groups.push({ table, list: victims });
+        written += victims.cells.length;
+        table.leftOpenList(victims.cells.length);
       }
-    });
+    }
+    this.cellCount -= evicted;
+    this.counters.evictions += evicted;
+    this.counters.evictionWrites += written;
+    // A failed write is the store's (writeFailure): every later prefetch and cut throws it.
+    if (groups.length > 0) this.cut(new SealedChanges(groups, []), () => Promise.resolve()).catch(() => undefined);
+    this.parked.releaseAfter(gen, this.written);
   }
 
   /**
@@ -218,7 +336,7 @@ export class KeyedStateStore {
   snapshot<T>(then: () => Promise<T>): Promise<WrittenCut<T>> {
     if (this.writeFailure !== undefined) throw this.writeFailure.error;
     const groups: SealedGroup[] = [];
-    for (const table of this.tables) {
+    for (const table of this.cached) {
       const list = table.takeChanged();
       if (list !== undefined) groups.push({ table, list });
     }
@@ -227,15 +345,22 @@ export class KeyedStateStore {
       const sealed = c.sealChanges();
       if (sealed !== undefined) others.push(sealed);
     }
-    const sealed = new SealedChanges(groups, others);
+    return this.cut(new SealedChanges(groups, others), then);
+  }
+
+  /** Writes `sealed` once every earlier cut is written and followed up, then runs `then`. */
+  private cut<T>(sealed: SealedChanges, then: () => Promise<T>): Promise<WrittenCut<T>> {
+    this.unwrittenCuts++;
     const cut = this.written.then(async () => {
-      if (this.writeFailure !== undefined) throw this.writeFailure.error;
       let stats: SealedWriteStats;
       try {
+        if (this.writeFailure !== undefined) throw this.writeFailure.error;
         stats = await sealed.writeTo(this.backend, this.writeChunk);
       } catch (e) {
-        this.writeFailure = { error: e };
+        this.writeFailure ??= { error: e };
         throw e;
+      } finally {
+        this.unwrittenCuts--;
       }
       return { result: await then(), stats };
     });
@@ -254,7 +379,7 @@ export class KeyedStateStore {
   /** Cells changed since the last cut (for tests and metrics). */
   get dirtyCount(): number {
     let n = 0;
-    for (const t of this.tables) n += t.changedCount;
+    for (const t of this.cached) n += t.changedCount;
     return n;
   }
 
@@ -263,98 +388,3 @@ export class KeyedStateStore {
   }
 }
 
-/** One declared state of an operator: reads and writes the cell of the store's current key. */
-export class StateTable {
-  private readonly store: KeyedStateStore;
-  readonly name: string;
-  readonly id: number;
-  readonly form: StoredForm;
-  readonly signature: StateSignature;
-  private cells = new Map<unknown, Cell>();
-  private compositeCells = new Map<string, Cell>();
-  /** Cells changed since the last cut, each once. */
-  private open = new ChangeList();
-
-  constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
-    this.store = store;
-    this.name = name;
-    this.id = id;
-    this.form = form;
-    this.signature = signature;
-  }
-
-  has(id: unknown, composite: boolean): boolean {
-    return composite ? this.compositeCells.has(id as string) : this.cells.has(id);
-  }
-
-  insert(id: unknown, composite: boolean, cell: Cell): void {
-    if (composite) this.compositeCells.set(id as string, cell);
-    else this.cells.set(id, cell);
-  }
-
-  clearCache(): void {
-    this.cells = new Map();
-    this.compositeCells = new Map();
-  }
-
-  private current(): Cell {
-    const s = this.store;
-    const cell = s.currentComposite ? this.compositeCells.get(s.currentId as string) : this.cells.get(s.currentId);
-    if (cell === undefined) {
-      throw internalError(
-        "STATE_NOT_PREFETCHED",
-        `state '${this.name}' was read for key ${JSON.stringify(s.currentKey)} before the key's batch was prefetched`,
-      );
-    }
-    return cell;
-  }
-
-  /**
-   * The current key's value, or undefined if it has none. A value a cut has sealed but not yet
-   * encoded is encoded first: the caller may mutate what it gets in place.
-   */
-  get(): unknown {
-    const cell = this.current();
-    const changes = cell.changes;
-    if (changes !== undefined && changes !== this.open) changes.sealedBy!.capture(this, cell);
-    return cell.value;
-  }
-
-  set(value: unknown): void {
-    const cell = this.current();
-    this.change(cell);
-    cell.value = value;
-  }
-
-  /** Call after mutating the value returned by `get()` in place. */
-  markDirty(): void {
-    this.change(this.current());
-  }
-
-  delete(): void {
-    const cell = this.current();
-    this.change(cell);
-    cell.value = undefined;
-  }
-
-  /** Lists `cell` as changed (once per cut), after a sealed cut has encoded its value. */
-  private change(cell: Cell): void {
-    const changes = cell.changes;
-    if (changes === this.open) return;
-    if (changes !== undefined) changes.sealedBy!.capture(this, cell);
-    cell.changes = this.open;
-    this.open.cells.push(cell);
-  }
-
-  /** The list of cells changed since the last cut (undefined: none), for a cut to seal; a new list opens. */
-  takeChanged(): ChangeList | undefined {
-    const list = this.open;
-    if (list.cells.length === 0) return undefined;
-    this.open = new ChangeList();
-    return list;
-  }
-
-  get changedCount(): number {
-    return this.open.cells.length;
-  }
-}

@@ -11,7 +11,9 @@
  *   wins). After it resolves, `getMany` and `scan` see the result.
  * - `scan` yields entries with `gte <= key < lt` in ascending byte order.
  * - Returned buffers belong to the caller: mutating them never changes stored values, and
- *   mutating a buffer after passing it to `write` never changes what was stored.
+ *   mutating a buffer after passing it to `write` never changes what was stored. A caller that
+ *   passes `{ handOver: true }` promises never to touch the buffers it passes again; the backend
+ *   may then hand them to native code without copying them.
  * - After `close()` resolves, every other method rejects with a WeirError (code
  *   `STATE_BACKEND_CLOSED`); it never crashes the process. `close()` is idempotent.
  */
@@ -24,10 +26,15 @@ export interface KvRange {
   readonly lt: Buffer;
 }
 
+export interface KvCallOptions {
+  /** The caller never reads or changes the buffers it passes again (see the contract). */
+  readonly handOver?: boolean;
+}
+
 export interface KvBackend {
   readonly kind: "rocksdb" | "heap";
-  getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]>;
-  write(ops: readonly KvOp[]): Promise<void>;
+  getMany(keys: readonly Buffer[], options?: KvCallOptions): Promise<(Buffer | undefined)[]>;
+  write(ops: readonly KvOp[], options?: KvCallOptions): Promise<void>;
   scan(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]>;
   close(): Promise<void>;
 }

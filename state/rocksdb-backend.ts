@@ -21,12 +21,12 @@
  */
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import RocksDB from "rocksdb-native";
+import RocksDB, { BloomFilterPolicy } from "rocksdb-native";
 import type { RocksIterator } from "rocksdb-native";
 import { describeError, externalError, internalError } from "../common/errors.ts";
 import { linkOrCopy } from "../common/link-or-copy.ts";
 import { fsyncPath } from "../common/fsync.ts";
-import type { KvBackend, KvOp, KvRange } from "./kv-backend.ts";
+import type { KvBackend, KvCallOptions, KvOp, KvRange } from "./kv-backend.ts";
 
 export interface RocksBackendOptions {
   /** Directory of the DB. One process may open a path at a time. */
@@ -43,6 +43,13 @@ export interface RocksBackendOptions {
   readonly maxBackgroundJobs?: number;
   /** Entries an iterator fetches per native round trip (default 512). */
   readonly scanChunk?: number;
+  /**
+   * SST data block size in bytes (default 8 KiB, the binding's; 4 KiB measured no different for
+   * batched point lookups over 2M keys here: 199k vs 186k gets/s, medians of 2 within noise).
+   */
+  readonly blockSize?: number;
+  /** Bloom filter bits per key (default 10, ~1 % false positives): a lookup of an absent key skips the files that lack it. */
+  readonly bloomBitsPerKey?: number;
 }
 
 /** What `checkpointTo` wrote: file names relative to the target dir, and their total size. */
@@ -90,6 +97,13 @@ export async function openRocksBackend(options: RocksBackendOptions): Promise<Ro
     maxBackgroundJobs: options.maxBackgroundJobs ?? 2,
     writeBufferSize: options.writeBufferSize ?? 32 * 1024 * 1024,
     maxWriteBufferNumber: 2,
+    // For point lookups (keyed state reads one cell per key): bloom filters on every level
+    // (absent keys, e.g. a key's first record, are common; optimizeFiltersForHits would drop them
+    // on the last level). The block cache's size is not exposed by rocksdb-native (RocksDB's
+    // default, 32 MiB); the OS page cache holds the rest.
+    tableBlockSize: options.blockSize ?? 8192,
+    filterPolicy: new BloomFilterPolicy(options.bloomBitsPerKey ?? 10),
+    optimizeFiltersForHits: false,
   });
   try {
     await db.ready();
@@ -120,11 +134,12 @@ class RocksBackend implements RocksKvBackend {
     private readonly scanChunk: number,
   ) {}
 
-  async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+  async getMany(keys: readonly Buffer[], options?: KvCallOptions): Promise<(Buffer | undefined)[]> {
     this.assertOpen();
     if (keys.length === 0) return [];
-    // The native side reads key bytes on a worker thread later: hand it a private copy.
-    const copies = copyAll(keys, "key");
+    // The native side reads key bytes on a worker thread later: hand it a private copy, unless
+    // the caller handed the keys over.
+    const copies = options?.handOver === true ? checkAll(keys, "key") : copyAll(keys, "key");
     const batch = this.db.read({ capacity: copies.length, autoDestroy: true });
     const gets = copies.map((k) => batch.get(k));
     try {
@@ -136,7 +151,7 @@ class RocksBackend implements RocksKvBackend {
     }
   }
 
-  async write(ops: readonly KvOp[]): Promise<void> {
+  async write(ops: readonly KvOp[], options?: KvCallOptions): Promise<void> {
     this.assertOpen();
     // Wait only for the checkpoint pending at call time: this write belongs after that cut and
     // before any checkpoint requested later (which awaits the writes in flight when it starts).
@@ -146,7 +161,7 @@ class RocksBackend implements RocksKvBackend {
       this.assertOpen();
     }
     if (ops.length === 0) return;
-    const done = this.applyWrite(ops);
+    const done = this.applyWrite(ops, options?.handOver === true);
     this.writesInFlight.add(done);
     try {
       await done;
@@ -177,13 +192,13 @@ class RocksBackend implements RocksKvBackend {
     }
   }
 
-  private async applyWrite(ops: readonly KvOp[]): Promise<void> {
+  private async applyWrite(ops: readonly KvOp[], handOver: boolean): Promise<void> {
     const bufs: Buffer[] = [];
     for (const op of ops) {
       bufs.push(op.key);
       if (op.kind === "put") bufs.push(op.value);
     }
-    const copies = copyAll(bufs, "key or value");
+    const copies = handOver ? checkAll(bufs, "key or value") : copyAll(bufs, "key or value");
     const batch = this.db.write({ capacity: ops.length, autoDestroy: true });
     let i = 0;
     for (const op of ops) {
@@ -271,6 +286,14 @@ class RocksBackend implements RocksKvBackend {
     if (this.closing !== null) return closedError(this.path);
     return externalError("STATE_BACKEND_IO", `RocksDB ${what} at ${this.path} failed: ${describeError(e)}`, { cause: e });
   }
+}
+
+/** Checks that every one of `bufs` is a Buffer (the binding asserts on anything else and aborts); returns them. */
+function checkAll(bufs: readonly Buffer[], what: string): readonly Buffer[] {
+  for (const b of bufs) {
+    if (!Buffer.isBuffer(b)) throw internalError("STATE_BACKEND_BAD_INPUT", `state ${what} must be a Buffer, got ${typeof b}`);
+  }
+  return bufs;
 }
 
 /**

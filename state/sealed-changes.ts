@@ -77,6 +77,8 @@ export interface SealedWriteStats {
   readonly blockingMs: number;
 }
 
+const HAND_OVER = { handOver: true } as const;
+
 const encodeCell = (table: SealedTable, cell: SealedCell): KvOp => {
   const key = encodeCellKey(cell.keyGroup, table.id, cell.key);
   return cell.value === undefined ? { kind: "delete", key } : { kind: "put", key, value: encodeValue(table.form.toStored(cell.value)) };
@@ -149,7 +151,8 @@ export class SealedChanges {
         const ops = this.ops.length > chunk ? this.ops.splice(0, chunk) : this.ops;
         if (ops === this.ops) this.ops = [];
         this.writes++;
-        written = backend.write(ops);
+        // Encoded here, for this write only (timers' shared marker value is only read): handed over.
+        written = backend.write(ops, HAND_OVER);
       }
       this.blockingMs += performance.now() - started;
       if (written !== undefined) await written;

@@ -24,6 +24,14 @@ declare module "rocksdb-native" {
     readonly writeBufferSize?: number;
     readonly maxWriteBufferNumber?: number;
     readonly tableBlockSize?: number;
+    /** A `BloomFilterPolicy` (default: one of 10 bits per key); null: no filter. */
+    readonly filterPolicy?: BloomFilterPolicy | null;
+    /** Skip filters on the last level (only pays off when lookups mostly find their key). */
+    readonly optimizeFiltersForHits?: boolean;
+  }
+
+  export class BloomFilterPolicy {
+    constructor(bitsPerKey: number);
   }
 
   export interface BatchOptions {

@@ -1,7 +1,9 @@
 /**
  * `WEIR_METRICS_FILE=<path>`: a run samples its source-record counter every 50 ms and, when the
  * job ends (finished or stopped), writes the samples and totals to <path> as JSON — what
- * benchmark harnesses read to compute steady-state throughput. Unset: nothing happens.
+ * benchmark harnesses read to compute steady-state throughput — with the keyed-state cache's
+ * counters (`stateCache`: hits, misses, evictions, evictionWrites; summed over the operator
+ * subtasks). Unset: nothing happens.
  */
 import { writeFileSync } from "node:fs";
 import type { JobMetrics } from "../metrics.ts";
@@ -25,6 +27,7 @@ export const recordMetrics = (path: string | undefined, metrics: JobMetrics): Me
         sourceSkipped: metrics.sourceSkipped,
         sourceDeadLettered: metrics.sourceDeadLettered,
         checkpointsCompleted: metrics.checkpointsCompleted,
+        stateCache: { ...metrics.stateCache },
         samples,
       };
       writeFileSync(path, JSON.stringify(body));

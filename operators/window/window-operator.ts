@@ -22,7 +22,7 @@ import { MAX_WATERMARK, MIN_WATERMARK } from "../../common/time.ts";
 import { userError } from "../../common/errors.ts";
 import { keyGroupRangeFor, type KeyValue } from "../../state/key-groups.ts";
 import type { StoredForm } from "../../state/keyed-store.ts";
-import { forEachKeyed, keyBatch, requireKeyedStore } from "../keyed.ts";
+import { forEachKeyed, keyedInput, requireKeyedStore } from "../keyed.ts";
 import type { Collector, NotPromise, OperatorFactory } from "../operator.ts";
 import { fireDueTimers, KeyedTimers, type Timer } from "../timers.ts";
 import { requireSync, userFunctionError } from "../user-error.ts";
@@ -196,10 +196,12 @@ export const windowOperator =
       return fireDueTimers(store, timers, kind, upTo, (t) => onTimer(t, out));
     };
 
+    const input = keyedInput(store, name, options.key, context.maxParallelism);
     return {
       open: () => timers.restore(keyGroupRangeFor(context.subtask, context.parallelism, context.maxParallelism)),
+      prefetch: (records) => input.prefetch(records),
       processBatch(records, out) {
-        const batch = keyBatch(name, records, options.key, context.maxParallelism);
+        const batch = input.batchOf(records);
         const now = eventTime ? 0 : context.now();
         return forEachKeyed(store, batch, (i) => {
           const record = records[i]!;

@@ -133,3 +133,19 @@ describe("RocksDB checkpointTo", () => {
     await expect(kv.checkpointTo(join(await tempDir(), "chk2"))).rejects.toMatchObject({ code: "STATE_BACKEND_CLOSED" });
   });
 });
+
+describe("RocksDB input checks", () => {
+  it("refuses a non-Buffer key or value with STATE_BACKEND_BAD_INPUT, handed over or not (the binding would abort the process)", async () => {
+    const kv = await openRocksBackend({ path: await tempDir() });
+    try {
+      const bad = "k" as unknown as Buffer;
+      for (const handOver of [false, true]) {
+        await expect(kv.write([{ kind: "put", key: bad, value: Buffer.from("v") }], { handOver })).rejects.toMatchObject({ code: "STATE_BACKEND_BAD_INPUT" });
+        await expect(kv.write([{ kind: "put", key: Buffer.from("k"), value: bad }], { handOver })).rejects.toMatchObject({ code: "STATE_BACKEND_BAD_INPUT" });
+        await expect(kv.getMany([bad], { handOver })).rejects.toMatchObject({ code: "STATE_BACKEND_BAD_INPUT" });
+      }
+    } finally {
+      await kv.close();
+    }
+  });
+});
