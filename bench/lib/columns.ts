@@ -39,7 +39,7 @@ export const COLUMNS: readonly Column[] = [
   {
     name: "weir-nocache",
     system: "weir",
-    description: `Weir with --state-cache-cells ${NOCACHE_CELLS}: every state access reads or writes RocksDB (serialised), as Flink's RocksDB backend`,
+    description: `Weir with --state-cache-cells ${NOCACHE_CELLS}: state is read from and written back to RocksDB (serialised) for every batch, as Flink's RocksDB backend does per access; only the keys of the batch being processed and of the next one (read ahead) are held as objects, the smallest cache Weir's batched reads allow`,
     memory: weirMemory,
   },
   { name: "flink-hashmap", system: "flink", description: "Flink 1.20 DataStream API, HashMapStateBackend (state as objects on the JVM heap)", memory: flinkMemory },
