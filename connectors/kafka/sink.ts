@@ -2,9 +2,13 @@
  * Kafka sink with three delivery modes:
  * - `exactly-once` (default): Kafka transactions as two-phase commit. Each sink subtask writes the
  *   records between two checkpoints in one transaction under its own transactional id
- *   `<prefix>-<run>-<subtask>-<seq>`. preCommit (at the barrier) flushes every send and records
+ *   `<prefix>-<run>-<subtask>-<seq>`. preCommit (at the barrier) cuts the transaction at once
+ *   (`cutsOnCall`: the task processes on while it flushes), flushes every send and records
  *   (transactional id, producer id, epoch) in the checkpoint; commit (after the checkpoint
- *   completes, or at recovery) ends it with EndTxn through the bridge. Recovery commits what the
+ *   completes, or at recovery) ends it with EndTxn through the bridge. Off the task's path: the
+ *   next transaction's producer is opened while the cut one flushes (next-transaction.ts), and its
+ *   records are queued, not sent, until that flush is done, so each partition holds the
+ *   transactions' records in the order they were written. Recovery commits what the
  *   checkpoint recorded and fences every transactional id earlier runs may have left open, so no
  *   zombie writes and no read_committed consumer stays stuck. It reports which of the
  *   checkpoint's transactions the broker had aborted (transaction timeout passed while the job
@@ -25,6 +29,7 @@ import { TransactionBridge, type TransactionHandle } from "./txn-bridge.ts";
 import { nextTxnState, type TxnState } from "./txn-lifecycle.ts";
 import type { Serializer } from "./serde.ts";
 import { OrderedSender } from "./ordered-sender.ts";
+import { NextTransaction } from "./next-transaction.ts";
 
 export type KafkaSinkMode = "exactly-once" | "at-least-once" | "none";
 
@@ -66,10 +71,14 @@ const toMessage = <T>(record: T, key: Serializer<T> | undefined, value: Serializ
 
 export const transactionalId = (prefix: string, runId: string, subtask: number, seq: number) => `${prefix}-${runId}-${subtask}-${seq}`;
 
-interface OpenTxn {
+/** A transaction's producer, initialised (InitProducerId) and not yet written to. */
+interface ReadyTxn {
   readonly transactionalId: string;
   readonly producer: Producer;
   readonly transaction: Transaction;
+}
+
+interface OpenTxn extends ReadyTxn {
   readonly sender: OrderedSender;
   state: TxnState;
 }
@@ -118,8 +127,11 @@ const validateTimeout = async (kafka: Kafka, brokers: readonly string[], timeout
 };
 
 class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
+  readonly cutsOnCall = true;
   private current: OpenTxn | undefined;
-  private seq = 0;
+  private readonly next: NextTransaction<ReadyTxn>;
+  /** Settles once every transaction cut so far is flushed; rejects if a flush failed. */
+  private flushed: Promise<void> = Promise.resolve();
   private records = 0;
   /** Pre-committed, not yet committed (aborted at close if the lease was taken over). */
   private prepared: TransactionHandle[] = [];
@@ -133,10 +145,12 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     private readonly brokers: readonly string[],
     private readonly timeoutMs: number,
     private readonly lease: Lease | undefined,
-  ) {}
+  ) {
+    this.next = new NextTransaction({ open: (seq) => this.begin(seq), dispose: (txn) => this.discard(txn) });
+  }
 
-  private async begin(): Promise<OpenTxn> {
-    const id = transactionalId(this.prefix, this.context.runId, this.context.subtask, this.seq++);
+  private async begin(seq: number): Promise<ReadyTxn> {
+    const id = transactionalId(this.prefix, this.context.runId, this.context.subtask, seq);
     const producer = this.kafka.producer({
       transactionalId: id,
       idempotent: true,
@@ -147,20 +161,39 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     try {
       await producer.connect();
       const transaction = await producer.transaction();
-      const topic = this.options.topic;
-      const sender = new OrderedSender((messages) => transaction.send({ topic, messages }));
-      return { transactionalId: id, producer, transaction, sender, state: "open" };
+      return { transactionalId: id, producer, transaction };
     } catch (e) {
       await producer.disconnect().catch(() => undefined);
       throw kafkaError(e, this.brokers, `beginning transaction '${id}'`, this.context.operatorName);
     }
   }
 
+  /** A transaction opened ahead and never written to: nothing of it is on the broker but its producer id. */
+  private async discard(txn: ReadyTxn): Promise<void> {
+    forgetIdentity(txn.transactionalId);
+    await txn.transaction.abort().catch(() => undefined); // sends nothing: no partition was added
+    await txn.producer.disconnect().catch(() => undefined);
+  }
+
+  /** The transaction records go to now, opened (or taken from `next`) on the first write after a cut. */
+  private async open(): Promise<OpenTxn> {
+    // The previous transactions' records reach each partition first (their flush resolves once
+    // every one of them is acknowledged); a failed flush fails these sends too.
+    const after = this.flushed;
+    const ready = await this.next.take();
+    const topic = this.options.topic;
+    const sender = new OrderedSender(async (messages) => {
+      await after;
+      return ready.transaction.send({ topic, messages });
+    });
+    return { ...ready, sender, state: "open" };
+  }
+
   async write(records: readonly T[]): Promise<void> {
     // No transaction without a record: one that never reached its coordinator would look aborted
     // to recovery's repeated commit (INVALID_TXN_STATE), and trigger a needless fallback.
     if (records.length === 0) return;
-    const txn = (this.current ??= await this.begin());
+    const txn = (this.current ??= await this.open());
     this.records += records.length;
     const value = this.options.value ?? ((r: T) => JSON.stringify(r));
     try {
@@ -178,17 +211,24 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     }
   }
 
+  /** Cuts before its first await (`cutsOnCall`): later writes go to the next transaction. */
   async preCommit(): Promise<readonly TransactionHandle[]> {
     const txn = this.current;
     if (txn === undefined) return [];
     this.current = undefined;
     const records = this.records;
     this.records = 0;
-    await this.flush(txn);
+    const flushed = this.flush(txn);
+    this.flushed = flushed;
+    this.next.openAhead();
+    try {
+      await flushed;
+    } finally {
+      void txn.producer.disconnect().catch(() => undefined);
+    }
     txn.state = nextTxnState(txn.state, "preCommit", txn.transactionalId);
     const identity = lastIdentity(txn.transactionalId);
     forgetIdentity(txn.transactionalId);
-    void txn.producer.disconnect().catch(() => undefined);
     if (identity === undefined) {
       throw externalError("KAFKA_TXN_UNKNOWN", `no producer id was recorded for transaction '${txn.transactionalId}'`, { retriable: true });
     }
@@ -243,7 +283,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
   }
 
   snapshotState(): KafkaWriterState {
-    return { runId: this.context.runId, subtask: this.context.subtask, nextSeq: this.seq };
+    return { runId: this.context.runId, subtask: this.context.subtask, nextSeq: this.next.nextSeq };
   }
 
   async close(): Promise<void> {
@@ -255,6 +295,7 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
       await txn.transaction.abort().catch(() => undefined);
       await txn.producer.disconnect().catch(() => undefined);
     }
+    await this.next.close();
     // A run that was taken over commits nothing more: release read_committed readers now.
     if (this.lease?.fenced === true) await this.abortPrepared();
     await this.bridge.close();
