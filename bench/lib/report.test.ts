@@ -100,4 +100,12 @@ describe("report", () => {
   it("says so when Flink did not run", () => {
     expect(renderMarkdown(report(runs, COLUMNS.filter((c) => c.system === "weir")))).toMatch(/measured Weir's columns only/);
   });
+
+  it("marks a cell whose runs completed fewer checkpoints in the window than required, and says which", () => {
+    const md = renderMarkdown(report([result("weir", "q0", 100_000), result("flink-sql", "q0", 50_000, { checkpointsInWindow: 4, checkpointShortfall: true })]));
+    expect(md).toContain("| 50,000 ᶜ |");
+    expect(md).toContain("| 100,000 |");
+    expect(md).toMatch(/ᶜ Fewer than 10 checkpoints completed inside the steady window in at least one run: q0 `flink-sql` \(4–4\)/);
+    expect(renderMarkdown(report([result("weir", "q0", 100_000)]))).not.toContain("ᶜ Fewer");
+  });
 });

@@ -55,6 +55,8 @@ export interface Cell {
   readonly rssMaxMiB: Spread;
   readonly rssMeanMiB: Spread;
   readonly checkpointsInWindow: Spread;
+  /** Some run of the cell completed fewer checkpoints in its steady window than required. */
+  readonly checkpointShortfall: boolean;
 }
 
 export const cellsOf = (runs: readonly RunResult[]): Cell[] => {
@@ -72,6 +74,7 @@ export const cellsOf = (runs: readonly RunResult[]): Cell[] => {
     rssMaxMiB: spread(rs.map((r) => r.rssMaxMiB)),
     rssMeanMiB: spread(rs.map((r) => r.rssMeanMiB)),
     checkpointsInWindow: spread(rs.map((r) => r.checkpointsInWindow)),
+    checkpointShortfall: rs.some((r) => r.checkpointShortfall === true),
   }));
 };
 
@@ -105,7 +108,7 @@ export const renderMarkdown = (report: Report): string => {
     `Machine: ${report.machine["cpus"]} cores (${report.machine["cpuModel"]}), ${report.machine["memoryGiB"]} GiB, Node ${report.machine["node"]}${report.machine["java"] === undefined ? "" : `, ${report.machine["java"]}`}. ` +
       `Every run: parallelism ${config.parallelism}, splits = parallelism (split k emits generator counts k, k+P, ...: every split covers the whole event-time range, so windows fire throughout), seed ${config.seed}, ${int(config.eventRate)} events per second of event time, ` +
       `4 s bounded-out-of-orderness watermarks. Runs are sized by time on an absolute schedule: ${seconds(config.warmupMs)} warm-up, then a ${seconds(config.steadyMs)} steady window in which everything is measured; the sources stop at its end and the job finishes normally (the tail is not measured). ` +
-      `Checkpoints every ${config.checkpointIntervalMs} ms (exactly-once, incremental) on every column, and a final one at the end of input; at least ${config.minCheckpoints} must complete inside each run's steady window. ` +
+      `Checkpoints every ${config.checkpointIntervalMs} ms (exactly-once, incremental) on every column, and a final one at the end of input; at least ${config.minCheckpoints} must complete inside each run's steady window (a cell where a run completed fewer is marked ᶜ). ` +
       `${config.reps} repetition${config.reps === 1 ? "" : "s"} per cell, columns alternating (the order rotates each repetition): median (min–max).`,
     "",
     "| column | what runs | memory budget |",
@@ -121,7 +124,14 @@ export const renderMarkdown = (report: Report): string => {
   );
   for (const q of config.queries) {
     const ratios = PAIRS.map((p) => ratioOf(cells, q, p.numerator, p.denominator));
-    out.push(row([q, ...columns.map((c) => { const cell = cellOf(cells, q, c); return cell === undefined ? "–" : withSpread(cell.eventsPerSec, int); }), ...ratios.map((r) => (r === null ? "–" : r.toFixed(2)))]));
+    out.push(row([q, ...columns.map((c) => { const cell = cellOf(cells, q, c); return cell === undefined ? "–" : `${withSpread(cell.eventsPerSec, int)}${cell.checkpointShortfall ? " ᶜ" : ""}`; }), ...ratios.map((r) => (r === null ? "–" : r.toFixed(2)))]));
+  }
+  const short = cells.filter((c) => c.checkpointShortfall);
+  if (short.length > 0) {
+    out.push(
+      "",
+      `ᶜ Fewer than ${config.minCheckpoints} checkpoints completed inside the steady window in at least one run: ${short.map((c) => `${c.query} \`${c.column}\` (${c.checkpointsInWindow.min}–${c.checkpointsInWindow.max})`).join(", ")}. Under full load these checkpoints took longer than the ${config.checkpointIntervalMs} ms interval, so the figure includes less checkpointing than the others.`,
+    );
   }
   const resourceTable = (title: string, value: (c: Cell) => string) => {
     out.push("", title, "", row(["query", ...columns.map((c) => `\`${c}\``)]), row(["---", ...columns.map(() => "---:")]));

@@ -2,9 +2,12 @@
  * One run of one column on one query (NEXMARK-SPEC §2–4): start it with an absolute schedule,
  * sample its process tree from /proc every 200 ms, wait for it to end, read its stats files, and
  * measure the steady window. A run that breaks a rule fails loudly (`RunFailed`, naming the run):
- * non-zero exit, missing or malformed stats, first event later than startAt + 2 s, too few
- * checkpoints completed inside the steady window, an input rate more than 5 % below the asked one
- * (the system did not sustain it). A rate above the asked one is not a failure: on an absolute
+ * non-zero exit, missing or malformed stats, first event later than startAt + 2 s, no checkpoint
+ * completed at all, an input rate more than 5 % below the asked one (the system did not sustain
+ * it). Fewer checkpoints inside the steady window than `minCheckpoints` is not a failure but a
+ * result (`checkpointShortfall`): under full load a system's checkpoints may take longer than the
+ * interval (aligned barriers queued behind backpressure, as Flink SQL's q5 showed); the report
+ * marks such cells instead of dropping the system's figures. A rate above the asked one is not a failure: on an absolute
  * schedule it means the source was behind when the window opened and caught up inside it, which
  * the latency figures then show as queueing.
  */
@@ -52,6 +55,8 @@ export interface RunResult {
   readonly rssMaxMiB: number;
   readonly rssMeanMiB: number;
   readonly checkpointsInWindow: number;
+  /** Fewer checkpoints completed inside the steady window than required (absent: enough; older results). */
+  readonly checkpointShortfall?: boolean;
   readonly checkpointsTotal: number;
   readonly latencyUs: LatencyJson;
   readonly outputRows: number;
@@ -132,9 +137,7 @@ export const runOne = async (request: RunRequest): Promise<RunResult> => {
     return failed((e as Error).message);
   }
   const checkpointsInWindow = stats.checkpoints.filter((c) => c.completedAtMs >= steadyStart && c.completedAtMs <= steadyEnd).length;
-  if (checkpointsInWindow < checks.minCheckpoints) {
-    failed(`only ${checkpointsInWindow} checkpoints completed inside the steady window (at least ${checks.minCheckpoints} required)`);
-  }
+  if (stats.checkpoints.length === 0) failed("completed no checkpoint at all (is checkpointing on?)");
   if (spec.rate !== undefined && spec.rate - eventsPerSec > RATE_TOLERANCE * spec.rate) {
     failed(`achieved ${Math.round(eventsPerSec)} events/s, more than ${RATE_TOLERANCE * 100} % below the asked ${spec.rate}: the system did not sustain the rate`);
   }
@@ -159,6 +162,7 @@ export const runOne = async (request: RunRequest): Promise<RunResult> => {
     rssMaxMiB: resources.rssMaxBytes / MIB,
     rssMeanMiB: resources.rssMeanBytes / MIB,
     checkpointsInWindow,
+    checkpointShortfall: checkpointsInWindow < checks.minCheckpoints,
     checkpointsTotal: stats.checkpoints.length,
     latencyUs: stats.latencyUs,
     outputRows: stats.outputRows,
