@@ -111,6 +111,7 @@ const run = async (options: BenchOptions): Promise<number> => {
       log(
         `${r.label}: ${int(r.eventsPerSec)} events/s, ${r.cpuSecondsPerMillionEvents.toFixed(1)} CPU s/M events, RSS ${int(r.rssMaxMiB)}/${int(r.rssMeanMiB)} MiB, ` +
           `${r.checkpointsInWindow} checkpoints in the window${r.checkpointShortfall === true ? " (fewer than required: marked in the table)" : ""}, ${int(r.outputRows)} rows, first event ${Math.round(r.firstEventDelayMs)} ms after startAt` +
+          (r.rateShortfall === true ? " (short of the asked rate: marked in the table)" : "") +
           (kind === "latency" ? `, latency p50 ${(r.latencyUs.p50 / 1000).toFixed(1)} p99 ${(r.latencyUs.p99 / 1000).toFixed(1)} max ${(r.latencyUs.max / 1000).toFixed(1)} ms` : ""),
       );
       checkOutputs(query);

@@ -108,4 +108,13 @@ describe("report", () => {
     expect(md).toMatch(/ᶜ Fewer than 10 checkpoints completed inside the steady window in at least one run: q0 `flink-sql` \(4–4\)/);
     expect(renderMarkdown(report([result("weir", "q0", 100_000)]))).not.toContain("ᶜ Fewer");
   });
+
+  it("marks a latency run that fell short of its asked rate", () => {
+    const latency = (column: string, asked: number, achieved: number, shortfall: boolean) =>
+      result(column, "q0", achieved, { kind: "latency", askedRate: asked, rateShortfall: shortfall, latencyUs: { count: 10, p50: 1000, p99: 2000, max: 3000, histogram: [] } });
+    const md = renderMarkdown(report([result("weir", "q0", 100_000), latency("weir", 50_000, 50_000, false), latency("flink-hashmap", 2_000_000, 1_800_000, true)]));
+    expect(md).toContain("| 1,800,000 ʳ |");
+    expect(md).toContain("| 50,000 | 1.0 |");
+    expect(md).toMatch(/ʳ The run fell more than 5 % short of the asked rate/);
+  });
 });

@@ -7,7 +7,7 @@
 import type { Ceilings } from "./ceilings.ts";
 import { PAIRS, type Column } from "./columns.ts";
 import type { QueryCheck } from "./output-check.ts";
-import type { RunResult } from "./run.ts";
+import { RATE_TOLERANCE, type RunResult } from "./run.ts";
 import { spread, type Spread } from "./summary.ts";
 
 export interface ReportConfig {
@@ -154,7 +154,10 @@ export const renderMarkdown = (report: Report): string => {
   );
   if (latencyRuns.length === 0) out.push(row(["–", "(no latency runs)", "", "", "", "", "", ""]));
   for (const r of latencyRuns) {
-    out.push(row([r.query, `\`${r.column}\``, int(r.askedRate ?? 0), int(r.eventsPerSec), ms(r.latencyUs.p50), ms(r.latencyUs.p99), ms(r.latencyUs.max), int(r.latencyUs.count)]));
+    out.push(row([r.query, `\`${r.column}\``, int(r.askedRate ?? 0), `${int(r.eventsPerSec)}${r.rateShortfall === true ? " ʳ" : ""}`, ms(r.latencyUs.p50), ms(r.latencyUs.p99), ms(r.latencyUs.max), int(r.latencyUs.count)]));
+  }
+  if (latencyRuns.some((r) => r.rateShortfall === true)) {
+    out.push("", `ʳ The run fell more than ${RATE_TOLERANCE * 100} % short of the asked rate: the system did not sustain it (in that run), so its latency includes the queueing.`);
   }
   if (report.ceilings !== null) {
     const c = report.ceilings;

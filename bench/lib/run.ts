@@ -3,8 +3,9 @@
  * sample its process tree from /proc every 200 ms, wait for it to end, read its stats files, and
  * measure the steady window. A run that breaks a rule fails loudly (`RunFailed`, naming the run):
  * non-zero exit, missing or malformed stats, first event later than startAt + 2 s, no checkpoint
- * completed at all, an input rate more than 5 % below the asked one (the system did not sustain
- * it). Fewer checkpoints inside the steady window than `minCheckpoints` is not a failure but a
+ * completed at all. A latency run more than 5 % below its asked rate (the system did not sustain
+ * it, e.g. on a machine someone else is using) is a result too (`rateShortfall`), marked in the
+ * report beside the achieved rate: its latency includes the queueing. Fewer checkpoints inside the steady window than `minCheckpoints` is not a failure but a
  * result (`checkpointShortfall`): under full load a system's checkpoints may take longer than the
  * interval (aligned barriers queued behind backpressure, as Flink SQL's q5 showed); the report
  * marks such cells instead of dropping the system's figures. A rate above the asked one is not a failure: on an absolute
@@ -57,6 +58,8 @@ export interface RunResult {
   readonly checkpointsInWindow: number;
   /** Fewer checkpoints completed inside the steady window than required (absent: enough; older results). */
   readonly checkpointShortfall?: boolean;
+  /** A latency run that fell more than RATE_TOLERANCE short of its asked rate (absent: it did not; older results). */
+  readonly rateShortfall?: boolean;
   readonly checkpointsTotal: number;
   readonly latencyUs: LatencyJson;
   readonly outputRows: number;
@@ -138,9 +141,6 @@ export const runOne = async (request: RunRequest): Promise<RunResult> => {
   }
   const checkpointsInWindow = stats.checkpoints.filter((c) => c.completedAtMs >= steadyStart && c.completedAtMs <= steadyEnd).length;
   if (stats.checkpoints.length === 0) failed("completed no checkpoint at all (is checkpointing on?)");
-  if (spec.rate !== undefined && spec.rate - eventsPerSec > RATE_TOLERANCE * spec.rate) {
-    failed(`achieved ${Math.round(eventsPerSec)} events/s, more than ${RATE_TOLERANCE * 100} % below the asked ${spec.rate}: the system did not sustain the rate`);
-  }
   await rm(dir, { recursive: true, force: true });
   return {
     label,
@@ -163,6 +163,7 @@ export const runOne = async (request: RunRequest): Promise<RunResult> => {
     rssMeanMiB: resources.rssMeanBytes / MIB,
     checkpointsInWindow,
     checkpointShortfall: checkpointsInWindow < checks.minCheckpoints,
+    rateShortfall: spec.rate !== undefined && spec.rate - eventsPerSec > RATE_TOLERANCE * spec.rate,
     checkpointsTotal: stats.checkpoints.length,
     latencyUs: stats.latencyUs,
     outputRows: stats.outputRows,
