@@ -50,9 +50,19 @@ describe("latency histogram", () => {
         const [ha, hb, hc] = [histogramOf(a), histogramOf(b), histogramOf(c)];
         expect(mergeLatency(mergeLatency(ha, hb), hc)).toEqual(mergeLatency(ha, mergeLatency(hb, hc)));
         expect(mergeLatency(ha, hb)).toEqual(mergeLatency(hb, ha));
-        expect(mergeLatency(mergeLatency(ha, hb), hc)).toEqual(histogramOf([...a, ...b, ...c]));
+        const all = histogramOf([...a, ...b, ...c]);
+        expect(mergeLatency(mergeLatency(ha, hb), hc)).toEqual({ ...all, p50: Math.min(all.p50, all.max), p99: Math.min(all.p99, all.max) });
       }),
     );
+  });
+
+  it("merged percentiles are capped at the exact max (a bucket bound may lie above every value in it)", () => {
+    const h = histogramOf([1234.5]);
+    expect([h.p50, h.p99, h.max]).toEqual([1300, 1300, 1235]); // a stats file keeps the bucket bound
+    const merged = mergeLatency(histogramOf([]), h);
+    expect([merged.p50, merged.p99, merged.max]).toEqual([1235, 1235, 1235]);
+    const spread = mergeLatency(histogramOf([10, 20]), histogramOf([154_900]));
+    expect([spread.p50, spread.p99, spread.max]).toEqual([20, 154_900, 154_900]);
   });
 
   it("an empty histogram has count 0 and zeros", () => {

@@ -103,12 +103,17 @@ const summarise = (histogram: [number, number][], max: number): LatencyJson => {
   return { count, p50: percentile(histogram, 0.5), p99: percentile(histogram, 0.99), max, histogram };
 };
 
-/** Two histograms together: counts added per bound, max the larger, percentiles recomputed. */
+/**
+ * Two histograms together: counts added per bound, max the larger, percentiles recomputed and
+ * capped at the exact max (a bucket bound can lie above every value in it; no percentile can).
+ * Only the harness merges, so the stats files both systems write keep the plain bucket bounds.
+ */
 export const mergeLatency = (a: LatencyJson, b: LatencyJson): LatencyJson => {
   const byBound = new Map<number, number>();
   for (const [bound, c] of [...a.histogram, ...b.histogram]) byBound.set(bound, (byBound.get(bound) ?? 0) + c);
   const histogram = [...byBound].sort((x, y) => x[0] - y[0]);
-  return summarise(histogram, Math.max(a.max, b.max));
+  const merged = summarise(histogram, Math.max(a.max, b.max));
+  return { ...merged, p50: Math.min(merged.p50, merged.max), p99: Math.min(merged.p99, merged.max) };
 };
 
 export const emptyLatency: LatencyJson = Object.freeze({ count: 0, p50: 0, p99: 0, max: 0, histogram: [] });
