@@ -19,8 +19,8 @@
  *
  * Layout (Int32 words; all positions are byte offsets):
  *   word 0            head: free-running count of bytes the reader has released (reader-owned)
+ *   word 8            capacity in bytes (a power of two; written once), checked when a side opens
  *   word 16           tail: free-running count of bytes the writer has published (writer-owned)
- *   word 32           capacity in bytes (a power of two), checked when a side opens the ring
  *   bytes 128..       the data region, `capacity` bytes
  * Head and tail sit 64 bytes apart so the two threads do not write the same cache line. They wrap
  * at 2^32 (kept as int32); with a power-of-two capacity `count & (capacity - 1)` is the position
@@ -41,7 +41,7 @@ import { internalError } from "../../common/errors.ts";
 
 const HEAD = 0;
 const TAIL = 16;
-const CAPACITY = 32;
+const CAPACITY = 8;
 const DATA = 128;
 const WRAP = -1;
 const LENGTH_BYTES = 4;
