@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { expect, test } from "vitest";
+import { startTsWorker } from "../../common/ts-worker.ts";
+import { checksumStep, frameContent } from "../../test/fixtures/ring-frames.ts";
+import { readFrame } from "./ring-wait.ts";
+import { allocateRing, openRingReader } from "./spsc-ring.ts";
+
+type ProducerMessage = { kind: "full" } | { kind: "done"; checksum: number; fullTimes: number };
+
+test("a worker's frames reach the main thread in order and byte for byte; a slow reader makes the producer wait", async () => {
+  const frames = 2000;
+  const maxLength = 1000;
+  const sab = allocateRing({ capacityBytes: 4096 });
+  const worker = startTsWorker(new URL("../../test/fixtures/ring-producer.ts", import.meta.url), {
+    workerData: { sab, frames, maxLength },
+  });
+  const peerGone = new AbortController();
+  const messages: ProducerMessage[] = [];
+  let wake: () => void = () => {};
+  let failure: unknown;
+  worker.on("message", (m: ProducerMessage) => {
+    messages.push(m);
+    wake();
+  });
+  worker.on("error", (e) => {
+    failure = e;
+    wake();
+  });
+  worker.on("exit", () => peerGone.abort());
+  const message = async (kind: ProducerMessage["kind"]): Promise<ProducerMessage> => {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      const found = messages.find((m) => m.kind === kind);
+      if (found !== undefined) return found;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+
+  try {
+    // Read nothing until the producer has found the ring full: it must wait, not drop or overwrite.
+    await message("full");
+    const reader = openRingReader(sab);
+    let checksum = 0;
+    for (let i = 0; i < frames; i++) {
+      const frame = await readFrame(reader, { signal: peerGone.signal, timeoutMs: 30_000 });
+      if (typeof frame === "string") throw new Error(`frame ${i}: ${frame} (${String(failure)})`);
+      const expected = frameContent(i, maxLength);
+      if (!Buffer.from(frame).equals(expected)) expect(frame).toEqual(expected); // shows the difference
+      checksum = checksumStep(checksum, frame);
+      if (i % 100 === 0) await sleep(1); // a slow reader
+    }
+    const done = await message("done");
+    expect(done).toEqual({ kind: "done", checksum, fullTimes: expect.any(Number) });
+    expect(reader.tryRead()).toBeUndefined();
+  } finally {
+    await worker.terminate();
+  }
+}, 20_000);
