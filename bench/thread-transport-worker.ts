@@ -7,7 +7,8 @@
  *   credits;
  * - `ring`: each batch encoded straight into the SPSC ring (backpressure: the ring is full); an
  *   empty frame ends the pass.
- * The record arrays are built once before the first pass, so their creation is not measured.
+ * The record arrays are built once before the first pass, so their creation is not measured; with
+ * `preEncoded` their encodings too (the transport alone).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { writeFrame } from "../engine/exchange/ring-wait.ts";
@@ -18,6 +19,8 @@ export type Transport = "clone" | "transfer" | "ring";
 export interface ProducerConfig {
   readonly transport: Transport;
   readonly codec: CodecName;
+  /** Send the pool's batches encoded once beforehand (measures the transport alone). */
+  readonly preEncoded: boolean;
   readonly batches: number;
   readonly batchSize: number;
   readonly distinctBatches: number;
@@ -31,6 +34,8 @@ const config = workerData as ProducerConfig;
 const port = parentPort!;
 const pool = bidBatches(config.distinctBatches, config.batchSize);
 const packr = encoderFor(config.codec);
+const encodedPool = config.preEncoded ? pool.map((b) => Buffer.from(packr.pack(b))) : [];
+const encode = (i: number): Uint8Array => (config.preEncoded ? encodedPool[i % encodedPool.length]! : packr.pack(pool[i % pool.length]!));
 const writer = config.sab === undefined ? undefined : openRingWriter(config.sab);
 
 let credit = config.window;
@@ -45,7 +50,7 @@ const pass = async (): Promise<void> => {
   for (let i = 0; i < config.batches; i++) {
     const batch = pool[i % pool.length]!;
     if (config.transport === "ring") {
-      const outcome = await writeFrame(writer!, packr.pack(batch), {});
+      const outcome = await writeFrame(writer!, encode(i), {});
       if (outcome !== "ready") throw new Error(`ring write: ${outcome}`);
       continue;
     }
@@ -54,7 +59,7 @@ const pass = async (): Promise<void> => {
     if (config.transport === "clone") {
       port.postMessage({ kind: "batch", records: batch });
     } else {
-      const encoded = packr.pack(batch); // a view into msgpackr's reused buffer: copy it out to transfer
+      const encoded = encode(i); // a view into msgpackr's reused buffer (or the pool): copy it out to transfer
       const bytes = encoded.buffer.slice(encoded.byteOffset, encoded.byteOffset + encoded.byteLength) as ArrayBuffer;
       port.postMessage({ kind: "bytes", bytes }, [bytes]);
     }

@@ -8,7 +8,8 @@
  * Rows: (a) postMessage of record arrays (structured clone); (b) msgpackr-encoded batches in
  * transferred ArrayBuffers; (c) the same encoded batches through the SPSC ring
  * (engine/exchange/spsc-ring.ts), copied out and decoded; (d) encode + decode on one thread, no transport
- * (the codec's ceiling), and its two halves alone: (e) encode, (f) decode and read. Batches of 1024 records; (a) and (b) keep at most `--window` batches in
+ * (the codec's ceiling), and its two halves alone: (e) encode, (f) decode and read; (g), (h) the
+ * transports alone (batches encoded beforehand, not decoded). Batches of 1024 records; (a) and (b) keep at most `--window` batches in
  * flight with credits, (c) is bounded by the ring. Each pass checks the count and a sum of every
  * field, so a codec that drops or garbles records fails the run instead of looking fast.
  */
@@ -26,6 +27,8 @@ interface Row {
   readonly codec: CodecName | undefined;
   /** Batches per pass (structured clone is ~10x slower: fewer batches keep the run short). */
   readonly batchesScale: number;
+  /** Pre-encoded batches, not decoded: the transport alone (count checked, not contents). */
+  readonly transportOnly?: boolean;
 }
 
 const ROWS: readonly Row[] = [
@@ -35,6 +38,8 @@ const ROWS: readonly Row[] = [
   { label: "(d) msgpackr records, same thread", transport: "same-thread", codec: "records", batchesScale: 1 },
   { label: "(e) msgpackr records, encode only", transport: "encode-only", codec: "records", batchesScale: 1 },
   { label: "(f) msgpackr records, decode + read only", transport: "decode-only", codec: "records", batchesScale: 1 },
+  { label: "(g) transport only: transferred, pre-encoded, not decoded", transport: "transfer", codec: "records", batchesScale: 8, transportOnly: true },
+  { label: "(h) transport only: SPSC ring, pre-encoded, not decoded", transport: "ring", codec: "records", batchesScale: 8, transportOnly: true },
   { label: "(b') msgpackr sequential, transferred", transport: "transfer", codec: "sequential", batchesScale: 1 },
   { label: "(c') msgpackr sequential, SPSC ring", transport: "ring", codec: "sequential", batchesScale: 1 },
   { label: "(d') msgpackr sequential, same thread", transport: "same-thread", codec: "sequential", batchesScale: 1 },
@@ -70,12 +75,14 @@ const parseOptions = (argv: readonly string[]): Options => {
   };
 };
 
+/** The consume() sum of a pass of `batches` batches cycling through `pool`. */
+const expectedPassSum = (batches: number, pool: readonly BidRecord[][]): number =>
+  Math.floor(batches / pool.length) * expectedSum(pool) + expectedSum(pool.slice(0, batches % pool.length));
+
 /** One pass's tally, checked against what the producer sent. */
 const check = (label: string, got: { count: number; sum: number }, batches: number, pool: readonly BidRecord[][]) => {
-  const full = Math.floor(batches / pool.length);
-  const rest = batches % pool.length;
   const count = batches * (pool[0]?.length ?? 0);
-  const sum = full * expectedSum(pool) + expectedSum(pool.slice(0, rest));
+  const sum = expectedPassSum(batches, pool);
   if (got.count !== count || got.sum !== sum) {
     throw new Error(`${label}: received ${got.count} records (sum ${got.sum}), sent ${count} (sum ${sum})`);
   }
@@ -86,7 +93,8 @@ const startProducer = async (row: Row, batches: number, opts: Options): Promise<
   const transport = row.transport as Transport;
   const codec = row.codec ?? "records";
   const sab = transport === "ring" ? allocateRing({ capacityBytes: opts.ringBytes }) : undefined;
-  const config: ProducerConfig = { transport, codec, batches, batchSize: opts.batchSize, distinctBatches: DISTINCT_BATCHES, window: opts.window, sab };
+  const raw = row.transportOnly === true;
+  const config: ProducerConfig = { transport, codec, preEncoded: raw, batches, batchSize: opts.batchSize, distinctBatches: DISTINCT_BATCHES, window: opts.window, sab };
   const worker: Worker = startTsWorker(new URL("./thread-transport-worker.ts", import.meta.url), { workerData: config });
   let onMessage: (m: FromProducer) => void = () => {};
   let failed: ((e: unknown) => void) | undefined;
@@ -118,7 +126,8 @@ const startProducer = async (row: Row, batches: number, opts: Options): Promise<
             if (frame.length === 0) return finish();
             // A copy out of the ring: msgpackr's native string extractor (msgpackr-extract) reads
             // the source's ArrayBuffer and fails on shared memory ("Unexpected end of buffer").
-            consume(decoder.unpack(Buffer.from(frame.buffer, frame.byteOffset, frame.length)) as BidRecord[], tally);
+            if (raw) tally.count += opts.batchSize;
+            else consume(decoder.unpack(Buffer.from(frame.buffer, frame.byteOffset, frame.length)) as BidRecord[], tally);
           }
         };
         drain().catch(reject);
@@ -126,6 +135,7 @@ const startProducer = async (row: Row, batches: number, opts: Options): Promise<
         onMessage = (m) => {
           if (m.kind === "end") return finish();
           if (m.kind === "batch") consume(m.records as BidRecord[], tally);
+          else if (m.kind === "bytes" && raw) tally.count += opts.batchSize;
           else if (m.kind === "bytes") consume(decoder.unpack(Buffer.from(m.bytes)) as BidRecord[], tally);
           worker.postMessage({ kind: "credit" });
         };
@@ -136,7 +146,8 @@ const startProducer = async (row: Row, batches: number, opts: Options): Promise<
   return {
     pass: async () => {
       const { ms, tally } = await pass();
-      check(row.label, tally, batches, pool);
+      if (raw) check(row.label, { count: tally.count, sum: expectedPassSum(batches, pool) }, batches, pool);
+      else check(row.label, tally, batches, pool);
       return ms;
     },
     stop: async () => {
