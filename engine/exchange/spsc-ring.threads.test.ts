@@ -3,7 +3,7 @@ import { expect, test } from "vitest";
 import { startTsWorker } from "../../common/ts-worker.ts";
 import { checksumStep, frameContent } from "../../test/fixtures/ring-frames.ts";
 import { readFrame } from "./ring-wait.ts";
-import { allocateRing, openRingReader } from "./spsc-ring.ts";
+import { allocateRing, openRingReader, openRingWriter } from "./spsc-ring.ts";
 
 type ProducerMessage = { kind: "full" } | { kind: "done"; checksum: number; fullTimes: number };
 
@@ -56,3 +56,40 @@ test("a worker's frames reach the main thread in order and byte for byte; a slow
     await worker.terminate();
   }
 }, 20_000);
+
+test("a worker whose only pending work is a ring wait stays alive until the frames come (Atomics.waitAsync alone would not keep it)", async () => {
+  const frames = 20;
+  const sab = allocateRing({ capacityBytes: 4096 });
+  const worker = startTsWorker(new URL("../../test/fixtures/ring-consumer.ts", import.meta.url), {
+    workerData: { sab, frames, keepAlive: true },
+  });
+  const events: string[] = [];
+  let checksumSeen: number | undefined;
+  const exited = new Promise<void>((resolve) => worker.on("exit", () => resolve()));
+  const waiting = new Promise<void>((resolve, reject) => {
+    worker.on("message", (m: { kind: string; checksum?: number }) => {
+      events.push(m.kind);
+      if (m.kind === "done") checksumSeen = m.checksum;
+      if (m.kind === "waiting") resolve();
+    });
+    worker.on("error", reject);
+    void exited.then(() => events.push("exit"));
+  });
+  try {
+    await waiting;
+    await sleep(100); // long enough for an idle worker with nothing keeping it alive to exit
+    const writer = openRingWriter(sab);
+    let checksum = 0;
+    for (let i = 0; i < frames; i++) {
+      const frame = frameContent(i, 100);
+      expect(writer.tryWrite(frame)).toBe(true);
+      checksum = checksumStep(checksum, frame);
+      if (i % 5 === 0) await sleep(1);
+    }
+    await exited;
+    expect(events).toEqual(["waiting", "done", "exit"]);
+    expect(checksumSeen).toBe(checksum);
+  } finally {
+    await worker.terminate();
+  }
+});
