@@ -7,7 +7,7 @@
  *
  * Rows: (a) postMessage of record arrays (structured clone); (b) msgpackr-encoded batches in
  * transferred ArrayBuffers; (c) the same encoded batches through the SPSC ring
- * (engine/exchange/spsc-ring.ts), copied out and decoded; (d) encode + decode on one thread, no transport
+ * (engine/exchange/spsc-ring.ts), copied out into a reused buffer and decoded; (d) encode + decode on one thread, no transport
  * (the codec's ceiling), and its two halves alone: (e) encode, (f) decode and read; (g), (h) the
  * transports alone (batches encoded beforehand, not decoded). Batches of 1024 records; (a) and (b) keep at most `--window` batches in
  * flight with credits, (c) is bounded by the ring. Each pass checks the count and a sum of every
@@ -106,6 +106,7 @@ const startProducer = async (row: Row, batches: number, opts: Options): Promise<
   });
   const decoder = decoderFor(codec);
   const reader = sab === undefined ? undefined : openRingReader(sab);
+  const scratch = Buffer.alloc(reader?.maxFrameBytes ?? 0);
 
   type Tally = { count: number; sum: number };
   const pass = () =>
@@ -117,17 +118,17 @@ const startProducer = async (row: Row, batches: number, opts: Options): Promise<
       if (reader !== undefined) {
         const drain = async () => {
           for (;;) {
-            const frame = reader.tryRead();
-            if (frame === undefined) {
+            const length = reader.tryReadInto(scratch);
+            if (length === undefined) {
               const outcome = await waitReadable(reader, {});
               if (outcome !== "ready") throw new Error(`ring read: ${outcome}`);
               continue;
             }
-            if (frame.length === 0) return finish();
-            // A copy out of the ring: msgpackr's native string extractor (msgpackr-extract) reads
-            // the source's ArrayBuffer and fails on shared memory ("Unexpected end of buffer").
+            if (length === 0) return finish();
+            // Copied out of the ring into a reused buffer: msgpackr's native string extractor
+            // (msgpackr-extract) fails on shared memory ("Unexpected end of buffer").
             if (raw) tally.count += opts.batchSize;
-            else consume(decoder.unpack(Buffer.from(frame.buffer, frame.byteOffset, frame.length)) as BidRecord[], tally);
+            else consume(decoder.unpack(scratch.subarray(0, length)) as BidRecord[], tally);
           }
         };
         drain().catch(reject);

@@ -117,6 +117,19 @@ describe("SPSC ring", () => {
     expect(codeOf(() => reader.consume())).toBe("RING_NOTHING_PEEKED");
   });
 
+  test("tryReadInto copies the next frame into the target's start; a too small target leaves it queued", () => {
+    const { writer, reader } = ringAt(64, 0);
+    writer.tryWrite(frameOf(10, 1));
+    writer.tryWrite(frameOf(3, 2));
+    const target = new Uint8Array(12).fill(0xee);
+    expect(reader.tryReadInto(target)).toBe(10);
+    expect(target.subarray(0, 10)).toEqual(frameOf(10, 1));
+    expect(codeOf(() => reader.tryReadInto(new Uint8Array(2)))).toBe("RING_TARGET_TOO_SMALL");
+    expect(reader.tryReadInto(target)).toBe(3);
+    expect(target.subarray(0, 3)).toEqual(frameOf(3, 2));
+    expect(reader.tryReadInto(target)).toBeUndefined();
+  });
+
   test("a frame over maxFrameBytes is an error, not a wait; the largest frame fits an empty ring anywhere", () => {
     for (let start = 0; start < 64; start += 4) {
       const { writer, reader } = ringAt(64, start);
