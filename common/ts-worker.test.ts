@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { allocateRing } from "../engine/exchange/spsc-ring.ts";
-import { startTsWorker } from "./ts-worker.ts";
+import { startTsWorker, withoutTsxLoader } from "./ts-worker.ts";
 
 const outcome = (worker: ReturnType<typeof startTsWorker>) =>
   new Promise<{ messages: unknown[]; error: unknown; exitCode: number }>((resolve) => {
@@ -26,4 +26,20 @@ test("a module that cannot be loaded fails the worker with an error event", asyn
   const { error, exitCode } = await outcome(worker);
   expect(error).toMatchObject({ code: "ERR_MODULE_NOT_FOUND" });
   expect(exitCode).toBe(1);
+});
+
+test("workers inherit the parent's flags except tsx's loader", () => {
+  const underTsx = [
+    "--require",
+    "/repo/node_modules/tsx/dist/preflight.cjs",
+    "--import",
+    "file:///repo/node_modules/tsx/dist/loader.mjs",
+    "--cpu-prof",
+  ];
+  expect(withoutTsxLoader(underTsx)).toEqual(["--cpu-prof"]);
+  expect(withoutTsxLoader(["--import=tsx", "--max-old-space-size=512", "--import", "./other.mjs"])).toEqual([
+    "--max-old-space-size=512",
+    "--import",
+    "./other.mjs",
+  ]);
 });

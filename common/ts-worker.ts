@@ -8,8 +8,9 @@
  *
  * Contract: the module is imported once the loader is registered; an error while loading it (or a
  * rejection of its top-level await) reaches the Worker's `error` event, as for a JavaScript worker.
- * The worker starts with no execArgv of its own (`options.execArgv` is ignored), so a parent
- * started with `--import tsx` does not register the loader twice.
+ * The worker inherits the parent's execArgv (`--cpu-prof`, `--max-old-space-size`, ...) except
+ * tsx's own loader flags, so a parent started under tsx does not register the loader twice;
+ * `options.execArgv` is not accepted.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -38,5 +39,22 @@ Promise.all([import(${JSON.stringify(tsxEsmEntry("./esm/api"))}), import(${JSON.
   .catch((e) => { process.nextTick(() => { throw e; }); });
 `;
 
+const LOADER_FLAGS = new Set(["--require", "-r", "--import", "--loader", "--experimental-loader"]);
+const isTsx = (value: string | undefined) => value !== undefined && /[\\/]tsx[\\/]|^tsx$/.test(value);
+
+/** `execArgv` without the flags that load tsx (`--import <tsx>`, `--require=<tsx>`, ...); pure. */
+export const withoutTsxLoader = (execArgv: readonly string[]): string[] => {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    if (!LOADER_FLAGS.has(flag)) kept.push(arg);
+    else if (eq >= 0 ? !isTsx(arg.slice(eq + 1)) : !isTsx(execArgv[i + 1])) kept.push(arg);
+    else if (eq < 0) i++;
+  }
+  return kept;
+};
+
 export const startTsWorker = (entry: URL, options: Omit<WorkerOptions, "eval" | "execArgv"> = {}): Worker =>
-  new Worker(bootstrap(entry), { ...options, eval: true, execArgv: [] });
+  new Worker(bootstrap(entry), { ...options, eval: true, execArgv: withoutTsxLoader(process.execArgv) });
