@@ -31,11 +31,12 @@
  *
  * A frame is a 4-byte length (an Int32 word, platform byte order) followed by the bytes, padded
  * to a multiple of 4. When a frame does not fit between its position and the end of the data
- * region, the writer puts the WRAP marker (length -1) there and writes the frame at the start; the skipped bytes count as used
- * until the reader passes them. Both are published by one store of `tail`, so a reader that sees a
- * marker always finds the frame at the start. Writes to the data region happen before the
- * `Atomics.store` of tail (or head) that publishes them, and the other side reads them after its
- * `Atomics.load`, which orders them (JavaScript's memory model: seq-cst atomics synchronise).
+ * region, the writer puts the WRAP marker (length -1) there and writes the frame at the start;
+ * the skipped bytes count as used until the reader passes them. Both are published by one store
+ * of `tail`, so a reader that sees a marker always finds the frame at the start. Writes to the
+ * data region happen before the `Atomics.store` of tail (or head) that publishes them, and the
+ * other side reads them after its `Atomics.load`, which orders them (JavaScript's memory model:
+ * seq-cst atomics synchronise).
  *
  * Waiting is in ring-wait.ts: a side that cannot go on waits for the other side's index to change
  * (`Atomics.waitAsync`); every publish calls `Atomics.notify` on its index.
