@@ -99,15 +99,10 @@ const runTask = async (plans: readonly ChannelPlan[], schedule: readonly number[
     output: new Output([{ mode: "pointwise", partitioning: { kind: "forward" }, channels: [downstream], consumerName: "down" }], 128),
     metrics: newJobMetrics(0),
   });
-  const bridge: CheckpointBridge = {
-    directory: (id) => `/unused/chk-${id}`,
-    root: "/unused",
-    triggeredAt: () => 0,
-    pendingIds: () => [],
+  const bridge = testBridge({
     ack: (id: number, _snapshot: TaskSnapshot) => void acks.push(id),
     decline: (id, _task, reason) => void declines.push(`${id}: ${reason}`),
-    now: () => 0,
-  };
+  });
   const task = new InputTask({
     id: "t",
     chain,
@@ -138,6 +133,18 @@ const runTask = async (plans: readonly ChannelPlan[], schedule: readonly number[
   for (let el = downstream.poll(); el !== undefined; el = downstream.poll()) forwarded.push(el);
   return { written, snapshots, acks, declines, forwarded };
 };
+
+
+/** A checkpoint bridge for tests that never write a checkpoint: acks and declines as given. */
+const testBridge = (calls: Partial<Pick<CheckpointBridge, "ack" | "decline">> = {}): CheckpointBridge => ({
+  directory: (id) => `/unused/chk-${id}`,
+  root: "/unused",
+  triggeredAt: () => 0,
+  pendingIds: () => [],
+  ack: calls.ack ?? (() => undefined),
+  decline: calls.decline ?? (() => undefined),
+  now: () => 0,
+});
 
 describe("InputTask: barrier alignment (property)", () => {
   it("sees before snapshot n exactly the records before barrier n on every input, in channel order; each barrier snapshots, acks and goes downstream once, in order", async () => {
@@ -186,15 +193,7 @@ describe("InputTask: prefetch hints", () => {
       output: new Output([], 128),
       metrics: newJobMetrics(0),
     });
-    const bridge: CheckpointBridge = {
-      directory: (id) => `/unused/chk-${id}`,
-      root: "/unused",
-      triggeredAt: () => 0,
-      pendingIds: () => [],
-      ack: () => undefined,
-      decline: () => undefined,
-      now: () => 0,
-    };
+    const bridge = testBridge();
     for (const el of [batchOf(["a"]), batchOf(["b"]), watermark(5), batchOf(["c"]), endOfInput]) channel.push(el);
     const task = new InputTask({ id: "t", chain, keyed: [], sink: undefined, bridge, gate: new InputGate([channel]), sides: [0], now: () => 0 });
     await task.run();

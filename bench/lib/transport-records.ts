@@ -5,16 +5,10 @@
  * (a channel name, a ~70-character URL, a short `extra`).
  */
 import { Packr, Unpackr } from "msgpackr";
+import type { Bid } from "../../connectors/nexmark/model.ts";
 
-export interface BidRecord {
-  readonly auction: number;
-  readonly bidder: number;
-  readonly price: number;
-  readonly channel: string;
-  readonly url: string;
-  readonly dateTime: number;
-  readonly extra: string;
-}
+/** The record the bench moves: the Nexmark Bid type itself. */
+export type BidRecord = Bid;
 
 const CHANNELS = ["Google", "Facebook", "Baidu", "Apple"] as const;
 
