@@ -24,6 +24,8 @@ export interface DriverTask {
   readonly id: string;
   onTrigger(id: number, stop: boolean): Promise<void>;
   notifyComplete(id: number): Promise<void>;
+  /** Checkpoint `id` was aborted (a task on another thread forgets it; optional). */
+  onAbort?(id: number): void;
 }
 
 export interface CompletedCheckpoint {
@@ -219,6 +221,7 @@ export class CheckpointDriver {
       case "abort":
         log(`checkpoint ${command.id} aborted: ${command.reason}`);
         this.triggeredAt.delete(command.id);
+        for (const task of this.tasks) task.onAbort?.(command.id);
         await discardCheckpoint(root, job, command.id);
         return;
       case "discard":

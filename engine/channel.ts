@@ -11,7 +11,26 @@
 import type { StreamElement } from "./elements.ts";
 import { internalError } from "../common/errors.ts";
 
-export class Channel<T> {
+/**
+ * The producing end of a channel, in this thread or across threads (engine/exchange/ring-channel.ts).
+ * `push` returns undefined when the element was queued at once, otherwise a promise that settles
+ * once it was (backpressure). One producer per channel: never call `push` while one waits.
+ */
+export interface ChannelWriter<T> {
+  push(element: StreamElement<T>): Promise<void> | undefined;
+}
+
+/**
+ * The consuming end of a channel. `poll` and `peek` never wait; `onReadable` calls its callback
+ * once, when an element is (or already was) queued. Only the latest callback is kept.
+ */
+export interface ChannelReader<T> {
+  poll(): StreamElement<T> | undefined;
+  peek(): StreamElement<T> | undefined;
+  onReadable(callback: () => void): void;
+}
+
+export class Channel<T> implements ChannelWriter<T>, ChannelReader<T> {
   readonly capacity: number;
   private readonly items: (StreamElement<T> | undefined)[] = [];
   private head = 0;

@@ -6,7 +6,7 @@
  * queued in the channel (whose bound then backpressures that producer). Barrier alignment
  * blocks the inputs that delivered barrier n until barrier n has arrived on all of them.
  */
-import type { Channel } from "./channel.ts";
+import type { ChannelReader } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
 
 export interface GateElement<T> {
@@ -15,12 +15,12 @@ export interface GateElement<T> {
 }
 
 export class InputGate<T> {
-  private readonly channels: readonly Channel<T>[];
+  private readonly channels: readonly ChannelReader<T>[];
   private readonly blocked: boolean[];
   private readonly finished: boolean[];
   private next = 0;
 
-  constructor(channels: readonly Channel<T>[]) {
+  constructor(channels: readonly ChannelReader<T>[]) {
     this.channels = channels;
     this.blocked = channels.map(() => false);
     this.finished = channels.map(() => false);

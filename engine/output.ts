@@ -7,7 +7,7 @@
  * (backpressure).
  */
 import { keyGroupFor, subtaskForKeyGroup } from "../state/key-groups.ts";
-import type { Channel } from "./channel.ts";
+import type { ChannelWriter } from "./channel.ts";
 import { batchOf, type StreamElement } from "./elements.ts";
 import type { ChainEdgeMode } from "./plan.ts";
 import type { Partitioning } from "./graph.ts";
@@ -17,7 +17,7 @@ export interface OutputTarget {
   readonly mode: ChainEdgeMode;
   readonly partitioning: Partitioning;
   /** One channel per consumer subtask (exactly one for point-wise). */
-  readonly channels: readonly Channel<unknown>[];
+  readonly channels: readonly ChannelWriter<unknown>[];
   /** Name of the consuming operator, for errors raised while routing (the key selector). */
   readonly consumerName: string;
 }
@@ -39,7 +39,7 @@ export class Output {
   emit(records: readonly unknown[]): Promise<void> | undefined {
     if (records.length === 0) return undefined;
     let pending: Promise<void>[] | undefined;
-    const send = (channel: Channel<unknown>, element: StreamElement<unknown>) => {
+    const send = (channel: ChannelWriter<unknown>, element: StreamElement<unknown>) => {
       const p = channel.push(element);
       if (p !== undefined) (pending ??= []).push(p);
     };

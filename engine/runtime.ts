@@ -1,6 +1,8 @@
 /**
- * Runs a planned job in this process: every subtask is an async loop on the event loop,
- * connected by bounded channels, with a checkpoint driver taking periodic checkpoints.
+ * Runs a planned job in this process: every subtask is an async loop, connected by bounded
+ * channels, with a checkpoint driver taking periodic checkpoints. `runOnce` is sink recovery
+ * (sink-startup.ts), subtask creation (subtask-factory.ts: here, or in worker threads through
+ * worker/worker-pool.ts) and supervision (the driver, the first failure, teardown).
  *
  * Bounded jobs: when every source is exhausted, a final checkpoint is taken; once it is
  * committed the run resolves (`finished`). A stop request (SIGINT/SIGTERM) takes a checkpoint at
@@ -8,43 +10,27 @@
  * stops the sources, closes every resource and rejects; the caller may restart from the latest
  * checkpoint.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Sink } from "../connectors/sink.ts";
 import type { Source, SourceContext } from "../connectors/source.ts";
-import type { Operator } from "../operators/operator.ts";
-import { sinkOperator, type SinkOperator } from "../operators/sink-operator.ts";
-import { openHeapBackend } from "../state/heap-backend.ts";
-import { KeyedStateStore } from "../state/keyed-store.ts";
-import type { KvBackend } from "../state/kv-backend.ts";
-import { keyGroupRangeFor } from "../state/key-groups.ts";
-import { openRocksBackend } from "../state/rocksdb-backend.ts";
-import { digestsOf, restoreBackend, type KnownDigests, type StateFile } from "../state/snapshot.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
 import { systemClock, type Clock } from "../common/clock.ts";
-import { failpoint } from "../common/failpoints.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
 import { RestoreFallback, fallBackIfDiscarded, withRestoreFallback } from "./restore-fallback.ts";
-import { isWeirError, describeError, externalError, internalError, userError } from "../common/errors.ts";
-import { makeDirectory, pathError } from "../common/path-errors.ts";
-import { ChainRunner } from "./chain-runner.ts";
+import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { Channel } from "./channel.ts";
-import { InputGate } from "./input-gate.ts";
-import { InputTask } from "./input-task.ts";
 import { newJobMetrics, type JobMetrics } from "./metrics.ts";
-import { Output, type OutputTarget } from "./output.ts";
-import type { ChainPlan, JobPlan } from "./plan.ts";
-import { checkOperatorsMatch, keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
+import type { JobPlan } from "./plan.ts";
+import { checkOperatorsMatch, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { startSinks } from "./sink-startup.ts";
-import { SourceTask } from "./source-task.ts";
-import { assignSplits, startPositions, unlistedSplits } from "./split-assignment.ts";
-import { timerWithoutWatermarks } from "./watermark-check.ts";
-import type { CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
-import { sideSinkOf, sideSinksOf } from "./side-sinks.ts";
+import type { CheckpointBridge } from "./subtask.ts";
+import { sideSinksOf } from "./side-sinks.ts";
+import { createSubtasks, type ChannelAddress, type ChannelEnds, type CreatedSubtasks, type SubtaskFactoryContext } from "./subtask-factory.ts";
+import { startWorkerPool, type WorkerJobSource, type WorkerPool } from "./worker/worker-pool.ts";
 
 export type StateBackendKind = "rocksdb" | "heap";
 
@@ -89,6 +75,11 @@ export interface RunOptions {
   /** Cached state cells per keyed operator subtask before write-behind flushes (default 200k). */
   readonly maxCachedCells?: number;
   readonly checkpoints?: CheckpointOptions;
+  /**
+   * Run the subtasks on `count` worker threads (engine/worker/); each loads `job` itself to build the
+   * same plan. Absent: every subtask on this thread's event loop (`--workers 0`).
+   */
+  readonly workers?: { readonly count: number; readonly job: WorkerJobSource };
   /** Aborting it stops the job with a checkpoint. */
   readonly stopSignal?: AbortSignal;
   readonly log?: (line: string) => void;
@@ -115,40 +106,17 @@ export interface JobResult {
   readonly lastCheckpoint: CompletedCheckpoint | undefined;
 }
 
-type ChannelGrid = Channel<unknown>[][][][]; // [chain][subtask][input][upstream subtask]
-
-const makeChannels = (plan: JobPlan, capacity: number): ChannelGrid =>
-  plan.chains.map((chain) =>
-    Array.from({ length: chain.parallelism }, () =>
-      chain.inputs.map((input) => {
-        const upstream = plan.chains[input.fromChain]!.parallelism;
-        const n = input.mode === "pointwise" ? 1 : upstream;
-        return Array.from({ length: n }, () => new Channel<unknown>(capacity));
-      }),
-    ),
-  );
-
-const outputFor = (plan: JobPlan, grid: ChannelGrid, chain: ChainPlan, subtask: number): Output => {
-  const targets: OutputTarget[] = plan.outputs[chain.index]!.map((out) => {
-    const consumer = plan.chains[out.toChain]!;
-    const channels =
-      out.mode === "pointwise"
-        ? [grid[out.toChain]![subtask]![out.inputIndex]![0]!]
-        : Array.from({ length: consumer.parallelism }, (_, j) => grid[out.toChain]![j]![out.inputIndex]![subtask]!);
-    return { mode: out.mode, partitioning: out.partitioning, channels, consumerName: consumer.nodes[0]!.name };
-  });
-  return new Output(targets, plan.job.maxParallelism);
+/** In-thread channels for every edge of the plan, made on first use. */
+const inThreadChannels = (capacity: number): ChannelEnds => {
+  const channels = new Map<string, Channel<unknown>>();
+  const at = (a: ChannelAddress) => {
+    const key = `${a.toChain}/${a.toSubtask}/${a.input}/${a.fromSubtask}`;
+    let channel = channels.get(key);
+    if (channel === undefined) channels.set(key, (channel = new Channel<unknown>(capacity)));
+    return channel;
+  };
+  return { writer: at, reader: at };
 };
-
-/** A callback that logs `warning: <line>` the first time any subtask of `operator` calls it; undefined without a line. */
-const warnOnce = (warned: Set<string>, operator: string, line: string | undefined, log: (line: string) => void): (() => void) | undefined =>
-  line === undefined
-    ? undefined
-    : () => {
-        if (warned.has(operator)) return;
-        warned.add(operator);
-        log(`warning: ${line}`);
-      };
 
 export { assignSplits } from "./split-assignment.ts";
 
@@ -168,8 +136,6 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const metrics = newJobMetrics(now());
   const stateKind = options.stateBackend ?? "rocksdb";
   const batchSize = options.batchSize ?? 1024;
-  const grid = makeChannels(plan, options.channelCapacity ?? 4);
-  const sourceContext: SourceContext = { now, jobName: job.name, runId };
   const restore = options.checkpoints?.restore;
   if (restore !== undefined) {
     const operatorNames = [...job.nodes.map((n) => n.name), ...sideSinksOf(job.nodes).map((s) => s.operator)];
@@ -183,9 +149,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const ownRoot = options.checkpoints?.root === undefined;
   const root = options.checkpoints?.root ?? (await mkdtemp(join(tmpdir(), "weir-checkpoints-")));
 
-  const backends: KvBackend[] = [];
-  const runners: ChainRunner[] = [];
-  const tasks: Subtask[] = [];
+  const created: CreatedSubtasks = { tasks: [], runners: [], backends: [] };
+  let pool: WorkerPool | undefined;
   let failure: unknown;
   let tornDown = false;
   const cancelled = () => failure !== undefined || tornDown;
@@ -223,9 +188,13 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   };
 
   const splitCache = new Map<string, Promise<readonly string[]>>();
-  const sourceSplits = (name: string, source: Source<unknown, unknown>) => {
+  const sourceContext: SourceContext = { now, jobName: job.name, runId };
+  const splitsOf = (name: string) => {
     let splits = splitCache.get(name);
     if (splits === undefined) {
+      const node = job.nodes.find((n) => n.name === name);
+      if (node?.spec.kind !== "source") throw internalError("NOT_A_SOURCE", `operator '${name}' is not a source`);
+      const source = node.spec.source as Source<unknown, unknown>;
       splits = Promise.resolve()
         .then(() => source.splits(sourceContext))
         .catch((e: unknown) => {
@@ -241,39 +210,14 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     return splits;
   };
 
-  const openKeyedBackend = async (operator: string, subtask: number, parallelism: number): Promise<KvBackend> => {
-    const workDir = join(stateDir, operator, String(subtask));
-    if (restore !== undefined) {
-      failpoint("restore");
-      const range = keyGroupRangeFor(subtask, parallelism, job.maxParallelism);
-      const sources = keyedSourcesFor(restore, operator, range);
-      if (sources.length > 0) {
-        const phase = { operator, subtask, sources: sources.length };
-        onPhase({ kind: "state-restoring", ...phase });
-        await mkdir(join(stateDir, operator), { recursive: true });
-        const backend = await restoreBackend({ kind: stateKind, range, sources, workDir });
-        onPhase({ kind: "state-restored", ...phase });
-        return backend;
-      }
-    }
-    if (stateKind === "heap") return openHeapBackend();
-    await mkdir(workDir, { recursive: true });
-    return openRocksBackend({ path: workDir });
-  };
-
-  /** Checksums of the restored files a subtask's backend may share, so its first snapshot does not hash them again. */
-  const restoredDigests = async (operator: string, subtask: number, parallelism: number): Promise<KnownDigests> => {
-    const sources = restore === undefined ? [] : keyedSourcesFor(restore, operator, keyGroupRangeFor(subtask, parallelism, job.maxParallelism));
-    // By file identity (inode): only the files a restore linked into the backend can match.
-    const known = new Map<string, StateFile>();
-    for (const source of sources) for (const [identity, file] of await digestsOf(source)) known.set(identity, file);
-    return known;
-  };
-
-  let sourcesRunning = 0;
+  let sourcesRunning = plan.chains.reduce((n, chain) => n + (chain.nodes[0]!.spec.kind === "source" ? chain.parallelism : 0), 0);
   const sourceFinished = () => {
     if (--sourcesRunning === 0) driver.requestFinal();
   };
+  const workers = options.workers;
+  if (workers !== undefined && options.clock !== undefined) {
+    throw internalError("WORKERS_WITH_CLOCK", "worker threads run on the system clock; a run with an injected clock uses --workers 0");
+  }
 
   const claims: { release(): Promise<void> }[] = [];
   try {
@@ -294,149 +238,79 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       onRecovered: (reports) => fallBackIfDiscarded({ root, job: job.name, restore, reports }),
     });
     onPhase({ kind: "sinks-started" });
-    const timerWarning = timerWithoutWatermarks(job);
-    const warned = new Set<string>();
-    for (const chain of plan.chains) {
-      for (let subtask = 0; subtask < chain.parallelism; subtask++) {
-        const operators: Operator<unknown, unknown>[] = [];
-        const keyed: KeyedSlot[] = [];
-        let sink: { operator: string; subtask: number; op: SinkOperator<unknown> } | undefined;
+    let failed: Promise<never>;
+    if (workers === undefined) {
+      const ctx: SubtaskFactoryContext = {
+        plan,
+        runId,
+        clock,
+        log,
+        onPhase,
+        stateKind,
+        stateDir,
+        restore,
+        batchSize,
+        maxCachedCells: options.maxCachedCells,
+        checkpointIntervalMs: coordinatorConfig.intervalMs,
+        metrics,
+        bridge,
+        channels: inThreadChannels(options.channelCapacity ?? 4),
+        splitsOf,
+        cancelled,
+        sourceFinished,
+      };
+      const maxParallelism = Math.max(...plan.chains.map((c) => c.parallelism));
+      await createSubtasks(ctx, Array.from({ length: maxParallelism }, (_, i) => i), created);
+      driver.start(created.tasks);
+      failed = new Promise<never>((_, reject) => {
+        for (const task of created.tasks) {
+          task.run().catch((e: unknown) => {
+            failure ??= e;
+            reject(e);
+          });
+        }
+      });
+    } else {
+      const splits: Record<string, readonly string[]> = {};
+      for (const chain of plan.chains) {
         const head = chain.nodes[0]!;
-        for (const node of chain.nodes) {
-          const spec = node.spec;
-          if (spec.kind === "source") continue;
-          if (spec.kind === "sink") {
-            const writerContext = {
-              jobName: job.name,
-              operatorName: node.name,
-              subtask,
-              parallelism: chain.parallelism,
-              runId,
-              checkpointIntervalMs: coordinatorConfig.intervalMs,
-            };
-            // A sink that cannot start (e.g. its output directory cannot be created) names its operator.
-            const writer = await Promise.resolve()
-              .then(() => (spec.sink as Sink<unknown>).createWriter(writerContext))
-              .catch((e: unknown) => {
-                throw isWeirError(e) ? e.withContext({ operator: node.name }) : e;
-              });
-            const op = sinkOperator(node.name, writer, { clock });
-            sink = { operator: node.name, subtask, op };
-            operators.push(op);
-            continue;
-          }
-          let keyedStore: KeyedStateStore | undefined;
-          if (spec.keyed) {
-            const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
-            backends.push(backend);
-            const layout = restore?.layouts.get(node.name);
-            keyedStore = new KeyedStateStore({
-              backend,
-              maxCachedCells: options.maxCachedCells,
-              operator: node.name,
-              counters: metrics.stateCache,
-              ...(layout === undefined ? {} : { layout }),
-            });
-            keyed.push({
-              operator: node.name,
-              store: keyedStore,
-              backend,
-              range: keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism),
-              subtask,
-              parallelism: chain.parallelism,
-              previousFiles: await restoredDigests(node.name, subtask, chain.parallelism),
-            });
-          }
-          operators.push(
-            spec.create({
-              jobName: job.name,
-              operatorName: node.name,
-              subtask,
-              parallelism: chain.parallelism,
-              maxParallelism: job.maxParallelism,
-              keyedStore,
-              now,
-              eventTimeWithoutWatermarks: warnOnce(warned, node.name, timerWarning(node), log),
-            }),
-          );
-        }
-        const runner = new ChainRunner({ operators, sink: sink?.op, output: outputFor(plan, grid, chain, subtask), metrics });
-        runners.push(runner);
-        const id = `${chain.index}-${subtask}`;
-        if (head.spec.kind === "source") {
-          const source = head.spec.source;
-          const allSplits = await sourceSplits(head.name, source);
-          const unlisted = unlistedSplits(allSplits, restore?.positions.get(head.name));
-          if (unlisted.length > 0) {
-            throw userError(
-              "RESTORE_UNKNOWN_SPLITS",
-              `checkpoint ${restore?.id} holds positions of splits that source '${head.name}' does not list (${unlisted.slice(0, 5).join(", ")}${unlisted.length > 5 ? ", ..." : ""}; it lists ${allSplits.slice(0, 5).join(", ")}${allSplits.length > 5 ? ", ..." : ""}): resuming would lose or repeat their records. Run with the source's settings of that checkpoint (e.g. the same --param splits), or start over with --fresh`,
-              { operator: head.name },
-            );
-          }
-          const splits = assignSplits(allSplits, subtask, chain.parallelism, source.discovery);
-          const side = sideSinkOf(head);
-          const sideSinks: SubtaskSink[] = [];
-          if (side !== undefined) {
-            const writer = await side.sink.createWriter({
-              jobName: job.name,
-              operatorName: side.operator,
-              subtask,
-              parallelism: chain.parallelism,
-              runId,
-              checkpointIntervalMs: coordinatorConfig.intervalMs,
-            });
-            sideSinks.push({ operator: side.operator, subtask, op: sinkOperator(side.operator, writer, { clock }) });
-          }
-          const sideOutput = sideSinks[0]?.op;
-          metrics.sourceSubtasks++;
-          sourcesRunning++;
-          tasks.push(
-            new SourceTask({
-              id,
-              chain: runner,
-              keyed,
-              sink,
-              sideSinks,
-              bridge,
-              source,
-              sourceName: head.name,
-              splits,
-              knownSplits: allSplits,
-              subtask,
-              parallelism: chain.parallelism,
-              positions: startPositions(source, splits, restore?.positions.get(head.name)),
-              watermarks: head.spec.watermarks,
-              restoredWatermarks: restore?.watermarks.get(head.name) ?? {},
-              batchSize,
-              context: sideOutput === undefined ? sourceContext : { ...sourceContext, sideOutput: { write: (records) => sideOutput.processBatch(records, []) } },
-              metrics,
-              cancelled,
-              onFinished: sourceFinished,
-            }),
-          );
-        } else {
-          const inputs = grid[chain.index]![subtask]!;
-          const gate = new InputGate<unknown>(inputs.flat());
-          // Which operator input (0 or 1) each gate channel feeds.
-          const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-          tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge, gate, sides, now }));
-        }
+        if (head.spec.kind === "source") splits[head.name] = await splitsOf(head.name);
       }
+      pool = await startWorkerPool({
+        count: workers.count,
+        plan,
+        job: workers.job,
+        init: {
+          runId,
+          stateKind,
+          stateDir,
+          restore,
+          batchSize,
+          maxCachedCells: options.maxCachedCells,
+          checkpointIntervalMs: coordinatorConfig.intervalMs,
+          channelCapacity: options.channelCapacity ?? 4,
+          checkpointRoot: root,
+          splits,
+        },
+        driver,
+        metrics,
+        log,
+        onPhase,
+        sourceFinished,
+      });
+      driver.start(pool.tasks);
+      failed = pool.run().then(
+        () => new Promise<never>(() => undefined),
+        (e: unknown) => {
+          failure ??= e;
+          throw e;
+        },
+      );
     }
-    driver.start(tasks);
     const onStop = () => driver.requestStop();
     options.stopSignal?.addEventListener("abort", onStop, { once: true });
     if (options.stopSignal?.aborted) onStop();
     options.onStart?.(metrics);
-    const failed = new Promise<never>((_, reject) => {
-      for (const task of tasks) {
-        task.run().catch((e: unknown) => {
-          failure ??= e;
-          reject(e);
-        });
-      }
-    });
     const outcome = await Promise.race([driver.done, failed]);
     options.stopSignal?.removeEventListener("abort", onStop);
     return { metrics, outcome: outcome.kind, lastCheckpoint };
@@ -449,10 +323,11 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   } finally {
     tornDown = true;
     driver.close();
-    for (const task of tasks) await task.release();
-    for (const task of tasks) await task.closeSideSinks();
-    for (const runner of runners) await runner.close();
-    for (const backend of backends) await backend.close().catch(() => undefined);
+    if (pool !== undefined) await pool.close();
+    for (const task of created.tasks) await task.release();
+    for (const task of created.tasks) await task.closeSideSinks();
+    for (const runner of created.runners) await runner.close();
+    for (const backend of created.backends) await backend.close().catch(() => undefined);
     for (const claim of claims) await claim.release().catch(() => undefined);
     // A working directory that cannot be removed must not hide how the job ended.
     // (ENOTDIR: it could never be created, so there is nothing to remove.)

@@ -92,6 +92,11 @@ Examples:
       "--state-dir <dir>",
       "this run's RocksDB working directory, deleted when it ends; new, empty or left by an ended run (default .weir/<job>/state/<run>)",
     )
+    .option(
+      "--workers <n>",
+      "worker threads the subtasks run on (slot i, subtask i of every operator, on thread i mod n); 0: all on the main thread's event loop, for debugging (default: the available cores, at most the parallelism; 0 at parallelism 1)",
+      nonNegativeInt("--workers"),
+    )
     .option("--batch-size <n>", "records per batch read from sources", positiveInt("--batch-size"), 1024)
     .option(
       "--state-cache-cells <n>",

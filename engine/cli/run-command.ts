@@ -3,6 +3,9 @@
  * from the latest checkpoint after a failure (per the restart strategy), stop it with a final
  * checkpoint on SIGINT/SIGTERM.
  */
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { slotCount } from "../worker/placement.ts";
 import { WeirError, isWeirError, describeError } from "../../common/errors.ts";
 import { formatDuration } from "../../common/duration.ts";
 import { buildJob, type BuiltJob } from "../job.ts";
@@ -29,6 +32,8 @@ export interface RunFlags {
   readonly stateBackend: StateBackendKind;
   readonly stateDir?: string;
   readonly batchSize: number;
+  /** Worker threads (undefined: the available cores, at most the number of slots; 0 at one slot). */
+  readonly workers?: number;
   /** Keyed-state cells each operator subtask caches in front of the backend (default 200,000). */
   readonly stateCacheCells?: number;
   readonly progress: boolean;
@@ -45,6 +50,14 @@ export interface RunFlags {
   readonly overwriteOutput?: boolean;
   readonly restart: RestartStrategy;
 }
+
+/**
+ * Worker threads for a run: as asked (never more than the slots: a worker without a slot would
+ * idle), or by default one per available core, at most one per slot, and none for a single slot
+ * (one subtask per operator gains nothing from a thread of its own).
+ */
+export const workerCount = (asked: number | undefined, slots: number): number =>
+  asked === undefined ? (slots <= 1 ? 0 : Math.min(availableParallelism(), slots)) : Math.min(asked, slots);
 
 const say = (line: string) => void process.stderr.write(`weir: ${line}\n`);
 
@@ -65,6 +78,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     });
   }
   const plan = planJob(built);
+  const workers = workerCount(flags.workers, slotCount(plan));
   for (const line of missingWatermarks(built)) say(`warning: ${line}`);
 
   const stop = new AbortController();
@@ -170,6 +184,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           stateBackend: flags.stateBackend,
           ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
           batchSize: flags.batchSize,
+          ...(workers === 0 ? {} : { workers: { count: workers, job: { file: resolve(file), params, parallelism: flags.parallelism } } }),
           ...(flags.stateCacheCells === undefined ? {} : { maxCachedCells: flags.stateCacheCells }),
           stopSignal: stop.signal,
           log: say,

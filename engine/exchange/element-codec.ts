@@ -1,0 +1,75 @@
+/**
+ * Stream elements as bytes, for channels that cross a thread (ring-channel.ts).
+ *
+ * A record batch is its records array packed by msgpackr with record structures (`useRecords`:
+ * an object shape is written once per frame, then referenced), `moreTypes` for Map, Set, Date and
+ * typed arrays, as keyed state is. Control elements (watermark, idle, barrier, end) are a small
+ * fixed frame whose first byte is 0xC1, a byte msgpack never uses, so the two never mix up.
+ *
+ * Contract: `decodeElement(encodeElement(e))` equals `e` for records that msgpackr round-trips (plain
+ * data: no functions, no class instances; `undefined` fields survive). The bytes `encodeBatch` returns
+ * may be the encoder's reused buffer: copy or consume them before the next call on the same encoder.
+ */
+import { Packr, Unpackr } from "msgpackr";
+import { internalError } from "../../common/errors.ts";
+import type { StreamElement } from "../elements.ts";
+
+const CONTROL = 0xc1;
+const WATERMARK = 1;
+const IDLE = 2;
+const BARRIER = 3;
+const END = 4;
+const CONTROL_BYTES = 18; // marker, kind, then two float64 (little-endian) from byte 2
+
+export const newBatchEncoder = (): Packr => new Packr({ useRecords: true, moreTypes: true });
+export const newBatchDecoder = (): Unpackr => new Unpackr({ useRecords: true, moreTypes: true, copyBuffers: true });
+
+/** The records of a batch as one frame (the encoder's reused buffer, see the contract). */
+export const encodeBatch = (encoder: Packr, records: readonly unknown[]): Uint8Array => encoder.pack(records);
+
+/** A control element as a new frame. */
+export const encodeControl = (element: Exclude<StreamElement<unknown>, { kind: "batch" }>): Uint8Array => {
+  const frame = new Uint8Array(CONTROL_BYTES);
+  const view = new DataView(frame.buffer);
+  frame[0] = CONTROL;
+  switch (element.kind) {
+    case "watermark":
+      frame[1] = WATERMARK;
+      view.setFloat64(2, element.timestamp, true);
+      break;
+    case "idle":
+      frame[1] = IDLE;
+      break;
+    case "barrier":
+      frame[1] = BARRIER;
+      view.setFloat64(2, element.checkpointId, true);
+      view.setFloat64(10, element.timestamp, true);
+      break;
+    case "end":
+      frame[1] = END;
+      break;
+  }
+  return frame;
+};
+
+/** The element a frame holds; throws EXCHANGE_BAD_FRAME on bytes no encoder here wrote. */
+export const decodeElement = (decoder: Unpackr, frame: Uint8Array): StreamElement<unknown> => {
+  if (frame[0] !== CONTROL) {
+    const records = decoder.unpack(frame) as unknown;
+    if (!Array.isArray(records)) throw internalError("EXCHANGE_BAD_FRAME", "a batch frame did not hold an array of records");
+    return { kind: "batch", records };
+  }
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  switch (frame[1]) {
+    case WATERMARK:
+      return { kind: "watermark", timestamp: view.getFloat64(2, true) };
+    case IDLE:
+      return { kind: "idle" };
+    case BARRIER:
+      return { kind: "barrier", checkpointId: view.getFloat64(2, true), timestamp: view.getFloat64(10, true) };
+    case END:
+      return { kind: "end" };
+    default:
+      throw internalError("EXCHANGE_BAD_FRAME", `unknown control frame kind ${frame[1]}`);
+  }
+};

@@ -1,0 +1,129 @@
+/**
+ * A channel whose two ends live on different threads: stream elements encoded as frames
+ * (element-codec.ts) in a shared-memory ring (spsc-ring.ts).
+ *
+ *   const sab = allocateRing({ capacityBytes: RING_CHANNEL_BYTES });   // made once, sent to both threads
+ *   const writer = new RingChannelWriter(sab, { signal, consumerName });  // producing thread (an Output's channel)
+ *   const reader = new RingChannelReader(sab, { signal });                // consuming thread (an InputGate's channel)
+ *
+ * Contract (as engine/channel.ts's Channel, across threads):
+ * - Elements come out in the order they went in; a batch whose frame is larger than the ring allows
+ *   is split into several batches in order (records never reorder, never split). A single record
+ *   too large for the ring fails with EXCHANGE_RECORD_TOO_LARGE (a user error naming the consumer).
+ * - Backpressure: `push` returns undefined when the frame fit, otherwise a promise that settles once
+ *   it was written; memory stays bounded by the ring. Capacity counts bytes, not batches.
+ * - Barriers, watermarks, idleness and end of input travel in the same ring, in band.
+ * - `signal` (aborted at teardown or when the peer thread died) ends every wait: a push then never
+ *   settles and `onReadable` never calls back, like an in-thread channel whose peer went away.
+ */
+import type { Packr, Unpackr } from "msgpackr";
+import { userError } from "../../common/errors.ts";
+import type { ChannelReader, ChannelWriter } from "../channel.ts";
+import type { StreamElement } from "../elements.ts";
+import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder } from "./element-codec.ts";
+import { waitReadable, writeFrame } from "./ring-wait.ts";
+import { RingReader, RingWriter } from "./spsc-ring.ts";
+
+/** Ring size of a channel between threads (a frame may take up to half of it). */
+export const RING_CHANNEL_BYTES = 1 << 20;
+
+export interface RingChannelOptions {
+  readonly signal: AbortSignal;
+}
+
+export class RingChannelWriter implements ChannelWriter<unknown> {
+  private readonly ring: RingWriter;
+  private readonly encoder: Packr = newBatchEncoder();
+  private readonly signal: AbortSignal;
+  private readonly consumerName: string;
+
+  constructor(sab: SharedArrayBuffer, options: RingChannelOptions & { readonly consumerName: string }) {
+    this.ring = new RingWriter(sab);
+    this.signal = options.signal;
+    this.consumerName = options.consumerName;
+  }
+
+  push(element: StreamElement<unknown>): Promise<void> | undefined {
+    if (element.kind !== "batch") return this.write(encodeControl(element), true);
+    const frame = encodeBatch(this.encoder, element.records);
+    if (frame.length <= this.ring.maxFrameBytes) return this.write(frame, false);
+    return this.pushInParts(element.records);
+  }
+
+  /** Writes a frame; `owned` frames need no copy when they must wait (the encoder's buffer does). */
+  private write(frame: Uint8Array, owned: boolean): Promise<void> | undefined {
+    if (this.ring.tryWrite(frame)) return undefined;
+    return this.waitAndWrite(owned ? frame : frame.slice());
+  }
+
+  private async waitAndWrite(frame: Uint8Array): Promise<void> {
+    const outcome = await writeFrame(this.ring, frame, { signal: this.signal });
+    if (outcome !== "ready") await new Promise<never>(() => undefined); // torn down: never settles
+  }
+
+  /** A batch too large for one frame, as consecutive halves (in order). */
+  private async pushInParts(records: readonly unknown[]): Promise<void> {
+    if (records.length === 1) {
+      const bytes = encodeBatch(this.encoder, records).length;
+      throw userError(
+        "EXCHANGE_RECORD_TOO_LARGE",
+        `a record for '${this.consumerName}' is ${bytes} bytes encoded, more than a channel between threads carries (${this.ring.maxFrameBytes}); make records smaller or run with --workers 0`,
+        { operator: this.consumerName },
+      );
+    }
+    const half = records.length >> 1;
+    for (const part of [records.slice(0, half), records.slice(half)]) {
+      const pending = this.push({ kind: "batch", records: part });
+      if (pending !== undefined) await pending;
+    }
+  }
+}
+
+export class RingChannelReader implements ChannelReader<unknown> {
+  private readonly ring: RingReader;
+  private readonly decoder: Unpackr = newBatchDecoder();
+  private readonly scratch: Uint8Array;
+  private readonly signal: AbortSignal;
+  private peeked: StreamElement<unknown> | undefined;
+  private callback: (() => void) | undefined;
+  private waiting = false;
+
+  constructor(sab: SharedArrayBuffer, options: RingChannelOptions) {
+    this.ring = new RingReader(sab);
+    this.scratch = new Uint8Array(this.ring.maxFrameBytes);
+    this.signal = options.signal;
+  }
+
+  peek(): StreamElement<unknown> | undefined {
+    this.peeked ??= this.read();
+    return this.peeked;
+  }
+
+  poll(): StreamElement<unknown> | undefined {
+    const element = this.peeked ?? this.read();
+    this.peeked = undefined;
+    return element;
+  }
+
+  onReadable(callback: () => void): void {
+    if (this.peeked !== undefined || !this.ring.isEmpty()) {
+      callback();
+      return;
+    }
+    this.callback = callback;
+    if (this.waiting) return;
+    this.waiting = true;
+    void waitReadable(this.ring, { signal: this.signal }).then((outcome) => {
+      this.waiting = false;
+      if (outcome !== "ready") return;
+      const cb = this.callback;
+      this.callback = undefined;
+      cb?.();
+    });
+  }
+
+  private read(): StreamElement<unknown> | undefined {
+    const length = this.ring.tryReadInto(this.scratch);
+    return length === undefined ? undefined : decodeElement(this.decoder, this.scratch.subarray(0, length));
+  }
+}

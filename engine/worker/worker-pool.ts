@@ -1,0 +1,225 @@
+/**
+ * The main thread's side of a run on worker threads: starts W workers, gives each its slots and the
+ * shared rings of the channels that cross threads, stands in for their subtasks towards the
+ * checkpoint driver (one `DriverTask` proxy per subtask), adds up their metrics, and supervises them.
+ *
+ * Failure behaviour: `run()` rejects with the first failure: a subtask's error (rebuilt with its
+ * code, domain and retriability), an uncaught error in a worker, or a worker that exited. `close()`
+ * asks every worker to tear down, waits for its `closed` (at most CLOSE_DEADLINE_MS) and terminates it.
+ */
+import type { Worker } from "node:worker_threads";
+import type { CheckpointDriver, DriverTask } from "../../checkpoint/driver.ts";
+import { describeError, internalError } from "../../common/errors.ts";
+import { startTsWorker } from "../../common/ts-worker.ts";
+import { allocateRing } from "../exchange/spsc-ring.ts";
+import { RING_CHANNEL_BYTES } from "../exchange/ring-channel.ts";
+import type { JobMetrics } from "../metrics.ts";
+import { newStateCacheCounters } from "../../state/keyed-store.ts";
+import type { JobPlan } from "../plan.ts";
+import type { RunPhase } from "../runtime.ts";
+import { channelAddresses, crossesThreads, planShape, slotCount, slotsOf } from "./placement.ts";
+import { channelKey, deserializeError, type FromWorker, type ToWorker, type WorkerCounters, type WorkerJobSource, type WorkerRunSettings } from "./protocol.ts";
+
+export type { WorkerJobSource } from "./protocol.ts";
+
+const CLOSE_DEADLINE_MS = 15_000;
+
+export interface WorkerPoolOptions {
+  readonly count: number;
+  readonly plan: JobPlan;
+  readonly job: WorkerJobSource;
+  readonly init: WorkerRunSettings;
+  readonly driver: CheckpointDriver;
+  /** The run's metrics: the workers' counters are summed into it. */
+  readonly metrics: JobMetrics;
+  readonly log: (line: string) => void;
+  readonly onPhase: (phase: RunPhase) => void;
+  readonly sourceFinished: () => void;
+}
+
+export interface WorkerPool {
+  /** One stand-in per subtask, for `driver.start`. */
+  readonly tasks: readonly DriverTask[];
+  /** Starts every subtask; rejects with the first failure (it never resolves otherwise). */
+  run(): Promise<never>;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** Starts the workers and waits until each has created its subtasks (or the first fails). */
+export const startWorkerPool = async (options: WorkerPoolOptions): Promise<WorkerPool> => {
+  const { plan, driver, metrics } = options;
+  const slots = slotCount(plan);
+  const count = Math.max(1, Math.min(options.count, slots));
+  const rings: Record<string, SharedArrayBuffer> = {};
+  for (const a of channelAddresses(plan)) if (crossesThreads(plan, a, count)) rings[channelKey(a)] = allocateRing({ capacityBytes: RING_CHANNEL_BYTES });
+
+  const base = { ...metrics, stateCache: { ...metrics.stateCache } };
+  const latest: WorkerCounters[] = [];
+  const sum = () => {
+    const add = (f: (c: WorkerCounters) => number) => latest.reduce((n, c) => n + f(c), 0);
+    metrics.sourceRecords = base.sourceRecords + add((c) => c.sourceRecords);
+    metrics.sourceSkipped = base.sourceSkipped + add((c) => c.sourceSkipped);
+    metrics.sourceDeadLettered = base.sourceDeadLettered + add((c) => c.sourceDeadLettered);
+    metrics.sinkRecords = base.sinkRecords + add((c) => c.sinkRecords);
+    metrics.sourceBlockedMs = base.sourceBlockedMs + add((c) => c.sourceBlockedMs);
+    metrics.sourceSubtasks = base.sourceSubtasks + add((c) => c.sourceSubtasks);
+    metrics.stateCache.hits = base.stateCache.hits + add((c) => c.stateCache.hits);
+    metrics.stateCache.misses = base.stateCache.misses + add((c) => c.stateCache.misses);
+    metrics.stateCache.evictions = base.stateCache.evictions + add((c) => c.stateCache.evictions);
+    metrics.stateCache.evictionWrites = base.stateCache.evictionWrites + add((c) => c.stateCache.evictionWrites);
+  };
+
+  let failWith: (e: Error) => void = () => undefined;
+  let firstFailure: Error | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    failWith = (e) => {
+      firstFailure ??= e;
+      reject(firstFailure);
+    };
+  });
+  failed.catch(() => undefined);
+
+  let seq = 0;
+  const requests = new Map<number, Pending>();
+  const closedWaiters: (() => void)[] = [];
+  const closedOf: Promise<void>[] = [];
+  const workers: Worker[] = [];
+  const exited: boolean[] = [];
+  const ready: Promise<readonly string[]>[] = [];
+  let closing = false;
+
+  for (let w = 0; w < count; w++) {
+    const worker = startTsWorker(new URL("./worker-main.ts", import.meta.url), { name: `weir-worker-${w}` });
+    workers.push(worker);
+    exited.push(false);
+    latest.push({ sourceRecords: 0, sourceSkipped: 0, sourceDeadLettered: 0, sinkRecords: 0, sourceBlockedMs: 0, sourceSubtasks: 0, stateCache: newStateCacheCounters() });
+    let markReady: (tasks: readonly string[]) => void = () => undefined;
+    ready.push(new Promise((resolve) => (markReady = resolve)));
+    closedOf.push(new Promise<void>((resolve) => closedWaiters.push(resolve)));
+    worker.on("message", (message: FromWorker) => {
+      switch (message.type) {
+        case "ready":
+          markReady(message.tasks);
+          return;
+        case "failed":
+          failWith(deserializeError(message.error));
+          return;
+        case "reply": {
+          const request = requests.get(message.seq);
+          requests.delete(message.seq);
+          if (message.error === undefined) request?.resolve();
+          else request?.reject(deserializeError(message.error));
+          return;
+        }
+        case "ack":
+          driver.ack(message.id, message.snapshot);
+          return;
+        case "decline":
+          driver.decline(message.id, message.task, message.reason);
+          return;
+        case "source-finished":
+          options.sourceFinished();
+          return;
+        case "metrics":
+          latest[w] = message.counters;
+          sum();
+          return;
+        case "log":
+          options.log(message.line);
+          return;
+        case "phase":
+          options.onPhase(message.phase);
+          return;
+        case "closed":
+          closedWaiters[w]!();
+          return;
+      }
+    });
+    worker.on("error", (e: Error) => {
+      failWith(internalError("WORKER_FAILED", `worker thread ${w} failed: ${describeError(e)}`, { cause: e }));
+    });
+    worker.on("exit", (code) => {
+      exited[w] = true;
+      closedWaiters[w]!();
+      if (!closing) failWith(internalError("WORKER_EXITED", `worker thread ${w} exited (code ${code}) while the job ran`));
+      for (const [id, request] of requests) {
+        request.reject(internalError("WORKER_EXITED", `worker thread ${w} exited before answering`));
+        requests.delete(id);
+      }
+    });
+    const init: ToWorker = {
+      type: "init",
+      worker: w,
+      workers: count,
+      slots: slotsOf(w, count, slots),
+      job: options.job,
+      settings: options.init,
+      planShape: planShape(plan),
+      rings,
+    };
+    worker.postMessage(init);
+  }
+
+  const close = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    await Promise.all(
+      workers.map(async (worker, w) => {
+        if (exited[w]) return;
+        worker.postMessage({ type: "teardown" } satisfies ToWorker);
+        const closed = closedOf[w]!;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DEADLINE_MS)))]);
+        clearTimeout(timer);
+        await worker.terminate();
+      }),
+    );
+  };
+
+  let taskIds: (readonly string[])[];
+  try {
+    taskIds = await Promise.race([Promise.all(ready), failed]);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+
+  const request = (w: number, make: (seq: number) => ToWorker): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (exited[w]) {
+        reject(internalError("WORKER_EXITED", `worker thread ${w} has exited`));
+        return;
+      }
+      const id = ++seq;
+      requests.set(id, { resolve, reject });
+      workers[w]!.postMessage(make(id));
+    });
+
+  const tasks: DriverTask[] = taskIds.flatMap((ids, w) =>
+    ids.map(
+      (id): DriverTask => ({
+        id,
+        onTrigger: (checkpoint, stop) =>
+          request(w, (s) => ({ type: "trigger", seq: s, task: id, id: checkpoint, stop, triggeredAt: driver.triggeredAtOf(checkpoint) })),
+        notifyComplete: (checkpoint) => request(w, (s) => ({ type: "complete", seq: s, task: id, id: checkpoint })),
+        onAbort: (checkpoint) => {
+          if (!exited[w]) workers[w]!.postMessage({ type: "abort", id: checkpoint } satisfies ToWorker);
+        },
+      }),
+    ),
+  );
+
+  return {
+    tasks,
+    run: () => {
+      for (const worker of workers) worker.postMessage({ type: "run" } satisfies ToWorker);
+      return failed;
+    },
+    close,
+  };
+};
