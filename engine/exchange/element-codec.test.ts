@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { StreamElement } from "../elements.ts";
+import { isSideRecord, outputTag, sideRecord } from "../../operators/window/side-output.ts";
 import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder } from "./element-codec.ts";
 
 const roundTrip = (element: StreamElement<unknown>): StreamElement<unknown> => {
@@ -30,6 +31,13 @@ describe("stream elements as bytes", () => {
       null,
     ];
     expect(roundTrip({ kind: "batch", records })).toEqual({ kind: "batch", records });
+  });
+
+  test("side-output records stay side-output records (plain tagged objects, no class to lose)", () => {
+    const late = sideRecord(outputTag<{ bid: number }>("late-bids"), { bid: 3 });
+    const back = roundTrip({ kind: "batch", records: [late, { bid: 4 }] });
+    expect(back.kind === "batch" && back.records.map(isSideRecord)).toEqual([true, false]);
+    expect(back).toEqual({ kind: "batch", records: [late, { bid: 4 }] });
   });
 
   test("a batch frame never starts with the control marker, and any JSON-like batch survives", () => {

@@ -27,7 +27,7 @@ import { loadJob } from "../cli/load-job.ts";
 import { channelKey, serializeError, type FromWorker, type InitMessage, type ToWorker, type WorkerCounters } from "./protocol.ts";
 import { planShape } from "./placement.ts";
 
-const METRICS_EVERY_MS = 100;
+const METRICS_EVERY_MS = 50; // as often as WEIR_METRICS_FILE samples
 
 const port = parentPort;
 if (port === null) throw new Error("engine/worker/worker-main.ts runs only in a worker thread");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { MAX_WATERMARK } from "../../common/time.ts";
 import { OperatorHarness } from "../harness.ts";
-import { SideRecord, outputTag } from "./side-output.ts";
+import { outputTag, sideRecord } from "./side-output.ts";
 import {
   aggregateContents,
   listContents,
@@ -75,7 +75,7 @@ describe("window operator (event time)", () => {
     await side.processElements([ev("a", 1)]);
     await side.processWatermark(15);
     const out = await side.processElements([ev("a", 2, 5), ev("a", 16, 7)]);
-    expect(out).toEqual([new SideRecord("late", ev("a", 2, 5))]);
+    expect(out).toEqual([sideRecord(outputTag("late"), ev("a", 2, 5))]);
 
     const lenient = await OperatorHarness.open(summing(tumblingEventTimeWindows(10), { allowedLateness: 5 }));
     await lenient.processElements([ev("a", 1)]);
@@ -98,7 +98,7 @@ describe("window operator (event time)", () => {
     // At watermark 14 a record at 17 is in no window and not late: skipped silently (as Flink).
     expect(await h.processElements([ev("a", 17, 100)])).toEqual([]);
     // A record at 8 is in no window and its time is behind the watermark: late, as in Flink.
-    expect(await h.processElements([ev("a", 8, 5)])).toEqual([new SideRecord("late", ev("a", 8, 5))]);
+    expect(await h.processElements([ev("a", 8, 5)])).toEqual([sideRecord(outputTag("late"), ev("a", 8, 5))]);
     expect(await h.storedCells()).toBe(0);
     expect(await h.processWatermark(MAX_WATERMARK)).toEqual([]);
   });
