@@ -30,7 +30,8 @@ import { startSinks } from "./sink-startup.ts";
 import type { CheckpointBridge } from "./subtask.ts";
 import { sideSinksOf } from "./side-sinks.ts";
 import { createSubtasks, type ChannelAddress, type ChannelEnds, type CreatedSubtasks, type SubtaskFactoryContext } from "./subtask-factory.ts";
-import { startWorkerPool, type WorkerJobSource, type WorkerPool } from "./worker/worker-pool.ts";
+import { spawnWorkers, startWorkerPool, type WorkerJobSource, type WorkerPool } from "./worker/worker-pool.ts";
+import { slotCount } from "./worker/placement.ts";
 
 export type StateBackendKind = "rocksdb" | "heap";
 
@@ -220,6 +221,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   }
 
   const claims: { release(): Promise<void> }[] = [];
+  // Worker threads boot (loader, engine, job module) while the sinks recover below.
+  const spawned = workers === undefined ? undefined : spawnWorkers(Math.max(1, Math.min(workers.count, slotCount(plan))), workers.job);
   try {
     // Sinks first (sink-startup.ts): claims, output rewind, recovery of transactions, the runs log.
     await startSinks({
@@ -277,7 +280,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
         if (head.spec.kind === "source") splits[head.name] = await splitsOf(head.name);
       }
       pool = await startWorkerPool({
-        count: workers.count,
+        spawned: spawned!,
         plan,
         job: workers.job,
         init: {
@@ -324,6 +327,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     tornDown = true;
     driver.close();
     if (pool !== undefined) await pool.close();
+    else await spawned?.terminate();
     for (const task of created.tasks) await task.release();
     for (const task of created.tasks) await task.closeSideSinks();
     for (const runner of created.runners) await runner.close();

@@ -10,7 +10,7 @@
  * subtasks, releases readers, closes writers and state backends, and answers `closed`; the main
  * thread terminates the worker after that (or after a deadline, if closing hangs).
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "../../common/clock.ts";
 import { describeError, userError } from "../../common/errors.ts";
 import { checkpointPath, jobRoot } from "../../checkpoint/storage.ts";
@@ -32,6 +32,10 @@ const METRICS_EVERY_MS = 50; // as often as WEIR_METRICS_FILE samples
 const port = parentPort;
 if (port === null) throw new Error("engine/worker/worker-main.ts runs only in a worker thread");
 const post = (message: FromWorker) => port.postMessage(message);
+
+// The job module loads while the main thread still sets the run up (worker-pool.ts spawnWorkers).
+const loading = loadJob((workerData as { jobFile: string }).jobFile);
+loading.catch(() => undefined); // reported by init
 
 const created: CreatedSubtasks = { tasks: [], runners: [], backends: [] };
 const pending = new Map<number, number>(); // checkpoint id -> triggered at
@@ -63,7 +67,7 @@ const taskById = (id: string) => {
 
 const init = async (message: InitMessage): Promise<void> => {
   const { job: source, settings } = message;
-  const definition = await loadJob(source.file);
+  const definition = await loading;
   const built = buildJob(definition, { params: paramsFrom(source.params), parallelism: source.parallelism });
   const plan = planJob(built);
   if (planShape(plan) !== message.planShape) {

@@ -24,8 +24,47 @@ export type { WorkerJobSource } from "./protocol.ts";
 
 const CLOSE_DEADLINE_MS = 15_000;
 
+/** A started worker thread whose events (messages, error, exit) wait in a queue until a pool takes them. */
+interface Thread {
+  readonly worker: Worker;
+  attach(handler: (event: ThreadEvent) => void): void;
+}
+
+type ThreadEvent = { readonly kind: "message"; readonly message: FromWorker } | { readonly kind: "error"; readonly error: Error } | { readonly kind: "exit"; readonly code: number };
+
+/**
+ * Worker threads started ahead of the run's set-up (they load the TypeScript loader, the engine and
+ * the job module, about half a second each, while the main thread recovers sinks). Hand them to
+ * `startWorkerPool`, or `terminate()` them if the run ends before.
+ */
+export interface SpawnedWorkers {
+  readonly threads: readonly Thread[];
+  terminate(): Promise<void>;
+}
+
+export const spawnWorkers = (count: number, job: WorkerJobSource): SpawnedWorkers => {
+  const threads: Thread[] = [];
+  for (let w = 0; w < count; w++) {
+    const worker = startTsWorker(new URL("./worker-main.ts", import.meta.url), { name: `weir-worker-${w}`, workerData: { jobFile: job.file } });
+    const queued: ThreadEvent[] = [];
+    let handler: ((event: ThreadEvent) => void) | undefined;
+    const dispatch = (event: ThreadEvent) => (handler === undefined ? queued.push(event) : handler(event));
+    worker.on("message", (message: FromWorker) => dispatch({ kind: "message", message }));
+    worker.on("error", (error: Error) => dispatch({ kind: "error", error }));
+    worker.on("exit", (code: number) => dispatch({ kind: "exit", code }));
+    threads.push({
+      worker,
+      attach: (h) => {
+        handler = h;
+        for (const event of queued.splice(0)) h(event);
+      },
+    });
+  }
+  return { threads, terminate: async () => void (await Promise.all(threads.map((t) => t.worker.terminate()))) };
+};
+
 export interface WorkerPoolOptions {
-  readonly count: number;
+  readonly spawned: SpawnedWorkers;
   readonly plan: JobPlan;
   readonly job: WorkerJobSource;
   readonly init: WorkerRunSettings;
@@ -54,7 +93,8 @@ interface Pending {
 export const startWorkerPool = async (options: WorkerPoolOptions): Promise<WorkerPool> => {
   const { plan, driver, metrics } = options;
   const slots = slotCount(plan);
-  const count = Math.max(1, Math.min(options.count, slots));
+  const count = options.spawned.threads.length;
+  if (count < 1 || count > slots) throw internalError("BAD_WORKER_COUNT", `${count} worker threads for ${slots} slots`);
   const rings: Record<string, SharedArrayBuffer> = {};
   for (const a of channelAddresses(plan)) if (crossesThreads(plan, a, count)) rings[channelKey(a)] = allocateRing({ capacityBytes: RING_CHANNEL_BYTES });
 
@@ -94,14 +134,15 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
   let closing = false;
 
   for (let w = 0; w < count; w++) {
-    const worker = startTsWorker(new URL("./worker-main.ts", import.meta.url), { name: `weir-worker-${w}` });
+    const thread = options.spawned.threads[w]!;
+    const worker = thread.worker;
     workers.push(worker);
     exited.push(false);
     latest.push({ sourceRecords: 0, sourceSkipped: 0, sourceDeadLettered: 0, sinkRecords: 0, sourceBlockedMs: 0, sourceSubtasks: 0, stateCache: newStateCacheCounters() });
     let markReady: (tasks: readonly string[]) => void = () => undefined;
     ready.push(new Promise((resolve) => (markReady = resolve)));
     closedOf.push(new Promise<void>((resolve) => closedWaiters.push(resolve)));
-    worker.on("message", (message: FromWorker) => {
+    const onMessage = (message: FromWorker) => {
       switch (message.type) {
         case "ready":
           markReady(message.tasks);
@@ -139,11 +180,11 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
           closedWaiters[w]!();
           return;
       }
-    });
-    worker.on("error", (e: Error) => {
+    };
+    const onError = (e: Error) => {
       failWith(internalError("WORKER_FAILED", `worker thread ${w} failed: ${describeError(e)}`, { cause: e }));
-    });
-    worker.on("exit", (code) => {
+    };
+    const onExit = (code: number) => {
       exited[w] = true;
       closedWaiters[w]!();
       if (!closing) failWith(internalError("WORKER_EXITED", `worker thread ${w} exited (code ${code}) while the job ran`));
@@ -151,7 +192,8 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
         request.reject(internalError("WORKER_EXITED", `worker thread ${w} exited before answering`));
         requests.delete(id);
       }
-    });
+    };
+    thread.attach((event) => (event.kind === "message" ? onMessage(event.message) : event.kind === "error" ? onError(event.error) : onExit(event.code)));
     const init: ToWorker = {
       type: "init",
       worker: w,
