@@ -1,7 +1,8 @@
 /**
- * Core benchmark: records/s of generator -> keyed reduce -> discarding sink, at parallelism 1
- * and 2 with RocksDB state (and 1 with heap state), next to the raw RocksDB binding measured in
- * the same run, so the engine's overhead reads as a ratio.
+ * Core benchmark: records/s of generator -> keyed reduce -> discarding sink (bench/jobs/), at
+ * parallelism 1, and 2 on two worker threads and on one loop, with RocksDB state (and 1 with heap
+ * state); a stateless chained pipeline at parallelism 1 and 2; next to the raw RocksDB binding
+ * measured in the same run, so the engine's overhead reads as a ratio. Scaling = p=2 ÷ p=1.
  *
  * Large state: the same job over as many keys as records, drawn at random (few cache hits: the
  * keyed-state cache holds 200k cells per subtask, so most records miss, read their key from
@@ -15,7 +16,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { discard, generator, job } from "../index.ts";
+import { fileURLToPath } from "node:url";
+import { loadJob } from "../engine/cli/load-job.ts";
 import { buildJob } from "../engine/job.ts";
 import { paramsFrom } from "../engine/params.ts";
 import { planJob } from "../engine/plan.ts";
@@ -40,42 +42,23 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)]!;
 };
 
-const reduceJob = job("bench-keyed-reduce", (env) =>
-  env
-    .source(
-      generator({
-        splits: 4,
-        recordsPerSplit: Math.ceil(records / 4),
-        generate: ({ index, split }) => ({ key: (index * 4 + split) % keys, value: 1 }),
-      }),
-    )
-    .keyBy((r) => r.key)
-    .reduce((a, b) => ({ key: a.key, value: a.value + b.value }))
-    .sink(discard()),
-);
+type Which = "keyed-reduce" | "stateless" | "large-state";
 
-/** `largeRecords` records over as many keys, each drawn at random: few cache hits. */
-const largeStateJob = job("bench-large-state", (env) =>
-  env
-    .source(
-      generator({
-        splits: 4,
-        seed: 42,
-        recordsPerSplit: Math.ceil(largeRecords / 4),
-        generate: ({ random }) => ({ key: random.int(largeRecords), value: 1 }),
-      }),
-    )
-    .keyBy((r) => r.key)
-    .reduce((a, b) => ({ key: a.key, value: a.value + b.value }))
-    .sink(discard()),
-);
-
-const measureEngine = async (parallelism: number, stateBackend: StateBackendKind, which = reduceJob): Promise<number> => {
+/** Records/s of one run of a bench job (bench/jobs/) at `parallelism` on `workers` threads (0: the main thread's loop). */
+const measureEngine = async (which: Which, parallelism: number, workers: number, stateBackend: StateBackendKind = "rocksdb"): Promise<number> => {
   const stateDir = await mkdtemp(join(tmpdir(), "weir-bench-"));
   try {
-    const plan = planJob(buildJob(which, { params: paramsFrom({}), parallelism }));
+    const file = fileURLToPath(new URL(`./jobs/${which === "stateless" ? "stateless" : "keyed-reduce"}.ts`, import.meta.url));
+    const params: Record<string, string> =
+      which === "large-state" ? { records: String(largeRecords), random: "1" } : { records: String(records), keys: String(keys) };
+    const plan = planJob(buildJob(await loadJob(file), { params: paramsFrom(params), parallelism }));
     const started = performance.now();
-    const result = await runJob({ plan, stateBackend, stateDir });
+    const result = await runJob({
+      plan,
+      stateBackend,
+      stateDir,
+      ...(workers === 0 ? {} : { workers: { count: workers, job: { file, params, parallelism } } }),
+    });
     const secs = (performance.now() - started) / 1000;
     return result.metrics.sinkRecords / secs;
   } finally {
@@ -88,19 +71,31 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(12);
 const main = async () => {
   console.log(`Weir core benchmark: ${records.toLocaleString("en-US")} records over ${keys.toLocaleString("en-US")} keys, ${runs} runs each, medians`);
   const engine: [string, number][] = [];
-  for (const [label, p, backend] of [
-    ["keyed reduce, p=1, rocksdb", 1, "rocksdb"],
-    ["keyed reduce, p=2, rocksdb", 2, "rocksdb"],
-    ["keyed reduce, p=1, heap", 1, "heap"],
-  ] as const) {
-    const samples: number[] = [];
-    for (let i = 0; i < runs; i++) samples.push(await measureEngine(p, backend));
-    engine.push([label, median(samples)]);
-    console.log(`  ${label.padEnd(34)} ${fmt(median(samples))} rec/s   (runs: ${samples.map((s) => Math.round(s)).join(", ")})`);
+  const cases = [
+    ["keyed reduce, p=1, rocksdb", "keyed-reduce", 1, 0, "rocksdb"],
+    ["keyed reduce, p=2, rocksdb", "keyed-reduce", 2, 2, "rocksdb"],
+    ["keyed reduce, p=2, --workers 0", "keyed-reduce", 2, 0, "rocksdb"],
+    ["keyed reduce, p=1, heap", "keyed-reduce", 1, 0, "heap"],
+    ["stateless, p=1", "stateless", 1, 0, "rocksdb"],
+    ["stateless, p=2", "stateless", 2, 2, "rocksdb"],
+  ] as const;
+  // Runs alternate between the cases (round r of every case, then round r+1), so a noisy
+  // stretch of the machine spreads over all of them instead of one.
+  const samples = cases.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, [, which, p, workers, backend]] of cases.entries()) samples[k]!.push(await measureEngine(which, p, workers, backend));
   }
+  for (const [k, [label]] of cases.entries()) {
+    engine.push([label, median(samples[k]!)]);
+    console.log(`  ${label.padEnd(34)} ${fmt(median(samples[k]!))} rec/s   (runs: ${samples[k]!.map((s) => Math.round(s)).join(", ")})`);
+  }
+  const rate = (label: string) => engine.find(([l]) => l === label)![1];
+  console.log("Scaling (p=2 on 2 worker threads ÷ p=1, medians of this run):");
+  console.log(`  ${"keyed reduce".padEnd(34)} ${(rate("keyed reduce, p=2, rocksdb") / rate("keyed reduce, p=1, rocksdb")).toFixed(2)}x`);
+  console.log(`  ${"stateless".padEnd(34)} ${(rate("stateless, p=2") / rate("stateless, p=1")).toFixed(2)}x`);
   const largeLabel = `large state, p=1, rocksdb`;
   const large: number[] = [];
-  for (let i = 0; i < runs; i++) large.push(await measureEngine(1, "rocksdb", largeStateJob));
+  for (let i = 0; i < runs; i++) large.push(await measureEngine("large-state", 1, 0));
   console.log(
     `  ${largeLabel.padEnd(34)} ${fmt(median(large))} rec/s   (${largeRecords.toLocaleString("en-US")} records over as many random keys; runs: ${large.map((s) => Math.round(s)).join(", ")})`,
   );

@@ -58,6 +58,8 @@ export interface DriverOptions {
   readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly onCompleted?: (checkpoint: CompletedCheckpoint) => void;
+  /** Before the tasks commit a completed checkpoint (sink claims' checks); a rejection fails the job, nothing committed. */
+  readonly beforeCommit?: (id: number, tasks: readonly TaskSnapshot[]) => Promise<void>;
 }
 
 export interface DriverOutcome {
@@ -73,6 +75,8 @@ export class CheckpointDriver {
   private timer: Timer | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly triggeredAt = new Map<number, number>();
+  /** The task snapshots of checkpoints written and not yet committed (for `beforeCommit`). */
+  private readonly completedTasks = new Map<number, readonly TaskSnapshot[]>();
   private closed = false;
   private resolveDone!: (outcome: DriverOutcome) => void;
   private rejectDone!: (error: WeirError) => void;
@@ -201,6 +205,7 @@ export class CheckpointDriver {
           return;
         }
         failpoint("after-metadata");
+        if (this.options.beforeCommit !== undefined) this.completedTasks.set(command.id, metadata.tasks);
         const summary = summarize(metadata);
         this.options.onCompleted?.({
           id: command.id,
@@ -214,6 +219,9 @@ export class CheckpointDriver {
         return;
       }
       case "notify-complete": {
+        const snapshots = this.completedTasks.get(command.id) ?? [];
+        this.completedTasks.delete(command.id);
+        await this.options.beforeCommit?.(command.id, snapshots);
         await Promise.all(this.tasks.map((t) => t.notifyComplete(command.id)));
         this.triggeredAt.delete(command.id);
         return;

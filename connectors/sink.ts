@@ -80,6 +80,13 @@ export interface ClaimContext {
 
 export interface SinkClaim {
   release(): Promise<void>;
+  /**
+   * Called on the main thread once per completed checkpoint, before any writer commits it, with
+   * that checkpoint's committables of this sink (every subtask's, wherever the writers run):
+   * throws (e.g. KAFKA_SINK_FENCED, after aborting them) when this run may no longer commit, which
+   * fails the run before anything of the checkpoint becomes visible.
+   */
+  beforeCommit?(checkpointId: number, committables: readonly unknown[]): Promise<void>;
 }
 
 export interface RetractContext {

@@ -50,6 +50,8 @@ export interface SourceContext {
   readonly jobName: string;
   /** Unique for this run of the job (e.g. to name private consumer groups). */
   readonly runId: string;
+  /** The reading subtask, in `openReader` and split sets (absent where no subtask reads, e.g. `splits`). */
+  readonly subtask?: number;
   /** The subtask's writer of the source's side sink, in `openReader` (absent without one). */
   readonly sideOutput?: SideOutput;
 }

@@ -13,6 +13,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SinkClaim } from "../connectors/sink.ts";
 import type { Source, SourceContext } from "../connectors/source.ts";
 import { CheckpointDriver, type CompletedCheckpoint } from "../checkpoint/driver.ts";
 import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/coordinator.ts";
@@ -130,6 +131,9 @@ export const runJob = (options: RunOptions): Promise<JobResult> => withRestoreFa
 const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const { plan } = options;
   const job = plan.job;
+  if (options.workers !== undefined && options.clock !== undefined) {
+    throw internalError("WORKERS_WITH_CLOCK", "worker threads run on the system clock; a run with an injected clock uses --workers 0");
+  }
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
   const log = options.log ?? (() => undefined);
@@ -171,6 +175,13 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     retained: options.checkpoints?.retained ?? [],
     clock,
     log,
+    beforeCommit: async (id, tasks) => {
+      for (const { claim, operator } of claims) {
+        if (claim.beforeCommit === undefined) continue;
+        const committables = tasks.flatMap((t) => t.sinks.filter((s) => s.operator === operator).flatMap((s) => s.committables));
+        await claim.beforeCommit(id, committables);
+      }
+    },
     onCompleted: (c) => {
       lastCheckpoint = c;
       metrics.lastCheckpoint = c;
@@ -216,11 +227,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     if (--sourcesRunning === 0) driver.requestFinal();
   };
   const workers = options.workers;
-  if (workers !== undefined && options.clock !== undefined) {
-    throw internalError("WORKERS_WITH_CLOCK", "worker threads run on the system clock; a run with an injected clock uses --workers 0");
-  }
 
-  const claims: { release(): Promise<void> }[] = [];
+  const claims: { readonly claim: SinkClaim; readonly operator: string }[] = [];
   // Worker threads boot (loader, engine, job module) while the sinks recover below.
   const spawned = workers === undefined ? undefined : spawnWorkers(Math.max(1, Math.min(workers.count, slotCount(plan))), workers.job);
   try {
@@ -237,7 +245,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       existingOutput: options.output?.existingOutput ?? "refuse",
       now,
       log,
-      onClaimed: (claim) => claims.push(claim),
+      onClaimed: (claim, operator) => claims.push({ claim, operator }),
       onRecovered: (reports) => fallBackIfDiscarded({ root, job: job.name, restore, reports }),
     });
     onPhase({ kind: "sinks-started" });
@@ -332,7 +340,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     for (const task of created.tasks) await task.closeSideSinks();
     for (const runner of created.runners) await runner.close();
     for (const backend of created.backends) await backend.close().catch(() => undefined);
-    for (const claim of claims) await claim.release().catch(() => undefined);
+    for (const { claim } of claims) await claim.release().catch(() => undefined);
     // A working directory that cannot be removed must not hide how the job ended.
     // (ENOTDIR: it could never be created, so there is nothing to remove.)
     await rm(stateDir, { recursive: true, force: true }).catch((e: unknown) => {

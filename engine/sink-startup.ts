@@ -7,7 +7,7 @@
  * Failure behaviour: the first failing step throws and the run does not start. Each claim is
  * handed to `onClaimed` as soon as it is taken, so the caller releases it whatever fails later.
  */
-import type { RecoveryReport, Sink } from "../connectors/sink.ts";
+import type { RecoveryReport, Sink, SinkClaim } from "../connectors/sink.ts";
 import { allRuns, markCleaned, recordRun } from "../checkpoint/runs.ts";
 import { jobRoot } from "../checkpoint/storage.ts";
 import { rewindOutput } from "./output-rewind.ts";
@@ -34,7 +34,7 @@ export interface SinkStartupOptions {
   /** Processing time: the run is recorded as started at the end of these steps. */
   readonly now: () => number;
   readonly log: (line: string) => void;
-  readonly onClaimed: (claim: { release(): Promise<void> }) => void;
+  readonly onClaimed: (claim: SinkClaim, operator: string) => void;
   /**
    * Called with what the sinks' recovery found of the restored checkpoint's committables, before
    * the run is recorded; it may throw to restore another checkpoint instead (engine/recovery-decision.ts).
@@ -58,7 +58,7 @@ export const startSinks = async (options: SinkStartupOptions): Promise<void> => 
   ]);
   for (const { operator, sink } of sinks) {
     if (sink.claim === undefined) continue;
-    options.onClaimed(await sink.claim({ jobName: job.name, operatorName: operator, runId, checkpointDir: jobRoot(root, job.name) }));
+    options.onClaimed(await sink.claim({ jobName: job.name, operatorName: operator, runId, checkpointDir: jobRoot(root, job.name) }), operator);
   }
   const runs = await allRuns(root, job.name);
   const previousRuns = runs.filter((r) => !r.cleaned && r.runId !== runId);

@@ -251,7 +251,11 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             watermarks: head.spec.watermarks,
             restoredWatermarks: restore?.watermarks.get(head.name) ?? {},
             batchSize: ctx.batchSize,
-            context: sideOutput === undefined ? sourceContext : { ...sourceContext, sideOutput: { write: (records) => sideOutput.processBatch(records, []) } },
+            context: {
+              ...sourceContext,
+              subtask,
+              ...(sideOutput === undefined ? {} : { sideOutput: { write: (records: readonly unknown[]) => sideOutput.processBatch(records, []) } }),
+            },
             metrics,
             cancelled: ctx.cancelled,
             onFinished: ctx.sourceFinished,

@@ -14,9 +14,11 @@
  *   checkpoint's transactions the broker had aborted (transaction timeout passed while the job
  *   was down): the engine then falls back to the previous checkpoint or stops (connectors/sink.ts).
  *   One writer per job, sink and topic: each run takes over the lease id
- *   `<prefix>:writer:<topic>` (InitProducerId, which fences the previous holder); a writer checks
- *   its lease before every commit, so an older run still writing fails with KAFKA_SINK_FENCED
- *   (and aborts what it had not committed) instead of committing a second copy of the output.
+ *   `<prefix>:writer:<topic>` (InitProducerId, which fences the previous holder); the run checks
+ *   its lease on the main thread before every checkpoint's commits (`SinkClaim.beforeCommit`, one
+ *   probe per checkpoint, wherever the writers run), so an older run still writing fails with
+ *   KAFKA_SINK_FENCED (and aborts that checkpoint's transactions; writers on the main thread also
+ *   abort what they pre-committed since) instead of committing a second copy of the output.
  * - `at-least-once`: idempotent producer; every send is flushed at the checkpoint.
  * - `none`: sends are not awaited at checkpoints (flushed at close).
  */
@@ -239,7 +241,6 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
 
   async commit(handles: readonly TransactionHandle[]): Promise<void> {
     if (handles.length === 0) return;
-    await this.checkLease(handles);
     for (const handle of handles) {
       if ((await this.bridge.end(handle, true)) === "committed") {
         this.prepared = this.prepared.filter((h) => h.transactionalId !== handle.transactionalId);
@@ -253,27 +254,6 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
         { operator: this.context.operatorName, retriable: true },
       );
     }
-  }
-
-  /** Fails with KAFKA_SINK_FENCED, after aborting `handles`, if a newer run has taken the lease. */
-  private async checkLease(handles: readonly TransactionHandle[]): Promise<void> {
-    const lease = this.lease;
-    if (lease === undefined) return;
-    const state = await this.bridge.probe(lease.current);
-    if (state === "held") return;
-    if (state === "expired") {
-      // Unused for transactional.id.expiration.ms: nobody took it over (that would have kept it).
-      lease.current = { transactionalId: lease.current.transactionalId, ...(await this.bridge.fence(lease.current.transactionalId)) };
-      return;
-    }
-    lease.fenced = true;
-    await this.abortPrepared();
-    const { jobName, operatorName } = this.context;
-    throw userError(
-      "KAFKA_SINK_FENCED",
-      `Kafka sink '${operatorName}' of job '${jobName}': another run of the job started writing topic '${this.options.topic}' (it took over transactional id '${lease.current.transactionalId}'); only one run may write a sink, so this run stops without committing (its pending transactions are aborted). If this run is the one that should write, stop the other and run this command again; two different jobs writing one topic need different transactionalIdPrefix values`,
-      { operator: operatorName },
-    );
   }
 
   /** Aborts every pre-committed transaction of this writer (best effort: the transaction timeout ends any left). */
@@ -301,6 +281,14 @@ class ExactlyOnceWriter<T> implements SinkWriter<T, TransactionHandle> {
     await this.bridge.close();
   }
 }
+
+/** The error of a run whose lease on the sink's topic another run took over. */
+const fencedError = (jobName: string, operatorName: string, topic: string, transactionalId: string) =>
+  userError(
+    "KAFKA_SINK_FENCED",
+    `Kafka sink '${operatorName}' of job '${jobName}': another run of the job started writing topic '${topic}' (it took over transactional id '${transactionalId}'); only one run may write a sink, so this run stops without committing (its pending transactions are aborted). If this run is the one that should write, stop the other and run this command again; two different jobs writing one topic need different transactionalIdPrefix values`,
+    { operator: operatorName },
+  );
 
 /** "transaction 'id' (subtask 1, 500 records)"; checkpoints of older versions lack the counts. */
 const describeHandle = (h: TransactionHandle): string => {
@@ -385,7 +373,7 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
   const timeoutMs = options.transactionTimeoutMs ?? DEFAULT_TXN_TIMEOUT_MS;
   const name = name0;
   const prefixFor = (job: string, operator: string) => options.transactionalIdPrefix ?? `weir-${job}-${operator}`;
-  /** This process's lease per job and operator, from `claim` (writers made without a claim do not check). */
+  /** This thread's lease per job and operator, from `claim`: writers on the claiming thread abort what they pre-committed when it is found taken over. */
   const leases = new Map<string, Lease>();
   return {
     name,
@@ -406,14 +394,33 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
       await validateTimeout(kafka, brokers, timeoutMs, Number.NaN, context.operatorName);
       const bridge = new TransactionBridge(kafka, { brokers, transactionTimeoutMs: timeoutMs });
       const id = leaseId(prefixFor(context.jobName, context.operatorName), options.topic);
+      let lease: Lease;
       try {
-        leases.set(key, { current: { transactionalId: id, ...(await bridge.fence(id)) }, fenced: false });
+        lease = { current: { transactionalId: id, ...(await bridge.fence(id)) }, fenced: false };
       } catch (e) {
-        throw kafkaError(e, brokers, `taking over transactional id '${id}'`, context.operatorName);
-      } finally {
         await bridge.close();
+        throw kafkaError(e, brokers, `taking over transactional id '${id}'`, context.operatorName);
       }
-      return { release: async () => void leases.delete(key) };
+      leases.set(key, lease);
+      return {
+        release: async () => {
+          leases.delete(key);
+          await bridge.close();
+        },
+        /** Fails with KAFKA_SINK_FENCED, after aborting the checkpoint's transactions, if a newer run has taken the lease. */
+        beforeCommit: async (_checkpointId, committables) => {
+          const state = await bridge.probe(lease.current);
+          if (state === "held") return;
+          if (state === "expired") {
+            // Unused for transactional.id.expiration.ms: nobody took it over (that would have kept it).
+            lease.current = { transactionalId: id, ...(await bridge.fence(id)) };
+            return;
+          }
+          lease.fenced = true;
+          for (const handle of committables as readonly TransactionHandle[]) await bridge.end(handle, false).catch(() => undefined);
+          throw fencedError(context.jobName, context.operatorName, options.topic, lease.current.transactionalId);
+        },
+      };
     },
     async recover(handles, context: RecoveryContext) {
       if (mode !== "exactly-once") return;

@@ -254,7 +254,8 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
       kafka,
       brokers,
       topic,
-      groupPrefix: `weir-${context.jobName}-${context.runId}-${name}-${setsOpened++}`,
+      // Unique per subtask (each worker thread counts its own sets from 0) and per set it opens.
+      groupPrefix: `weir-${context.jobName}-${context.runId}-${name}-${context.subtask ?? "x"}-${setsOpened++}`,
       readUncommitted: options.isolation === "read_uncommitted",
     });
     return {

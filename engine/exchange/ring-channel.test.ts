@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { isWeirError } from "../../common/errors.ts";
 import type { StreamElement } from "../elements.ts";
-import { RingChannelReader, RingChannelWriter } from "./ring-channel.ts";
+import { RingChannelReader, RingChannelWriter, ringBytesFor } from "./ring-channel.ts";
 import { allocateRing } from "./spsc-ring.ts";
 
 /** Both ends of one ring channel, in this thread (the ring does not care which thread an end is on). */
@@ -81,6 +81,27 @@ describe("ring channel (a channel across threads)", () => {
     expect(isWeirError(error) && error.code).toBe("EXCHANGE_RECORD_TOO_LARGE");
     expect(isWeirError(error) && error.domain).toBe("user");
     expect(String((error as Error).message)).toMatch(/for 'sum' is \d+ bytes encoded.*--workers 0/);
+  });
+
+  test("a record msgpackr cannot encode is a user error naming the consumer, not a retried internal failure", async () => {
+    const { writer } = pair();
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    for (const bad of [{ s: Symbol("x") }, cyclic]) {
+      const error = await Promise.resolve()
+        .then(() => writer.push({ kind: "batch", records: [bad] }))
+        .catch((e: unknown) => e);
+      expect(isWeirError(error) && [error.code, error.domain, error.retriable]).toEqual(["EXCHANGE_RECORD_NOT_ENCODABLE", "user", false]);
+      expect(String((error as Error).message)).toMatch(/for 'sum' cannot cross to another thread: .*--workers 0/);
+    }
+  });
+
+  test("rings are 1 MiB up to 64 crossing channels, then shrink (powers of two, at least 256 KiB)", () => {
+    expect(ringBytesFor(1)).toBe(1 << 20);
+    expect(ringBytesFor(64)).toBe(1 << 20);
+    expect(ringBytesFor(65)).toBe(1 << 19);
+    expect(ringBytesFor(240)).toBe(1 << 18);
+    expect(ringBytesFor(4096)).toBe(1 << 18);
   });
 
   test("onReadable calls back once something is written, and at once when something is queued", async () => {

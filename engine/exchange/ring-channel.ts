@@ -17,15 +17,36 @@
  *   settles and `onReadable` never calls back, like an in-thread channel whose peer went away.
  */
 import type { Packr, Unpackr } from "msgpackr";
-import { userError } from "../../common/errors.ts";
+import { describeError, userError } from "../../common/errors.ts";
 import type { ChannelReader, ChannelWriter } from "../channel.ts";
 import type { StreamElement } from "../elements.ts";
 import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder } from "./element-codec.ts";
 import { waitReadable, writeFrame } from "./ring-wait.ts";
 import { RingReader, RingWriter } from "./spsc-ring.ts";
 
-/** Ring size of a channel between threads (a frame may take up to half of it). */
+/** Ring size of a channel between threads (a frame may take up to half of it), up to 64 such channels. */
 export const RING_CHANNEL_BYTES = 1 << 20;
+/** The smallest ring: a single record may be up to ~128 KiB encoded. */
+export const MIN_RING_CHANNEL_BYTES = 1 << 18;
+/** Shared memory all the rings of a run may take before each is made smaller. */
+const RINGS_BUDGET_BYTES = 64 << 20;
+
+/**
+ * The ring size for a run with `channels` channels that cross threads: 1 MiB each up to 64, then
+ * smaller (a power of two, at least 256 KiB), so memory grows with P² far slower at high parallelism.
+ */
+export const ringBytesFor = (channels: number): number => {
+  let bytes = RING_CHANNEL_BYTES;
+  while (bytes > MIN_RING_CHANNEL_BYTES && bytes * channels > RINGS_BUDGET_BYTES) bytes /= 2;
+  return bytes;
+};
+
+/** One decode buffer per thread (decoding is synchronous), grown to the largest frame seen. */
+let scratch = new Uint8Array(0);
+const scratchFor = (bytes: number): Uint8Array => {
+  if (scratch.length < bytes) scratch = new Uint8Array(bytes);
+  return scratch;
+};
 
 export interface RingChannelOptions {
   readonly signal: AbortSignal;
@@ -45,7 +66,7 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
 
   push(element: StreamElement<unknown>): Promise<void> | undefined {
     if (element.kind !== "batch") return this.write(encodeControl(element), true);
-    const frame = encodeBatch(this.encoder, element.records);
+    const frame = this.encode(element.records);
     if (frame.length <= this.ring.maxFrameBytes) return this.write(frame, false);
     return this.pushInParts(element.records);
   }
@@ -61,10 +82,23 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
     if (outcome !== "ready") await new Promise<never>(() => undefined); // torn down: never settles
   }
 
+  /** The batch's frame; a record msgpackr cannot encode (a symbol, a cycle) is a user error naming the consumer. */
+  private encode(records: readonly unknown[]): Uint8Array {
+    try {
+      return encodeBatch(this.encoder, records);
+    } catch (e) {
+      throw userError(
+        "EXCHANGE_RECORD_NOT_ENCODABLE",
+        `a record for '${this.consumerName}' cannot cross to another thread: ${describeError(e)}. Records must be plain data (objects, arrays, strings, numbers, bigint, Date, Map, Set; no symbols, functions or cycles), or run with --workers 0`,
+        { operator: this.consumerName, cause: e },
+      );
+    }
+  }
+
   /** A batch too large for one frame, as consecutive halves (in order). */
   private async pushInParts(records: readonly unknown[]): Promise<void> {
     if (records.length === 1) {
-      const bytes = encodeBatch(this.encoder, records).length;
+      const bytes = this.encode(records).length;
       throw userError(
         "EXCHANGE_RECORD_TOO_LARGE",
         `a record for '${this.consumerName}' is ${bytes} bytes encoded, more than a channel between threads carries (${this.ring.maxFrameBytes}); make records smaller or run with --workers 0`,
@@ -82,7 +116,6 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
 export class RingChannelReader implements ChannelReader<unknown> {
   private readonly ring: RingReader;
   private readonly decoder: Unpackr = newBatchDecoder();
-  private readonly scratch: Uint8Array;
   private readonly signal: AbortSignal;
   private peeked: StreamElement<unknown> | undefined;
   private callback: (() => void) | undefined;
@@ -90,7 +123,6 @@ export class RingChannelReader implements ChannelReader<unknown> {
 
   constructor(sab: SharedArrayBuffer, options: RingChannelOptions) {
     this.ring = new RingReader(sab);
-    this.scratch = new Uint8Array(this.ring.maxFrameBytes);
     this.signal = options.signal;
   }
 
@@ -123,7 +155,12 @@ export class RingChannelReader implements ChannelReader<unknown> {
   }
 
   private read(): StreamElement<unknown> | undefined {
-    const length = this.ring.tryReadInto(this.scratch);
-    return length === undefined ? undefined : decodeElement(this.decoder, this.scratch.subarray(0, length));
+    const view = this.ring.peek();
+    if (view === undefined) return undefined;
+    // msgpackr decodes from a private copy (its string extractor refuses shared memory).
+    const copy = scratchFor(view.length);
+    copy.set(view);
+    this.ring.consume();
+    return decodeElement(this.decoder, copy.subarray(0, view.length));
   }
 }

@@ -46,11 +46,12 @@ export const slotCount = (plan: JobPlan): number => Math.max(...plan.chains.map(
  * builds the plan from the job module again and must arrive at the same shape.
  */
 export const planShape = (plan: JobPlan): string =>
-  JSON.stringify(
+  JSON.stringify([
+    plan.job.maxParallelism,
     plan.chains.map((c) => ({
       n: c.nodes.map((n) => n.name),
       p: c.parallelism,
       i: c.inputs.map((i) => [i.fromChain, i.mode]),
       o: plan.outputs[c.index]!.map((o) => [o.toChain, o.inputIndex, o.mode]),
     })),
-  );
+  ]);

@@ -161,12 +161,15 @@ const close = async (): Promise<void> => {
   for (const runner of created.runners) await runner.close();
   for (const backend of created.backends) await backend.close().catch(() => undefined);
   post({ type: "metrics", counters: counters() });
+  // What the worker printed (a print sink, console.log) reaches the main thread asynchronously:
+  // let it drain before the main thread terminates this thread.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write("", () => resolve()))));
   post({ type: "closed" });
 };
 
 /** Answers a request; its failure goes back to the driver (which fails the run). */
 const reply = (seq: number, work: () => Promise<void>) => {
-  work().then(
+  Promise.resolve().then(work).then(
     () => post({ type: "reply", seq }),
     (e: unknown) => post({ type: "reply", seq, error: serializeError(e) }),
   );

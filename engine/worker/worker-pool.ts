@@ -12,7 +12,7 @@ import type { CheckpointDriver, DriverTask } from "../../checkpoint/driver.ts";
 import { describeError, internalError } from "../../common/errors.ts";
 import { startTsWorker } from "../../common/ts-worker.ts";
 import { allocateRing } from "../exchange/spsc-ring.ts";
-import { RING_CHANNEL_BYTES } from "../exchange/ring-channel.ts";
+import { ringBytesFor } from "../exchange/ring-channel.ts";
 import type { JobMetrics } from "../metrics.ts";
 import { newStateCacheCounters } from "../../state/keyed-store.ts";
 import type { JobPlan } from "../plan.ts";
@@ -95,8 +95,10 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
   const slots = slotCount(plan);
   const count = options.spawned.threads.length;
   if (count < 1 || count > slots) throw internalError("BAD_WORKER_COUNT", `${count} worker threads for ${slots} slots`);
+  const crossing = channelAddresses(plan).filter((a) => crossesThreads(plan, a, count));
+  const ringBytes = ringBytesFor(crossing.length);
   const rings: Record<string, SharedArrayBuffer> = {};
-  for (const a of channelAddresses(plan)) if (crossesThreads(plan, a, count)) rings[channelKey(a)] = allocateRing({ capacityBytes: RING_CHANNEL_BYTES });
+  for (const a of crossing) rings[channelKey(a)] = allocateRing({ capacityBytes: ringBytes });
 
   const base = { ...metrics, stateCache: { ...metrics.stateCache } };
   const latest: WorkerCounters[] = [];
@@ -125,7 +127,10 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
   failed.catch(() => undefined);
 
   let seq = 0;
-  const requests = new Map<number, Pending>();
+  /** Per worker: its requests not answered yet, by sequence number. */
+  const requests: Map<number, Pending>[] = [];
+  /** Warning lines already logged: every worker builds the same operators and would warn once each. */
+  const warned = new Set<string>();
   const closedWaiters: (() => void)[] = [];
   const closedOf: Promise<void>[] = [];
   const workers: Worker[] = [];
@@ -135,6 +140,7 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
 
   for (let w = 0; w < count; w++) {
     const thread = options.spawned.threads[w]!;
+    requests.push(new Map());
     const worker = thread.worker;
     workers.push(worker);
     exited.push(false);
@@ -151,8 +157,8 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
           failWith(deserializeError(message.error));
           return;
         case "reply": {
-          const request = requests.get(message.seq);
-          requests.delete(message.seq);
+          const request = requests[w]!.get(message.seq);
+          requests[w]!.delete(message.seq);
           if (message.error === undefined) request?.resolve();
           else request?.reject(deserializeError(message.error));
           return;
@@ -171,6 +177,10 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
           sum();
           return;
         case "log":
+          if (message.line.startsWith("warning: ")) {
+            if (warned.has(message.line)) return;
+            warned.add(message.line);
+          }
           options.log(message.line);
           return;
         case "phase":
@@ -188,10 +198,8 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
       exited[w] = true;
       closedWaiters[w]!();
       if (!closing) failWith(internalError("WORKER_EXITED", `worker thread ${w} exited (code ${code}) while the job ran`));
-      for (const [id, request] of requests) {
-        request.reject(internalError("WORKER_EXITED", `worker thread ${w} exited before answering`));
-        requests.delete(id);
-      }
+      for (const request of requests[w]!.values()) request.reject(internalError("WORKER_EXITED", `worker thread ${w} exited before answering`));
+      requests[w]!.clear();
     };
     thread.attach((event) => (event.kind === "message" ? onMessage(event.message) : event.kind === "error" ? onError(event.error) : onExit(event.code)));
     const init: ToWorker = {
@@ -238,7 +246,7 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
         return;
       }
       const id = ++seq;
-      requests.set(id, { resolve, reject });
+      requests[w]!.set(id, { resolve, reject });
       workers[w]!.postMessage(make(id));
     });
 
@@ -246,8 +254,15 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
     ids.map(
       (id): DriverTask => ({
         id,
-        onTrigger: (checkpoint, stop) =>
-          request(w, (s) => ({ type: "trigger", seq: s, task: id, id: checkpoint, stop, triggeredAt: driver.triggeredAtOf(checkpoint) })),
+        // Posted, not awaited: every worker gets its triggers at once instead of one round trip per
+        // task in turn (messages to one worker keep their order, so a later abort or commit still
+        // comes after). A trigger that fails fails the run.
+        onTrigger: (checkpoint, stop) => {
+          request(w, (s) => ({ type: "trigger", seq: s, task: id, id: checkpoint, stop, triggeredAt: driver.triggeredAtOf(checkpoint) })).catch(
+            (e: unknown) => failWith(e instanceof Error ? e : new Error(String(e))),
+          );
+          return Promise.resolve();
+        },
         notifyComplete: (checkpoint) => request(w, (s) => ({ type: "complete", seq: s, task: id, id: checkpoint })),
         onAbort: (checkpoint) => {
           if (!exited[w]) workers[w]!.postMessage({ type: "abort", id: checkpoint } satisfies ToWorker);
