@@ -16,7 +16,8 @@ import { committedLines, hasCompletedCheckpoint, hiddenFiles, runOrKill, runUnti
 
 const EVENTS = 36_000;
 const RATE = 15_000; // events/s: a full run processes for ~2.4 s, so most scheduled kills land mid-run
-const jobArgs = (out: string, checkpoints: string, parallelism: number) => [
+/** `workers` undefined: the default (the cores, at most the parallelism; none at parallelism 1). */
+const jobArgs = (out: string, checkpoints: string, parallelism: number, workers?: number) => [
   "run",
   "jobs/account-totals.ts",
   "--param",
@@ -33,6 +34,7 @@ const jobArgs = (out: string, checkpoints: string, parallelism: number) => [
   "100ms",
   "--parallelism",
   String(parallelism),
+  ...(workers === undefined ? [] : ["--workers", String(workers)]),
   "--no-progress",
 ];
 
@@ -72,21 +74,22 @@ const expectExactlyOnce = async (out: string) => {
 };
 
 describe("crash recovery (SIGKILL)", () => {
-  it("random kills at random moments, restarting at varying parallelism, commit exactly the failure-free output", async () => {
+  it("random kills at random moments, restarting at varying parallelism and worker counts, commit exactly the failure-free output", async () => {
     let kills = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ afterMs: fc.integer({ min: 120, max: 1_000 }), parallelism: fc.integer({ min: 1, max: 3 }) }), {
-          minLength: 7,
-          maxLength: 7,
-        }),
+        fc.array(
+          fc.record({ afterMs: fc.integer({ min: 120, max: 1_000 }), parallelism: fc.integer({ min: 1, max: 3 }), workers: fc.integer({ min: 0, max: 3 }) }),
+          { minLength: 7, maxLength: 7 },
+        ),
         fc.integer({ min: 1, max: 3 }),
         async (schedule, finalParallelism) => {
           const id = runCounter++;
           const out = join(tmp, `random-${id}`);
           const checkpoints = join(tmp, `random-${id}-chk`);
-          for (const { afterMs, parallelism } of schedule) {
-            const exit = await runOrKill(jobArgs(out, checkpoints, parallelism), afterMs);
+          // Each run at its own parallelism and number of worker threads (0: the main thread's loop).
+          for (const { afterMs, parallelism, workers } of schedule) {
+            const exit = await runOrKill(jobArgs(out, checkpoints, parallelism, workers), afterMs);
             if (exit.killedByUs) kills++;
             else expect(exit.code, exit.stderr).toBe(0);
           }
@@ -105,7 +108,9 @@ describe("crash recovery (SIGKILL)", () => {
     async (name) => {
       const out = join(tmp, `fp-${name}`);
       const checkpoints = join(tmp, `fp-${name}-chk`);
-      const exit = await runOrKill(jobArgs(out, checkpoints, 2), undefined, { WEIR_FAILPOINT: `${name}@3` });
+      // On two worker threads (the failpoint's count is per thread): every failpoint but
+      // after-metadata is reached in a worker, and the SIGKILL takes the whole process.
+      const exit = await runOrKill(jobArgs(out, checkpoints, 2, 2), undefined, { WEIR_FAILPOINT: `${name}@3` });
       expect(exit.signal, exit.stderr).toBe("SIGKILL");
       expect(exit.stderr).toContain(`failpoint '${name}' reached`);
       await finish(out, checkpoints, 3);
@@ -119,7 +124,7 @@ describe("crash recovery (SIGKILL)", () => {
     const checkpoints = join(tmp, "fp-restore-chk");
     const first = await runUntil(jobArgs(out, checkpoints, 2), hasCompletedCheckpoint(checkpoints, "account-totals"));
     expect(first.killedByUs, "the first run must be cut short after a checkpoint").toBe(true);
-    const exit = await runOrKill(jobArgs(out, checkpoints, 1), undefined, { WEIR_FAILPOINT: "restore" });
+    const exit = await runOrKill(jobArgs(out, checkpoints, 2, 2), undefined, { WEIR_FAILPOINT: "restore" });
     expect(exit.signal, exit.stderr).toBe("SIGKILL");
     expect(exit.stderr).toContain("failpoint 'restore' reached");
     await finish(out, checkpoints, 2);

@@ -47,7 +47,7 @@ const examples = [
 describe.each(examples)("golden output of $job", ({ job, key, args }) => {
   it("is the same straight, with checkpoints and kill -9, and restored at another parallelism", async () => {
     const straightOut = join(tmp, `${job}-straight`);
-    const straight = await runOrKill(["run", ...args(straightOut), "--checkpoint-dir", join(tmp, `${job}-s-chk`), "--checkpoint-interval", "off", "--no-progress"]);
+    const straight = await runOrKill(["run", ...args(straightOut), "--checkpoint-dir", join(tmp, `${job}-s-chk`), "--checkpoint-interval", "off", "--no-progress", "--workers", "0"]);
     expect(straight.code, straight.stderr).toBe(0);
     const expected = await committedLines(straightOut);
     expect(expected.length).toBeGreaterThan(1_000);
@@ -55,9 +55,10 @@ describe.each(examples)("golden output of $job", ({ job, key, args }) => {
     const out = join(tmp, `${job}-crashed`);
     const checkpoints = join(tmp, `${job}-c-chk`);
     const common = ["--checkpoint-dir", checkpoints, "--checkpoint-interval", "100ms", "--no-progress"];
-    const killed = await runUntil(["run", ...args(out), ...common, "--parallelism", "2", "--state-backend", "rocksdb"], hasCompletedCheckpoint(checkpoints, job));
+    // Killed on two worker threads, resumed rescaled on three.
+    const killed = await runUntil(["run", ...args(out), ...common, "--parallelism", "2", "--workers", "2", "--state-backend", "rocksdb"], hasCompletedCheckpoint(checkpoints, job));
     expect(killed.killedByUs, "the run must be killed mid-way").toBe(true);
-    const resumed = await runOrKill(["run", ...args(out), ...common, "--parallelism", "3"]);
+    const resumed = await runOrKill(["run", ...args(out), ...common, "--parallelism", "3", "--workers", "3"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(new RegExp(`resuming '${job}' from checkpoint \\d+`));
 
