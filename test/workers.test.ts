@@ -87,6 +87,19 @@ describe("weir run --workers", () => {
     expect(exit.stderr).not.toContain("restarting");
   }, 60_000);
 
+  it("refuses a job that builds another graph on a worker thread, naming the file and --workers 0; --workers 0 runs it", async () => {
+    const args = ["run", "test/fixtures/thread-dependent-job.ts", "--parallelism", "2", "--checkpoint-dir", join(tmp, "thread-dependent-chk"), "--no-progress"];
+    const refused = await runOrKill([...args, "--workers", "2"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("built a different graph in worker thread");
+    expect(refused.stderr).toContain("job file test/fixtures/thread-dependent-job.ts built a different graph");
+    expect(refused.stderr).toContain("--workers 0");
+    expect(refused.stderr).toContain("(WORKER_PLAN_DIFFERS)");
+    expect(refused.stderr).not.toContain("restarting");
+    const single = await runOrKill([...args, "--workers", "0"]);
+    expect(single.code, single.stderr).toBe(0);
+  }, 60_000);
+
   it("restarts from the latest checkpoint when a worker thread dies, and commits exactly once", async () => {
     const base = ["run", "test/fixtures/dying-worker-job.ts", "--parallelism", "2", "--checkpoint-interval", "200ms", "--no-progress"];
     const straight = fresh("dying-expected");

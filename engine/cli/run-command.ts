@@ -184,7 +184,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           stateBackend: flags.stateBackend,
           ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
           batchSize: flags.batchSize,
-          ...(workers === 0 ? {} : { workers: { count: workers, job: { file: resolve(file), params, parallelism: flags.parallelism } } }),
+          ...(workers === 0 ? {} : { workers: { count: workers, job: { file: resolve(file), shownAs: file, params, parallelism: flags.parallelism } } }),
           ...(flags.stateCacheCells === undefined ? {} : { maxCachedCells: flags.stateCacheCells }),
           stopSignal: stop.signal,
           log: say,

@@ -15,7 +15,10 @@ import type { RunPhase, StateBackendKind } from "../runtime.ts";
 
 /** The job module a worker loads and how the CLI built it. */
 export interface WorkerJobSource {
+  /** Absolute path of the job module. */
   readonly file: string;
+  /** The path as the user gave it (for messages); default `file`. */
+  readonly shownAs?: string;
   readonly params: Readonly<Record<string, string>>;
   readonly parallelism: number;
 }

@@ -73,8 +73,8 @@ const init = async (message: InitMessage): Promise<void> => {
   if (planShape(plan) !== message.planShape) {
     throw userError(
       "WORKER_PLAN_DIFFERS",
-      `job file ${source.file} built a different graph in worker thread ${message.worker} than in the main thread: a job must build the same graph from the same parameters (no randomness or clock in the graph); run with --workers 0 to run it on one thread`,
-      { jobFile: source.file },
+      `job file ${source.shownAs ?? source.file} built a different graph in worker thread ${message.worker} than in the main thread: a job must build the same graph from the same parameters (no randomness or clock in the graph); run with --workers 0 to run it on one thread`,
+      { jobFile: source.shownAs ?? source.file },
     );
   }
   const metrics = newJobMetrics(Date.now());
