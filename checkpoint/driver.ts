@@ -75,6 +75,8 @@ export class CheckpointDriver {
   private timer: Timer | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly triggeredAt = new Map<number, number>();
+  /** Ids of aborted checkpoints (a late ack's files are discarded again). */
+  private readonly aborted = new Set<number>();
   /** The task snapshots of checkpoints written and not yet committed (for `beforeCommit`). */
   private readonly completedTasks = new Map<number, readonly TaskSnapshot[]>();
   private closed = false;
@@ -133,6 +135,15 @@ export class CheckpointDriver {
   }
 
   ack(id: number, snapshot: TaskSnapshot): void {
+    // A task on another thread may learn of an abort late and snapshot into the discarded
+    // directory: discard it again, so no orphan stays on disk.
+    if (this.aborted.has(id) && !this.closed) {
+      this.queue = this.queue.then(() =>
+        discardCheckpoint(this.options.root, this.options.job, id).catch((e: unknown) =>
+          this.options.log(`could not remove aborted checkpoint ${id}: ${describeError(e)}`),
+        ),
+      );
+    }
     this.event({ kind: "ack", now: this.options.clock.now(), id, task: snapshot.task, snapshot });
   }
 
@@ -229,6 +240,7 @@ export class CheckpointDriver {
       case "abort":
         log(`checkpoint ${command.id} aborted: ${command.reason}`);
         this.triggeredAt.delete(command.id);
+        this.aborted.add(command.id);
         for (const task of this.tasks) task.onAbort?.(command.id);
         await discardCheckpoint(root, job, command.id);
         return;
