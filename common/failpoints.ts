@@ -5,6 +5,8 @@
  * n-th time). Unset, `failpoint(name)` is one comparison against undefined: zero cost.
  * The process is killed with SIGKILL by itself: no exit handlers, no flushing, like a crash.
  */
+import { writeSync } from "node:fs";
+
 export const FAILPOINTS = [
   "alignment", // a task has blocked an input for barrier n, before the snapshot
   "sync-snapshot", // inside the synchronous part of a snapshot
@@ -30,6 +32,7 @@ const armed = parse(process.env.WEIR_FAILPOINT);
 export const failpoint = (name: FailpointName): void => {
   if (armed === undefined || armed.name !== name) return;
   if (--armed.remaining > 0) return;
-  process.stderr.write(`weir: failpoint '${name}' reached: killing the process\n`);
+  // Straight to fd 2: in a worker thread process.stderr goes through the main thread, too late.
+  writeSync(2, `weir: failpoint '${name}' reached: killing the process\n`);
   process.kill(process.pid, "SIGKILL");
 };
