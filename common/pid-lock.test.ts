@@ -138,3 +138,19 @@ test("a takeover claim left by a process killed while taking over is stale in tu
     await other.stop();
   }
 });
+
+test("removes the private files killed processes left next to the lock (theirs only: a live process's stay)", async () => {
+  const path = join(dir, ".weir-output.lock");
+  const dead = await deadPid();
+  const other = otherProcess();
+  try {
+    const orphans = [`.weir-output.lock.${dead}-3.tmp`, `.weir-output.lock.takeover.${dead}-0.tmp`];
+    const kept = [`.weir-output.lock.${other.pid}-1.tmp`, "part-abc-0-0.jsonl", `.weir-output.lockx.${dead}-0.tmp`];
+    for (const name of [...orphans, ...kept]) await writeFile(join(dir, name), "x");
+    const taken = await takePidLock(path);
+    expect(taken.kind).toBe("taken");
+    expect((await readdir(dir)).sort()).toEqual([...kept, ".weir-output.lock"].sort());
+  } finally {
+    await other.stop();
+  }
+});

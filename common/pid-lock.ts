@@ -13,7 +13,8 @@
  *   second would remove the first one's fresh lock. A claim left by a process killed while
  *   taking over is stale in turn and taken over the same way (`<path>.takeover.takeover`).
  */
-import { link, readFile, rm, writeFile } from "node:fs/promises";
+import { link, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { sleep, systemClock } from "./clock.ts";
 import { isRunning } from "./process-identity.ts";
 
@@ -121,6 +122,25 @@ const take = async (path: string, content: string, depth: number): Promise<PidLo
   throw new Error(`could not take the lock ${path}`);
 };
 
-export const takePidLock = (path: string, details: Readonly<Record<string, unknown>> = {}): Promise<PidLockResult> =>
+/**
+ * Removes the private files (`<lock>[.takeover...].<pid>-<n>.tmp`) that processes killed between
+ * writing and removing them left next to `path`; those of live processes stay. Best effort.
+ */
+const removeOrphans = async (path: string): Promise<void> => {
+  const dir = dirname(path);
+  const prefix = basename(path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:\\.takeover)*\\.(\\d+)-\\d+\\.tmp$`).exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || (await isRunning({ pid }))) continue;
+    await rm(join(dir, name), { force: true }).catch(() => undefined);
+  }
+};
+
+export const takePidLock = async (path: string, details: Readonly<Record<string, unknown>> = {}): Promise<PidLockResult> => {
+  await removeOrphans(path);
   // Without details the file is the bare pid, so `kill "$(cat <lock>)"` works from a shell.
-  take(path, Object.keys(details).length === 0 ? String(process.pid) : JSON.stringify({ pid: process.pid, ...details }), 0);
+  return take(path, Object.keys(details).length === 0 ? String(process.pid) : JSON.stringify({ pid: process.pid, ...details }), 0);
+};
