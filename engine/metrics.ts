@@ -36,3 +36,20 @@ export const newJobMetrics = (startedAt: number): JobMetrics => ({
   lastCheckpoint: undefined,
   stateCache: newStateCacheCounters(),
 });
+
+/** What a worker thread counts over its subtasks and posts to the main thread (the per-batch numbers). */
+export type MetricCounters = Pick<
+  JobMetrics,
+  "sourceRecords" | "sourceSkipped" | "sourceDeadLettered" | "sinkRecords" | "sourceBlockedMs" | "sourceSubtasks" | "stateCache"
+>;
+
+/** A copy of `metrics`' counters (plain data, to post). */
+export const countersOf = (metrics: JobMetrics): MetricCounters => ({
+  sourceRecords: metrics.sourceRecords,
+  sourceSkipped: metrics.sourceSkipped,
+  sourceDeadLettered: metrics.sourceDeadLettered,
+  sinkRecords: metrics.sinkRecords,
+  sourceBlockedMs: metrics.sourceBlockedMs,
+  sourceSubtasks: metrics.sourceSubtasks,
+  stateCache: { ...metrics.stateCache },
+});

@@ -30,7 +30,7 @@ import { checkStateCompatibility, declaredStates } from "./state-compatibility.t
 import { startSinks } from "./sink-startup.ts";
 import type { CheckpointBridge } from "./subtask.ts";
 import { sideSinksOf } from "./side-sinks.ts";
-import { createSubtasks, type ChannelAddress, type ChannelEnds, type CreatedSubtasks, type SubtaskFactoryContext } from "./subtask-factory.ts";
+import { createSubtasks, type ChannelAddress, type ChannelEnds, type CreatedSubtasks, type SubtaskFactoryContext, type SubtaskSettings } from "./subtask-factory.ts";
 import { spawnWorkers, startWorkerPool, type WorkerJobSource, type WorkerPool } from "./worker/worker-pool.ts";
 import { slotCount } from "./worker/placement.ts";
 
@@ -249,20 +249,23 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
       onRecovered: (reports) => fallBackIfDiscarded({ root, job: job.name, restore, reports }),
     });
     onPhase({ kind: "sinks-started" });
+    const settings: SubtaskSettings = {
+      runId,
+      stateKind,
+      stateDir,
+      restore,
+      batchSize,
+      maxCachedCells: options.maxCachedCells,
+      checkpointIntervalMs: coordinatorConfig.intervalMs,
+    };
     let failed: Promise<never>;
     if (workers === undefined) {
       const ctx: SubtaskFactoryContext = {
+        ...settings,
         plan,
-        runId,
         clock,
         log,
         onPhase,
-        stateKind,
-        stateDir,
-        restore,
-        batchSize,
-        maxCachedCells: options.maxCachedCells,
-        checkpointIntervalMs: coordinatorConfig.intervalMs,
         metrics,
         bridge,
         channels: inThreadChannels(options.channelCapacity ?? 4),
@@ -292,13 +295,7 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
         plan,
         job: workers.job,
         init: {
-          runId,
-          stateKind,
-          stateDir,
-          restore,
-          batchSize,
-          maxCachedCells: options.maxCachedCells,
-          checkpointIntervalMs: coordinatorConfig.intervalMs,
+          ...settings,
           channelCapacity: options.channelCapacity ?? 4,
           checkpointRoot: root,
           splits,

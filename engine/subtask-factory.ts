@@ -50,12 +50,9 @@ export interface ChannelEnds {
   reader(address: ChannelAddress): ChannelReader<unknown>;
 }
 
-export interface SubtaskFactoryContext {
-  readonly plan: JobPlan;
+/** The run's settings every subtask is made with: plain data, the same on every thread. */
+export interface SubtaskSettings {
   readonly runId: string;
-  readonly clock: Clock;
-  readonly log: (line: string) => void;
-  readonly onPhase: (phase: RunPhase) => void;
   readonly stateKind: StateBackendKind;
   /** This run's working folder (claimed by the caller). */
   readonly stateDir: string;
@@ -63,6 +60,13 @@ export interface SubtaskFactoryContext {
   readonly batchSize: number;
   readonly maxCachedCells: number | undefined;
   readonly checkpointIntervalMs: number;
+}
+
+export interface SubtaskFactoryContext extends SubtaskSettings {
+  readonly plan: JobPlan;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  readonly onPhase: (phase: RunPhase) => void;
   readonly metrics: JobMetrics;
   readonly bridge: CheckpointBridge;
   readonly channels: ChannelEnds;

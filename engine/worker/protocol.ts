@@ -9,9 +9,9 @@
  */
 import type { TaskSnapshot } from "../../checkpoint/metadata.ts";
 import { WeirError, isWeirError, type ErrorDomain } from "../../common/errors.ts";
-import type { StateCacheCounters } from "../../state/keyed-store.ts";
-import type { RestorePlan } from "../restore-plan.ts";
-import type { RunPhase, StateBackendKind } from "../runtime.ts";
+import type { MetricCounters } from "../metrics.ts";
+import type { SubtaskSettings } from "../subtask-factory.ts";
+import type { RunPhase } from "../runtime.ts";
 
 /** The job module a worker loads and how the CLI built it. */
 export interface WorkerJobSource {
@@ -24,14 +24,7 @@ export interface WorkerJobSource {
 }
 
 /** What every worker of a run shares (sent in each init). */
-export interface WorkerRunSettings {
-  readonly runId: string;
-  readonly stateKind: StateBackendKind;
-  readonly stateDir: string;
-  readonly restore: (RestorePlan & { readonly maxParallelism: number }) | undefined;
-  readonly batchSize: number;
-  readonly maxCachedCells: number | undefined;
-  readonly checkpointIntervalMs: number;
+export interface WorkerRunSettings extends SubtaskSettings {
   /** Batches an in-thread channel holds. */
   readonly channelCapacity: number;
   /** The checkpoint storage root (the driver's `root` option). */
@@ -62,15 +55,7 @@ export type ToWorker =
   | { readonly type: "teardown" };
 
 /** Counters a worker adds up over its subtasks (engine/metrics.ts's per-batch numbers). */
-export interface WorkerCounters {
-  readonly sourceRecords: number;
-  readonly sourceSkipped: number;
-  readonly sourceDeadLettered: number;
-  readonly sinkRecords: number;
-  readonly sourceBlockedMs: number;
-  readonly sourceSubtasks: number;
-  readonly stateCache: StateCacheCounters;
-}
+export type WorkerCounters = MetricCounters;
 
 export type FromWorker =
   | { readonly type: "ready"; readonly tasks: readonly string[] }

@@ -17,8 +17,7 @@ import { checkpointPath, jobRoot } from "../../checkpoint/storage.ts";
 import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
 import { RingChannelReader, RingChannelWriter } from "../exchange/ring-channel.ts";
 import { buildJob } from "../job.ts";
-import { newJobMetrics } from "../metrics.ts";
-import { newStateCacheCounters } from "../../state/keyed-store.ts";
+import { countersOf, newJobMetrics } from "../metrics.ts";
 import { paramsFrom } from "../params.ts";
 import { planJob } from "../plan.ts";
 import { createSubtasks, type ChannelAddress, type CreatedSubtasks } from "../subtask-factory.ts";
@@ -43,15 +42,9 @@ const teardown = new AbortController();
 let failed = false;
 let tornDown = false;
 let metricsTimer: NodeJS.Timeout | undefined;
-let counters: () => WorkerCounters = () => ({
-  sourceRecords: 0,
-  sourceSkipped: 0,
-  sourceDeadLettered: 0,
-  sinkRecords: 0,
-  sourceBlockedMs: 0,
-  sourceSubtasks: 0,
-  stateCache: newStateCacheCounters(),
-});
+/** This thread's counters, summed over its subtasks (posted to the main thread). */
+const metrics = newJobMetrics(Date.now());
+const counters = (): WorkerCounters => countersOf(metrics);
 
 const fail = (e: unknown) => {
   if (failed || tornDown) return;
@@ -77,16 +70,6 @@ const init = async (message: InitMessage): Promise<void> => {
       { jobFile: source.shownAs ?? source.file },
     );
   }
-  const metrics = newJobMetrics(Date.now());
-  counters = () => ({
-    sourceRecords: metrics.sourceRecords,
-    sourceSkipped: metrics.sourceSkipped,
-    sourceDeadLettered: metrics.sourceDeadLettered,
-    sinkRecords: metrics.sinkRecords,
-    sourceBlockedMs: metrics.sourceBlockedMs,
-    sourceSubtasks: metrics.sourceSubtasks,
-    stateCache: { ...metrics.stateCache },
-  });
   const root = jobRoot(settings.checkpointRoot, built.name);
   const bridge: CheckpointBridge = {
     directory: (id) => checkpointPath(settings.checkpointRoot, built.name, id),
@@ -118,17 +101,11 @@ const init = async (message: InitMessage): Promise<void> => {
   };
   await createSubtasks(
     {
+      ...settings,
       plan,
-      runId: settings.runId,
       clock: systemClock,
       log: (line) => post({ type: "log", line }),
       onPhase: (phase) => post({ type: "phase", phase }),
-      stateKind: settings.stateKind,
-      stateDir: settings.stateDir,
-      restore: settings.restore,
-      batchSize: settings.batchSize,
-      maxCachedCells: settings.maxCachedCells,
-      checkpointIntervalMs: settings.checkpointIntervalMs,
       metrics,
       bridge,
       channels,

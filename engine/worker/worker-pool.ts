@@ -13,8 +13,7 @@ import { describeError, internalError } from "../../common/errors.ts";
 import { startTsWorker } from "../../common/ts-worker.ts";
 import { allocateRing } from "../exchange/spsc-ring.ts";
 import { ringBytesFor } from "../exchange/ring-channel.ts";
-import type { JobMetrics } from "../metrics.ts";
-import { newStateCacheCounters } from "../../state/keyed-store.ts";
+import { countersOf, newJobMetrics, type JobMetrics } from "../metrics.ts";
 import type { JobPlan } from "../plan.ts";
 import type { RunPhase } from "../runtime.ts";
 import { channelAddresses, crossesThreads, planShape, slotCount, slotsOf } from "./placement.ts";
@@ -144,7 +143,7 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
     const worker = thread.worker;
     workers.push(worker);
     exited.push(false);
-    latest.push({ sourceRecords: 0, sourceSkipped: 0, sourceDeadLettered: 0, sinkRecords: 0, sourceBlockedMs: 0, sourceSubtasks: 0, stateCache: newStateCacheCounters() });
+    latest.push(countersOf(newJobMetrics(0)));
     let markReady: (tasks: readonly string[]) => void = () => undefined;
     ready.push(new Promise((resolve) => (markReady = resolve)));
     closedOf.push(new Promise<void>((resolve) => closedWaiters.push(resolve)));
