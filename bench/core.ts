@@ -11,6 +11,7 @@
  *
  *   npm run bench                 # 2M records per run over 100k keys; stateless: 20M; large state: 2M over 2M; 3 runs each, medians
  *   npm run bench -- --records 500000 --runs 5 --large-records 1000000
+ *   npm run bench -- --only "keyed reduce, p=1|keyed reduce, p=2, rocksdb"   # cases whose label starts so
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     "large-records": { type: "string", default: "2000000" },
     "stateless-records": { type: "string", default: "20000000" },
+    only: { type: "string" },
   },
 });
 const largeRecords = Number(values["large-records"]);
@@ -87,16 +89,19 @@ const main = async () => {
     ["stateless, p=1", "stateless", 1, 0, "rocksdb"],
     ["stateless, p=2", "stateless", 2, 2, "rocksdb"],
   ] as const;
+  const chosen = values.only === undefined ? cases : cases.filter(([label]) => values.only!.split("|").some((o) => label.startsWith(o)));
   // Runs alternate between the cases (round r of every case, then round r+1), so a noisy
   // stretch of the machine spreads over all of them instead of one.
-  const samples = cases.map(() => [] as number[]);
+  const samples = chosen.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    for (const [k, [, which, p, workers, backend]] of cases.entries()) samples[k]!.push(await measureEngine(which, p, workers, backend));
+    for (const [k, [, which, p, workers, backend]] of chosen.entries()) samples[k]!.push(await measureEngine(which, p, workers, backend));
   }
-  for (const [k, [label]] of cases.entries()) {
+  for (const [k, [label]] of chosen.entries()) {
     engine.push([label, median(samples[k]!)]);
     console.log(`  ${label.padEnd(34)} ${fmt(median(samples[k]!))} rec/s   (runs: ${samples[k]!.map((s) => Math.round(s)).join(", ")})`);
   }
+  // --only: the chosen cases' rates, nothing else (for working on one case).
+  if (values.only !== undefined) return;
   const rate = (label: string) => engine.find(([l]) => l === label)![1];
   console.log("Scaling (p=2 on 2 worker threads ÷ p=1, medians of this run):");
   console.log(`  ${"keyed reduce".padEnd(34)} ${(rate("keyed reduce, p=2, rocksdb") / rate("keyed reduce, p=1, rocksdb")).toFixed(2)}x`);

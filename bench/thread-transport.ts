@@ -43,6 +43,10 @@ const ROWS: readonly Row[] = [
   { label: "(b') msgpackr sequential, transferred", transport: "transfer", codec: "sequential", batchesScale: 1 },
   { label: "(c') msgpackr sequential, SPSC ring", transport: "ring", codec: "sequential", batchesScale: 1 },
   { label: "(d') msgpackr sequential, same thread", transport: "same-thread", codec: "sequential", batchesScale: 1 },
+  { label: "(c'') columns (Weir's codec), SPSC ring", transport: "ring", codec: "columns", batchesScale: 1 },
+  { label: "(d'') columns, same thread", transport: "same-thread", codec: "columns", batchesScale: 1 },
+  { label: "(e'') columns, encode only", transport: "encode-only", codec: "columns", batchesScale: 1 },
+  { label: "(f'') columns, decode + read only", transport: "decode-only", codec: "columns", batchesScale: 1 },
 ];
 
 const DISTINCT_BATCHES = 16;
@@ -171,10 +175,11 @@ const sameThreadPass = (codec: CodecName, batches: number, pool: readonly BidRec
 };
 
 /** One half of the codec on this thread, one pass (ms): encoding (no copy), or decoding batches encoded beforehand. */
-const halfCodecPass = (half: "encode-only" | "decode-only", batches: number, pool: readonly BidRecord[][], label: string): number => {
-  const encoder = encoderFor("records");
-  const decoder = decoderFor("records");
-  const encoded = pool.map((b) => Buffer.from(encoder.pack(b)));
+const halfCodecPass = (half: "encode-only" | "decode-only", codec: CodecName, batches: number, pool: readonly BidRecord[][], label: string): number => {
+  const encoder = encoderFor(codec);
+  const decoder = decoderFor(codec);
+  // Each frame copied into its own (aligned) buffer, as a channel's reader copies a frame out of its ring.
+  const encoded = pool.map((b) => encoder.pack(b).slice());
   const tally = { count: 0, sum: 0 };
   let bytes = 0;
   const started = performance.now();
@@ -212,8 +217,8 @@ const main = async () => {
       for (let p = 0; p < opts.passes; p++) times.push(sameThreadPass(row.codec!, batches, pool, row.label));
     } else if (row.transport === "encode-only" || row.transport === "decode-only") {
       const half = row.transport;
-      halfCodecPass(half, batches, pool, row.label);
-      for (let p = 0; p < opts.passes; p++) times.push(halfCodecPass(half, batches, pool, row.label));
+      halfCodecPass(half, row.codec!, batches, pool, row.label);
+      for (let p = 0; p < opts.passes; p++) times.push(halfCodecPass(half, row.codec!, batches, pool, row.label));
     } else {
       const producer = await startProducer(row, batches, opts);
       try {

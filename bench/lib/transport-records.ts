@@ -6,6 +6,7 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import type { Bid } from "../../connectors/nexmark/model.ts";
+import { ColumnDecoder, ColumnEncoder } from "../../engine/exchange/column-codec.ts";
 
 /** The record the bench moves: the Nexmark Bid type itself. */
 export type BidRecord = Bid;
@@ -54,12 +55,41 @@ export const expectedSum = (batches: readonly (readonly BidRecord[])[]): number 
  * - `records`: msgpackr's record extension, each batch self-contained (its structure written once
  *   inside it);
  * - `sequential`: structures written once per stream and referenced after (order must be kept, as
- *   a channel keeps it).
+ *   a channel keeps it);
+ * - `columns`: engine/exchange/column-codec.ts, what Weir's channels between threads use for
+ *   batches of one shape (numbers as typed columns, strings as Latin-1 or UTF-16 runs).
  */
-export type CodecName = "records" | "sequential";
-export const CODECS: readonly CodecName[] = ["records", "sequential"];
+export type CodecName = "records" | "sequential" | "columns";
+export const CODECS: readonly CodecName[] = ["records", "sequential", "columns"];
 
-export const encoderFor = (codec: CodecName): Packr =>
-  codec === "records" ? new Packr({ useRecords: true, structuredClone: false }) : new Packr({ sequential: true, structuredClone: false });
-export const decoderFor = (codec: CodecName): Unpackr =>
-  codec === "records" ? new Unpackr({ useRecords: true, structuredClone: false }) : new Unpackr({ sequential: true, structuredClone: false });
+export interface BenchEncoder {
+  pack(records: readonly BidRecord[]): Uint8Array;
+}
+export interface BenchDecoder {
+  unpack(frame: Uint8Array): unknown;
+}
+
+const columnEncoder = (): BenchEncoder => {
+  const encoder = new ColumnEncoder();
+  return {
+    pack: (records) => {
+      const frame = encoder.encode(records);
+      if (frame === undefined) throw new Error("bench records are one shape: the column codec must take them");
+      return frame;
+    },
+  };
+};
+
+export const encoderFor = (codec: CodecName): BenchEncoder =>
+  codec === "columns"
+    ? columnEncoder()
+    : codec === "records"
+      ? new Packr({ useRecords: true, structuredClone: false })
+      : new Packr({ sequential: true, structuredClone: false });
+export const decoderFor = (codec: CodecName): BenchDecoder => {
+  if (codec === "columns") {
+    const decoder = new ColumnDecoder();
+    return { unpack: (frame) => decoder.decode(frame) };
+  }
+  return codec === "records" ? new Unpackr({ useRecords: true, structuredClone: false }) : new Unpackr({ sequential: true, structuredClone: false });
+};

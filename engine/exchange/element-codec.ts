@@ -1,10 +1,12 @@
 /**
  * Stream elements as bytes, for channels that cross a thread (ring-channel.ts).
  *
- * A record batch is its records array packed by msgpackr with record structures (`useRecords`:
- * an object shape is written once per frame, then referenced), `moreTypes` for Map, Set, Date and
- * typed arrays, as keyed state is. Control elements (watermark, idle, barrier, end) are a small
- * fixed frame whose first byte is 0xC1, a byte msgpack never uses, so the two never mix up.
+ * A record batch of same-shaped plain objects is a column frame (column-codec.ts: numbers,
+ * strings and booleans as typed columns, several times faster to encode and decode). Any other
+ * batch is its records array packed by msgpackr with record structures (`useRecords`: an object
+ * shape is written once per frame, then referenced), `moreTypes` for Map, Set, Date and typed
+ * arrays, as keyed state is. Control elements (watermark, idle, barrier, end) and column frames
+ * start with 0xC1, a byte msgpack never uses, then their kind, so the kinds never mix up.
  *
  * Contract: `decodeElement(encodeElement(e))` equals `e` for records that msgpackr round-trips (plain
  * data: no functions, no class instances; `undefined` fields survive). The bytes `encodeBatch` returns
@@ -13,6 +15,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { internalError } from "../../common/errors.ts";
 import type { StreamElement } from "../elements.ts";
+import { ColumnDecoder, ColumnEncoder, COLUMNS_KIND } from "./column-codec.ts";
 
 const CONTROL = 0xc1;
 const WATERMARK = 1;
@@ -21,11 +24,26 @@ const BARRIER = 3;
 const END = 4;
 const CONTROL_BYTES = 18; // marker, kind, then two float64 (little-endian) from byte 2
 
-export const newBatchEncoder = (): Packr => new Packr({ useRecords: true, moreTypes: true });
-export const newBatchDecoder = (): Unpackr => new Unpackr({ useRecords: true, moreTypes: true, copyBuffers: true });
+/** One channel's encoder (it learns the channel's shapes: use one per channel). */
+export interface BatchEncoder {
+  readonly columns: ColumnEncoder;
+  readonly packr: Packr;
+}
+
+export interface BatchDecoder {
+  readonly columns: ColumnDecoder;
+  readonly unpackr: Unpackr;
+}
+
+export const newBatchEncoder = (): BatchEncoder => ({ columns: new ColumnEncoder(), packr: new Packr({ useRecords: true, moreTypes: true }) });
+export const newBatchDecoder = (): BatchDecoder => ({
+  columns: new ColumnDecoder(),
+  unpackr: new Unpackr({ useRecords: true, moreTypes: true, copyBuffers: true }),
+});
 
 /** The records of a batch as one frame (the encoder's reused buffer, see the contract). */
-export const encodeBatch = (encoder: Packr, records: readonly unknown[]): Uint8Array => encoder.pack(records);
+export const encodeBatch = (encoder: BatchEncoder, records: readonly unknown[]): Uint8Array =>
+  encoder.columns.encode(records) ?? encoder.packr.pack(records);
 
 /** A control element as a new frame. */
 export const encodeControl = (element: Exclude<StreamElement<unknown>, { kind: "batch" }>): Uint8Array => {
@@ -53,9 +71,9 @@ export const encodeControl = (element: Exclude<StreamElement<unknown>, { kind: "
 };
 
 /** The element a frame holds; throws EXCHANGE_BAD_FRAME on bytes no encoder here wrote. */
-export const decodeElement = (decoder: Unpackr, frame: Uint8Array): StreamElement<unknown> => {
+export const decodeElement = (decoder: BatchDecoder, frame: Uint8Array): StreamElement<unknown> => {
   if (frame[0] !== CONTROL) {
-    const records = decoder.unpack(frame) as unknown;
+    const records = decoder.unpackr.unpack(frame) as unknown;
     if (!Array.isArray(records)) throw internalError("EXCHANGE_BAD_FRAME", "a batch frame did not hold an array of records");
     return { kind: "batch", records };
   }
@@ -69,6 +87,8 @@ export const decodeElement = (decoder: Unpackr, frame: Uint8Array): StreamElemen
       return { kind: "barrier", checkpointId: view.getFloat64(2, true), timestamp: view.getFloat64(10, true) };
     case END:
       return { kind: "end" };
+    case COLUMNS_KIND:
+      return { kind: "batch", records: decoder.columns.decode(frame) };
     default:
       throw internalError("EXCHANGE_BAD_FRAME", `unknown control frame kind ${frame[1]}`);
   }

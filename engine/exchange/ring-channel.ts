@@ -16,11 +16,10 @@
  * - `signal` (aborted at teardown or when the peer thread died) ends every wait: a push then never
  *   settles and `onReadable` never calls back, like an in-thread channel whose peer went away.
  */
-import type { Packr, Unpackr } from "msgpackr";
 import { describeError, userError } from "../../common/errors.ts";
 import type { ChannelReader, ChannelWriter } from "../channel.ts";
 import type { StreamElement } from "../elements.ts";
-import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder } from "./element-codec.ts";
+import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder, type BatchDecoder, type BatchEncoder } from "./element-codec.ts";
 import { waitReadable, writeFrame } from "./ring-wait.ts";
 import { RingReader, RingWriter } from "./spsc-ring.ts";
 
@@ -54,7 +53,7 @@ export interface RingChannelOptions {
 
 export class RingChannelWriter implements ChannelWriter<unknown> {
   private readonly ring: RingWriter;
-  private readonly encoder: Packr = newBatchEncoder();
+  private readonly encoder: BatchEncoder = newBatchEncoder();
   private readonly signal: AbortSignal;
   private readonly consumerName: string;
 
@@ -115,7 +114,7 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
 
 export class RingChannelReader implements ChannelReader<unknown> {
   private readonly ring: RingReader;
-  private readonly decoder: Unpackr = newBatchDecoder();
+  private readonly decoder: BatchDecoder = newBatchDecoder();
   private readonly signal: AbortSignal;
   private peeked: StreamElement<unknown> | undefined;
   private callback: (() => void) | undefined;

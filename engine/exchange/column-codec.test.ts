@@ -1,0 +1,116 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { ColumnDecoder, ColumnEncoder } from "./column-codec.ts";
+
+/** Encodes with `encoder` (a copy of its reused buffer) and decodes; undefined when not a column batch. */
+const roundTrip = (records: readonly unknown[], encoder = new ColumnEncoder(), decoder = new ColumnDecoder()): unknown[] | undefined => {
+  const frame = encoder.encode(records)?.slice();
+  return frame === undefined ? undefined : decoder.decode(frame);
+};
+
+/** Same values (Object.is: -0 and NaN count) and the same keys in the same order. */
+const expectIdentical = (back: unknown, records: readonly unknown[]) => {
+  expect(back).toEqual(records);
+  const keys = (xs: readonly unknown[]) => xs.map((r) => Object.keys(r as object));
+  expect(keys(back as unknown[])).toEqual(keys(records));
+};
+
+const stringArb = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }), fc.constantFrom("\ud800", "a\udfffb", "é", ""));
+const numberArb = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53) - 2));
+
+describe("column batches", () => {
+  test("records of one shape come back identical: numbers bit for bit, any string, booleans, keys in order", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== "__proto__"), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.constantFrom("n", "s", "b"), { minLength: 6, maxLength: 6 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.infiniteStream(fc.tuple(numberArb, stringArb, fc.boolean())),
+        (names, kinds, count, values) => {
+          const it = values[Symbol.iterator]();
+          const records = Array.from({ length: count }, () => {
+            const r: Record<string, unknown> = {};
+            for (const [f, name] of names.entries()) {
+              const [n, s, b] = it.next().value as [number, string, boolean];
+              r[name] = kinds[f] === "n" ? n : kinds[f] === "s" ? s : b;
+            }
+            return r;
+          });
+          const back = roundTrip(records);
+          expect(back).toBeDefined();
+          expectIdentical(back, records);
+          for (const [i, r] of records.entries()) {
+            for (const name of names) expect(Object.is((back![i] as Record<string, unknown>)[name], r[name])).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  test("other field values (nested, arrays, null, undefined, bigint, Date, Map, typed arrays) travel as packed columns", () => {
+    const records = [
+      { id: 1, nested: { a: [1, "x"] }, none: null, missing: undefined, big: 2n ** 70n, at: new Date(5), m: new Map([["k", 1]]), bytes: Uint8Array.of(1, 2) },
+      { id: 2, nested: { b: true }, none: null, missing: undefined, big: -3n, at: new Date(6), m: new Map(), bytes: Uint8Array.of() },
+    ];
+    const back = roundTrip(records);
+    expectIdentical(back, records);
+  });
+
+  test("a decoded typed array is a copy, not a view of the frame", () => {
+    const encoder = new ColumnEncoder();
+    const frame = encoder.encode([{ id: 1, bytes: Uint8Array.of(7, 8) }])!;
+    const back = new ColumnDecoder().decode(frame) as { bytes: Uint8Array }[];
+    frame.fill(0);
+    expect([...back[0]!.bytes]).toEqual([7, 8]);
+  });
+
+  test("batches that are not one plain shape are left to msgpackr (undefined)", () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const refused: unknown[][] = [
+      [],
+      [1, 2],
+      ["a"],
+      [null],
+      [[1, 2]],
+      [{}],
+      [new Point(1)],
+      [Object.create(null) as object],
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [{ a: 1, b: 2 }, { b: 2, a: 1 }],
+      [{ a: 1 }, { b: 1 }],
+      [{ a: 1 }, new Point(1)],
+      [{ a: 1 }, "x"],
+      [{ a: 1 }, { a: "now a string" }],
+      [JSON.parse('{"__proto__": 1}') as object],
+      [Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`f${i}`, i]))],
+    ];
+    for (const records of refused) expect(roundTrip(records), JSON.stringify(records, (_, v) => (typeof v === "bigint" ? String(v) : v))).toBeUndefined();
+  });
+
+  test("a field that changed type is sent as a packed column from then on (the batch after a misfit is columns again)", () => {
+    const encoder = new ColumnEncoder();
+    const decoder = new ColumnDecoder();
+    expect(roundTrip([{ k: 1, v: 2 }, { k: 2, v: null }], encoder, decoder)).toBeUndefined();
+    const next = [{ k: 3, v: 4 }, { k: 4, v: null }];
+    expectIdentical(roundTrip(next, encoder, decoder), next);
+  });
+
+  test("one encoder and decoder carry changing shapes; large batches grow the buffer", () => {
+    const encoder = new ColumnEncoder();
+    const decoder = new ColumnDecoder();
+    for (let i = 0; i < 50; i++) {
+      const records = Array.from({ length: 1 + ((i * 997) % 5000) }, (_, j) => (i % 2 === 0 ? { id: j, name: `n${j}`.repeat(i % 4), ok: j % 3 === 0 } : { when: j * 1.5, text: "ü€😀".repeat(i % 3) }));
+      expectIdentical(roundTrip(records, encoder, decoder), records);
+    }
+  });
+
+  test("a frame at an unaligned offset decodes the same", () => {
+    const records = [{ a: 1.5, s: "x" }, { a: -0, s: "yz" }];
+    const frame = new ColumnEncoder().encode(records)!;
+    const shifted = new Uint8Array(frame.length + 3);
+    shifted.set(frame, 3);
+    expectIdentical(new ColumnDecoder().decode(shifted.subarray(3)), records);
+  });
+});
