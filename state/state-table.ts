@@ -21,6 +21,13 @@ export class StateTable {
   private open = new ChangeList();
   /** Entries of `open` whose cell eviction moved off it (they stay listed; a cut skips them). */
   private leftOpen = 0;
+  /**
+   * The cell `current()` found last, and its key (an operator reads, then writes, one key's cell:
+   * one map lookup instead of two). Dropped whenever a cell enters or leaves the maps.
+   */
+  private lastCell: Cell | undefined;
+  private lastId: unknown;
+  private lastComposite = false;
 
   constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
     this.store = store;
@@ -35,6 +42,7 @@ export class StateTable {
   }
 
   insert(id: unknown, composite: boolean, cell: Cell): void {
+    this.lastCell = undefined;
     if (composite) this.compositeCells.set(id as string, cell);
     else this.cells.set(id, cell);
   }
@@ -79,6 +87,7 @@ export class StateTable {
         if (removed >= n) break;
         if (cell.value instanceof PendingRead || pinned.has(id)) continue;
         map.delete(id as never);
+        this.lastCell = undefined;
         victim(id, composite, cell);
         removed++;
       }
@@ -88,6 +97,7 @@ export class StateTable {
 
   private current(): Cell {
     const s = this.store;
+    if (this.lastCell !== undefined && s.currentId === this.lastId && s.currentComposite === this.lastComposite) return this.lastCell;
     const cell = s.currentComposite ? this.compositeCells.get(s.currentId as string) : this.cells.get(s.currentId);
     if (cell === undefined || cell.value instanceof PendingRead) {
       throw internalError(
@@ -95,6 +105,10 @@ export class StateTable {
         `state '${this.name}' was read for key ${JSON.stringify(s.currentKey)} before the key's batch was prefetched`,
       );
     }
+    // A filled cell never becomes a placeholder again (a new read makes a new cell), so it may be reused.
+    this.lastCell = cell;
+    this.lastId = s.currentId;
+    this.lastComposite = s.currentComposite;
     return cell;
   }
 
