@@ -136,28 +136,15 @@ export const randAuction = (e: number, r: SplitMix64, config: NexmarkConfig): nu
 /** `round(10^(U*6) * 100)` cents. One draw. */
 export const price = (r: SplitMix64): number => Math.round(Math.pow(10, r.nextDouble() * 6) * 100);
 
-/** Length 3 + rand(max - 3); per char: rand(13) == 0 → `special` (1 draw) else a–z (2 draws); trimmed. */
-export const str = (r: SplitMix64, max: number, special = " "): string => {
-  const len = 3 + r.nextInt(max - 3);
-  const code = special.charCodeAt(0);
-  const buf = scratch(len);
-  for (let i = 0; i < len; i++) buf[i] = r.nextInt(13) === 0 ? code : 97 + r.nextInt(26);
-  return buf.toString("latin1", 0, len).trim();
-};
+/**
+ * Length 3 + rand(max - 3); per char: rand(13) == 0 → `special` (1 draw) else a–z (2 draws); trimmed.
+ * `special` is one latin1 character (its first char code is used).
+ */
+export const str = (r: SplitMix64, max: number, special = " "): string =>
+  r.lettersOrSpecial(3 + r.nextInt(max - 3), special.charCodeAt(0)).trim();
 
 /** `length` letters a–z, one draw each. */
-export const exactStr = (r: SplitMix64, length: number): string => {
-  const buf = scratch(length);
-  for (let i = 0; i < length; i++) buf[i] = 97 + r.nextInt(26);
-  return buf.toString("latin1", 0, length);
-};
-
-// Characters are written into one reused buffer and decoded once (no string per character).
-let scratchBuffer = Buffer.allocUnsafe(1024);
-const scratch = (length: number): Buffer => {
-  if (length > scratchBuffer.length) scratchBuffer = Buffer.allocUnsafe(length * 2);
-  return scratchBuffer;
-};
+export const exactStr = (r: SplitMix64, length: number): string => r.letters(length);
 
 /** Padding so the record averages `avg` bytes: "" if cur > avg, else d - δ + rand(2δ) letters (no draw if δ = 0). */
 export const extra = (r: SplitMix64, cur: number, avg: number): string => {

@@ -25,7 +25,7 @@
  * (ids and seeds are 64-bit two's complement; a JS number seed is taken mod 2^64).
  */
 
-import { mixHalves, mixToDouble } from "./splitmix64-wasm.ts";
+import { MAX_LETTERS, drawLetters, drawLettersOrSpecial, drawnState, mixHalves, mixToDouble } from "./splitmix64-wasm.ts";
 
 export const GOLDEN_GAMMA = 0x9e3779b97f4a7c15n;
 
@@ -94,7 +94,42 @@ export class SplitMix64 {
   nextInt(bound: number): number {
     return Math.floor(this.nextDouble() * bound);
   }
+
+  /**
+   * `length` letters a–z as a string, exactly as `length` × `String.fromCharCode(97 + nextInt(26))`
+   * (one draw each; in WebAssembly, one call for the whole string). `length` <= 0 gives "" and
+   * draws nothing; a non-integer or a length above 2^28 throws RangeError (nothing drawn).
+   */
+  letters(length: number): string {
+    if (!checkLength(length)) return "";
+    const s = drawLetters(this.hi, this.lo, length);
+    this.hi = drawnState.hi;
+    this.lo = drawnState.lo;
+    return s;
+  }
+
+  /**
+   * `length` characters, each `nextInt(13) === 0 ? special : 97 + nextInt(26)` (one draw for
+   * `special`, two for a letter), as a string; nothing trimmed. `specialCode` is a char code in
+   * [0, 255] (else RangeError). `length` as for `letters`.
+   */
+  lettersOrSpecial(length: number, specialCode: number): string {
+    if (!(Number.isInteger(specialCode) && specialCode >= 0 && specialCode <= 255)) {
+      throw new RangeError(`SplitMix64: special must be a char code in [0, 255], got ${specialCode}`);
+    }
+    if (!checkLength(length)) return "";
+    const s = drawLettersOrSpecial(this.hi, this.lo, length, specialCode);
+    this.hi = drawnState.hi;
+    this.lo = drawnState.lo;
+    return s;
+  }
 }
+
+/** True if there is something to draw; false for length <= 0; throws RangeError for a bad length. */
+const checkLength = (length: number): boolean => {
+  if (Number.isInteger(length) && length <= MAX_LETTERS) return length > 0;
+  throw new RangeError(`SplitMix64: length must be an integer <= ${MAX_LETTERS}, got ${length}`);
+};
 
 /**
  * The stream for one event (or any other id) under `seed`: SplitMix64 at state
