@@ -14,7 +14,7 @@
  */
 import { userError } from "../../common/errors.ts";
 import type { Auction, Bid, Event, Person } from "./model.ts";
-import { eventRandom, toHalves, type Halves, type SplitMix64 } from "./splitmix64.ts";
+import { SplitMix64, eventRandom, toHalves, type Halves } from "./splitmix64.ts";
 
 export interface NexmarkConfig {
   /** 64-bit seed (a number is taken as a safe integer, two's complement). */
@@ -161,7 +161,17 @@ const STATES = ["AZ", "CA", "ID", "OR", "WA", "WY"];
 const HOT_CHANNELS = ["Google", "Facebook", "Baidu", "Apple"];
 
 const pick = (r: SplitMix64, values: readonly string[]): string => values[r.nextInt(values.length)] as string;
-const digits = (n: number): number => String(n).length;
+/**
+ * `String(n).length` for an integer n with |n| < 10^21 (all the generator's numbers are safe
+ * integers), by comparisons instead of a conversion: the decimal digits, plus one for a minus sign
+ * (-0 counts as "0").
+ */
+export const digits = (n: number): number => {
+  if (n < 0) return 1 + digits(-n);
+  let d = 1;
+  for (let p = 10; n >= p; p *= 10) d++;
+  return d;
+};
 
 /** JSON length of each record with `extra: ""` minus its string contents and number digits. */
 export const PERSON_JSON_OVERHEAD = 95;
@@ -233,17 +243,28 @@ const reverse32 = (x: number): number => {
 
 export const HOT_URLS: readonly string[] = HOT_CHANNELS.map((_, i) => baseUrl(eventRandom(channelSeed, CHANNELS_NUMBER + i)));
 
-const channelUrls = new Map<number, string>();
+/** Built on first use: by index for the channels a bid draws (0 <= c < CHANNELS_NUMBER), else by key. */
+const channelUrls = new Array<string | undefined>(CHANNELS_NUMBER).fill(undefined);
+const otherChannelUrls = new Map<number, string>();
+const makeChannelUrl = (c: number): string => {
+  const r = eventRandom(channelSeed, c);
+  const url = baseUrl(r);
+  return r.nextInt(10) > 0 ? `${url}&channel_id=${Math.abs(reverse32(c))}` : url;
+};
 export const channelUrl = (c: number): string => {
-  let url = channelUrls.get(c);
+  const drawn = Number.isInteger(c) && c >= 0 && c < CHANNELS_NUMBER;
+  let url = drawn ? channelUrls[c] : otherChannelUrls.get(c);
   if (url === undefined) {
-    const r = eventRandom(channelSeed, c);
-    url = baseUrl(r);
-    if (r.nextInt(10) > 0) url += `&channel_id=${Math.abs(reverse32(c))}`;
-    channelUrls.set(c, url);
+    url = makeChannelUrl(c);
+    if (drawn) channelUrls[c] = url;
+    else otherChannelUrls.set(c, url);
   }
   return url;
 };
+
+/** `channel-${c}` for 0 <= c < CHANNELS_NUMBER, built on first use. */
+const channelNames = new Array<string | undefined>(CHANNELS_NUMBER).fill(undefined);
+const channelName = (c: number): string => (channelNames[c] ??= `channel-${c}`);
 
 /**
  * Draws: rand(hotAuctionRatio) [> 0: hot auction, else randAuction], rand(hotBiddersRatio) [> 0: hot
@@ -266,7 +287,7 @@ const bid = (e: number, ts: number, r: SplitMix64, config: NexmarkConfig): Bid =
     url = HOT_URLS[i] as string;
   } else {
     const c = r.nextInt(CHANNELS_NUMBER);
-    channel = `channel-${c}`;
+    channel = channelName(c);
     url = channelUrl(c);
   }
   const cur = BID_JSON_OVERHEAD + digits(auctionId) + digits(bidder) + digits(p) + digits(ts);
@@ -274,20 +295,33 @@ const bid = (e: number, ts: number, r: SplitMix64, config: NexmarkConfig): Bid =
 };
 
 const seedCache = new WeakMap<NexmarkConfig, Halves>();
+// The last config asked for, which is almost always the next one too.
+let lastConfig: NexmarkConfig | undefined;
+let lastSeed: Halves = { hi: 0, lo: 0 };
 const seedOf = (config: NexmarkConfig): Halves => {
+  if (config === lastConfig) return lastSeed;
   let h = seedCache.get(config);
   if (h === undefined) {
     h = toHalves(config.seed);
     seedCache.set(config, h);
   }
+  lastConfig = config;
+  lastSeed = h;
   return h;
 };
+
+/**
+ * The one stream every `generateEvent` call draws from, moved to the event's start
+ * (`eventRandom(seed, eventId)`) first: no generator object per event. Safe because an event is
+ * generated synchronously and no callee keeps it (channel URLs use streams of their own).
+ */
+const eventStream = new SplitMix64({ hi: 0, lo: 0 });
 
 /** The event with id `eventId` (>= config.firstEventId): kind by `eventId % 50`, time by `eventId - firstEventId`. */
 export const generateEvent = (eventId: number, config: NexmarkConfig = defaultNexmarkConfig): Event => {
   const n = eventId - config.firstEventId;
   const ts = eventTimestamp(n, config);
-  const r = eventRandom(seedOf(config), eventId);
+  const r = eventStream.toEvent(seedOf(config), eventId);
   const rem = eventId % PROPORTION_DENOMINATOR;
   if (rem < PERSON_PROPORTION) return { kind: "person", person: person(eventId, ts, r, config) };
   if (rem < PERSON_PROPORTION + AUCTION_PROPORTION) return { kind: "auction", auction: auction(eventId, n, ts, r, config) };

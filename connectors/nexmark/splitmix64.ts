@@ -64,6 +64,20 @@ export class SplitMix64 {
     this.lo = h.lo >>> 0;
   }
 
+  /**
+   * Moves this generator to the start of the stream `eventRandom(seed, id)` (same contract), in
+   * place: for a caller that draws one event at a time and wants no allocation per event.
+   */
+  toEvent(seed: Halves, id: number): this {
+    const idLo = id >>> 0;
+    const idHi = Math.floor(id / TWO_32) >>> 0;
+    const lo = idLo + GAMMA_LO;
+    const mixed = mixHalves((idHi + GAMMA_HI + (lo >= TWO_32 ? 1 : 0)) >>> 0, lo >>> 0);
+    this.hi = (seed.hi ^ mixed[1]!) >>> 0;
+    this.lo = (seed.lo ^ mixed[0]!) >>> 0;
+    return this;
+  }
+
   /** Advances the state by the gamma (mod 2^64). */
   private step(): void {
     const lo = this.lo + GAMMA_LO;
@@ -131,15 +145,11 @@ const checkLength = (length: number): boolean => {
   throw new RangeError(`SplitMix64: length must be an integer <= ${MAX_LETTERS}, got ${length}`);
 };
 
+const ZERO: Halves = { hi: 0, lo: 0 };
+
 /**
  * The stream for one event (or any other id) under `seed`: SplitMix64 at state
  * `seed ^ mix64(id + GOLDEN_GAMMA)` (= `seed ^ new SplitMix64(id).nextLong()`). `id` is a safe
  * integer; `seed` is already split into halves (see `toHalves`).
  */
-export const eventRandom = (seed: Halves, id: number): SplitMix64 => {
-  const idLo = id >>> 0;
-  const idHi = Math.floor(id / TWO_32) >>> 0;
-  const lo = idLo + GAMMA_LO;
-  const mixed = mixHalves((idHi + GAMMA_HI + (lo >= TWO_32 ? 1 : 0)) >>> 0, lo >>> 0);
-  return new SplitMix64({ hi: (seed.hi ^ mixed[1]!) >>> 0, lo: (seed.lo ^ mixed[0]!) >>> 0 });
-};
+export const eventRandom = (seed: Halves, id: number): SplitMix64 => new SplitMix64(ZERO).toEvent(seed, id);
