@@ -1,7 +1,9 @@
 /**
  * SplitMix64 in WebAssembly, where a 64-bit multiply is one instruction (in JavaScript it is eight
- * 16-bit-limb products). The module is assembled here from its instructions (about 500 bytes, no
- * build step, no file to ship). Its functions, with the state as two unsigned 32-bit halves hi:lo:
+ * 16-bit-limb products), and so are the per-character loops of the generator's strings (one call
+ * per string instead of one per draw). The module is assembled here from its instructions (about
+ * 650 bytes, no build step, no file to ship). Its functions, the state being two unsigned 32-bit
+ * halves hi:lo:
  *
  *   (func $toDouble (param $hi i32) (param $lo i32) (result f64))   ;; (mix64(hi:lo) >>> 11) * 2^-53
  *   (func $mix (param $hi i32) (param $lo i32))                     ;; mix64(hi:lo) -> memory[0..8)
@@ -18,8 +20,8 @@
  * double(state) = (mix64(state) >>> 11) * 2^-53. The loops make exactly the draws of
  * splitmix64.ts's `nextInt(bound)` = `Math.floor(nextDouble() * bound)`, with the same f64
  * operations in the same order (f64.convert_i64_u, f64.mul by 2^-53, f64.mul by the bound,
- * f64.floor; IEEE-754 round-to-nearest in both), so every value is bit-identical to the
- * JavaScript version and to Java. Memory (little-endian): [0, 8) the output of `mix`, [8, 16) the
+ * f64.floor, then the exact i32.trunc_f64_u; IEEE-754 round-to-nearest in both), so every value
+ * is bit-identical to the JavaScript version and to Java. Memory (little-endian): [0, 8) the output of `mix`, [8, 16) the
  * state after a letters call (lo then hi), [16, ...) the letters; it grows on demand.
  */
 
@@ -177,13 +179,21 @@ const kernel = new wasm.Instance(new wasm.Module(moduleBytes)).exports as Kernel
 /** `(mix64(hi:lo) >>> 11) * 2^-53`: SplitMix64's next double for the state hi:lo (already advanced). */
 export const mixToDouble: (hi: number, lo: number) => number = kernel.toDouble;
 
-/** `Buffer#latin1Slice(start, end)`: what `toString("latin1", start, end)` calls, without its argument handling. */
+/**
+ * `Buffer#latin1Slice(start, end)`: what `toString("latin1", start, end)` calls, without its
+ * argument handling (about 20 ns a call less). Undocumented, so where it is missing the letters
+ * are decoded with `toString` (same result).
+ */
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === "function";
 
 // Views of the memory; a grow detaches the old buffer, so they are rebuilt after one (`reserve`).
 let out = new Uint32Array(kernel.memory.buffer, 0, 2);
 let words = new Uint32Array(kernel.memory.buffer);
 let bytes = Buffer.from(kernel.memory.buffer) as Latin1Buffer;
+/** The `length` letters just written, as a string. */
+const decode = (length: number): string =>
+  hasLatin1Slice ? bytes.latin1Slice(LETTERS_OFFSET, LETTERS_OFFSET + length) : bytes.toString("latin1", LETTERS_OFFSET, LETTERS_OFFSET + length);
 
 /** Writes mix64(hi:lo) to the result array ([lo, hi]) and returns it (valid until the next call). */
 export const mixHalves = (hi: number, lo: number): Uint32Array => {
@@ -221,7 +231,7 @@ export const drawLetters = (hi: number, lo: number, length: number): string => {
   kernel.letters(hi, lo, length);
   drawnState.lo = words[2]!;
   drawnState.hi = words[3]!;
-  return bytes.latin1Slice(LETTERS_OFFSET, LETTERS_OFFSET + length);
+  return decode(length);
 };
 
 /**
@@ -233,5 +243,5 @@ export const drawLettersOrSpecial = (hi: number, lo: number, length: number, spe
   kernel.lettersOrSpecial(hi, lo, length, special);
   drawnState.lo = words[2]!;
   drawnState.hi = words[3]!;
-  return bytes.latin1Slice(LETTERS_OFFSET, LETTERS_OFFSET + length);
+  return decode(length);
 };

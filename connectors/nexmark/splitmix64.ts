@@ -1,8 +1,9 @@
 /**
  * SplitMix64 (Steele, Lea & Flood 2014), on two unsigned 32-bit halves so no BigInt is touched on
- * the hot path; the output function (two 64-bit multiplies) runs in WebAssembly. Bit-for-bit the algorithm of Java's `java.util.SplittableRandom` created with
- * `new SplittableRandom(seed)` (gamma = GOLDEN_GAMMA), so a Java twin of the Nexmark generator can
- * reproduce every value:
+ * the hot path; the output function (two 64-bit multiplies), and the per-character loops of
+ * `letters`/`lettersOrSpecial`, run in WebAssembly. Bit-for-bit the algorithm of Java's
+ * `java.util.SplittableRandom` created with `new SplittableRandom(seed)` (gamma = GOLDEN_GAMMA),
+ * so a Java twin of the Nexmark generator can reproduce every value:
  *
  *   long state = seed;
  *   long nextLong() {
@@ -52,7 +53,8 @@ export const toHalves = (value: bigint | number): Halves => {
 export const fromHalves = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
 // The output function runs in WebAssembly (splitmix64-wasm.ts): one 64-bit multiply instead of
-// eight 16-bit-limb products. The state stays here, advanced with two 32-bit adds.
+// eight 16-bit-limb products. The state stays here, advanced with two 32-bit adds; a letters call
+// hands it to WebAssembly, which advances it once per draw and hands it back.
 
 export class SplitMix64 {
   private hi: number;
