@@ -9,7 +9,7 @@
  *
  *   canonical({ price: 908.5, auction: 1000 })  // "auction=1000|price=x408c640000000000"
  *
- * `digestRow` hashes the same bytes with FNV-1a-64 without building the string (for the sink's
+ * `RowDigester` hashes the same bytes with FNV-1a-64 without building the string (for the sink's
  * per-row path); a test checks that the two agree.
  */
 import { Fnv1a64 } from "./fnv1a64.ts";
@@ -60,23 +60,15 @@ export const canonicalFields = (row: object): [string, string][] => {
 
 export const canonical = (row: object): string => canonicalFields(row).map(([k, v]) => `${k}=${v}`).join("|");
 
-const isFlat = (row: Record<string, unknown>, keys: readonly string[]): boolean => {
-  for (const k of keys) {
-    const v = row[k];
-    if (v !== null && typeof v === "object") return false;
-  }
-  return true;
-};
-
 /**
  * Hashes `canonical(row)` into `hash` (which the caller resets). Rows of one shape share one
  * sorted key order (cached by comparing key lists), so a flat row costs one `Object.keys`, a
- * few comparisons and the bytes.
+ * few comparisons and the bytes; a row with a nested object or array (met while writing) starts
+ * over with `canonical(row)`.
  */
 export class RowDigester {
   private keys: string[] = [];
   private sorted: string[] = [];
-  private flat = true;
 
   constructor(readonly hash: Fnv1a64 = new Fnv1a64()) {}
 
@@ -88,16 +80,19 @@ export class RowDigester {
     const keys = Object.keys(r);
     if (!this.sameKeys(keys)) {
       this.keys = keys;
-      this.flat = isFlat(r, keys);
       this.sorted = [...keys].sort();
-    }
-    if (!this.flat) {
-      h.string(canonical(row));
-      return;
     }
     let first = true;
     for (const k of this.sorted) {
-      const text = scalar(r[k]);
+      const v = r[k];
+      if (v !== null && typeof v === "object") {
+        // Nested: the shape's key order is not the row's field order. (Deciding this once per
+        // shape threw on { a: {...} } after { a: 1 }.)
+        h.reset();
+        h.string(canonical(row));
+        return;
+      }
+      const text = scalar(v);
       if (text === undefined) continue;
       if (!first) h.byte(0x7c); // |
       first = false;
