@@ -54,13 +54,10 @@ export const writeNumber = (b: Uint8Array, at: number, n: number): number => {
       const width = digitCount(n);
       return writeDigits(b, at + width, n, width);
     }
-    let high = Math.floor(n / 1e9);
-    let low = n - high * 1e9;
-    if (low < 0) {
-      // n / 1e9 rounded up to the next integer
-      high--;
-      low += 1e9;
-    }
+    // Exact: n / 1e9 < 2^24, whose half ulp (≤ 2^-30) is below the 1e-9 between the quotient and
+    // the next integer up, so the division never rounds up to it.
+    const high = Math.floor(n / 1e9);
+    const low = n - high * 1e9;
     const width = digitCount(high); // high < 2^53 / 1e9 < 1e7
     at = writeDigits(b, at + width, high, width);
     return writeDigits(b, at + 9, low, 9);
