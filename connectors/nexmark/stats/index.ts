@@ -10,6 +10,7 @@ export { createRunStats, SAMPLE_EVERY_MS, type RowTiming, type RunStats, type Ru
 export { statsSink, type CheckpointMarker } from "./stats-sink.ts";
 export type { StatsFile } from "./stats-file.ts";
 export { canonical, canonicalFields, canonicalNumber, RowDigester } from "./canonical.ts";
+export { BatchDigester, CHUNK_ROWS } from "./batch-digest.ts";
 export { Fnv1a64, fnv1a64Hex } from "./fnv1a64.ts";
 export { BUCKET_MS, BucketDigests, addDigests, bucketOf, mergeBuckets, type BucketJson, type BucketsJson } from "./bucket-digest.ts";
 export {

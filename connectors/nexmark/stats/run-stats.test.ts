@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { nexmarkConfig } from "../generator.ts";
 import { createRunStats, type RunStatsOptions } from "./run-stats.ts";
 import { statsSink } from "./stats-sink.ts";
+import { canonical } from "./canonical.ts";
 import { fnv1a64Hex } from "./fnv1a64.ts";
 import { bucketUpper } from "./latency-histogram.ts";
 
@@ -78,6 +79,27 @@ describe("run statistics", () => {
       [0, 1],
       [bucketUpper(1_990_000), 1],
     ]);
+  });
+
+  it("a batch's rows go to their buckets with the digests of canonical(row), whatever their shape", () => {
+    const { stats, clock } = harness();
+    clock.t = START + 500;
+    const rows = [
+      { t: BASE + 1, extra: "é😀\uD800" },
+      { t: BASE + 2, nested: { a: [1, "x"] } },
+      { t: BASE + 10_000, price: 0.5 },
+      { t: BASE + 3, extra: undefined },
+    ];
+    stats.rows(rows, timing);
+    const sum = (xs: string[]) => xs.map((x) => BigInt(`0x${x}`)).reduce((a, b) => (a + b) & 0xffffffffffffffffn, 0n).toString(16).padStart(16, "0");
+    const d = (r: object) => fnv1a64Hex(canonical(r));
+    expect(stats.snapshot().buckets).toEqual({
+      "0": { count: 3, digest: sum([d(rows[0]!), d(rows[1]!), d(rows[3]!)]) },
+      "1": { count: 1, digest: d(rows[2]!) },
+    });
+    const bad = { t: BASE, s: Symbol("x") };
+    expect(() => stats.rows([rows[0]!, bad], timing)).toThrow(TypeError);
+    expect(stats.snapshot().outputRows).toBe(4); // nothing of a batch that cannot be digested
   });
 
   it("without a rate, no latency is recorded", () => {
