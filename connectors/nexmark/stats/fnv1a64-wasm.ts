@@ -1,26 +1,32 @@
 /**
  * FNV-1a-64 of many byte ranges in one call, in WebAssembly, where the 64-bit multiply is one
- * instruction (fnv1a64.ts does it on two 32-bit halves in JS numbers). The module is assembled
- * here from its instructions (about 160 bytes, no build step, no file to ship):
+ * instruction (fnv1a64.ts does it on two 32-bit halves in JS numbers). FNV-1a is one chain of
+ * xor-multiply per byte, bound by the multiply's latency, so two ranges are hashed side by side
+ * (two independent chains keep the multiplier busy). The module is assembled here from its
+ * instructions (about 450 bytes, no build step, no file to ship):
  *
- *   (memory (export "memory") 1)                       ;; grown from JS (FnvKernel.reserve)
+ *   (memory (export "memory") 1)                        ;; grown from JS (FnvKernel.reserve)
  *   (func (export "hash") (param $data i32) (param $ends i32) (param $n i32) (param $out i32)
- *     (local $p i32) (local $end i32) (local $h i64)
+ *     (local $p i32) (local $endA i32) (local $endB i32) (local $pB i32) (local $stop i32)
+ *     (local $hA i64) (local $hB i64)
+ *     ;; step(h, p) = (local.set h (i64.mul (i64.xor h (i64.load8_u p)) (i64.const 0x100000001b3)))
+ *     ;; bytes(h, p, end) = (block (loop (br_if 1 (i32.ge_u p end)) step(h, p) (p += 1) (br 0)))
+ *     ;; end(e, x, from) = e = $data + i32.load offset=x $ends; if e < from then e = from (select)
  *     (local.set $p (local.get $data))
- *     (block $done (loop $rows
- *       (br_if $done (i32.eqz (local.get $n)))
- *       (local.set $end (i32.add (local.get $data) (i32.load (local.get $ends))))
- *       (local.set $h (i64.const 0xcbf29ce484222325))
- *       (block $row (loop $bytes
- *         (br_if $row (i32.ge_u (local.get $p) (local.get $end)))
- *         (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load8_u (local.get $p))) (i64.const 0x100000001b3)))
- *         (local.set $p (i32.add (local.get $p) (i32.const 1)))
- *         (br $bytes)))
- *       (i64.store (local.get $out) (local.get $h))
- *       (local.set $out (i32.add (local.get $out) (i32.const 8)))
- *       (local.set $ends (i32.add (local.get $ends) (i32.const 4)))
- *       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
- *       (br $rows))))
+ *     (block $done (loop $pairs                         ;; two ranges at a time
+ *       (br_if $done (i32.lt_u (local.get $n) (i32.const 2)))
+ *       end($endA, 0, $p)  end($endB, 4, $endA)  (local.set $pB (local.get $endA))
+ *       (local.set $hA (i64.const 0xcbf29ce484222325))  (local.set $hB (i64.const 0xcbf29ce484222325))
+ *       (local.set $stop (i32.add $p (min_u (i32.sub $endA $p) (i32.sub $endB $pB))))   ;; min_u: a select
+ *       (block (loop (br_if 1 (i32.ge_u $p $stop))      ;; both chains, over the shorter length
+ *         step($hA, $p) step($hB, $pB) ($p += 1) ($pB += 1) (br 0)))
+ *       bytes($hA, $p, $endA)  bytes($hB, $pB, $endB)   ;; the rest of the longer one
+ *       (i64.store offset=0 $out $hA)  (i64.store offset=8 $out $hB)
+ *       (local.set $p $pB)  ($out += 16) ($ends += 8) ($n -= 2)
+ *       (br $pairs)))
+ *     (block (br_if 0 (i32.eqz $n))                      ;; the last range of an odd n
+ *       end($endA, 0, $p)  (local.set $hA (i64.const 0xcbf29ce484222325))
+ *       bytes($hA, $p, $endA)  (i64.store $out $hA)))
  *
  * That is: the `n` ranges lie back to back from byte `data`; range i ends at `data + ends[i]`
  * (u32 at byte `ends + 4i`, offsets non-decreasing); its hash goes to the u64 at `out + 8i`,
@@ -77,7 +83,10 @@ const op = {
   i32Load: 0x28,
   i64Load8U: 0x31,
   i64Store: 0x37,
+  select: 0x1b,
   i32Eqz: 0x45,
+  i32LtU: 0x49,
+  i32LeU: 0x4d,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -87,28 +96,55 @@ const op = {
 
 const I32 = 0x7f;
 const I64 = 0x7e;
-// Locals: params 0 data, 1 ends, 2 n, 3 out; then 4 p, 5 end (i32), 6 h (i64).
-const [DATA, ENDS, N, OUT, P, END, H] = [0, 1, 2, 3, 4, 5, 6];
-const add = (local: number, delta: number) => [op.localGet, local, op.i32Const, ...uleb(delta), op.i32Add, op.localSet, local];
+// Locals: params 0 data, 1 ends, 2 n, 3 out; then i32 4 p, 5 endA, 6 endB, 7 pB, 8 stop; i64 9 hA, 10 hB.
+const [DATA, ENDS, N, OUT, P, END_A, END_B, P_B, STOP, H_A, H_B] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const get = (local: number) => [op.localGet, local];
+const set = (local: number) => [op.localSet, local];
+const add = (local: number, delta: number) => [...get(local), op.i32Const, ...uleb(delta), op.i32Add, ...set(local)];
+const offsetBasis = (h: number) => [op.i64Const, ...sleb64(OFFSET), ...set(h)];
+/** h = (h ^ memory[p]) * prime */
+const step = (h: number, p: number) => [...get(h), ...get(p), op.i64Load8U, 0, 0, op.i64Xor, op.i64Const, ...sleb64(PRIME), op.i64Mul, ...set(h)];
+/** while (p < end) { step(h, p); p++ } */
+const bytes = (h: number, p: number, end: number) => [
+  op.block, op.void, op.loop, op.void,
+  ...get(p), ...get(end), op.i32GeU, op.brIf, 1,
+  ...step(h, p), ...add(p, 1),
+  op.br, 0,
+  op.end, op.end,
+];
+/** e = data + ends[offset / 4], but not below `from` (select keeps e if e >= from). */
+const rangeEnd = (e: number, offset: number, from: number) => [
+  ...get(DATA), ...get(ENDS), op.i32Load, 2, offset, op.i32Add, ...set(e),
+  ...get(e), ...get(from), ...get(e), ...get(from), op.i32GeU, op.select, ...set(e),
+];
+const lengthA = [...get(END_A), ...get(P), op.i32Sub];
+const lengthB = [...get(END_B), ...get(P_B), op.i32Sub];
 const hashBody = [
-  ...[2, 2, I32, 1, I64], // local declarations: 2 × i32, 1 × i64
-  op.localGet, DATA, op.localSet, P,
+  ...[2, 5, I32, 2, I64], // local declarations: 5 × i32, 2 × i64
+  ...get(DATA), ...set(P),
   op.block, op.void, op.loop, op.void,
-  op.localGet, N, op.i32Eqz, op.brIf, 1,
-  op.localGet, DATA, op.localGet, ENDS, op.i32Load, 2, 0, op.i32Add, op.localSet, END,
-  op.i64Const, ...sleb64(OFFSET), op.localSet, H,
+  ...get(N), op.i32Const, 2, op.i32LtU, op.brIf, 1,
+  ...rangeEnd(END_A, 0, P), ...rangeEnd(END_B, 4, END_A), ...get(END_A), ...set(P_B),
+  ...offsetBasis(H_A), ...offsetBasis(H_B),
+  ...get(P), ...lengthA, ...lengthB, ...lengthA, ...lengthB, op.i32LeU, op.select, op.i32Add, ...set(STOP),
   op.block, op.void, op.loop, op.void,
-  op.localGet, P, op.localGet, END, op.i32GeU, op.brIf, 1,
-  op.localGet, H, op.localGet, P, op.i64Load8U, 0, 0, op.i64Xor, op.i64Const, ...sleb64(PRIME), op.i64Mul, op.localSet, H,
-  ...add(P, 1),
+  ...get(P), ...get(STOP), op.i32GeU, op.brIf, 1,
+  ...step(H_A, P), ...step(H_B, P_B), ...add(P, 1), ...add(P_B, 1),
   op.br, 0,
   op.end, op.end,
-  op.localGet, OUT, op.localGet, H, op.i64Store, 3, 0,
-  ...add(OUT, 8),
-  ...add(ENDS, 4),
-  op.localGet, N, op.i32Const, 1, op.i32Sub, op.localSet, N,
+  ...bytes(H_A, P, END_A), ...bytes(H_B, P_B, END_B),
+  ...get(OUT), ...get(H_A), op.i64Store, 3, 0,
+  ...get(OUT), ...get(H_B), op.i64Store, 3, 8,
+  ...get(P_B), ...set(P),
+  ...add(OUT, 16), ...add(ENDS, 8),
+  ...get(N), op.i32Const, 2, op.i32Sub, ...set(N),
   op.br, 0,
   op.end, op.end,
+  op.block, op.void,
+  ...get(N), op.i32Eqz, op.brIf, 0,
+  ...rangeEnd(END_A, 0, P), ...offsetBasis(H_A), ...bytes(H_A, P, END_A),
+  ...get(OUT), ...get(H_A), op.i64Store, 3, 0,
+  op.end,
   op.end,
 ];
 
