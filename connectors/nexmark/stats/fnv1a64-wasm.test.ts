@@ -55,6 +55,12 @@ describe("FNV-1a-64 in WebAssembly", () => {
     );
   });
 
+  it("ranges hashed side by side: the first or the second of a pair longer, equal, empty; an odd last range", () => {
+    const ranges = ["foobar", "a", "", "foobar", "abc", "abc", "", "", "a"].map(utf8);
+    expect(hashAll(new FnvKernel(), ranges)).toEqual(ranges.map(reference));
+    expect(hashAll(new FnvKernel(), ranges.slice(0, 8))).toEqual(ranges.slice(0, 8).map(reference));
+  });
+
   it("n = 0 writes nothing", () => {
     const k = new FnvKernel();
     k.words[0] = 7;
