@@ -9,8 +9,9 @@
  *
  *   canonical({ price: 908.5, auction: 1000 })  // "auction=1000|price=x408c640000000000"
  *
- * `RowDigester` hashes the same bytes with FNV-1a-64 without building the string (for the sink's
- * per-row path); a test checks that the two agree.
+ * `RowDigester` hashes the same bytes with FNV-1a-64 without building the string, a row at a
+ * time in JavaScript; `BatchDigester` (batch-digest.ts, the stats sink's path) a batch of rows at
+ * once in WebAssembly. Tests check that all three agree.
  */
 import { Fnv1a64 } from "./fnv1a64.ts";
 
