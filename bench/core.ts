@@ -9,7 +9,10 @@
  * RocksDB and evict another), read against the raw binding's batched-get ceiling, since each
  * record costs about one backend get there.
  *
- *   npm run bench                 # 2M records per run over 100k keys; stateless: 20M; large state: 2M over 2M; 3 runs each, medians
+ *   npm run bench                 # 10M records per run over 100k keys; stateless: 40M; large state: 2M over 2M; 3 runs each, medians
+ *
+ * Run sizes: a keyed run of 10M records takes ~5 s, so each worker thread's JIT warm-up and the
+ * first read of each key (~0.5 s together) do not make most of it, as they would at 2M.
  *   npm run bench -- --records 500000 --runs 5 --large-records 1000000
  *   npm run bench -- --only "keyed reduce, p=1|keyed reduce, p=2, rocksdb"   # cases whose label starts so
  */
@@ -27,11 +30,11 @@ import { measureRocksRaw } from "./rocksdb-raw.ts";
 
 const { values } = parseArgs({
   options: {
-    records: { type: "string", default: "2000000" },
+    records: { type: "string", default: "10000000" },
     keys: { type: "string", default: "100000" },
     runs: { type: "string", default: "3" },
     "large-records": { type: "string", default: "2000000" },
-    "stateless-records": { type: "string", default: "20000000" },
+    "stateless-records": { type: "string", default: "40000000" },
     only: { type: "string" },
   },
 });
