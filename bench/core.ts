@@ -16,7 +16,9 @@
  *   npm run bench -- --records 500000 --runs 5 --large-records 1000000
  *   npm run bench -- --only "keyed reduce, p=1|keyed reduce, p=2, rocksdb"   # cases whose label starts so
  */
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     "large-records": { type: "string", default: "2000000" },
     "stateless-records": { type: "string", default: "40000000" },
     only: { type: "string" },
+    child: { type: "string" },
   },
 });
 const largeRecords = Number(values["large-records"]);
@@ -79,6 +82,45 @@ const measureEngine = async (which: Which, parallelism: number, workers: number,
   }
 };
 
+/**
+ * The machine's own ceiling for running two copies of a pipeline at once: two processes, each
+ * running the job at parallelism 1 on its own loop, started together (each waits for "go" once
+ * loaded). Returns the sum of their records/s. On a machine whose cores share caches and memory
+ * bandwidth, this is below 2× one process even though nothing is shared between the two.
+ */
+const measureTwoProcesses = async (which: Which): Promise<number> => {
+  const children = [0, 1].map(() =>
+    spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", which, "--records", String(records), "--keys", String(keys), "--stateless-records", String(statelessRecords)], {
+      stdio: ["pipe", "pipe", "inherit"],
+    }),
+  );
+  const lines = children.map((c) => createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
+  const next = async (i: number) => {
+    const line = await lines[i]!.next();
+    if (line.done === true) throw new Error(`bench child ${i} ended without a result`);
+    return line.value;
+  };
+  await Promise.all([0, 1].map(async (i) => expectLine(await next(i), "ready")));
+  for (const c of children) c.stdin!.write("go\n");
+  const rates = await Promise.all([0, 1].map(async (i) => Number(await next(i))));
+  await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(undefined) : c.once("exit", resolve)))));
+  return rates[0]! + rates[1]!;
+};
+
+const expectLine = (line: string, expected: string) => {
+  if (line !== expected) throw new Error(`bench child said '${line}', expected '${expected}'`);
+};
+
+/** A child of measureTwoProcesses: says "ready", waits for "go", runs one measurement, prints its records/s. */
+const child = async (which: Which) => {
+  await loadJob(fileURLToPath(new URL(`./jobs/${which === "stateless" ? "stateless" : "keyed-reduce"}.ts`, import.meta.url)));
+  process.stdout.write("ready\n");
+  const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  expectLine((await input.next()).value as string, "go");
+  process.stdout.write(`${await measureEngine(which, 1, 0)}\n`);
+  process.exit(0);
+};
+
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(12);
 
 const main = async () => {
@@ -91,13 +133,15 @@ const main = async () => {
     ["keyed reduce, p=1, heap", "keyed-reduce", 1, 0, "heap"],
     ["stateless, p=1", "stateless", 1, 0, "rocksdb"],
     ["stateless, p=2", "stateless", 2, 2, "rocksdb"],
+    ["keyed reduce, 2 processes × p=1", "keyed-reduce", 1, -1, "rocksdb"],
+    ["stateless, 2 processes × p=1", "stateless", 1, -1, "rocksdb"],
   ] as const;
   const chosen = values.only === undefined ? cases : cases.filter(([label]) => values.only!.split("|").some((o) => label.startsWith(o)));
   // Runs alternate between the cases (round r of every case, then round r+1), so a noisy
   // stretch of the machine spreads over all of them instead of one.
   const samples = chosen.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    for (const [k, [, which, p, workers, backend]] of chosen.entries()) samples[k]!.push(await measureEngine(which, p, workers, backend));
+    for (const [k, [, which, p, workers, backend]] of chosen.entries()) samples[k]!.push(workers === -1 ? await measureTwoProcesses(which) : await measureEngine(which, p, workers, backend));
   }
   for (const [k, [label]] of chosen.entries()) {
     engine.push([label, median(samples[k]!)]);
@@ -109,6 +153,9 @@ const main = async () => {
   console.log("Scaling (p=2 on 2 worker threads ÷ p=1, medians of this run):");
   console.log(`  ${"keyed reduce".padEnd(34)} ${(rate("keyed reduce, p=2, rocksdb") / rate("keyed reduce, p=1, rocksdb")).toFixed(2)}x`);
   console.log(`  ${"stateless".padEnd(34)} ${(rate("stateless, p=2") / rate("stateless, p=1")).toFixed(2)}x`);
+  console.log("The machine's ceiling (2 processes × p=1, each on its own loop, nothing shared ÷ p=1):");
+  console.log(`  ${"keyed reduce".padEnd(34)} ${(rate("keyed reduce, 2 processes × p=1") / rate("keyed reduce, p=1, rocksdb")).toFixed(2)}x`);
+  console.log(`  ${"stateless".padEnd(34)} ${(rate("stateless, 2 processes × p=1") / rate("stateless, p=1")).toFixed(2)}x`);
   const largeLabel = `large state, p=1, rocksdb`;
   const large: number[] = [];
   for (let i = 0; i < runs; i++) large.push(await measureEngine("large-state", 1, 0));
@@ -127,4 +174,5 @@ const main = async () => {
   console.log(`  ${`÷ ${engine[0]![0]}`.padEnd(34)} ${(median(large) / small).toFixed(2)}`);
 };
 
-await main();
+if (values.child !== undefined) await child(values.child as Which);
+else await main();
