@@ -13,6 +13,7 @@ import type { Source, SourceContext } from "../connectors/source.ts";
 import type { Operator } from "../operators/operator.ts";
 import { sinkOperator, type SinkOperator } from "../operators/sink-operator.ts";
 import { openHeapBackend } from "../state/heap-backend.ts";
+import { skipNeverWritten } from "../state/absent-keys-backend.ts";
 import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { keyGroupRangeFor } from "../state/key-groups.ts";
@@ -185,7 +186,9 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
           into.backends.push(backend);
           const layout = restore?.layouts.get(node.name);
           keyedStore = new KeyedStateStore({
-            backend,
+            // Snapshots copy `backend` itself; the store reads through the wrapper, which skips
+            // the reads of keys never written since an empty start (absent-keys-backend.ts).
+            backend: await skipNeverWritten(backend),
             maxCachedCells: ctx.maxCachedCells,
             operator: node.name,
             counters: metrics.stateCache,
