@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { openHeapBackend } from "../state/heap-backend.ts";
-import { keyGroupFor } from "../state/key-groups.ts";
+import { keyGroupFor, type KeyValue } from "../state/key-groups.ts";
 import { KeyedStateStore } from "../state/keyed-store.ts";
 import { KeyedTimers, type TimeDomain } from "./timers.ts";
 
 type Op =
-  | { kind: "register" | "delete"; key: string | number; ts: number; domain: TimeDomain }
+  | { kind: "register" | "delete"; key: KeyValue; ts: number; domain: TimeDomain }
   | { kind: "poll"; domain: TimeDomain; upTo: number }
   | { kind: "restore" }
   /** A checkpoint's cut, not awaited: written while later ops run; its copy is checked at the end. */
@@ -14,7 +14,9 @@ type Op =
   | { kind: "yield" };
 
 // Few keys and timestamps, so the same timer is registered, deleted and restored many times.
-const key = fc.constantFrom<string | number>("a", 0);
+// Keys that must stay apart: a number and its string, composite keys of them, and a string that
+// reads like a composite key's encoding.
+const key = fc.constantFrom<KeyValue>("a", 0, "0", ["a", 0], ["a", "0"], "\u0000a");
 const domain = fc.constantFrom<TimeDomain>("event", "processing");
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constantFrom<"register" | "delete">("register", "delete"), key, ts: fc.integer({ min: 0, max: 2 }), domain }) },
@@ -30,10 +32,10 @@ const restoredFrom = async (cells: readonly (readonly [Buffer, Buffer])[]): Prom
   await backend.write(cells.map(([key, value]) => ({ kind: "put" as const, key, value })));
   const timers = new KeyedTimers(new KeyedStateStore({ backend }));
   await timers.restore({ start: 0, end: 127 });
-  return [...timers.pollDue("event", 1e9), ...timers.pollDue("processing", 1e9)].map((t) => id(t.domain, t.timestamp, t.key as string | number)).sort();
+  return [...timers.pollDue("event", 1e9), ...timers.pollDue("processing", 1e9)].map((t) => id(t.domain, t.timestamp, t.key)).sort();
 };
 
-const id = (d: TimeDomain, ts: number, k: string | number) => `${d}|${ts}|${typeof k}:${k}`;
+const id = (d: TimeDomain, ts: number, k: KeyValue) => `${d}|${ts}|${JSON.stringify(k)}`;
 
 describe("keyed timers", () => {
   it("property: behave like a set of (domain, timestamp, key); a flush + restore keeps exactly the live timers, and each cut exactly those live at it", async () => {
@@ -42,7 +44,7 @@ describe("keyed timers", () => {
         const backend = openHeapBackend();
         let store = new KeyedStateStore({ backend });
         let timers = new KeyedTimers(store);
-        const model = new Map<string, { d: TimeDomain; ts: number; k: string | number }>();
+        const model = new Map<string, { d: TimeDomain; ts: number; k: KeyValue }>();
         const cuts: { expected: string[]; copy: Promise<{ result: (readonly [Buffer, Buffer])[] }> }[] = [];
         for (const o of ops) {
           if (o.kind === "cut") {
@@ -68,7 +70,7 @@ describe("keyed timers", () => {
               model.delete(id(o.domain, o.ts, o.key));
             }
           } else if (o.kind === "poll") {
-            const fired = timers.pollDue(o.domain, o.upTo).map((t) => id(t.domain, t.timestamp, t.key as string | number));
+            const fired = timers.pollDue(o.domain, o.upTo).map((t) => id(t.domain, t.timestamp, t.key));
             const expected = [...model].filter(([, t]) => t.d === o.domain && t.ts <= o.upTo);
             // Timestamp order.
             const stamps = fired.map((f) => model.get(f)!.ts);
@@ -85,7 +87,7 @@ describe("keyed timers", () => {
         }
         for (const { expected, copy } of cuts) expect(await restoredFrom((await copy).result)).toEqual(expected);
         // Whatever is left fires once, in order.
-        const rest = [...timers.pollDue("event", 1e9), ...timers.pollDue("processing", 1e9)].map((t) => id(t.domain, t.timestamp, t.key as string | number));
+        const rest = [...timers.pollDue("event", 1e9), ...timers.pollDue("processing", 1e9)].map((t) => id(t.domain, t.timestamp, t.key));
         expect(rest.sort()).toEqual([...model.keys()].sort());
       }),
       {

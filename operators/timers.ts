@@ -25,28 +25,74 @@ export interface Timer {
   readonly timestamp: number;
   readonly key: KeyValue;
   readonly keyGroup: number;
-  readonly id: string;
+  /** The key as the index holds it: the key itself, or a composite key's encoding (see TimerIndex). */
+  readonly slot: unknown;
+  readonly composite: boolean;
   readonly seq: number;
   /** The backend holds this timer (written by a flush, or restored). */
   persisted: boolean;
 }
 
-/** A timer's identity in memory: domain, timestamp and a type-tagged key (cheap for plain keys). */
-const timerId = (domain: TimeDomain, timestamp: number, key: KeyValue): string => {
-  const d = domain === "event" ? "e" : "p";
-  switch (typeof key) {
-    case "string":
-      return `${d}${timestamp}|s${key}`;
-    case "number":
-      return `${d}${timestamp}|n${key}`;
-    case "boolean":
-      return `${d}${timestamp}|b${key}`;
-    case "bigint":
-      return `${d}${timestamp}|i${key}`;
-    default:
-      return `${d}${timestamp}|c${encodeCellKey(0, 0, key).toString("latin1")}`;
+/** Where a timer lives in a TimerIndex. */
+interface TimerRef {
+  readonly domain: TimeDomain;
+  readonly timestamp: number;
+  readonly slot: unknown;
+  readonly composite: boolean;
+}
+
+const compositeSlot = (key: KeyValue): string => encodeCellKey(0, 0, key).toString("latin1");
+
+/**
+ * Values by timer identity (domain, timestamp, key) without building a string per lookup
+ * (formatting a 13-digit timestamp costs more than the rest of a registration): per domain and
+ * timestamp, a map by key — the key itself for a plain key (a Map tells 1, "1", 1n and true
+ * apart), its encoding for a composite key, in maps of their own so the two never meet.
+ */
+class TimerIndex<V> {
+  private readonly maps = [new Map<number, Map<unknown, V>>(), new Map<number, Map<unknown, V>>(), new Map<number, Map<unknown, V>>(), new Map<number, Map<unknown, V>>()];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
   }
-};
+
+  get(ref: TimerRef): V | undefined {
+    return this.outer(ref).get(ref.timestamp)?.get(ref.slot);
+  }
+
+  set(ref: TimerRef, value: V): void {
+    const outer = this.outer(ref);
+    let inner = outer.get(ref.timestamp);
+    if (inner === undefined) outer.set(ref.timestamp, (inner = new Map()));
+    const before = inner.size;
+    inner.set(ref.slot, value);
+    this.count += inner.size - before;
+  }
+
+  delete(ref: TimerRef): void {
+    const outer = this.outer(ref);
+    const inner = outer.get(ref.timestamp);
+    if (inner === undefined || !inner.delete(ref.slot)) return;
+    this.count--;
+    if (inner.size === 0) outer.delete(ref.timestamp);
+  }
+
+  /** Every value, then none left. */
+  drain(): V[] {
+    const out: V[] = [];
+    for (const outer of this.maps) {
+      for (const inner of outer.values()) for (const v of inner.values()) out.push(v);
+      outer.clear();
+    }
+    this.count = 0;
+    return out;
+  }
+
+  private outer(ref: TimerRef): Map<number, Map<unknown, V>> {
+    return this.maps[(ref.domain === "event" ? 0 : 2) + (ref.composite ? 1 : 0)]!;
+  }
+}
 
 const PRESENT = Buffer.from([1]);
 
@@ -102,13 +148,13 @@ export class KeyedTimers {
   private readonly store: KeyedStateStore;
   private readonly stateId: number;
   private readonly heaps = { event: new TimerHeap(), processing: new TimerHeap() };
-  /** Live timers by id (heap entries not found here were deleted). */
-  private readonly live = new Map<string, Timer>();
+  /** Live timers (heap entries not found here were deleted). */
+  private readonly live = new TimerIndex<Timer>();
   /**
-   * Changes not yet flushed, by id: `put` = write the timer, else delete it. A timer added and
-   * removed between two flushes never reaches the backend.
+   * Changes not yet flushed: `put` = write the timer, else delete it. A timer added and removed
+   * between two flushes never reaches the backend.
    */
-  private readonly pending = new Map<string, { readonly timer: Timer; readonly put: boolean }>();
+  private readonly pending = new TimerIndex<{ readonly timer: Timer; readonly put: boolean }>();
   private seq = 0;
 
   /** Reserves a state id in `store` (register after the operator's own states, in a fixed order). */
@@ -146,25 +192,28 @@ export class KeyedTimers {
 
   /** Deletes the current key's timer at `timestamp`, if any. */
   delete(domain: TimeDomain, timestamp: number): void {
-    const timer = this.live.get(timerId(domain, timestamp, this.store.currentKey!));
+    const key = this.store.currentKey!;
+    const composite = typeof key === "object";
+    const timer = this.live.get({ domain, timestamp, slot: composite ? compositeSlot(key) : key, composite });
     if (timer !== undefined) this.remove(timer);
   }
 
   private add(domain: TimeDomain, timestamp: number, key: KeyValue, keyGroup: number, restored: boolean): void {
-    const id = timerId(domain, timestamp, key);
-    if (this.live.has(id)) return;
+    const composite = typeof key === "object";
+    const ref: TimerRef = { domain, timestamp, slot: composite ? compositeSlot(key) : key, composite };
+    if (this.live.get(ref) !== undefined) return;
     // Registered again after a delete that is not flushed yet: the backend still holds it.
-    const persisted = restored || this.pending.get(id)?.put === false;
-    const timer: Timer = { domain, timestamp, key, keyGroup, id, seq: this.seq++, persisted };
-    this.live.set(id, timer);
+    const persisted = restored || this.pending.get(ref)?.put === false;
+    const timer: Timer = { domain, timestamp, key, keyGroup, slot: ref.slot, composite, seq: this.seq++, persisted };
+    this.live.set(timer, timer);
     this.heaps[domain].push(timer);
-    if (!restored) this.pending.set(id, { timer, put: true });
+    if (!restored) this.pending.set(timer, { timer, put: true });
   }
 
   private remove(timer: Timer): void {
-    this.live.delete(timer.id);
-    if (timer.persisted) this.pending.set(timer.id, { timer, put: false });
-    else this.pending.delete(timer.id);
+    this.live.delete(timer);
+    if (timer.persisted) this.pending.set(timer, { timer, put: false });
+    else this.pending.delete(timer);
   }
 
   /** The earliest live timer's timestamp in `domain`, or undefined. */
@@ -173,7 +222,7 @@ export class KeyedTimers {
     for (;;) {
       const top = heap.peek();
       if (top === undefined) return undefined;
-      if (this.live.get(top.id) === top) return top.timestamp;
+      if (this.live.get(top) === top) return top.timestamp;
       heap.pop();
     }
   }
@@ -202,7 +251,7 @@ export class KeyedTimers {
   }
 
   isLive(timer: Timer): boolean {
-    return this.live.get(timer.id) === timer;
+    return this.live.get(timer) === timer;
   }
 
   /** The earliest live timer still on the heap if it is due, taken off the heap; else undefined. */
@@ -225,8 +274,7 @@ export class KeyedTimers {
    */
   sealChanges(): SealedOps | undefined {
     if (this.pending.size === 0) return undefined;
-    const changes = [...this.pending.values()];
-    this.pending.clear();
+    const changes = this.pending.drain();
     for (const { timer, put } of changes) timer.persisted = put;
     let next = 0;
     return (ops, max) => {
