@@ -7,9 +7,11 @@
  *   const back = new ColumnDecoder().decode(frame);
  *
  * A batch is a column batch when every record is a plain object (prototype Object.prototype)
- * with the same keys in the same order as the first record, at most 255 of them, none
+ * with the same keys in the same order as the first record, at most 255 columns, no key
  * `__proto__`, and each field that is a number (or string, or boolean) in the first record is one
- * in every record. Numbers travel as int32 when a column's all are (and none is -0), else as
+ * in every record. A field that is a non-empty plain object in the first record is flattened the
+ * same way (down to depth 3: `{ kind, bid: { auction, price } }` is three columns), and must then
+ * be one of the same keys in every record. Numbers travel as int32 when a column's all are (and none is -0), else as
  * float64 (so -0, NaN and every integer survive), strings as
  * UTF-16 code units (so any JS string survives, lone surrogates included) or Latin-1 bytes when
  * the column is ASCII, booleans as bytes; any other field (nested object, array, null,
@@ -22,14 +24,17 @@
  * Frame layout (little-endian; 8-byte aligned sections, so typed arrays view it in place when the
  * frame itself is aligned):
  *   0: 0xC1 (element-codec's control marker, never a msgpack first byte), 1: kind COLUMNS,
- *   2: u16 field count, 4: u32 record count, 8: per field u8 type + u16 name length + UTF-8 name,
- *   then, aligned, one section per field in order:
+ *   2: u16 column count, 4: u32 record count, 8: u32 length of the shape, 12: the shape as JSON
+ *   (a field as its name, a nested object as [name, [fields]]), then one u8 type per column
+ *   (the shape's leaves, depth first), then, aligned, one section per column in order:
  *     F64: count float64 · I32: count int32 · BOOL: count bytes · ANY: u32 length + msgpack bytes ·
  *     STR: u32 encoding (0 Latin-1, 1 UTF-16LE), (count + 1) u32 end offsets (in bytes), the bytes.
  *
  * Contract: `decode(encode(records))` deep-equals `records`, keys in order. `encode` returns the
  * encoder's reused buffer: consume or copy it before the next call. An encoder learns: a field
- * whose type changed within a batch (that batch then goes to msgpackr) is sent as ANY from then on.
+ * whose type (or nested object whose keys) changed within a batch (that batch then goes to
+ * msgpackr) is sent as a packed column from then on; a key list whose batches keep misfitting is
+ * left to msgpackr.
  */
 import { Packr, Unpackr } from "msgpackr";
 import { internalError } from "../../common/errors.ts";
@@ -46,6 +51,10 @@ const I32 = 5;
 type FieldType = typeof F64 | typeof STR | typeof BOOL | typeof ANY | typeof I32;
 
 const MAX_FIELDS = 255;
+/** Nested plain objects flattened into columns down to this depth (deeper: a packed column). */
+const MAX_DEPTH = 3;
+/** Batches of one top-level key list that may misfit (then learn) before its records go to msgpackr for good. */
+const MAX_MISFITS = 16;
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Buffer's encoding-specific methods (in Node since v0.x, not in @types/node): no encoding lookup per call. */
@@ -58,59 +67,84 @@ interface NodeBufferFast extends Buffer {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-interface Shape {
-  readonly names: readonly string[];
-  readonly types: readonly FieldType[];
-}
+/**
+ * A record shape: its fields in order, each a leaf (one column) or a nested plain object of a
+ * shape of its own. In a frame's header: a leaf as its name, an object as [name, fields].
+ */
+type ShapeField = string | readonly [string, readonly ShapeField[]];
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+const fieldName = (f: ShapeField): string => (typeof f === "string" ? f : f[0]);
 
 /**
- * Fills `columns[f][i]` for every record; returns the index of the first record that does not fit
- * the shape, or `records.length` when all do.
+ * Fills column `j` with leaf `j` of every record; returns the index of the first record that does
+ * not fit the shape, or `records.length` when all do.
  */
-type Gather = (records: readonly unknown[], columns: readonly unknown[], names: readonly string[], objectProto: object) => number;
+type Gather = (records: readonly unknown[], columns: readonly unknown[], names: readonly (readonly string[])[], objectProto: object) => number;
 
-/** One record per index from the columns (numbers, strings, booleans or any values). */
+/** One record per index from the columns. */
 type Build = (count: number, columns: readonly ArrayLike<unknown>[]) => unknown[];
 
-const fieldAccess = (name: string) => `r[${JSON.stringify(name)}]`;
+const access = (object: string, name: string) => `${object}[${JSON.stringify(name)}]`;
 
-const compileGather = (shape: Shape): Gather => {
-  const checks = shape.types
-    .map((type, f) => {
-      const read = `const v${f} = ${fieldAccess(shape.names[f]!)};`;
-      const test =
-        type === F64 ? `if (typeof v${f} !== "number") return i;` : type === STR ? `if (typeof v${f} !== "string") return i;` : type === BOOL ? `if (typeof v${f} !== "boolean") return i;` : "";
-      const store = type === BOOL ? `c${f}[i] = v${f} ? 1 : 0;` : `c${f}[i] = v${f};`;
-      return `${read} ${test} ${store}`;
-    })
-    .join("\n      ");
-  const columns = shape.types.map((_, f) => `const c${f} = columns[${f}];`).join(" ");
+/**
+ * The gather function of a shape: per record, the object (and each nested object) must be plain
+ * and have exactly the shape's keys in order (checked with for-in, which also sees inherited
+ * enumerable keys), and each typed leaf the type of its column.
+ */
+const compileGather = (fields: readonly ShapeField[], types: readonly FieldType[]): Gather => {
+  const keyLists: string[][] = [];
+  let leaf = 0;
+  let objects = 0;
+  const emit = (fs: readonly ShapeField[], object: string): string => {
+    const list = keyLists.length;
+    keyLists.push(fs.map(fieldName));
+    const k = `k${list}`;
+    let code = `let ${k} = 0; for (const key in ${object}) { if (key !== names[${list}][${k}]) return i; ${k}++; } if (${k} !== ${fs.length}) return i;\n`;
+    for (const f of fs) {
+      if (typeof f === "string") {
+        const j = leaf++;
+        const type = types[j];
+        const v = `v${j}`;
+        code += `const ${v} = ${access(object, f)}; `;
+        if (type === F64) code += `if (typeof ${v} !== "number") return i; c${j}[i] = ${v};\n`;
+        else if (type === STR) code += `if (typeof ${v} !== "string") return i; c${j}[i] = ${v};\n`;
+        else if (type === BOOL) code += `if (typeof ${v} !== "boolean") return i; c${j}[i] = ${v} ? 1 : 0;\n`;
+        else code += `c${j}[i] = ${v};\n`;
+      } else {
+        const o = `o${objects++}`;
+        code += `const ${o} = ${access(object, f[0])}; if (typeof ${o} !== "object" || ${o} === null || Object.getPrototypeOf(${o}) !== objectProto) return i;\n`;
+        code += emit(f[1], o);
+      }
+    }
+    return code;
+  };
+  const perRecord = emit(fields, "r");
+  const columns = types.map((_, j) => `const c${j} = columns[${j}];`).join(" ");
   const body = `
     ${columns}
     const n = records.length;
-    const width = names.length;
     for (let i = 0; i < n; i++) {
       const r = records[i];
       if (typeof r !== "object" || r === null || Object.getPrototypeOf(r) !== objectProto) return i;
-      let k = 0;
-      for (const key in r) {
-        if (key !== names[k]) return i;
-        k++;
-      }
-      if (k !== width) return i;
-      ${checks}
+      ${perRecord}
     }
     return n;`;
-  return new Function("records", "columns", "names", "objectProto", body) as Gather;
+  const gather = new Function("records", "columns", "names", "objectProto", body) as (...args: unknown[]) => number;
+  return (records, cols, _names, proto) => gather(records, cols, keyLists, proto);
 };
 
-const compileBuild = (shape: Shape): Build => {
-  const fields = shape.names.map((name, f) => `${JSON.stringify(name)}: c${f}[i]`).join(", ");
-  const columns = shape.names.map((_, f) => `const c${f} = columns[${f}];`).join(" ");
+const compileBuild = (fields: readonly ShapeField[], leaves: number): Build => {
+  let leaf = 0;
+  const literal = (fs: readonly ShapeField[]): string =>
+    `{ ${fs.map((f) => (typeof f === "string" ? `${JSON.stringify(f)}: c${leaf++}[i]` : `${JSON.stringify(f[0])}: ${literal(f[1])}`)).join(", ")} }`;
+  const record = literal(fields);
+  const columns = Array.from({ length: leaves }, (_, j) => `const c${j} = columns[${j}];`).join(" ");
   const body = `
     ${columns}
     const out = new Array(count);
-    for (let i = 0; i < count; i++) out[i] = { ${fields} };
+    for (let i = 0; i < count; i++) out[i] = ${record};
     return out;`;
   return new Function("count", "columns", body) as Build;
 };
@@ -124,7 +158,11 @@ const allInt32 = (values: Float64Array): boolean => {
   return true;
 };
 
-const shapeKey = (names: readonly string[], types: readonly FieldType[]): string => `${types.join("")}\u0000${names.join("\u0000")}`;
+/** The column type of a leaf value. */
+const leafType = (v: unknown): FieldType => (typeof v === "number" ? F64 : typeof v === "string" ? STR : typeof v === "boolean" ? BOOL : ANY);
+
+/** A path's name in the learned set. */
+const pathKey = (path: readonly string[]) => path.join("\u0000");
 
 export class ColumnEncoder {
   private buffer = new ArrayBuffer(1 << 16);
@@ -132,8 +170,10 @@ export class ColumnEncoder {
   private view = new DataView(this.buffer);
   private readonly packr = new Packr({ useRecords: true, moreTypes: true });
   private readonly gathers = new Map<string, Gather>();
-  /** Fields (by shape key of names only) that changed type once: sent as ANY from then on. */
-  private readonly anyFields = new Map<string, Set<string>>();
+  /** Paths (of a top-level key list) whose value changed type or shape once: a packed column from then on. */
+  private readonly anyPaths = new Map<string, Set<string>>();
+  /** Batches of a top-level key list that did not fit their shape (see MAX_MISFITS). */
+  private readonly misfits = new Map<string, number>();
   private readonly f64: (Float64Array | undefined)[] = [];
   private readonly u8: (Uint8Array | undefined)[] = [];
   private readonly values: (unknown[] | undefined)[] = [];
@@ -141,50 +181,96 @@ export class ColumnEncoder {
   /** The batch as a column frame (the encoder's buffer), or undefined when it is not a column batch. */
   encode(records: readonly unknown[]): Uint8Array | undefined {
     const first = records[0];
-    if (typeof first !== "object" || first === null || Object.getPrototypeOf(first) !== Object.prototype) return undefined;
-    const names = Object.keys(first);
-    if (names.length === 0 || names.length > MAX_FIELDS || names.includes("__proto__")) return undefined;
-    const namesKey = names.join("\u0000");
-    const forcedAny = this.anyFields.get(namesKey);
-    const row = first as Record<string, unknown>;
-    const types = names.map((name): FieldType => {
-      if (forcedAny?.has(name) === true) return ANY;
-      const v = row[name];
-      return typeof v === "number" ? F64 : typeof v === "string" ? STR : typeof v === "boolean" ? BOOL : ANY;
-    });
-    const key = shapeKey(names, types);
+    if (!isPlainObject(first)) return undefined;
+    const topNames = Object.keys(first);
+    const namesKey = topNames.join("\u0000");
+    if ((this.misfits.get(namesKey) ?? 0) >= MAX_MISFITS) return undefined;
+    const forced = this.anyPaths.get(namesKey);
+    const types: FieldType[] = [];
+    const fields = this.shapeOf(first, topNames, [], forced, types);
+    if (fields === undefined) return undefined;
+    const key = `${types.join("")}${JSON.stringify(fields)}`;
     let gather = this.gathers.get(key);
     if (gather === undefined) {
-      gather = compileGather({ names, types });
+      gather = compileGather(fields, types);
       this.gathers.set(key, gather);
     }
     const columns = this.columnsFor(types, records.length);
-    const fitted = gather(records, columns, names, Object.prototype);
+    const fitted = gather(records, columns, [], Object.prototype);
     if (fitted < records.length) {
-      this.learn(namesKey, names, types, records[fitted]);
-      this.clearColumns(names.length);
+      this.learn(namesKey, fields, types, records[fitted]);
+      this.clearColumns(types.length);
       return undefined;
     }
-    const frame = this.write(names, types, columns, records.length);
-    this.clearColumns(names.length);
+    const frame = this.write(fields, types, columns, records.length);
+    this.clearColumns(types.length);
     return frame;
   }
 
-  /** After a misfit: fields whose type differs in the misfit record are ANY from now on. */
-  private learn(namesKey: string, names: readonly string[], types: readonly FieldType[], misfit: unknown): void {
-    if (typeof misfit !== "object" || misfit === null) return;
-    const row = misfit as Record<string, unknown>;
-    for (const [f, name] of names.entries()) {
-      const type = types[f];
-      if (type === ANY) continue;
-      const v = row[name];
-      const same = type === F64 ? typeof v === "number" : type === STR ? typeof v === "string" : typeof v === "boolean";
-      if (!same && Object.hasOwn(row, name)) {
-        let set = this.anyFields.get(namesKey);
-        if (set === undefined) this.anyFields.set(namesKey, (set = new Set()));
-        set.add(name);
+  /**
+   * The shape of `object` (its keys `names`), pushing each leaf's type to `types`; undefined when
+   * the top level cannot be a column batch (no keys, too many, `__proto__`).
+   */
+  private shapeOf(object: Record<string, unknown>, names: readonly string[], prefix: readonly string[], forced: ReadonlySet<string> | undefined, types: FieldType[]): ShapeField[] | undefined {
+    if (names.length === 0 || names.length > MAX_FIELDS || names.includes("__proto__") || types.length + names.length > MAX_FIELDS) return undefined;
+    const fields: ShapeField[] = [];
+    for (const name of names) {
+      const v = object[name];
+      const path = [...prefix, name];
+      if (forced?.has(pathKey(path)) !== true && prefix.length + 1 < MAX_DEPTH && isPlainObject(v)) {
+        const mark = types.length;
+        const nested = this.shapeOf(v, Object.keys(v), path, forced, types);
+        if (nested !== undefined) {
+          fields.push([name, nested]);
+          continue;
+        }
+        types.length = mark;
       }
+      fields.push(name);
+      types.push(forced?.has(pathKey(path)) === true ? ANY : leafType(v));
     }
+    return fields;
+  }
+
+  /**
+   * After a misfit: each leaf whose type differs, and each nested object whose keys (in order)
+   * differ or that is not a plain object, in the misfit record, is a packed column from now on.
+   * A top-level key list that keeps misfitting is left to msgpackr altogether.
+   */
+  private learn(namesKey: string, fields: readonly ShapeField[], types: readonly FieldType[], misfit: unknown): void {
+    const misfits = (this.misfits.get(namesKey) ?? 0) + 1;
+    this.misfits.set(namesKey, misfits);
+    if (!isPlainObject(misfit)) return;
+    let set = this.anyPaths.get(namesKey);
+    const force = (path: readonly string[]) => {
+      if (set === undefined) this.anyPaths.set(namesKey, (set = new Set()));
+      set.add(pathKey(path));
+    };
+    let leaf = 0;
+    const skipLeaves = (fs: readonly ShapeField[]) => {
+      for (const f of fs) {
+        if (typeof f === "string") leaf++;
+        else skipLeaves(f[1]);
+      }
+    };
+    const walk = (fs: readonly ShapeField[], object: Record<string, unknown>, prefix: readonly string[]) => {
+      for (const f of fs) {
+        const name = fieldName(f);
+        const v = object[name];
+        const path = [...prefix, name];
+        if (typeof f === "string") {
+          const type = types[leaf++]!;
+          if (type !== ANY && leafType(v) !== type) force(path);
+          continue;
+        }
+        const keys = isPlainObject(v) ? Object.keys(v) : undefined;
+        if (keys === undefined || keys.length !== f[1].length || keys.some((k, i) => k !== fieldName(f[1][i]!))) {
+          force(path);
+          skipLeaves(f[1]);
+        } else walk(f[1], v as Record<string, unknown>, path);
+      }
+    };
+    walk(fields, misfit, []);
   }
 
   /** Per field, a reused column of the field's type: Float64Array, Uint8Array (booleans as 0/1) or array. */
@@ -224,22 +310,21 @@ export class ColumnEncoder {
     this.view = new DataView(grown);
   }
 
-  private write(names: readonly string[], types: readonly FieldType[], columns: readonly unknown[], count: number): Uint8Array {
-    let at = 8;
-    const encodedNames = names.map((n) => Buffer.from(n, "utf8"));
-    this.ensure(at + encodedNames.reduce((s, b) => s + 3 + b.length, 0) + 8);
+  private write(fields: readonly ShapeField[], types: readonly FieldType[], columns: readonly unknown[], count: number): Uint8Array {
+    const shape = Buffer.from(JSON.stringify(fields), "utf8");
+    this.ensure(12 + shape.length + types.length + 8);
     this.bytes[0] = COLUMNS_MARKER;
     this.bytes[1] = COLUMNS_KIND;
-    this.view.setUint16(2, names.length, true);
+    this.view.setUint16(2, types.length, true);
     this.view.setUint32(4, count, true);
-    /** Where each field's type byte is (a number column is marked I32 once its values are seen). */
+    this.view.setUint32(8, shape.length, true);
+    this.bytes.set(shape, 12);
+    let at = 12 + shape.length;
+    /** Where each column's type byte is (a number column is marked I32 once its values are seen). */
     const typeAt: number[] = [];
-    for (const [f, name] of encodedNames.entries()) {
+    for (const type of types) {
       typeAt.push(at);
-      this.bytes[at] = types[f]!;
-      this.view.setUint16(at + 1, name.length, true);
-      this.bytes.set(name, at + 3);
-      at += 3 + name.length;
+      this.bytes[at++] = type;
     }
     at = align8(at);
     for (const [f, type] of types.entries()) {
@@ -307,7 +392,8 @@ export class ColumnEncoder {
 export class ColumnDecoder {
   // copyBuffers: a Buffer or typed array in a record must not be a view of the (reused) frame.
   private readonly unpackr = new Unpackr({ useRecords: true, moreTypes: true, copyBuffers: true });
-  private readonly builds = new Map<string, Build>();
+  /** By frame header: the column types and the compiled record builder. */
+  private readonly shapes = new Map<string, { readonly types: readonly FieldType[]; readonly build: Build }>();
 
   /** The records of a column frame (its bytes are not retained: strings and numbers are copied out). */
   decode(frame: Uint8Array): unknown[] {
@@ -318,16 +404,19 @@ export class ColumnDecoder {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as NodeBufferFast;
     const width = view.getUint16(2, true);
     const count = view.getUint32(4, true);
-    let at = 8;
-    const names: string[] = [];
-    const types: FieldType[] = [];
-    for (let f = 0; f < width; f++) {
-      types.push(bytes[at] as FieldType);
-      const length = view.getUint16(at + 1, true);
-      names.push(buf.toString("utf8", at + 3, at + 3 + length));
-      at += 3 + length;
+    const shapeBytes = view.getUint32(8, true);
+    const typesAt = 12 + shapeBytes;
+    // The header (shape and column types) names the compiled builder: one string per frame, no parse.
+    const header = buf.latin1Slice(8, typesAt + width);
+    let known = this.shapes.get(header);
+    if (known === undefined) {
+      const fields = JSON.parse(buf.toString("utf8", 12, typesAt)) as ShapeField[];
+      const types = Array.from(bytes.subarray(typesAt, typesAt + width)) as FieldType[];
+      known = { types, build: compileBuild(fields, width) };
+      this.shapes.set(header, known);
     }
-    at = align8(at);
+    const { types, build } = known;
+    let at = align8(typesAt + width);
     const columns: ArrayLike<unknown>[] = [];
     for (const type of types) {
       switch (type) {
@@ -368,12 +457,6 @@ export class ColumnDecoder {
         default:
           throw internalError("EXCHANGE_BAD_FRAME", `unknown column type ${String(type)}`);
       }
-    }
-    const key = shapeKey(names, types);
-    let build = this.builds.get(key);
-    if (build === undefined) {
-      build = compileBuild({ names, types });
-      this.builds.set(key, build);
     }
     return build(count, columns);
   }
