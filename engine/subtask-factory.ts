@@ -183,12 +183,14 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
         let keyedStore: KeyedStateStore | undefined;
         if (spec.keyed) {
           const backend = await openKeyedBackend(node.name, subtask, chain.parallelism);
-          into.backends.push(backend);
+          // Snapshots copy `backend` itself; the store reads through the wrapper, which skips the
+          // reads of keys never written since an empty start (absent-keys-backend.ts). Teardown
+          // closes the wrapper (which closes `backend`), so a late read rejects as closed.
+          const reading = await skipNeverWritten(backend);
+          into.backends.push(reading);
           const layout = restore?.layouts.get(node.name);
           keyedStore = new KeyedStateStore({
-            // Snapshots copy `backend` itself; the store reads through the wrapper, which skips
-            // the reads of keys never written since an empty start (absent-keys-backend.ts).
-            backend: await skipNeverWritten(backend),
+            backend: reading,
             maxCachedCells: ctx.maxCachedCells,
             operator: node.name,
             counters: metrics.stateCache,

@@ -7,9 +7,10 @@
  *   written.mayContain(key);   // true
  *
  * It grows in layers: a layer holds up to one key per 10 bits (~1 % false positives with 5
- * probes), then the next, twice as large, takes the new keys; a lookup probes every layer. Keys
- * already reported present are not added again, so rewriting the same keys at every checkpoint
- * does not grow it. Past `maxBytes` of layers it is saturated: `mayContain` is then always true
+ * probes), then the next, twice as large, takes the new keys; a lookup probes every layer, so
+ * with L layers up to about L % of never-written keys are read anyway. Keys already reported
+ * present are not added again, so rewriting the same keys at every checkpoint does not grow it.
+ * Past `maxBytes` of layers it is saturated: its layers are freed and `mayContain` is always true
  * (correct, just no longer useful).
  */
 
@@ -89,6 +90,8 @@ export class WrittenKeys {
       const bits = (layer.mask + 1) * 2;
       if (this.bytes + (bits >>> 3) > this.maxBytes) {
         this.saturated = true;
+        this.layers.length = 0;
+        this.bytes = 0;
         return;
       }
       layer = newLayer(bits);

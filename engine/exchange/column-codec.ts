@@ -13,8 +13,8 @@
  * same way (down to depth 3: `{ kind, bid: { auction, price } }` is three columns), and must then
  * be one of the same keys in every record. Numbers travel as int32 when a column's all are (and none is -0), else as
  * float64 (so -0, NaN and every integer survive), strings as
- * UTF-16 code units (so any JS string survives, lone surrogates included) or Latin-1 bytes when
- * the column is ASCII, booleans as bytes; any other field (nested object, array, null,
+ * UTF-16 code units or Latin-1 bytes when every character of the column is below U+0100 (a
+ * column with an unpaired surrogate goes to msgpackr, as every other path writes it as U+FFFD), booleans as bytes; any other field (nested object, array, null,
  * undefined, bigint, Date, ...) as one msgpackr-packed array of the column's values.
  *
  * Decoding builds each record with an object literal of the shape's keys in order (a function
@@ -55,7 +55,16 @@ const MAX_FIELDS = 255;
 const MAX_DEPTH = 3;
 /** Batches of one top-level key list that may misfit (then learn) before its records go to msgpackr for good. */
 const MAX_MISFITS = 16;
-const ASCII = /^[\x00-\x7f]*$/;
+/** Strings whose every code unit Latin-1 holds (latin1Write and latin1Slice are exact for them). */
+const LATIN1 = /^[\x00-\xff]*$/;
+/** Distinct shapes one encoder compiles before it leaves new ones to msgpackr (the decoder keeps as many). */
+const MAX_SHAPES = 64;
+
+/** Thrown inside the encoder when a batch cannot be columns after all; the batch goes to msgpackr. */
+class NotColumns extends Error {}
+
+// String.prototype.isWellFormed is in Node 20 but not in this project's ES2023 lib.
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /** Buffer's encoding-specific methods (in Node since v0.x, not in @types/node): no encoding lookup per call. */
 interface NodeBufferFast extends Buffer {
@@ -192,19 +201,27 @@ export class ColumnEncoder {
     const key = `${types.join("")}${JSON.stringify(fields)}`;
     let gather = this.gathers.get(key);
     if (gather === undefined) {
+      // Keys that are data ({ [user]: n }) would compile a function per record: msgpackr's case.
+      if (this.gathers.size >= MAX_SHAPES) return undefined;
       gather = compileGather(fields, types);
       this.gathers.set(key, gather);
     }
-    const columns = this.columnsFor(types, records.length);
-    const fitted = gather(records, columns, [], Object.prototype);
-    if (fitted < records.length) {
-      this.learn(namesKey, fields, types, records[fitted]);
+    try {
+      const columns = this.columnsFor(types, records.length);
+      const fitted = gather(records, columns, [], Object.prototype);
+      if (fitted < records.length) {
+        this.learn(namesKey, fields, types, records[fitted]);
+        return undefined;
+      }
+      return this.write(fields, types, columns, records.length);
+    } catch (e) {
+      // Anything columns cannot carry (an unpaired surrogate, a value msgpackr refuses in a packed
+      // column, a string too long to join) is left to msgpackr, which fails the same way if it must.
+      if (e instanceof NotColumns || e instanceof RangeError || e instanceof TypeError) return undefined;
+      throw e;
+    } finally {
       this.clearColumns(types.length);
-      return undefined;
     }
-    const frame = this.write(fields, types, columns, records.length);
-    this.clearColumns(types.length);
-    return frame;
   }
 
   /**
@@ -364,12 +381,15 @@ export class ColumnEncoder {
     return this.bytes.subarray(0, at);
   }
 
-  /** A string column: ASCII as Latin-1 bytes, anything else as UTF-16 code units (exact for any string). */
+  /** A string column: Latin-1 bytes when every character is below U+0100, else UTF-16 code units (well-formed strings only). */
   private writeStrings(column: readonly string[], count: number, at: number): number {
     let chars = 0;
     for (let i = 0; i < count; i++) chars += column[i]!.length;
     const joined = column.join("");
-    const ascii = ASCII.test(joined);
+    const ascii = LATIN1.test(joined);
+    // msgpackr writes an unpaired surrogate as U+FFFD: such a column goes to msgpackr too, so a
+    // string arrives the same whichever path its batch took (a key must hash the same way).
+    if (!ascii && !isWellFormed(joined)) throw new NotColumns();
     const unit = ascii ? 1 : 2;
     const offsetsAt = at + 8;
     const dataAt = offsetsAt + align8((count + 1) * 4);
@@ -410,6 +430,7 @@ export class ColumnDecoder {
     const header = buf.latin1Slice(8, typesAt + width);
     let known = this.shapes.get(header);
     if (known === undefined) {
+      if (this.shapes.size >= 4 * MAX_SHAPES) this.shapes.clear(); // an encoder sends at most MAX_SHAPES: only a long-lived mix gets here
       const fields = JSON.parse(buf.toString("utf8", 12, typesAt)) as ShapeField[];
       const types = Array.from(bytes.subarray(typesAt, typesAt + width)) as FieldType[];
       known = { types, build: compileBuild(fields, width) };

@@ -83,6 +83,13 @@ describe("ring channel (a channel across threads)", () => {
     expect(String((error as Error).message)).toMatch(/for 'sum' is \d+ bytes encoded.*--workers 0/);
   });
 
+  test("a record that fits as msgpack but not as columns (UTF-16 text) still crosses, whole", () => {
+    const { writer, reader } = pair(1 << 14); // frames up to ~8 KiB
+    const record = { id: 1, body: `${"a".repeat(5000)}€` }; // ~5 KB as msgpack, ~10 KB as UTF-16 columns
+    expect(writer.push({ kind: "batch", records: [record] })).toBeUndefined();
+    expect(drain(reader)).toEqual([{ kind: "batch", records: [record] }]);
+  });
+
   test("a record msgpackr cannot encode is a user error naming the consumer, not a retried internal failure", async () => {
     const { writer } = pair();
     const cyclic: Record<string, unknown> = { a: 1 };

@@ -67,6 +67,9 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
     if (element.kind !== "batch") return this.write(encodeControl(element), true);
     const frame = this.encode(element.records);
     if (frame.length <= this.ring.maxFrameBytes) return this.write(frame, false);
+    // Columns can be larger than msgpack (UTF-16 text, float64 numbers): try msgpack before splitting.
+    const packed = this.encoder.packr.pack(element.records);
+    if (packed.length <= this.ring.maxFrameBytes) return this.write(packed, false);
     return this.pushInParts(element.records);
   }
 
@@ -97,7 +100,7 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
   /** A batch too large for one frame, as consecutive halves (in order). */
   private async pushInParts(records: readonly unknown[]): Promise<void> {
     if (records.length === 1) {
-      const bytes = this.encode(records).length;
+      const bytes = Math.min(this.encode(records).length, this.encoder.packr.pack(records).length);
       throw userError(
         "EXCHANGE_RECORD_TOO_LARGE",
         `a record for '${this.consumerName}' is ${bytes} bytes encoded, more than a channel between threads carries (${this.ring.maxFrameBytes}); make records smaller or run with --workers 0`,
