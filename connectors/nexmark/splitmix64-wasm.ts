@@ -25,33 +25,13 @@
  * state after a letters call (lo then hi), [16, ...) the letters; it grows on demand.
  */
 
+import { name, section, sleb64, uleb, vec } from "./wasm-bytes.ts";
+
 const GAMMA = 0x9e3779b97f4a7c15n;
 const C1 = 0xbf58476d1ce4e5b9n;
 const C2 = 0x94d049bb133111ebn;
 
-/** Signed LEB128 of a 64-bit two's-complement value (i64.const and i32.const immediates: 97 is [0xe1, 0x00]). */
-const sleb64 = (value: bigint): number[] => {
-  let v = BigInt.asIntN(64, value);
-  const out: number[] = [];
-  for (;;) {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    const done = (v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-};
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
 
 const f64Bytes = (x: number): number[] => [...new Uint8Array(new Float64Array([x]).buffer)];
 
@@ -147,9 +127,6 @@ const lettersOrSpecialBody = lettersLoop(4, (state, z) => [
   op.if, I32, op.localGet, 3, op.else, ...nextLetter(state, z), op.end,
 ]);
 
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, "utf8")];
 const code = (body: number[]) => [...uleb(body.length), ...body];
 const exported = (s: string, func: number) => [...name(s), 0x00, func];
 

@@ -42,32 +42,12 @@
  *   [k.words[9], k.words[8]];                    // [0xaf63dc4c, 0x8601ec8c]: hi, lo of "a"
  */
 
+import { name, section, sleb64, uleb, vec } from "../wasm-bytes.ts";
+
 const OFFSET = 0xcbf29ce484222325n;
 const PRIME = 0x100000001b3n;
 
-/** Signed LEB128 of a 64-bit two's-complement value (i64.const immediates). */
-const sleb64 = (value: bigint): number[] => {
-  let v = BigInt.asIntN(64, value);
-  const out: number[] = [];
-  for (;;) {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    const done = (v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-};
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
 
 const op = {
   block: 0x02,
@@ -148,9 +128,6 @@ const hashBody = [
   op.end,
 ];
 
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, "utf8")];
 
 const moduleBytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
