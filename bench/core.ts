@@ -137,6 +137,10 @@ const main = async () => {
     ["stateless, 2 processes × p=1", "stateless", 1, -1, "rocksdb"],
   ] as const;
   const chosen = values.only === undefined ? cases : cases.filter(([label]) => values.only!.split("|").some((o) => label.startsWith(o)));
+  if (chosen.length === 0) {
+    console.error(`--only '${values.only}' matches no case; labels (match by prefix, separate with |): ${cases.map(([l]) => l).join("; ")}`);
+    process.exit(2);
+  }
   // Runs alternate between the cases (round r of every case, then round r+1), so a noisy
   // stretch of the machine spreads over all of them instead of one.
   const samples = chosen.map(() => [] as number[]);
@@ -174,5 +178,9 @@ const main = async () => {
   console.log(`  ${`÷ ${engine[0]![0]}`.padEnd(34)} ${(median(large) / small).toFixed(2)}`);
 };
 
+if (values.child !== undefined && !["keyed-reduce", "stateless"].includes(values.child)) {
+  console.error(`--child '${values.child}': expected keyed-reduce or stateless (bench/core.ts starts its own children)`);
+  process.exit(2);
+}
 if (values.child !== undefined) await child(values.child as Which);
 else await main();
