@@ -139,6 +139,27 @@ test("a takeover claim left by a process killed while taking over is stale in tu
   }
 });
 
+test("a claim left by a process killed after removing the stale lock (so no lock is there) is removed by the next taker; a live process's claim stays", async () => {
+  const path = join(dir, "lock");
+  const dead = await deadPid();
+  await writeFile(`${path}.takeover`, String(dead));
+  await writeFile(`${path}.takeover.takeover`, String(dead));
+  const taken = await takePidLock(path);
+  expect(taken.kind).toBe("taken");
+  expect((await readdir(dir)).sort()).toEqual(["lock"]);
+  if (taken.kind === "taken") await taken.release();
+
+  const other = otherProcess();
+  try {
+    await writeFile(`${path}.takeover`, String(other.pid));
+    expect((await takePidLock(path)).kind).toBe("taken");
+    expect((await readdir(dir)).sort()).toEqual(["lock", "lock.takeover"]);
+    expect(await readFile(`${path}.takeover`, "utf8")).toBe(String(other.pid));
+  } finally {
+    await other.stop();
+  }
+});
+
 test("removes the private files killed processes left next to the lock (theirs only: a live process's stay)", async () => {
   const path = join(dir, ".weir-output.lock");
   const dead = await deadPid();

@@ -95,7 +95,10 @@ const TAKEOVER_WAIT_MS = 10;
 
 const take = async (path: string, content: string, depth: number): Promise<PidLockResult> => {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    if (await createComplete(path, content)) return { kind: "taken", release: () => rm(path, { force: true }) };
+    if (await createComplete(path, content)) {
+      await tidyClaims(path, depth);
+      return { kind: "taken", release: () => rm(path, { force: true }) };
+    }
     const seen = await inspect(path);
     if (seen.kind === "live") return { kind: "held", holder: seen.holder };
     if (seen.kind === "missing") continue; // released just now
@@ -121,6 +124,20 @@ const take = async (path: string, content: string, depth: number): Promise<PidLo
   }
   throw new Error(`could not take the lock ${path}`);
 };
+
+/**
+ * Removes a stale takeover claim next to a lock this process has just taken. A process killed
+ * after removing the stale lock but before releasing its claim leaves the claim behind, and the
+ * next taker, finding no lock, never looks at it. It is removed the same way as any stale lock
+ * (taken over, then released), so a claim a live process holds this moment stays. Nested claims
+ * are tidied while their parent claim is held.
+ */
+async function tidyClaims(path: string, depth: number): Promise<void> {
+  const claimPath = `${path}.takeover`;
+  if (depth >= MAX_CLAIM_DEPTH || (await inspect(claimPath)).kind === "missing") return;
+  const claim = await take(claimPath, String(process.pid), depth + 1);
+  if (claim.kind === "taken") await claim.release();
+}
 
 /**
  * Removes the private files (`<lock>[.takeover...].<pid>-<n>.tmp`) that processes killed between
