@@ -34,6 +34,11 @@ export interface CompletedCheckpoint {
   readonly bytes: number;
   readonly newBytes: number;
   readonly final: boolean;
+  /** When it was triggered and when its metadata was written (clock ms). */
+  readonly triggeredAt: number;
+  readonly completedAt: number;
+  /** Bytes of keyed state per operator (summed over its subtasks). */
+  readonly stateBytes: Readonly<Record<string, number>>;
   /** Per task: its synchronous part and the time its asynchronous part held its thread (metadata.ts). */
   readonly tasks: readonly TaskCheckpointTimes[];
 }
@@ -43,6 +48,10 @@ export interface TaskCheckpointTimes {
   readonly durationMs: number;
   readonly syncMs: number;
   readonly asyncBlockingMs: number;
+  readonly alignmentMs: number;
+  /** Bytes of state this task's snapshot holds, and the part of them new in this checkpoint. */
+  readonly bytes: number;
+  readonly newBytes: number;
 }
 
 export interface DriverOptions {
@@ -58,6 +67,10 @@ export interface DriverOptions {
   readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly onCompleted?: (checkpoint: CompletedCheckpoint) => void;
+  /** Called when checkpoint `id` is triggered (`timestamp`: its trigger time). */
+  readonly onTriggered?: (id: number, timestamp: number) => void;
+  /** Called when checkpoint `id` is aborted (it expired, or a task declined it). */
+  readonly onAborted?: (id: number, reason: string, at: number) => void;
   /** Before the tasks commit a completed checkpoint (sink claims' checks); a rejection fails the job, nothing committed. */
   readonly beforeCommit?: (id: number, tasks: readonly TaskSnapshot[]) => Promise<void>;
 }
@@ -191,6 +204,7 @@ export class CheckpointDriver {
     switch (command.kind) {
       case "trigger": {
         this.triggeredAt.set(command.id, command.timestamp);
+        this.options.onTriggered?.(command.id, command.timestamp);
         await mkdir(this.directory(command.id), { recursive: true });
         for (const task of this.tasks) await task.onTrigger(command.id, command.stop);
         return;
@@ -218,13 +232,26 @@ export class CheckpointDriver {
         failpoint("after-metadata");
         if (this.options.beforeCommit !== undefined) this.completedTasks.set(command.id, metadata.tasks);
         const summary = summarize(metadata);
+        const stateBytes: Record<string, number> = {};
+        for (const t of metadata.tasks) for (const k of t.keyed) stateBytes[k.operator] = (stateBytes[k.operator] ?? 0) + k.handle.bytes;
         this.options.onCompleted?.({
+          triggeredAt: metadata.timestamp,
+          completedAt: metadata.completedAt,
+          stateBytes,
           id: command.id,
           durationMs: summary.durationMs,
           bytes: summary.bytes,
           newBytes: summary.newBytes,
           final: command.final,
-          tasks: metadata.tasks.map((t) => ({ task: t.task, durationMs: t.durationMs, syncMs: t.syncMs ?? 0, asyncBlockingMs: t.asyncBlockingMs ?? 0 })),
+          tasks: metadata.tasks.map((t) => ({
+            task: t.task,
+            durationMs: t.durationMs,
+            syncMs: t.syncMs ?? 0,
+            asyncBlockingMs: t.asyncBlockingMs ?? 0,
+            alignmentMs: t.alignmentMs ?? 0,
+            bytes: t.keyed.reduce((n, k) => n + k.handle.bytes, 0),
+            newBytes: t.keyed.reduce((n, k) => n + k.handle.newBytes, 0),
+          })),
         });
         this.event({ kind: "metadata-written", now: now(), id: command.id });
         return;
@@ -239,6 +266,7 @@ export class CheckpointDriver {
       }
       case "abort":
         log(`checkpoint ${command.id} aborted: ${command.reason}`);
+        this.options.onAborted?.(command.id, command.reason, now());
         this.triggeredAt.delete(command.id);
         this.aborted.add(command.id);
         for (const task of this.tasks) task.onAbort?.(command.id);

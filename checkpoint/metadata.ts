@@ -51,6 +51,11 @@ export interface TaskSnapshot {
    * summed; absent in older checkpoints.
    */
   readonly asyncBlockingMs?: number;
+  /**
+   * Milliseconds from the first barrier of this checkpoint the task received to the last (while
+   * its inputs were aligned); 0 for a task with one input or a source; absent in older checkpoints.
+   */
+  readonly alignmentMs?: number;
 }
 
 /**

@@ -43,6 +43,8 @@ export class InputTask extends Subtask {
   }
 
   private reachedMax = false;
+  /** When the first barrier of the checkpoint being aligned blocked its channel. */
+  private alignedFrom: number | undefined;
 
   private async applyTime(update: WatermarkUpdate | undefined): Promise<void> {
     if (update === undefined) return;
@@ -87,6 +89,7 @@ export class InputTask extends Subtask {
     for (const action of actions) {
       switch (action.kind) {
         case "block":
+          this.alignedFrom ??= performance.now();
           this.gate.block(action.channel);
           failpoint("alignment");
           break;
@@ -94,7 +97,9 @@ export class InputTask extends Subtask {
           this.gate.unblockAll();
           break;
         case "snapshot": {
-          const asyncPart = await this.snapshotSync(action.id);
+          const alignmentMs = this.alignedFrom === undefined ? 0 : performance.now() - this.alignedFrom;
+          this.alignedFrom = undefined;
+          const asyncPart = await this.snapshotSync(action.id, alignmentMs);
           const forwarded = this.chain.broadcast(barrier(action.id, this.bridge.triggeredAt(action.id)));
           if (forwarded !== undefined) await forwarded;
           this.finishSnapshot(action.id, asyncPart);
@@ -118,7 +123,12 @@ export class InputTask extends Subtask {
     while (this.open.size > 0) {
       if (hasTimers && (checks++ & 15) === 0) await this.fireProcessingTime();
       const taken = this.gate.take();
-      const next = taken instanceof Promise ? await this.waitFor(taken) : taken;
+      let next: GateElement<unknown> | undefined;
+      if (taken instanceof Promise) {
+        const from = performance.now();
+        next = await this.waitFor(taken);
+        this.taskMetrics.idleMs += performance.now() - from;
+      } else next = taken;
       if (next === undefined) {
         await this.fireProcessingTime();
         continue;
@@ -126,6 +136,7 @@ export class InputTask extends Subtask {
       const element = next.element;
       switch (element.kind) {
         case "batch": {
+          this.taskMetrics.recordsIn += element.records.length;
           if (this.sides[next.channel] === 1) {
             const pending = this.chain.process2(element.records);
             if (pending !== undefined) await pending;

@@ -1,4 +1,5 @@
 import { newStateCacheCounters, type StateCacheCounters } from "../state/keyed-store.ts";
+import type { TaskMetrics } from "./task-metrics.ts";
 
 /**
  * Counters the runtime keeps for the progress line and tests. Plain numbers, updated once per
@@ -22,6 +23,11 @@ export interface JobMetrics {
   lastCheckpoint: { readonly id: number; readonly durationMs: number; readonly bytes: number; readonly newBytes: number } | undefined;
   /** Keyed-state cache hits, misses and evictions, summed over every keyed operator subtask. */
   readonly stateCache: StateCacheCounters;
+  /**
+   * Per subtask (task-metrics.ts). In-thread: the live objects; with worker threads, the latest
+   * copies each worker posted (replaced as they arrive).
+   */
+  tasks: TaskMetrics[];
 }
 
 export const newJobMetrics = (startedAt: number): JobMetrics => ({
@@ -35,12 +41,13 @@ export const newJobMetrics = (startedAt: number): JobMetrics => ({
   checkpointsCompleted: 0,
   lastCheckpoint: undefined,
   stateCache: newStateCacheCounters(),
+  tasks: [],
 });
 
 /** What a worker thread counts over its subtasks and posts to the main thread (the per-batch numbers). */
 export type MetricCounters = Pick<
   JobMetrics,
-  "sourceRecords" | "sourceSkipped" | "sourceDeadLettered" | "sinkRecords" | "sourceBlockedMs" | "sourceSubtasks" | "stateCache"
+  "sourceRecords" | "sourceSkipped" | "sourceDeadLettered" | "sinkRecords" | "sourceBlockedMs" | "sourceSubtasks" | "stateCache" | "tasks"
 >;
 
 /** A copy of `metrics`' counters (plain data, to post). */
@@ -52,4 +59,5 @@ export const countersOf = (metrics: JobMetrics): MetricCounters => ({
   sourceBlockedMs: metrics.sourceBlockedMs,
   sourceSubtasks: metrics.sourceSubtasks,
   stateCache: { ...metrics.stateCache },
+  tasks: metrics.tasks.map((t) => ({ ...t })),
 });

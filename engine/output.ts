@@ -12,6 +12,7 @@ import { batchOf, type StreamElement } from "./elements.ts";
 import type { ChainEdgeMode } from "./plan.ts";
 import type { Partitioning } from "./graph.ts";
 import { requireSync, userFunctionError } from "../operators/user-error.ts";
+import { detachedTaskMetrics, timed, type TaskMetrics } from "./task-metrics.ts";
 
 export interface OutputTarget {
   readonly mode: ChainEdgeMode;
@@ -26,10 +27,13 @@ export class Output {
   private readonly targets: readonly OutputTarget[];
   private readonly maxParallelism: number;
   private roundRobin = 0;
+  /** Records out, time backpressured and the last watermark sent, of the subtask that owns this output. */
+  private readonly metrics: TaskMetrics;
 
-  constructor(targets: readonly OutputTarget[], maxParallelism: number) {
+  constructor(targets: readonly OutputTarget[], maxParallelism: number, metrics: TaskMetrics = detachedTaskMetrics()) {
     this.targets = targets;
     this.maxParallelism = maxParallelism;
+    this.metrics = metrics;
   }
 
   get channelCount(): number {
@@ -38,6 +42,7 @@ export class Output {
 
   emit(records: readonly unknown[]): Promise<void> | undefined {
     if (records.length === 0) return undefined;
+    if (this.targets.length > 0) this.metrics.recordsOut += records.length;
     let pending: Promise<void>[] | undefined;
     const send = (channel: ChannelWriter<unknown>, element: StreamElement<unknown>) => {
       const p = channel.push(element);
@@ -58,7 +63,7 @@ export class Output {
       }
     }
     if (pending === undefined) return undefined;
-    return pending.length === 1 ? pending[0] : Promise.all(pending).then(() => undefined);
+    return timed(pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => undefined), this.metrics, "backpressuredMs");
   }
 
   private partitionByKey(target: OutputTarget, records: readonly unknown[]): (unknown[] | undefined)[] {
@@ -81,6 +86,7 @@ export class Output {
 
   /** Sends a control element to every consumer channel. */
   broadcast(element: StreamElement<never>): Promise<void> | undefined {
+    if (element.kind === "watermark") this.metrics.watermark = element.timestamp;
     let pending: Promise<void>[] | undefined;
     for (const target of this.targets) {
       for (const channel of target.channels) {
@@ -88,6 +94,6 @@ export class Output {
         if (p !== undefined) (pending ??= []).push(p);
       }
     }
-    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
+    return pending === undefined ? undefined : timed(Promise.all(pending).then(() => undefined), this.metrics, "backpressuredMs");
   }
 }

@@ -20,7 +20,7 @@ import { defaultCoordinatorConfig, type CoordinatorConfig } from "../checkpoint/
 import { systemClock, type Clock } from "../common/clock.ts";
 import { highestCompleted } from "../checkpoint/completed-record.ts";
 import { RestoreFallback, fallBackIfDiscarded, withRestoreFallback } from "./restore-fallback.ts";
-import { isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
+import { WeirError, isWeirError, describeError, externalError, internalError } from "../common/errors.ts";
 import { Channel } from "./channel.ts";
 import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import type { JobPlan } from "./plan.ts";
@@ -84,9 +84,17 @@ export interface RunOptions {
   readonly workers?: { readonly count: number; readonly job: WorkerJobSource };
   /** Aborting it stops the job with a checkpoint. */
   readonly stopSignal?: AbortSignal;
+  /**
+   * Aborting it cancels the job: torn down at once without a checkpoint (uncommitted output is
+   * discarded by the next run's recovery), and the run rejects with JOB_CANCELLED (not retriable).
+   */
+  readonly cancelSignal?: AbortSignal;
   readonly log?: (line: string) => void;
   /** Called after each checkpoint completes (metadata written). */
   readonly onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
+  /** Called when a checkpoint is triggered, and when one is aborted. */
+  readonly onCheckpointTriggered?: (id: number, timestamp: number) => void;
+  readonly onCheckpointAborted?: (id: number, reason: string, at: number) => void;
   /** What to do about committed output that does not match the starting state (output-rewind.ts); default refuse both. */
   readonly output?: {
     readonly duplicateOutput?: "refuse" | "allow";
@@ -121,6 +129,10 @@ const inThreadChannels = (capacity: number): ChannelEnds => {
 };
 
 export { assignSplits } from "./split-assignment.ts";
+
+/** Why a cancelled run rejects: not retriable, so the restart strategy does not run it again. */
+export const cancelledError = (job: string) =>
+  new WeirError(`job '${job}' was cancelled`, { code: "JOB_CANCELLED", domain: "user", retriable: false });
 
 /**
  * Runs the job (see `runOnce`). When recovery finds that the broker discarded every transaction of
@@ -182,6 +194,8 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
         await claim.beforeCommit(id, committables);
       }
     },
+    ...(options.onCheckpointTriggered === undefined ? {} : { onTriggered: options.onCheckpointTriggered }),
+    ...(options.onCheckpointAborted === undefined ? {} : { onAborted: options.onCheckpointAborted }),
     onCompleted: (c) => {
       lastCheckpoint = c;
       metrics.lastCheckpoint = c;
@@ -318,8 +332,14 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
     const onStop = () => driver.requestStop();
     options.stopSignal?.addEventListener("abort", onStop, { once: true });
     if (options.stopSignal?.aborted) onStop();
+    const cancel = options.cancelSignal;
+    const cancelledByUser = new Promise<never>((_, reject) => {
+      const onCancel = () => reject(cancelledError(job.name));
+      if (cancel?.aborted) onCancel();
+      else cancel?.addEventListener("abort", onCancel, { once: true });
+    });
     options.onStart?.(metrics);
-    const outcome = await Promise.race([driver.done, failed]);
+    const outcome = await Promise.race([driver.done, failed, cancelledByUser]);
     options.stopSignal?.removeEventListener("abort", onStop);
     return { metrics, outcome: outcome.kind, lastCheckpoint };
   } catch (e) {

@@ -214,7 +214,7 @@ export class SourceTask extends Subtask {
         if (this.discovered.length > 0) active.push(...this.discovered.splice(0));
         if (active.length === 0) {
           if (this.triggers.length > 0) await this.takePendingCheckpoints();
-          await sleep(systemClock, Math.max(1, Math.min(50, this.nextDiscovery - this.options.context.now())));
+          await this.idle(Math.max(1, Math.min(50, this.nextDiscovery - this.options.context.now())));
           continue;
         }
         let progressed = false;
@@ -263,7 +263,7 @@ export class SourceTask extends Subtask {
         if (this.stopped) break;
         active = stillActive;
         if (!progressed && active.length > 0) {
-          await sleep(systemClock, Number.isFinite(wait) ? Math.max(1, wait) : 1);
+          await this.idle(Number.isFinite(wait) ? Math.max(1, wait) : 1);
           lastYield = performance.now();
         } else if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await yieldToEventLoop();
@@ -285,6 +285,13 @@ export class SourceTask extends Subtask {
     } finally {
       await this.release();
     }
+  }
+
+  /** Waits `ms` with nothing to read (counted as idle time). */
+  private async idle(ms: number): Promise<void> {
+    const from = performance.now();
+    await sleep(systemClock, ms);
+    this.taskMetrics.idleMs += performance.now() - from;
   }
 
   private released = false;

@@ -27,6 +27,7 @@ import type { ChannelReader, ChannelWriter } from "./channel.ts";
 import { InputGate } from "./input-gate.ts";
 import { InputTask } from "./input-task.ts";
 import type { JobMetrics } from "./metrics.ts";
+import { newTaskMetrics, type TaskMetrics } from "./task-metrics.ts";
 import { Output, type OutputTarget } from "./output.ts";
 import type { JobPlan } from "./plan.ts";
 import { keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
@@ -90,7 +91,7 @@ export const upstreamCount = (plan: JobPlan, chain: number, input: number): numb
   return spec.mode === "pointwise" ? 1 : plan.chains[spec.fromChain]!.parallelism;
 };
 
-const outputFor = (ctx: SubtaskFactoryContext, chainIndex: number, subtask: number): Output => {
+const outputFor = (ctx: SubtaskFactoryContext, chainIndex: number, subtask: number, taskMetrics: TaskMetrics): Output => {
   const { plan } = ctx;
   const targets: OutputTarget[] = plan.outputs[chainIndex]!.map((out) => {
     const consumer = plan.chains[out.toChain]!;
@@ -98,7 +99,7 @@ const outputFor = (ctx: SubtaskFactoryContext, chainIndex: number, subtask: numb
     const channels = out.mode === "pointwise" ? [at(subtask, 0)] : Array.from({ length: consumer.parallelism }, (_, j) => at(j, subtask));
     return { mode: out.mode, partitioning: out.partitioning, channels, consumerName: consumer.nodes[0]!.name };
   });
-  return new Output(targets, plan.job.maxParallelism);
+  return new Output(targets, plan.job.maxParallelism, taskMetrics);
 };
 
 /** A callback that logs `warning: <line>` the first time any subtask of `operator` calls it; undefined without a line. */
@@ -219,7 +220,9 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
           }),
         );
       }
-      const runner = new ChainRunner({ operators, sink: sink?.op, output: outputFor(ctx, chain.index, subtask), metrics });
+      const taskMetrics = newTaskMetrics(chain.index, subtask, Date.now());
+      metrics.tasks.push(taskMetrics);
+      const runner = new ChainRunner({ operators, sink: sink?.op, output: outputFor(ctx, chain.index, subtask, taskMetrics), metrics });
       into.runners.push(runner);
       const id = `${chain.index}-${subtask}`;
       if (head.spec.kind === "source") {
@@ -266,6 +269,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
               ...(sideOutput === undefined ? {} : { sideOutput: { write: (records: readonly unknown[]) => sideOutput.processBatch(records, []) } }),
             },
             metrics,
+            taskMetrics,
             cancelled: ctx.cancelled,
             onFinished: ctx.sourceFinished,
           }),
@@ -279,7 +283,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
         const gate = new InputGate<unknown>(inputs.flat());
         // Which operator input (0 or 1) each gate channel feeds.
         const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-        into.tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge: ctx.bridge, gate, sides, now }));
+        into.tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics }));
       }
     }
   }

@@ -13,6 +13,7 @@
  * whose inputs have all ended is "finished": it answers later checkpoints at once, with its final
  * state, and stays until the job's final checkpoint is committed.
  */
+import { detachedTaskMetrics, type TaskMetrics } from "./task-metrics.ts";
 import { join, relative } from "node:path";
 import { failpoint } from "../common/failpoints.ts";
 import { describeError } from "../common/errors.ts";
@@ -61,6 +62,8 @@ export interface SubtaskOptions {
   /** Sinks a source subtask's readers write to (engine/side-sinks.ts); checkpointed like `sink`. */
   readonly sideSinks?: readonly SubtaskSink[];
   readonly bridge: CheckpointBridge;
+  /** This subtask's counters (task-metrics.ts); default: counted nowhere. */
+  readonly taskMetrics?: TaskMetrics;
 }
 
 export interface SubtaskSink {
@@ -80,6 +83,8 @@ export abstract class Subtask {
   private readonly acked = new Set<number>();
   protected finished = false;
 
+  protected readonly taskMetrics: TaskMetrics;
+
   constructor(options: SubtaskOptions) {
     this.id = options.id;
     this.chain = options.chain;
@@ -87,6 +92,7 @@ export abstract class Subtask {
     this.sideSinks = options.sideSinks ?? [];
     this.sinks = [...(options.sink === undefined ? [] : [options.sink]), ...this.sideSinks];
     this.bridge = options.bridge;
+    this.taskMetrics = options.taskMetrics ?? detachedTaskMetrics();
   }
 
   /** Source positions to record with a snapshot (sources override). */
@@ -98,7 +104,7 @@ export abstract class Subtask {
    * The synchronous part of checkpoint `id`; returns the asynchronous part, to be started
    * with `finishSnapshot` once the barrier is forwarded.
    */
-  protected async snapshotSync(id: number): Promise<() => Promise<TaskSnapshot>> {
+  protected async snapshotSync(id: number, alignmentMs = 0): Promise<() => Promise<TaskSnapshot>> {
     const started = performance.now();
     this.acked.add(id);
     failpoint("sync-snapshot");
@@ -166,6 +172,7 @@ export abstract class Subtask {
         durationMs: this.bridge.now() - this.bridge.triggeredAt(id),
         syncMs: round2(syncMs),
         asyncBlockingMs: round2(asyncBlockingMs),
+        alignmentMs: round2(alignmentMs),
       };
     };
   }
@@ -195,6 +202,7 @@ export abstract class Subtask {
   /** After the task finished: answers the checkpoints in flight that no barrier brought. */
   protected async markFinished(): Promise<void> {
     this.finished = true;
+    this.taskMetrics.finished = true;
     for (const id of this.bridge.pendingIds()) await this.snapshotFinished(id);
   }
 

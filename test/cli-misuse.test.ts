@@ -18,14 +18,14 @@ afterAll(async () => {
 });
 
 let runs = 0;
-/** `weir run <file>` with its own checkpoint, state and output directories. */
+/** `weir run <file>` with its own checkpoint, state and output directories; `lines`: stderr but the REST address line. */
 const run = async (file: string, params: string[] = []) => {
   const dir = join(tmp, `run-${runs++}`);
   const out = join(dir, "out");
   const args = ["run", file, "--checkpoint-dir", join(dir, "chk"), "--state-dir", join(dir, "state"), "--no-progress", "--param", `out=${out}`];
   for (const p of params) args.push("--param", p);
   const exit = await runOrKill(args);
-  return { exit, out, lines: exit.stderr.split("\n").filter((l) => l.length > 0) };
+  return { exit, out, lines: exit.stderr.split("\n").filter((l) => l.length > 0 && !l.startsWith("weir: REST API and dashboard at ")) };
 };
 
 describe("weir run: API misuse", () => {

@@ -42,6 +42,8 @@ const weir = (args: readonly string[], timeoutMs = 30_000): Promise<Outcome> =>
 
 /** The stderr lines (without the trailing empty one). */
 const lines = (text: string): string[] => text.split("\n").filter((l, i, all) => i < all.length - 1 || l !== "");
+/** stderr's lines but the one naming the REST API's address (printed by every run that starts its server). */
+const messageLines = (text: string): string[] => lines(text).filter((l) => !l.startsWith("weir: REST API and dashboard at "));
 
 let tmp: string;
 
@@ -201,7 +203,7 @@ describe("weir run: errors are one line naming what failed", () => {
       join(tmp, "missing-input-state"),
     ]);
     expect(result.code).toBe(1);
-    const stderr = lines(result.stderr);
+    const stderr = messageLines(result.stderr);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toContain(input);
     expect(stderr[0]).toContain("jobs/word-count.ts");
@@ -225,7 +227,7 @@ describe("weir run: errors are one line naming what failed", () => {
     const file = "test/fixtures/throwing-job.ts";
     const result = await weir(["run", file, "--state-dir", join(tmp, "throwing-state")]);
     expect(result.code).toBe(1);
-    const stderr = lines(result.stderr);
+    const stderr = messageLines(result.stderr);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toContain("explode-on-seven");
     expect(stderr[0]).toContain(file);

@@ -8,6 +8,7 @@ import { parseDuration } from "../../common/duration.ts";
 import { listCheckpoints, inspectCheckpoint } from "./checkpoints-command.ts";
 import { runCommand, type RunFlags } from "./run-command.ts";
 import { defaultRestartStrategy } from "./restart.ts";
+import { cancelJob, listJobs, stopJob } from "./control-commands.ts";
 
 const duration = (flag: string, allowOff = false) => (raw: string) => {
   if (allowOff && (raw === "off" || raw === "none")) return Infinity;
@@ -32,6 +33,12 @@ const restartAttempts = (raw: string) => {
 const positiveInt = (flag: string) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a positive integer, got '${raw}'`);
+  return n;
+};
+
+const port = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`--ui-port takes a port number 0..65535 (0: any free port), got '${raw}'`);
   return n;
 };
 
@@ -125,6 +132,9 @@ Examples:
         .default(defaultRestartStrategy.kind),
     )
     .option("--no-progress", "do not print the progress line")
+    .option("--ui-port <port>", "port of the REST API and dashboard (taken: the next free one; 0: any free port)", port, 8081)
+    .option("--ui-host <host>", "address the REST API and dashboard listen on; beyond loopback, stop and cancel need the token written at start", "127.0.0.1")
+    .option("--no-ui", "serve no REST API or dashboard")
     .option(
       "--progress-interval <ms>",
       "milliseconds between progress lines when stderr is not a terminal",
@@ -152,6 +162,24 @@ Examples:
         },
       });
     });
+
+  const print = (line: string) => void process.stdout.write(`${line}\n`);
+  program
+    .command("list")
+    .description("the jobs weir run is running on this machine: name, REST id, state, address, pid")
+    .action(async () => listJobs(print));
+  program
+    .command("stop")
+    .description("stop a running job with a final checkpoint (sinks committed); the same weir run command resumes it")
+    .argument("<job>", "the job's name or REST id (weir list)")
+    .option("--timeout <duration>", "how long to wait for the job to stop", duration("--timeout"), 600_000)
+    .action(async (job: string, flags: { timeout: number }) => stopJob(job, flags.timeout, print));
+  program
+    .command("cancel")
+    .description("cancel a running job at once, without a checkpoint; the next run resumes from its latest completed checkpoint")
+    .argument("<job>", "the job's name or REST id (weir list)")
+    .option("--timeout <duration>", "how long to wait for the job to end", duration("--timeout"), 60_000)
+    .action(async (job: string, flags: { timeout: number }) => cancelJob(job, flags.timeout, print));
 
   const checkpoints = program.command("checkpoints").description("list and inspect checkpoints");
   checkpoints

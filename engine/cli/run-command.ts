@@ -25,6 +25,9 @@ import { watchLauncher } from "./launcher-watch.ts";
 import { sideSinksOf } from "../side-sinks.ts";
 import type { Sink } from "../../connectors/sink.ts";
 import { sleep, systemClock } from "../../common/clock.ts";
+import { startStatusService, type StatusService } from "./status-service.ts";
+import type { CompletedCheckpoint } from "../../checkpoint/driver.ts";
+import { checkpointPath } from "../../checkpoint/storage.ts";
 
 export interface RunFlags {
   readonly parallelism: number;
@@ -49,6 +52,10 @@ export interface RunFlags {
   /** On a start from the beginning, delete committed output of the job's earlier runs instead of refusing. */
   readonly overwriteOutput?: boolean;
   readonly restart: RestartStrategy;
+  /** The REST API and dashboard (default: on, 127.0.0.1:8081). */
+  readonly ui?: boolean;
+  readonly uiPort?: number;
+  readonly uiHost?: string;
 }
 
 /**
@@ -93,6 +100,34 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     }
   };
   const lock = await lockJob(flags.checkpointDir, built.name);
+  const cancel = new AbortController();
+  let finalCheckpoint: CompletedCheckpoint | undefined;
+  let service: StatusService;
+  try {
+    service = await startStatusService({
+      plan,
+      flags: { ui: flags.ui ?? true, uiPort: flags.uiPort ?? 8081, uiHost: flags.uiHost ?? "127.0.0.1" },
+      checkpointDir: flags.checkpointDir,
+      say,
+      control: {
+        stop: () => {
+          if (stop.signal.aborted) return;
+          say(`stop requested through the REST API: stopping '${built.name}' with a final checkpoint`);
+          stop.abort();
+        },
+        cancel: () => {
+          if (cancel.signal.aborted) return;
+          say(`cancel requested through the REST API: cancelling '${built.name}' without a checkpoint`);
+          cancel.abort();
+        },
+        finalCheckpoint: () => (finalCheckpoint === undefined ? undefined : checkpointPath(flags.checkpointDir, built.name, finalCheckpoint.id)),
+      },
+    });
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  const status = service.status;
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   // Under `npx`, a killed npm cannot forward its signal: stop as if it had sent SIGTERM.
@@ -104,8 +139,13 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     /** Waits before the next attempt, or throws the failure when the strategy gives up. */
     const restartAfter = async (e: unknown, started: number): Promise<void> => {
       const error = isWeirError(e) ? e.withContext({ jobFile: file }) : e;
-      if (stop.signal.aborted) throw error;
+      if (cancel.signal.aborted) throw error;
+      if (stop.signal.aborted) {
+        status.attemptFailed(error, false, Date.now());
+        throw error;
+      }
       const decision = decideRestart(flags.restart, { error, inARow: restartsInARow, ranForMs: Date.now() - started });
+      status.attemptFailed(error, decision.kind !== "give-up", Date.now());
       if (decision.kind === "give-up") throw error;
       restartsInARow = decision.restart;
       const count = Number.isFinite(decision.limit) ? `restart ${decision.restart} of ${decision.limit}` : `restart ${decision.restart}`;
@@ -169,6 +209,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       }
       if (start.found !== undefined) {
         say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
+        status.restored = { id: start.found.metadata.id, at: Date.now(), path: start.found.dir };
         const changed = paramChanges(start.found.metadata.params, params);
         if (changed.length > 0) {
           say(`the parameters differ from the run that took checkpoint ${start.found.metadata.id}: ${changed.join(", ")}; resuming with the new ones (--fresh starts over)`);
@@ -187,6 +228,10 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           ...(workers === 0 ? {} : { workers: { count: workers, job: { file: resolve(file), shownAs: file, params, parallelism: flags.parallelism } } }),
           ...(flags.stateCacheCells === undefined ? {} : { maxCachedCells: flags.stateCacheCells }),
           stopSignal: stop.signal,
+          cancelSignal: cancel.signal,
+          onCheckpoint: (c) => status.checkpointCompleted(c),
+          onCheckpointTriggered: (id, at) => status.checkpointTriggered(id, at),
+          onCheckpointAborted: (id, reason, at) => status.checkpointAborted(id, reason, at),
           log: say,
           ...(timeline === undefined ? {} : { onPhase: ({ kind, ...detail }) => timeline.mark(kind, detail) }),
           output: {
@@ -202,6 +247,8 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
             // The old lineage is gone by now (a restart must resume the new one); until then,
             // e.g. after a refusal or a failure to start, a restart is still fresh.
             fresh = false;
+            status.attemptStarted(metrics, Date.now());
+            service.announce();
             timeline?.mark("started");
             timeline?.watchFirstRecord(metrics);
             recorder = recordMetrics(process.env["WEIR_METRICS_FILE"], metrics);
@@ -212,10 +259,20 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         });
       } catch (e) {
         progress?.stop();
+        if (cancel.signal.aborted) {
+          status.ended("cancelled", Date.now());
+          const resumeFrom = status.lastCompleted;
+          say(
+            `'${built.name}' cancelled${resumeFrom === undefined ? "" : `; its latest completed checkpoint is ${resumeFrom.id}`}: run the same command again to resume (output not yet committed is discarded)`,
+          );
+          return;
+        }
         await restartAfter(e, started);
         continue;
       }
       progress?.stop();
+      finalCheckpoint = result.lastCheckpoint;
+      status.ended(result.outcome, Date.now());
       recorder?.finish();
       const secs = (Date.now() - started) / 1000;
       const m = result.metrics;
@@ -229,7 +286,11 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       }
       return;
     }
+  } catch (e) {
+    if (!status.isEnded) status.ended("failed", Date.now());
+    throw e;
   } finally {
+    await service.close();
     launcher.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -113,6 +113,7 @@ export const startWorkerPool = async (options: WorkerPoolOptions): Promise<Worke
     metrics.stateCache.misses = base.stateCache.misses + add((c) => c.stateCache.misses);
     metrics.stateCache.evictions = base.stateCache.evictions + add((c) => c.stateCache.evictions);
     metrics.stateCache.evictionWrites = base.stateCache.evictionWrites + add((c) => c.stateCache.evictionWrites);
+    metrics.tasks = latest.flatMap((c) => c.tasks);
   };
 
   let failWith: (e: Error) => void = () => undefined;
