@@ -17,6 +17,7 @@ import { JobStatus } from "../status/job-status.ts";
 import { isLoopback, startStatusServer, type JobControl, type StatusServer } from "../status/rest-server.ts";
 import type { JobPlan } from "../plan.ts";
 import { registerRunningJob } from "./running-jobs.ts";
+import { loadDashboard } from "../status/dashboard.ts";
 
 export interface UiFlags {
   /** false: no server (`--no-ui`). */
@@ -54,9 +55,17 @@ export const startStatusService = async (options: {
     await rm(tokenFile, { force: true });
     await writeFile(tokenFile, `${token}\n`, { mode: 0o600, flag: "wx" });
   }
+  const dashboard = await loadDashboard();
   let server: StatusServer;
   try {
-    server = await startStatusServer({ status, control: options.control, host: flags.uiHost, port: flags.uiPort, ...(token === undefined ? {} : { token }) });
+    server = await startStatusServer({
+      status,
+      control: options.control,
+      host: flags.uiHost,
+      port: flags.uiPort,
+      extend: dashboard,
+      ...(token === undefined ? {} : { token }),
+    });
   } catch (e) {
     if (tokenFile !== undefined) await rm(tokenFile, { force: true });
     throw userError(

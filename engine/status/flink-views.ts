@@ -196,8 +196,9 @@ const stats = (values: readonly number[]): Json => {
   };
 };
 
+/** The largest of a completed checkpoint's per-task times; null before it completes (or if it failed). */
 const maxOf = (c: CheckpointEntry, f: (t: { syncMs: number; asyncBlockingMs: number; alignmentMs: number; durationMs: number }) => number) =>
-  c.completed === undefined ? 0 : Math.round(Math.max(0, ...c.completed.tasks.map(f)));
+  c.completed === undefined ? null : Math.round(Math.max(0, ...c.completed.tasks.map(f)));
 
 const checkpointEntry = (status: JobStatus, c: CheckpointEntry): Json => {
   const done = c.completed;

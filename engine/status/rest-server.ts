@@ -131,7 +131,14 @@ export const startStatusServer = async (options: StatusServerOptions): Promise<S
   };
   const json = (reply: FastifyReply, body: unknown) => reply.type("application/json").send(body);
 
-  app.get("/config", (_req, reply) => json(reply, { "refresh-interval": options.sampleEveryMs ?? 1000, "timezone-name": "UTC", "flink-version": null, "weir-version": "0" }));
+  app.get("/config", (_req, reply) =>
+    json(reply, {
+      "refresh-interval": options.sampleEveryMs ?? 1000,
+      "timezone-name": "UTC",
+      "flink-version": null,
+      "mutations-need-token": options.token !== undefined,
+    }),
+  );
   app.get("/overview", (_req, reply) =>
     json(reply, {
       taskmanagers: 1,
