@@ -49,6 +49,8 @@ export interface TaskCheckpointTimes {
   readonly syncMs: number;
   readonly asyncBlockingMs: number;
   readonly alignmentMs: number;
+  /** The asynchronous part, start to end (0 in older checkpoints). */
+  readonly asyncMs: number;
   /** Bytes of state this task's snapshot holds, and the part of them new in this checkpoint. */
   readonly bytes: number;
   readonly newBytes: number;
@@ -143,6 +145,40 @@ export class CheckpointDriver {
   }
 
   /** Stop with a checkpoint (SIGINT/SIGTERM): sources stop at its barrier; `done` resolves once it is committed. */
+  /** Holds on completed checkpoints (by id) that retention must not delete yet. */
+  private readonly held = new Map<number, number>();
+  /** Held checkpoints retention wanted to delete: deleted when released. */
+  private readonly deferred = new Set<number>();
+
+  /**
+   * Keeps completed checkpoint `id` from being deleted by retention until the returned function is
+   * called (once). Call it when the checkpoint completes (`onCompleted`), before any later one can.
+   */
+  hold(id: number): () => void {
+    this.held.set(id, (this.held.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(id) ?? 1) - 1;
+      if (left > 0) {
+        this.held.set(id, left);
+        return;
+      }
+      this.held.delete(id);
+      if (this.deferred.delete(id)) {
+        discardCheckpoint(this.options.root, this.options.job, id).catch((e: unknown) =>
+          this.options.log(`could not remove checkpoint ${id} after its savepoint: ${describeError(e)}`),
+        );
+      }
+    };
+  }
+
+  /** Asks for a checkpoint as soon as one may start (a savepoint's); one in progress does not count. */
+  requestCheckpoint(): void {
+    this.event({ kind: "request", now: this.options.clock.now(), final: false });
+  }
+
   requestStop(): void {
     this.event({ kind: "stop", now: this.options.clock.now() });
   }
@@ -249,6 +285,7 @@ export class CheckpointDriver {
             syncMs: t.syncMs ?? 0,
             asyncBlockingMs: t.asyncBlockingMs ?? 0,
             alignmentMs: t.alignmentMs ?? 0,
+            asyncMs: t.asyncMs ?? 0,
             bytes: t.keyed.reduce((n, k) => n + k.handle.bytes, 0),
             newBytes: t.keyed.reduce((n, k) => n + k.handle.newBytes, 0),
           })),
@@ -273,7 +310,9 @@ export class CheckpointDriver {
         await discardCheckpoint(root, job, command.id);
         return;
       case "discard":
-        await discardCheckpoint(root, job, command.id);
+        // A held checkpoint (a savepoint being copied from it) is deleted once released.
+        if ((this.held.get(command.id) ?? 0) > 0) this.deferred.add(command.id);
+        else await discardCheckpoint(root, job, command.id);
         return;
       case "fail-job":
         throw new Error(command.reason);

@@ -3,6 +3,7 @@
  * written last, atomically; a checkpoint directory without a valid `_metadata` is not a
  * checkpoint. A checksum over the body detects a torn or edited file.
  */
+import { dirname, resolve } from "node:path";
 import type { KeyedStateHandle } from "../state/snapshot.ts";
 import type { StateLayoutEntry } from "../state/state-signature.ts";
 
@@ -56,6 +57,8 @@ export interface TaskSnapshot {
    * its inputs were aligned); 0 for a task with one input or a source; absent in older checkpoints.
    */
   readonly alignmentMs?: number;
+  /** Milliseconds of the asynchronous part, from its start to its end (absent in older checkpoints). */
+  readonly asyncMs?: number;
 }
 
 /**
@@ -78,6 +81,12 @@ export interface CheckpointMetadata {
   /** The job's parameters (`--param`) in the run that took it; absent in older checkpoints. */
   readonly params?: Readonly<Record<string, string>>;
   readonly tasks: readonly TaskSnapshot[];
+  /**
+   * Set in a savepoint (checkpoint/savepoint.ts): a self-contained copy of checkpoint
+   * `fromCheckpoint`, whose state paths are relative to its own directory (a checkpoint's are
+   * relative to the job's folder), so it can be moved, renamed or copied to another machine.
+   */
+  readonly savepoint?: { readonly fromCheckpoint: number; readonly createdAt: number };
 }
 
 /** Totals for listings and the progress line. */
@@ -95,3 +104,7 @@ export const summarize = (m: CheckpointMetadata) => {
   const pendingTransactions = m.tasks.reduce((n, t) => n + t.sinks.reduce((k, s) => k + s.committables.length, 0), 0);
   return { bytes, newBytes, durationMs: m.completedAt - m.timestamp, positions, pendingTransactions };
 };
+
+/** The directory a checkpoint's (or savepoint's) state paths are relative to, for the one in `dir`. */
+export const snapshotBase = (metadata: Pick<CheckpointMetadata, "savepoint">, dir: string): string =>
+  metadata.savepoint === undefined ? dirname(resolve(dir)) : resolve(dir);

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { userError, externalError, describeError, isWeirError } from "../common/errors.ts";
-import { METADATA_FORMAT, type CheckpointMetadata } from "./metadata.ts";
+import { METADATA_FORMAT, snapshotBase, type CheckpointMetadata } from "./metadata.ts";
 import { checkpointReadError, findSnapshotDamage } from "../state/snapshot.ts";
 import { errnoOf } from "../common/path-errors.ts";
 import { writeFileAtomic } from "../common/write-file-atomic.ts";
@@ -96,7 +96,7 @@ export const verifyFiles = async (dir: string, metadata: CheckpointMetadata, dep
   const pool = depth === "checksums" && bytes >= POOL_MIN_BYTES ? openHashPool({ workers: Math.min(availableParallelism(), MAX_HASH_WORKERS) }) : undefined;
   try {
     const damages = await Promise.all(
-      keyed.map((k) => findSnapshotDamage(k.handle, join(dirname(resolve(dir)), k.handle.path), depth === "checksums", pool?.hash)),
+      keyed.map((k) => findSnapshotDamage(k.handle, join(snapshotBase(metadata, dir), k.handle.path), depth === "checksums", pool?.hash)),
     );
     const at = damages.findIndex((d) => d !== undefined);
     if (at >= 0) {

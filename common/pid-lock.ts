@@ -96,7 +96,8 @@ const TAKEOVER_WAIT_MS = 10;
 const take = async (path: string, content: string, depth: number): Promise<PidLockResult> => {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     if (await createComplete(path, content)) {
-      await tidyClaims(path, depth);
+      // Best effort: the lock is ours whether or not a stale claim could be tidied.
+      await tidyClaims(path, depth).catch(() => undefined);
       return { kind: "taken", release: () => rm(path, { force: true }) };
     }
     const seen = await inspect(path);

@@ -94,6 +94,8 @@ export class InputTask extends Subtask {
           failpoint("alignment");
           break;
         case "unblock-all":
+          // Alignment ended (the checkpoint was taken, or abandoned for a newer one).
+          this.alignedFrom = undefined;
           this.gate.unblockAll();
           break;
         case "snapshot": {

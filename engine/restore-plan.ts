@@ -3,8 +3,8 @@
  * operator, keyed-state snapshots per operator, and sink committables per sink operator.
  * Operators are matched by name; state of an operator the job no longer has is reported.
  */
-import { dirname, join } from "node:path";
-import type { CheckpointMetadata } from "../checkpoint/metadata.ts";
+import { join } from "node:path";
+import { snapshotBase, type CheckpointMetadata } from "../checkpoint/metadata.ts";
 import type { RestoreSource } from "../state/snapshot.ts";
 import type { KeyGroupRange } from "../state/key-groups.ts";
 import { userError } from "../common/errors.ts";
@@ -22,9 +22,12 @@ export interface RestorePlan {
   readonly layouts: ReadonlyMap<string, readonly StateLayoutEntry[]>;
 }
 
-/** `dir` is the checkpoint's own directory (`.../<job>/chk-<n>`); handle paths are relative to its parent. */
+/**
+ * `dir` is the checkpoint's own directory (`.../<job>/chk-<n>`, whose handle paths are relative to
+ * its parent) or a savepoint's (paths relative to itself: `snapshotBase`).
+ */
 export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): RestorePlan => {
-  const base = dirname(dir);
+  const base = snapshotBase(metadata, dir);
   const positions = new Map<string, Record<string, unknown>>();
   const watermarks = new Map<string, Record<string, number>>();
   const keyed = new Map<string, RestoreSource[]>();
@@ -63,13 +66,43 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
 export const keyedSourcesFor = (plan: RestorePlan, operator: string, range: KeyGroupRange): RestoreSource[] =>
   (plan.keyed.get(operator) ?? []).filter((s) => s.handle.keyGroups.start <= range.end && s.handle.keyGroups.end >= range.start);
 
+/** Operators the checkpoint holds state of that are not in `operatorNames` (renamed or removed), each once. */
+export const unknownOperators = (plan: RestorePlan, operatorNames: ReadonlySet<string>): string[] => [
+  ...new Set([...plan.keyed.keys(), ...plan.positions.keys(), ...plan.committables.keys()].filter((n) => !operatorNames.has(n))),
+];
+
+/**
+ * `plan` without the state of `operators` (`--allow-non-restored-state`, as Flink's). A sink among
+ * them with output pre-committed in the checkpoint is refused (CHECKPOINT_PENDING_OUTPUT_DROPPED):
+ * dropping it would lose output of a completed checkpoint.
+ */
+export const withoutOperators = (plan: RestorePlan, operators: readonly string[]): RestorePlan => {
+  const pending = operators.filter((op) => (plan.committables.get(op) ?? []).length > 0);
+  if (pending.length > 0) {
+    throw userError(
+      "CHECKPOINT_PENDING_OUTPUT_DROPPED",
+      `checkpoint ${plan.id} holds output of sink${pending.length > 1 ? "s" : ""} ${pending.map((p) => `'${p}'`).join(", ")} that is pre-committed but not yet known to be committed, and this job no longer has ${pending.length > 1 ? "them" : "it"}: dropping that state would lose the output. Resume once with the sink still in the job (its output is then committed), then change the job`,
+    );
+  }
+  const keep = <V>(m: ReadonlyMap<string, V>) => new Map([...m].filter(([op]) => !operators.includes(op)));
+  return {
+    ...plan,
+    positions: keep(plan.positions),
+    watermarks: keep(plan.watermarks),
+    keyed: keep(plan.keyed),
+    committables: keep(plan.committables),
+    writerStates: keep(plan.writerStates),
+    layouts: keep(plan.layouts),
+  };
+};
+
 /** Refuses a checkpoint whose state belongs to operators the job does not have (renamed or removed). */
 export const checkOperatorsMatch = (plan: RestorePlan, operatorNames: ReadonlySet<string>, maxParallelism: number, metadataMax: number): void => {
-  const unknown = [...plan.keyed.keys(), ...plan.positions.keys(), ...plan.committables.keys()].filter((n) => !operatorNames.has(n));
+  const unknown = unknownOperators(plan, operatorNames);
   if (unknown.length > 0) {
     throw userError(
       "CHECKPOINT_OPERATORS_MISMATCH",
-      `checkpoint ${plan.id} holds state for operators this job does not have: ${[...new Set(unknown)].join(", ")}; operator names must stay the same to resume (or run with --fresh)`,
+      `checkpoint ${plan.id} holds state for operators this job does not have: ${unknown.join(", ")}; operator names must stay the same to resume, or run with --allow-non-restored-state to drop their state (or with --fresh to start over)`,
     );
   }
   if (maxParallelism !== metadataMax) {

@@ -24,7 +24,7 @@ import { WeirError, isWeirError, describeError, externalError, internalError } f
 import { Channel } from "./channel.ts";
 import { newJobMetrics, type JobMetrics } from "./metrics.ts";
 import type { JobPlan } from "./plan.ts";
-import { checkOperatorsMatch, type RestorePlan } from "./restore-plan.ts";
+import { checkOperatorsMatch, unknownOperators, withoutOperators, type RestorePlan } from "./restore-plan.ts";
 import { claimRunFolder } from "./run-folder.ts";
 import { checkStateCompatibility, declaredStates } from "./state-compatibility.ts";
 import { startSinks } from "./sink-startup.ts";
@@ -82,6 +82,8 @@ export interface RunOptions {
    * same plan. Absent: every subtask on this thread's event loop (`--workers 0`).
    */
   readonly workers?: { readonly count: number; readonly job: WorkerJobSource };
+  /** Drop the restored state of operators the job no longer has, instead of refusing (Flink's --allowNonRestoredState). */
+  readonly allowNonRestoredState?: boolean;
   /** Aborting it stops the job with a checkpoint. */
   readonly stopSignal?: AbortSignal;
   /**
@@ -92,6 +94,8 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Called after each checkpoint completes (metadata written). */
   readonly onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
+  /** Called once the checkpoint driver runs, with a way to ask it for a checkpoint now (savepoints). */
+  readonly onCheckpointing?: (control: CheckpointControl) => void;
   /** Called when a checkpoint is triggered, and when one is aborted. */
   readonly onCheckpointTriggered?: (id: number, timestamp: number) => void;
   readonly onCheckpointAborted?: (id: number, reason: string, at: number) => void;
@@ -102,6 +106,14 @@ export interface RunOptions {
     /** Set by a recovery fallback: these sinks provably hold no output of checkpoints after `checkpoint`. */
     readonly nothingVisibleAfter?: { readonly checkpoint: number; readonly operators: readonly string[] };
   };
+}
+
+/** What a run's caller may ask of its checkpointing while it runs (savepoints: engine/cli/savepoint-requests.ts). */
+export interface CheckpointControl {
+  /** A checkpoint as soon as one may start. */
+  requestCheckpoint(): void;
+  /** Keeps completed checkpoint `id` from retention until released (call from `onCheckpoint`). */
+  hold(id: number): () => void;
 }
 
 /** Start-up steps of a run; a restoring subtask reports how many snapshots it reads (1 at the same parallelism). */
@@ -153,10 +165,15 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
   const metrics = newJobMetrics(now());
   const stateKind = options.stateBackend ?? "rocksdb";
   const batchSize = options.batchSize ?? 1024;
-  const restore = options.checkpoints?.restore;
+  let restore = options.checkpoints?.restore;
   if (restore !== undefined) {
-    const operatorNames = [...job.nodes.map((n) => n.name), ...sideSinksOf(job.nodes).map((s) => s.operator)];
-    checkOperatorsMatch(restore, new Set(operatorNames), job.maxParallelism, restore.maxParallelism);
+    const operatorNames = new Set([...job.nodes.map((n) => n.name), ...sideSinksOf(job.nodes).map((s) => s.operator)]);
+    const gone = unknownOperators(restore, operatorNames);
+    if (gone.length > 0 && options.allowNonRestoredState === true) {
+      restore = { ...withoutOperators(restore, gone), maxParallelism: restore.maxParallelism };
+      log(`checkpoint ${restore.id} holds state of operators this job no longer has; dropped (--allow-non-restored-state): ${gone.join(", ")}`);
+    }
+    checkOperatorsMatch(restore, operatorNames, job.maxParallelism, restore.maxParallelism);
     checkStateCompatibility(restore, declaredStates(job));
   }
   // Before anything that the teardown below undoes: a refused folder is another run's.
@@ -329,18 +346,22 @@ const runOnce = async (options: RunOptions): Promise<JobResult> => {
         },
       );
     }
+    options.onCheckpointing?.({ requestCheckpoint: () => driver.requestCheckpoint(), hold: (id) => driver.hold(id) });
     const onStop = () => driver.requestStop();
     options.stopSignal?.addEventListener("abort", onStop, { once: true });
     if (options.stopSignal?.aborted) onStop();
     const cancel = options.cancelSignal;
+    let onCancel = () => undefined as void;
     const cancelledByUser = new Promise<never>((_, reject) => {
-      const onCancel = () => reject(cancelledError(job.name));
+      onCancel = () => reject(cancelledError(job.name));
       if (cancel?.aborted) onCancel();
       else cancel?.addEventListener("abort", onCancel, { once: true });
     });
     options.onStart?.(metrics);
-    const outcome = await Promise.race([driver.done, failed, cancelledByUser]);
-    options.stopSignal?.removeEventListener("abort", onStop);
+    const outcome = await Promise.race([driver.done, failed, cancelledByUser]).finally(() => {
+      cancel?.removeEventListener("abort", onCancel);
+      options.stopSignal?.removeEventListener("abort", onStop);
+    });
     return { metrics, outcome: outcome.kind, lastCheckpoint };
   } catch (e) {
     if (e instanceof RestoreFallback) throw e; // nothing ran yet: runJob restores the earlier checkpoint

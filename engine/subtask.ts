@@ -137,6 +137,7 @@ export abstract class Subtask {
     }
     const syncMs = performance.now() - started;
     return async () => {
+      const asyncStarted = performance.now();
       failpoint("async-snapshot");
       const keyed: KeyedSnapshot[] = [];
       let asyncBlockingMs = 0;
@@ -173,6 +174,7 @@ export abstract class Subtask {
         syncMs: round2(syncMs),
         asyncBlockingMs: round2(asyncBlockingMs),
         alignmentMs: round2(alignmentMs),
+        asyncMs: round2(performance.now() - asyncStarted),
       };
     };
   }

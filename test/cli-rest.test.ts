@@ -6,7 +6,7 @@
  * `weir list` sees only its jobs.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -206,7 +206,15 @@ describe("weir run's REST API", () => {
       [`/jobs/${id}/savepoints/stop-77`, {}, 404],
       [`/jobs/${id}/stop`, { method: "POST", headers: json, body: "{not json" }, 400],
       [`/jobs/${id}/stop`, { method: "POST", headers: json, body: "[1,2]" }, 400],
-      [`/jobs/${id}/stop`, { method: "POST", headers: json, body: '{"targetDirectory":"/tmp/sp"}' }, 400],
+      [`/jobs/${id}/stop`, { method: "POST", headers: json, body: '{"targetDirectory":42}' }, 400],
+      [`/jobs/${id}/stop`, { method: "POST", headers: json, body: '{"targetDirectory":"  "}' }, 400],
+      [`/jobs/${id}/savepoints`, { method: "POST", headers: json, body: '{"target-directory":["a"]}' }, 400],
+      [`/jobs/${id}/savepoints`, { method: "POST", headers: json, body: '{"cancel-job":true}' }, 400],
+      [`/jobs/${id}/savepoints`, { method: "POST", headers: json, body: "null" }, 400],
+      // What a page of another site could send: a body-less POST, or JSON with its Origin.
+      [`/jobs/${id}/stop`, { method: "POST" }, 415],
+      [`/jobs/${id}/savepoints`, { method: "POST" }, 415],
+      [`/jobs/${id}/stop`, { method: "POST", headers: { ...json, origin: "http://attacker.example" }, body: "{}" }, 403],
       [`/jobs/${id}/stop`, { method: "POST", headers: json, body: '{"drain":true}' }, 400],
       [`/jobs/${id}/stop`, { method: "POST", headers: { "content-type": "text/plain" }, body: "stop" }, 400],
       [`/jobs/${id}/stop`, { method: "POST", headers: { "content-type": "application/xml" }, body: "<stop/>" }, 415],
@@ -236,6 +244,13 @@ describe("weir list, stop and cancel", () => {
     const out = join(tmp, "cli");
     const args = [...jobArgs(out, join(tmp, "cli-chk"), EVENTS, 6_000), "--ui-port", "0"];
     expect((await cli(["list"], env)).stdout).toMatch(/^no weir run is running on this machine/);
+    // A runtime directory others may write is not trusted (entries there could point weir stop elsewhere).
+    const open = join(tmp, "rt-open");
+    await mkdir(open, { mode: 0o777 });
+    await chmod(open, 0o777);
+    const refused = await cli(["list"], { WEIR_RUNTIME_DIR: open });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("RUNTIME_DIR_NOT_PRIVATE");
     const missing = await cli(["stop", "account-totals"], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("JOB_NOT_RUNNING");
@@ -261,6 +276,50 @@ describe("weir list, stop and cancel", () => {
 
     expect(await finish(args, env, out)).toEqual(expected);
   }, 120_000);
+
+  it("take savepoints that are self-contained: one while running, one when stopping; each restores at another parallelism, exactly once, even moved and renamed into a new checkpoint directory", async () => {
+    const env = { WEIR_RUNTIME_DIR: join(tmp, "rt-sp") };
+    const out = join(tmp, "sp");
+    const checkpoints = join(tmp, "sp-chk");
+    const args = [...jobArgs(out, checkpoints, EVENTS, 6_000), "--ui-port", "0"];
+    const running = await serve(args, env);
+    const taken = await cli(["savepoint", "account-totals"], env);
+    expect(taken.code, taken.stderr).toBe(0);
+    // The default directory: savepoints/ beside the checkpoint directory.
+    const early = /written to (\S+);/.exec(taken.stdout)![1]!;
+    expect(early.startsWith(join(tmp, "savepoints", "savepoint-account-totals-chk"))).toBe(true);
+    const stopped = await cli(["stop", "account-totals", "--savepoint", join(tmp, "stop-savepoints")], env);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const late = /stopped with the savepoint (\S+);/.exec(stopped.stdout)![1]!;
+    expect((await running.run.exited).code).toBe(0);
+    // Copies, not links into the checkpoint directory; inspect names it a savepoint.
+    const files = async (dir: string): Promise<string[]> =>
+      (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    for (const f of await files(late)) expect((await stat(f)).nlink, f).toBe(1);
+    expect((await cli(["checkpoints", "inspect", late], env)).stdout).toMatch(/^savepoint of job 'account-totals' \(checkpoint \d+\)/);
+
+    // The early savepoint, at parallelism 1: the output committed after it is retracted, and the run ends exactly once.
+    expect(await finish([...args.slice(0, -2), "--no-ui", "--parallelism", "1", "--from", early], env, out)).toEqual(expected);
+
+    // The stop savepoint, renamed and moved, into a new checkpoint directory (the old one gone), at parallelism 3.
+    const out2 = join(tmp, "sp-again");
+    const partial = await runOrKill([...jobArgs(out2, join(tmp, "sp2-chk"), EVENTS, 6_000), "--no-ui"], 2_500, env);
+    expect(partial.killedByUs).toBe(true);
+    const stopAgain = await serve([...jobArgs(out2, join(tmp, "sp2-chk"), EVENTS, 6_000), "--ui-port", "0"], env);
+    const second = await cli(["stop", stopAgain.id, "--savepoint", join(tmp, "stop2")], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect((await stopAgain.run.exited).code).toBe(0);
+    const moved = join(tmp, "elsewhere", "my-savepoint");
+    await mkdir(join(tmp, "elsewhere"));
+    await rename(/stopped with the savepoint (\S+);/.exec(second.stdout)![1]!, moved);
+    await rm(join(tmp, "sp2-chk"), { recursive: true });
+    const resumed = [...jobArgs(out2, join(tmp, "sp3-chk"), EVENTS, 1_000_000), "--no-ui", "--parallelism", "3", "--from", moved];
+    expect(await finish(resumed, env, out2)).toEqual(expected);
+
+    // Starting over with --fresh leaves savepoints alone.
+    expect(await finish([...args.slice(0, -2), "--no-ui", "--fresh", "--overwrite-output"], env, out)).toEqual(expected);
+    expect((await cli(["checkpoints", "inspect", early], env)).code).toBe(0);
+  }, 180_000);
 
   it("beyond loopback, stop and cancel need the token from the 0600 file named at start", async () => {
     const env = { WEIR_RUNTIME_DIR: join(tmp, "rt-token") };

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { formatDuration } from "../../common/duration.ts";
-import { summarize, type CheckpointMetadata } from "../../checkpoint/metadata.ts";
+import { snapshotBase, summarize, type CheckpointMetadata } from "../../checkpoint/metadata.ts";
 import { checkpointPath, listCheckpointIds, loadCheckpoint, readMetadata, verifyFiles } from "../../checkpoint/storage.ts";
 import { describeError } from "../../common/errors.ts";
 import { describeSignature } from "../../state/state-signature.ts";
@@ -50,7 +50,11 @@ export const listCheckpoints = async (root: string, job: string, write: (line: s
 export const inspectCheckpoint = async (path: string, write: (line: string) => void): Promise<void> => {
   const metadata: CheckpointMetadata = await readMetadata(path);
   const s = summarize(metadata);
-  write(`checkpoint ${metadata.id} of job '${metadata.job}'${metadata.final ? " (final)" : ""}`);
+  write(
+    metadata.savepoint === undefined
+      ? `checkpoint ${metadata.id} of job '${metadata.job}'${metadata.final ? " (final)" : ""}`
+      : `savepoint of job '${metadata.job}' (checkpoint ${metadata.id}${metadata.final ? ", final" : ""}), made ${new Date(metadata.savepoint.createdAt).toISOString()}`,
+  );
   write(`  triggered ${new Date(metadata.timestamp).toISOString()}, completed in ${formatDuration(s.durationMs)}`);
   write(`  state ${formatBytes(s.bytes)} (${formatBytes(s.newBytes)} new since the previous checkpoint), maxParallelism ${metadata.maxParallelism}`);
   for (const t of metadata.tasks) {
@@ -62,7 +66,7 @@ export const inspectCheckpoint = async (path: string, write: (line: string) => v
   if (keyed.length === 0) write("  (none)");
   for (const k of keyed) {
     write(
-      `  ${k.operator}[${k.subtask}/${k.parallelism}] key groups ${k.handle.keyGroups.start}-${k.handle.keyGroups.end}: ${formatBytes(k.handle.bytes)} in ${k.handle.files} files (${k.handle.backend}, ${join(path, "..", k.handle.path)})`,
+      `  ${k.operator}[${k.subtask}/${k.parallelism}] key groups ${k.handle.keyGroups.start}-${k.handle.keyGroups.end}: ${formatBytes(k.handle.bytes)} in ${k.handle.files} files (${k.handle.backend}, ${join(snapshotBase(metadata, path), k.handle.path)})`,
     );
     if (k.states !== undefined) write(`    states: ${k.states.map((s) => `${s.name} (${describeSignature(s)})`).join(", ")}`);
     for (const f of k.handle.contents ?? []) write(`    ${f.name} ${f.size} B sha256 ${f.sha256}`);

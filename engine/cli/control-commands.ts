@@ -10,6 +10,7 @@
  * Errors are user errors (JOB_NOT_RUNNING, JOB_AMBIGUOUS, CONTROL_REFUSED, CONTROL_TIMEOUT).
  */
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { describeError, userError } from "../../common/errors.ts";
 import { sleep, systemClock } from "../../common/clock.ts";
 import { isRunning } from "../../common/process-identity.ts";
@@ -72,23 +73,53 @@ const waitForEnd = async (job: RunningJob, timeoutMs: number, what: string): Pro
   }
 };
 
-export const stopJob = async (name: string, timeoutMs: number, print: (line: string) => void): Promise<void> => {
+export const stopJob = async (name: string, timeoutMs: number, print: (line: string) => void, savepoint?: string): Promise<void> => {
   const job = await findJob(name);
-  const { "request-id": rid } = (await request(job, "POST", `/jobs/${job.id}/stop`, { drain: false })) as { "request-id": string };
-  print(`stopping '${job.job}' with a final checkpoint ...`);
+  const body = savepoint === undefined ? { drain: false } : { drain: false, targetDirectory: resolve(savepoint) };
+  const { "request-id": rid } = (await request(job, "POST", `/jobs/${job.id}/stop`, body)) as { "request-id": string };
+  print(`stopping '${job.job}' with a final checkpoint${savepoint === undefined ? "" : ` and a savepoint in ${resolve(savepoint)}`} ...`);
   const until = Date.now() + timeoutMs;
   let location: string | null | undefined;
   while (location === undefined && Date.now() < until) {
     await sleep(systemClock, 200);
     const answer = await request(job, "GET", `/jobs/${job.id}/savepoints/${rid}`).catch(() => undefined);
-    if (answer === undefined) break; // the server is gone: the run ended
+    if (answer === undefined) break; // the server is gone: the run ended before reporting
     const a = answer as { status: { id: string }; operation?: { location?: string | null; "failure-cause"?: { class: string } } };
     if (a.status.id !== "COMPLETED") continue;
     if (a.operation?.["failure-cause"] !== undefined) throw userError("CONTROL_REFUSED", `job '${job.job}' ended ${a.operation["failure-cause"].class} instead of stopping`);
     location = a.operation?.location ?? null;
   }
   await waitForEnd(job, Math.max(0, until - Date.now()), "stop");
-  print(location === undefined || location === null ? `'${job.job}' stopped` : `'${job.job}' stopped at ${location}; the same weir run command resumes it`);
+  print(
+    location === undefined
+      ? `'${job.job}' has ended (its REST API went away before reporting the stop; its output on stderr says how it ended)`
+      : location === null
+        ? `'${job.job}' stopped`
+      : savepoint === undefined
+        ? `'${job.job}' stopped at ${location}; the same weir run command resumes it`
+        : `'${job.job}' stopped with the savepoint ${location}; weir run with --from ${location} resumes it (at any parallelism)`,
+  );
+};
+
+/** Asks for a savepoint into `dir` (default: the run's savepoint directory) and waits for its path. */
+export const savepointJob = async (name: string, dir: string | undefined, timeoutMs: number, print: (line: string) => void): Promise<void> => {
+  const job = await findJob(name);
+  const body = dir === undefined ? {} : { "target-directory": resolve(dir) };
+  const { "request-id": rid } = (await request(job, "POST", `/jobs/${job.id}/savepoints`, body)) as { "request-id": string };
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    await sleep(systemClock, 200);
+    const a = (await request(job, "GET", `/jobs/${job.id}/savepoints/${rid}`)) as {
+      status: { id: string };
+      operation?: { location?: string; "failure-cause"?: { "stack-trace": string } };
+    };
+    if (a.status.id !== "COMPLETED") continue;
+    const failure = a.operation?.["failure-cause"];
+    if (failure !== undefined) throw userError("SAVEPOINT_FAILED", `job '${job.job}' could not take the savepoint: ${failure["stack-trace"]}`);
+    print(`savepoint of '${job.job}' written to ${a.operation!.location!}; weir run with --from ${a.operation!.location!} restores it (at any parallelism)`);
+    return;
+  }
+  throw userError("CONTROL_TIMEOUT", `job '${job.job}' took no savepoint within ${age(timeoutMs)}; it was asked to, and may still`);
 };
 
 export const cancelJob = async (name: string, timeoutMs: number, print: (line: string) => void): Promise<void> => {

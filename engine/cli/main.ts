@@ -8,7 +8,7 @@ import { parseDuration } from "../../common/duration.ts";
 import { listCheckpoints, inspectCheckpoint } from "./checkpoints-command.ts";
 import { runCommand, type RunFlags } from "./run-command.ts";
 import { defaultRestartStrategy } from "./restart.ts";
-import { cancelJob, listJobs, stopJob } from "./control-commands.ts";
+import { cancelJob, listJobs, savepointJob, stopJob } from "./control-commands.ts";
 
 const duration = (flag: string, allowOff = false) => (raw: string) => {
   if (allowOff && (raw === "off" || raw === "none")) return Infinity;
@@ -118,6 +118,7 @@ Examples:
     .option("--fresh", "delete this job's old checkpoints and start from the beginning", false)
     .option("--from <path>", "resume from this checkpoint directory (chk-<n>) instead of the latest")
     .option("--allow-duplicate-output", "restore an older checkpoint even if sinks that cannot retract (Kafka, print) write some output twice", false)
+    .option("--allow-non-restored-state", "restoring, drop the state of operators the job no longer has (renamed or removed) instead of refusing", false)
     .option("--overwrite-output", "starting from the beginning, delete the part files earlier runs of the job committed", false)
     .addOption(
       new Option("--restart-attempts <n>", "restarts in a row from the latest checkpoint after retriable failures (other failures: at most 3)")
@@ -172,8 +173,16 @@ Examples:
     .command("stop")
     .description("stop a running job with a final checkpoint (sinks committed); the same weir run command resumes it")
     .argument("<job>", "the job's name or REST id (weir list)")
+    .option("--savepoint <dir>", "also copy the final checkpoint into a savepoint in <dir> (restore it with weir run --from)")
     .option("--timeout <duration>", "how long to wait for the job to stop", duration("--timeout"), 600_000)
-    .action(async (job: string, flags: { timeout: number }) => stopJob(job, flags.timeout, print));
+    .action(async (job: string, flags: { timeout: number; savepoint?: string }) => stopJob(job, flags.timeout, print, flags.savepoint));
+  program
+    .command("savepoint")
+    .description("take a savepoint of a running job: a self-contained copy of a checkpoint, restored with weir run --from <savepoint> at any parallelism")
+    .argument("<job>", "the job's name or REST id (weir list)")
+    .argument("[dir]", "where the savepoint goes (default: savepoints/ beside the job's checkpoint directory)")
+    .option("--timeout <duration>", "how long to wait for the savepoint", duration("--timeout"), 600_000)
+    .action(async (job: string, dir: string | undefined, flags: { timeout: number }) => savepointJob(job, dir, flags.timeout, print));
   program
     .command("cancel")
     .description("cancel a running job at once, without a checkpoint; the next run resumes from its latest completed checkpoint")

@@ -12,7 +12,7 @@ import { buildJob, type BuiltJob } from "../job.ts";
 import { paramsFrom, parseParamArgs } from "../params.ts";
 import { planJob } from "../plan.ts";
 import { missingWatermarks } from "../watermark-check.ts";
-import { runJob, type JobResult, type StateBackendKind } from "../runtime.ts";
+import { runJob, type CheckpointControl, type JobResult, type StateBackendKind } from "../runtime.ts";
 import { loadJob } from "./load-job.ts";
 import { formatDropped, startProgress } from "./progress.ts";
 import { recordMetrics, type MetricsRecorder } from "./metrics-file.ts";
@@ -26,6 +26,8 @@ import { sideSinksOf } from "../side-sinks.ts";
 import type { Sink } from "../../connectors/sink.ts";
 import { sleep, systemClock } from "../../common/clock.ts";
 import { startStatusService, type StatusService } from "./status-service.ts";
+import { SavepointRequests } from "./savepoint-requests.ts";
+import { writeSavepoint } from "../../checkpoint/savepoint.ts";
 import type { CompletedCheckpoint } from "../../checkpoint/driver.ts";
 import { checkpointPath } from "../../checkpoint/storage.ts";
 
@@ -51,6 +53,8 @@ export interface RunFlags {
   readonly allowDuplicateOutput?: boolean;
   /** On a start from the beginning, delete committed output of the job's earlier runs instead of refusing. */
   readonly overwriteOutput?: boolean;
+  /** Drop restored state of operators the job no longer has instead of refusing. */
+  readonly allowNonRestoredState?: boolean;
   readonly restart: RestartStrategy;
   /** The REST API and dashboard (default: on, 127.0.0.1:8081). */
   readonly ui?: boolean;
@@ -102,6 +106,16 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   const lock = await lockJob(flags.checkpointDir, built.name);
   const cancel = new AbortController();
   let finalCheckpoint: CompletedCheckpoint | undefined;
+  /** Where a stop asked for a savepoint, and the savepoint once written. */
+  let stopSavepoint: { readonly target: string; path?: string } | undefined;
+  const savepointDir = resolve(flags.checkpointDir, "..", "savepoints");
+  let checkpointControl: CheckpointControl | undefined;
+  const savepoints = new SavepointRequests(async (id, dir, target) => {
+    const path = await writeSavepoint(dir, target, Date.now());
+    say(`savepoint written to ${path}`);
+    service.status.savepointTaken(id, path, Date.now());
+    return path;
+  });
   let service: StatusService;
   try {
     service = await startStatusService({
@@ -110,17 +124,25 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       checkpointDir: flags.checkpointDir,
       say,
       control: {
-        stop: () => {
+        stop: (target) => {
+          // A savepoint asked with a stop already under way is still taken (of its final checkpoint).
+          if (target !== undefined && stopSavepoint === undefined) stopSavepoint = { target: resolve(target) };
           if (stop.signal.aborted) return;
-          say(`stop requested through the REST API: stopping '${built.name}' with a final checkpoint`);
+          say(`stop requested through the REST API: stopping '${built.name}' with a final checkpoint${target === undefined ? "" : ` and a savepoint in ${resolve(target)}`}`);
           stop.abort();
+        },
+        savepoint: (target) => {
+          const afterId = Math.max(0, ...service.status.checkpoints.map((c) => c.id));
+          const done = savepoints.add(afterId, resolve(target ?? savepointDir));
+          checkpointControl?.requestCheckpoint();
+          return done;
         },
         cancel: () => {
           if (cancel.signal.aborted) return;
           say(`cancel requested through the REST API: cancelling '${built.name}' without a checkpoint`);
           cancel.abort();
         },
-        finalCheckpoint: () => (finalCheckpoint === undefined ? undefined : checkpointPath(flags.checkpointDir, built.name, finalCheckpoint.id)),
+        finalCheckpoint: () => stopSavepoint?.path ?? (finalCheckpoint === undefined ? undefined : checkpointPath(flags.checkpointDir, built.name, finalCheckpoint.id)),
       },
     });
   } catch (e) {
@@ -131,7 +153,11 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   // Under `npx`, a killed npm cannot forward its signal: stop as if it had sent SIGTERM.
-  const launcher = await watchLauncher((pid) => onSignal(`the npm process that started weir (pid ${pid}) is gone`));
+  const launcher = await watchLauncher((pid) => onSignal(`the npm process that started weir (pid ${pid}) is gone`)).catch(async (e: unknown) => {
+    await service.close();
+    await lock.release();
+    throw e;
+  });
 
   try {
     let fresh = flags.fresh;
@@ -152,9 +178,18 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
       say(
         `job '${built.name}' failed: ${describeError(error)}${isWeirError(error) ? ` (${error.code})` : ""}; restarting from the latest checkpoint in ${formatDuration(decision.delayMs)} (${count})`,
       );
-      await sleep(systemClock, decision.delayMs);
+      // A cancel ends the wait (the loop below then ends the run).
+      await Promise.race([sleep(systemClock, decision.delayMs), new Promise((done) => cancel.signal.addEventListener("abort", done, { once: true }))]);
+    };
+    const cancelledNow = () => {
+      status.ended("cancelled", Date.now());
+      const resumeFrom = status.lastCompleted;
+      say(
+        `'${built.name}' cancelled${resumeFrom === undefined ? "" : `; its latest completed checkpoint is ${resumeFrom.id}`}: run the same command again to resume (output not yet committed is discarded)`,
+      );
     };
     for (let attempt = 0; ; attempt++) {
+      if (cancel.signal.aborted) return cancelledNow();
       timeline?.mark("job-loaded");
       const start = await chooseStart({ root: flags.checkpointDir, job: built.name, fresh, from: attempt === 0 ? flags.from : undefined, log: say });
       timeline?.mark("checkpoint-chosen", { checkpoint: start.found?.metadata.id ?? 0 });
@@ -204,12 +239,13 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
               ? `${finished}; nothing to do. Run with --fresh to run it again.`
               : `${finished} with other parameters, so these were not used: ${changed.join(", ")}. Run with --fresh to run it anew with them.`,
           );
+          status.ended("finished", Date.now());
           return;
         }
       }
       if (start.found !== undefined) {
         say(`resuming '${built.name}' from checkpoint ${start.found.metadata.id} (${start.found.dir})`);
-        status.restored = { id: start.found.metadata.id, at: Date.now(), path: start.found.dir };
+        status.restored = { id: start.found.metadata.id, at: Date.now(), path: start.found.dir, savepoint: start.found.metadata.savepoint !== undefined };
         const changed = paramChanges(start.found.metadata.params, params);
         if (changed.length > 0) {
           say(`the parameters differ from the run that took checkpoint ${start.found.metadata.id}: ${changed.join(", ")}; resuming with the new ones (--fresh starts over)`);
@@ -229,9 +265,20 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
           ...(flags.stateCacheCells === undefined ? {} : { maxCachedCells: flags.stateCacheCells }),
           stopSignal: stop.signal,
           cancelSignal: cancel.signal,
-          onCheckpoint: (c) => status.checkpointCompleted(c),
+          allowNonRestoredState: flags.allowNonRestoredState === true,
+          onCheckpoint: (c) => {
+            status.checkpointCompleted(c, checkpointPath(flags.checkpointDir, built.name, c.id));
+            if (checkpointControl !== undefined) savepoints.onCompleted(c.id, checkpointPath(flags.checkpointDir, built.name, c.id), checkpointControl.hold);
+          },
+          onCheckpointing: (control) => {
+            checkpointControl = control;
+            if (savepoints.waiting > 0) control.requestCheckpoint();
+          },
           onCheckpointTriggered: (id, at) => status.checkpointTriggered(id, at),
-          onCheckpointAborted: (id, reason, at) => status.checkpointAborted(id, reason, at),
+          onCheckpointAborted: (id, reason, at) => {
+            status.checkpointAborted(id, reason, at);
+            savepoints.onAborted(id, reason);
+          },
           log: say,
           ...(timeline === undefined ? {} : { onPhase: ({ kind, ...detail }) => timeline.mark(kind, detail) }),
           output: {
@@ -259,19 +306,25 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
         });
       } catch (e) {
         progress?.stop();
-        if (cancel.signal.aborted) {
-          status.ended("cancelled", Date.now());
-          const resumeFrom = status.lastCompleted;
-          say(
-            `'${built.name}' cancelled${resumeFrom === undefined ? "" : `; its latest completed checkpoint is ${resumeFrom.id}`}: run the same command again to resume (output not yet committed is discarded)`,
-          );
-          return;
-        }
+        checkpointControl = undefined;
+        if (cancel.signal.aborted) return cancelledNow();
         await restartAfter(e, started);
         continue;
       }
       progress?.stop();
+      checkpointControl = undefined;
       finalCheckpoint = result.lastCheckpoint;
+      savepoints.failAll(`the job ${result.outcome} first`);
+      if (stopSavepoint !== undefined && finalCheckpoint !== undefined) {
+        try {
+          stopSavepoint.path = await writeSavepoint(checkpointPath(flags.checkpointDir, built.name, finalCheckpoint.id), stopSavepoint.target, Date.now());
+          say(`savepoint written to ${stopSavepoint.path}`);
+          status.savepointTaken(finalCheckpoint.id, stopSavepoint.path, Date.now());
+        } catch (e) {
+          status.ended("failed", Date.now());
+          throw isWeirError(e) ? new WeirError(`'${built.name}' stopped at checkpoint ${finalCheckpoint.id} (the same command resumes it), but ${e.message}`, { code: e.code, domain: e.domain, retriable: false, cause: e }) : e;
+        }
+      }
       status.ended(result.outcome, Date.now());
       recorder?.finish();
       const secs = (Date.now() - started) / 1000;
@@ -290,6 +343,8 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
     if (!status.isEnded) status.ended("failed", Date.now());
     throw e;
   } finally {
+    savepoints.failAll("the job ended first");
+    await savepoints.settled();
     await service.close();
     launcher.stop();
     process.off("SIGINT", onSignal);

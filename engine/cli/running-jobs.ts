@@ -6,12 +6,16 @@
  * start time) is not listed, and is removed by the next listing.
  *
  * The runtime directory is `$WEIR_RUNTIME_DIR`, or `weir-<uid>` in the system's temporary
- * directory (created 0700: other users neither read the entries nor plant their own).
+ * directory, created 0700. Before an entry is written or read, the directory must be a real
+ * directory owned by this user that nobody else may write or read (RUNTIME_DIR_NOT_PRIVATE
+ * otherwise): another user who created it first could plant entries that send `weir stop`'s token
+ * to a server of theirs, or symlinks that an entry write would follow.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { currentProcess, isRunning, type ProcessIdentity } from "../../common/process-identity.ts";
+import { userError } from "../../common/errors.ts";
 
 export interface RunningJob {
   readonly process: ProcessIdentity;
@@ -28,14 +32,28 @@ export interface RunningJob {
 
 export const runtimeDir = (): string => process.env["WEIR_RUNTIME_DIR"] ?? join(tmpdir(), `weir-${userInfo().uid}`);
 
+/** Throws RUNTIME_DIR_NOT_PRIVATE unless `dir` is a directory of this user's that only they can use. */
+const checkPrivate = async (dir: string): Promise<void> => {
+  const s = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!s.isDirectory() || (uid !== undefined && s.uid !== uid) || (s.mode & 0o077) !== 0) {
+    throw userError(
+      "RUNTIME_DIR_NOT_PRIVATE",
+      `${dir} must be a directory owned by you with mode 0700 (it is ${s.isDirectory() ? `owned by uid ${s.uid}, mode ${(s.mode & 0o777).toString(8)}` : "not a directory"}); remove it, or set WEIR_RUNTIME_DIR to a private directory`,
+    );
+  }
+};
+
 /** Registers this process's job; the returned function removes the entry (idempotent). */
 export const registerRunningJob = async (entry: Omit<RunningJob, "process">): Promise<() => Promise<void>> => {
   const dir = runtimeDir();
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await checkPrivate(dir);
   const me = await currentProcess();
   const path = join(dir, `${me.pid}.json`);
   const temporary = `${path}.tmp`;
-  await writeFile(temporary, `${JSON.stringify({ ...entry, process: me })}\n`, { mode: 0o600 });
+  await rm(temporary, { force: true });
+  await writeFile(temporary, `${JSON.stringify({ ...entry, process: me })}\n`, { mode: 0o600, flag: "wx" });
   await rename(temporary, path);
   let removed = false;
   return async () => {
@@ -58,7 +76,9 @@ const parse = (text: string): RunningJob | undefined => {
 /** The jobs running now, oldest first; entries of ended processes are removed on the way. */
 export const listRunningJobs = async (): Promise<RunningJob[]> => {
   const dir = runtimeDir();
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const names = await readdir(dir).catch(() => undefined);
+  if (names === undefined) return [];
+  await checkPrivate(dir);
   const jobs: RunningJob[] = [];
   for (const name of names) {
     if (!/^\d+\.json$/.test(name)) continue;

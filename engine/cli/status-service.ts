@@ -48,6 +48,7 @@ export const startStatusService = async (options: {
   const { plan, flags, say } = options;
   const status = new JobStatus(plan, Date.now());
   if (!flags.ui) return { status, server: undefined, announce: () => undefined, close: async () => undefined };
+  const dashboard = await loadDashboard();
   const needsToken = !isLoopback(flags.uiHost);
   const token = needsToken ? randomBytes(24).toString("base64url") : undefined;
   const tokenFile = needsToken ? join(jobRoot(options.checkpointDir, plan.job.name), ".ui-token") : undefined;
@@ -55,7 +56,6 @@ export const startStatusService = async (options: {
     await rm(tokenFile, { force: true });
     await writeFile(tokenFile, `${token}\n`, { mode: 0o600, flag: "wx" });
   }
-  const dashboard = await loadDashboard();
   let server: StatusServer;
   try {
     server = await startStatusServer({

@@ -197,7 +197,7 @@ const stats = (values: readonly number[]): Json => {
 };
 
 /** The largest of a completed checkpoint's per-task times; null before it completes (or if it failed). */
-const maxOf = (c: CheckpointEntry, f: (t: { syncMs: number; asyncBlockingMs: number; alignmentMs: number; durationMs: number }) => number) =>
+const maxOf = (c: CheckpointEntry, f: (t: { syncMs: number; asyncMs: number; asyncBlockingMs: number; alignmentMs: number; durationMs: number }) => number) =>
   c.completed === undefined ? null : Math.round(Math.max(0, ...c.completed.tasks.map(f)));
 
 const checkpointEntry = (status: JobStatus, c: CheckpointEntry): Json => {
@@ -207,8 +207,8 @@ const checkpointEntry = (status: JobStatus, c: CheckpointEntry): Json => {
     "@class": c.status === "COMPLETED" ? "completed" : c.status === "FAILED" ? "failed" : "in_progress",
     id: c.id,
     status: c.status,
-    is_savepoint: false,
-    savepointFormat: null,
+    is_savepoint: (c.savepoints?.length ?? 0) > 0,
+    savepointFormat: (c.savepoints?.length ?? 0) > 0 ? "CANONICAL" : null,
     checkpoint_type: "CHECKPOINT",
     trigger_timestamp: c.triggeredAt,
     latest_ack_timestamp: done?.completedAt ?? c.endedAt ?? -1,
@@ -221,10 +221,11 @@ const checkpointEntry = (status: JobStatus, c: CheckpointEntry): Json => {
     num_subtasks: subtasks,
     num_acknowledged_subtasks: done === undefined ? 0 : subtasks,
     sync_duration: maxOf(c, (t) => t.syncMs),
-    async_duration: maxOf(c, (t) => t.durationMs - t.syncMs),
+    async_duration: maxOf(c, (t) => t.asyncMs),
     alignment_duration: maxOf(c, (t) => t.alignmentMs),
     is_final: done?.final ?? false,
     discarded: false,
+    external_path: c.savepoints?.[0] ?? c.path ?? null,
   };
   return c.status === "FAILED" ? { ...base, failure_timestamp: c.endedAt ?? -1, failure_message: c.failure ?? "" } : base;
 };
@@ -250,13 +251,17 @@ export const checkpointsView = (status: JobStatus): Json => {
       persisted_data: stats([]),
     },
     latest: {
-      completed: last === undefined ? null : { ...checkpointEntry(status, last), external_path: `chk-${last.id}` },
-      savepoint: null,
+      completed: last === undefined ? null : checkpointEntry(status, last),
+      savepoint: (() => {
+        const sp = status.savepoints[0];
+        const entry = sp === undefined ? undefined : status.checkpoints.find((c) => c.id === sp.checkpoint);
+        return sp === undefined ? null : { ...(entry === undefined ? { id: sp.checkpoint } : checkpointEntry(status, entry)), is_savepoint: true, external_path: sp.path };
+      })(),
       failed: failed === undefined ? null : checkpointEntry(status, failed),
       restored:
         status.restored === undefined
           ? null
-          : { id: status.restored.id, restore_timestamp: status.restored.at, is_savepoint: false, external_path: status.restored.path },
+          : { id: status.restored.id, restore_timestamp: status.restored.at, is_savepoint: status.restored.savepoint, external_path: status.restored.path },
     },
     history: status.checkpoints.map((c) => checkpointEntry(status, c)),
   };
@@ -282,7 +287,7 @@ export const checkpointDetails = (status: JobStatus, c: CheckpointEntry): Json =
         status: "completed",
         end_to_end_duration: Math.round(t.durationMs),
         state_size: t.bytes,
-        checkpoint: { sync: Math.round(t.syncMs), async: Math.round(t.durationMs - t.syncMs), async_blocking: Math.round(t.asyncBlockingMs) },
+        checkpoint: { sync: Math.round(t.syncMs), async: Math.round(t.asyncMs), async_blocking: Math.round(t.asyncBlockingMs) },
         alignment: { duration: Math.round(t.alignmentMs) },
       })),
     };

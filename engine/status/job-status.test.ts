@@ -35,9 +35,9 @@ const completed = (id: number, triggeredAt: number, durationMs: number, bytes: n
   completedAt: triggeredAt + durationMs,
   stateBytes: { sum: bytes },
   tasks: [
-    { task: "0-0", durationMs, syncMs: 1, asyncBlockingMs: 0, alignmentMs: 0, bytes: 0, newBytes: 0 },
-    { task: "1-0", durationMs, syncMs: 2, asyncBlockingMs: 1, alignmentMs: 7, bytes: bytes / 2, newBytes: bytes / 4 },
-    { task: "1-1", durationMs: durationMs - 5, syncMs: 3, asyncBlockingMs: 1, alignmentMs: 4, bytes: bytes / 2, newBytes: bytes / 4 },
+    { task: "0-0", durationMs, syncMs: 1, asyncMs: 2, asyncBlockingMs: 0, alignmentMs: 0, bytes: 0, newBytes: 0 },
+    { task: "1-0", durationMs, syncMs: 2, asyncMs: durationMs - 20, asyncBlockingMs: 1, alignmentMs: 7, bytes: bytes / 2, newBytes: bytes / 4 },
+    { task: "1-1", durationMs: durationMs - 5, syncMs: 3, asyncMs: 50, asyncBlockingMs: 1, alignmentMs: 4, bytes: bytes / 2, newBytes: bytes / 4 },
   ],
 });
 
@@ -126,12 +126,17 @@ describe("JobStatus", () => {
     ]);
     expect(view.history[1]).toMatchObject({ alignment_duration: 7, sync_duration: 3 });
     expect(status.stateBytes).toEqual({ sum: 3_000 });
+    // A savepoint copied from checkpoint 3 marks it and is the latest savepoint.
+    status.savepointTaken(3, "/backups/savepoint-status-test-chk3-ab", 1_500);
+    const after = checkpointsView(status) as { latest: { savepoint: { id: number; is_savepoint: boolean; external_path: string } }; history: { id: number; is_savepoint: boolean }[] };
+    expect(after.latest.savepoint).toMatchObject({ id: 3, is_savepoint: true, external_path: "/backups/savepoint-status-test-chk3-ab" });
+    expect(after.history.filter((h) => h.is_savepoint).map((h) => h.id)).toEqual([3]);
     // Per vertex and subtask, with the alignment and the synchronous and asynchronous parts.
     const details = checkpointDetails(status, status.checkpoints[1]!) as { tasks: Record<string, { num_acknowledged_subtasks: number; state_size: number; subtasks: unknown[] }> };
     const sink = details.tasks[status.vertices[1]!.id]!;
     expect(sink.num_acknowledged_subtasks).toBe(2);
     expect(sink.state_size).toBe(3_000);
-    expect(sink.subtasks).toContainEqual(expect.objectContaining({ index: 1, alignment: { duration: 4 }, checkpoint: { sync: 3, async: 72, async_blocking: 1 } }));
+    expect(sink.subtasks).toContainEqual(expect.objectContaining({ index: 1, alignment: { duration: 4 }, checkpoint: { sync: 3, async: 50, async_blocking: 1 } }));
     // Ending the job fails what is still in progress.
     status.ended("stopped", 3_000);
     expect(status.state).toBe("FINISHED");

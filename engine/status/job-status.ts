@@ -43,7 +43,17 @@ export interface CheckpointEntry {
   /** When it completed or failed. */
   endedAt?: number;
   completed?: CompletedCheckpoint;
+  /** Where the completed checkpoint lies. */
+  path?: string;
   failure?: string;
+  /** Savepoints copied from it. */
+  savepoints?: string[];
+}
+
+export interface SavepointEntry {
+  readonly checkpoint: number;
+  readonly path: string;
+  readonly at: number;
 }
 
 export interface ExceptionEntry {
@@ -117,7 +127,9 @@ export class JobStatus {
   outcome: "finished" | "stopped" | "cancelled" | "failed" | undefined;
   restarts = 0;
   /** The checkpoint this run resumed from. */
-  restored: { readonly id: number; readonly at: number; readonly path: string } | undefined;
+  restored: { readonly id: number; readonly at: number; readonly path: string; readonly savepoint: boolean } | undefined;
+  /** Savepoints taken, newest first. */
+  readonly savepoints: SavepointEntry[] = [];
   readonly checkpoints: CheckpointEntry[] = [];
   readonly counts = { total: 0, inProgress: 0, completed: 0, failed: 0 };
   readonly exceptions: ExceptionEntry[] = [];
@@ -191,8 +203,9 @@ export class JobStatus {
     this.counts.inProgress++;
   }
 
-  checkpointCompleted(c: CompletedCheckpoint): void {
+  checkpointCompleted(c: CompletedCheckpoint, path?: string): void {
     const entry = this.entry(c.id, c.triggeredAt);
+    if (path !== undefined) entry.path = path;
     if (entry.status === "IN_PROGRESS") this.counts.inProgress--;
     else if (entry.status === "FAILED") this.counts.failed--;
     entry.status = "COMPLETED";
@@ -222,6 +235,13 @@ export class JobStatus {
       entry = this.checkpoints[0]!;
     }
     return entry;
+  }
+
+  /** A savepoint was copied from checkpoint `id` into `path`. */
+  savepointTaken(id: number, path: string, at: number): void {
+    this.savepoints.unshift({ checkpoint: id, path, at });
+    const entry = this.checkpoints.find((c) => c.id === id);
+    if (entry !== undefined) (entry.savepoints ??= []).push(path);
   }
 
   /** The latest completed checkpoint. */

@@ -32,11 +32,16 @@ import { prometheusRegistry } from "./prometheus.ts";
 
 /** What the REST API may ask of the run. */
 export interface JobControl {
-  /** Stop with a final checkpoint, sinks committed (as SIGTERM). */
-  stop(): void;
+  /**
+   * Stop with a final checkpoint, sinks committed (as SIGTERM); with `savepointTarget`, that
+   * checkpoint is also copied into a savepoint there.
+   */
+  stop(savepointTarget?: string): void;
   /** Stop at once, without a checkpoint: the next run resumes from the latest completed one. */
   cancel(): void;
-  /** The final checkpoint's directory once the job has stopped or finished. */
+  /** A savepoint into `target` (default: the run's savepoint directory): resolves with its path. */
+  savepoint(target?: string): Promise<string>;
+  /** Where the job stopped once it has: the savepoint it was stopped with, else its final checkpoint's directory. */
   finalCheckpoint(): string | undefined;
 }
 
@@ -93,8 +98,12 @@ export const startStatusServer = async (options: StatusServerOptions): Promise<S
     },
   });
   const registry = prometheusRegistry(status, now);
-  /** Requests to stop: Flink answers a stop with a trigger id whose state can be asked for. */
-  const stopRequests = new Set<string>();
+  /**
+   * Stops and savepoints asked for: Flink answers both with a request id whose state can be asked
+   * for (GET /jobs/:jid/savepoints/:rid). A stop is done when the job has ended.
+   */
+  type Operation = { readonly kind: "stop" } | { kind: "savepoint"; location?: string; failure?: string };
+  const requests = new Map<string, Operation>();
   /** Stop requests whose completion no client has seen yet. */
   const unanswered = new Set<string>();
   let onAnswered: (() => void) | undefined;
@@ -120,7 +129,25 @@ export const startStatusServer = async (options: StatusServerOptions): Promise<S
     if (v === undefined) throw new RequestError(404, `Vertex ${vid} not found in job ${s.id}; its vertices: ${s.vertices.map((x) => x.id).join(", ")}`);
     return v;
   };
+  /**
+   * A mutating call must be JSON (a cross-site form or a body-less "simple" POST cannot send it
+   * without a preflight this server never answers), must not come from another site's page
+   * (Origin, when a browser sends one, names this server), and carries the token when one is set.
+   */
   const authorize = (request: FastifyRequest) => {
+    if (request.method === "POST" && !/^application\/json\b/i.test(request.headers["content-type"] ?? "")) {
+      throw new RequestError(415, "this call takes a JSON body (Content-Type: application/json), e.g. {}");
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== "null") {
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      if (host !== request.headers.host) throw new RequestError(403, `a page from ${origin} may not steer this job`);
+    }
     if (options.token === undefined) return;
     const header = request.headers.authorization ?? "";
     const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
@@ -175,28 +202,61 @@ export const startStatusServer = async (options: StatusServerOptions): Promise<S
     control.cancel();
     return reply.code(202).type("application/json").send({});
   });
+  const bodyObject = (req: FastifyRequest): Record<string, unknown> => {
+    const body = req.body === undefined ? {} : req.body;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new RequestError(400, "the body must be a JSON object");
+    return body as Record<string, unknown>;
+  };
+  const directory = (value: unknown, field: string): string | undefined => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string" || value.trim() === "" || value.includes("\0")) throw new RequestError(400, `${field} must be a directory path`);
+    return value;
+  };
   // Flink: POST /jobs/:jid/stop { targetDirectory?, drain? } -> { request-id }.
   app.post("/jobs/:jid/stop", (req, reply) => {
     const s = job(req);
-    const body = req.body ?? {};
-    if (typeof body !== "object" || Array.isArray(body)) throw new RequestError(400, "the body must be a JSON object");
-    const { targetDirectory, drain } = body as { targetDirectory?: unknown; drain?: unknown };
-    if (targetDirectory !== undefined && targetDirectory !== null) {
-      throw new RequestError(400, "targetDirectory: stopping with a savepoint is not available yet; stop without it (the job stops at a final checkpoint, and the same weir run command resumes it)");
-    }
+    const { targetDirectory, drain } = bodyObject(req);
+    const target = directory(targetDirectory, "targetDirectory");
     if (drain !== undefined && drain !== false) throw new RequestError(400, "drain: only drain=false is supported (the job stops at a checkpoint, keeping its state)");
     authorize(req);
     if (s.isEnded) throw new RequestError(409, `Job ${s.id} has already ended (${s.state})`);
-    control.stop();
+    control.stop(target);
     const id = `stop-${nextRequest++}`;
-    stopRequests.add(id);
+    requests.set(id, { kind: "stop" });
     unanswered.add(id);
+    return reply.code(202).type("application/json").send({ "request-id": id });
+  });
+  // Flink: POST /jobs/:jid/savepoints { target-directory?, cancel-job? } -> { request-id }.
+  app.post("/jobs/:jid/savepoints", (req, reply) => {
+    const s = job(req);
+    const body = bodyObject(req);
+    const target = directory(body["target-directory"], "target-directory");
+    if (body["cancel-job"] !== undefined && body["cancel-job"] !== false) {
+      throw new RequestError(400, "cancel-job: use POST /jobs/:id/stop with a targetDirectory to stop with a savepoint");
+    }
+    authorize(req);
+    if (s.isEnded) throw new RequestError(409, `Job ${s.id} has already ended (${s.state})`);
+    const id = `savepoint-${nextRequest++}`;
+    const operation: Operation = { kind: "savepoint" };
+    requests.set(id, operation);
+    control.savepoint(target).then(
+      (location) => (operation.location = location),
+      (e: unknown) => (operation.failure = e instanceof Error ? e.message : String(e)),
+    );
     return reply.code(202).type("application/json").send({ "request-id": id });
   });
   app.get("/jobs/:jid/savepoints/:rid", (req, reply) => {
     const s = job(req);
     const { rid } = req.params as { rid: string };
-    if (!stopRequests.has(rid)) throw new RequestError(404, `No request ${rid} for job ${s.id}`);
+    const operation = requests.get(rid);
+    if (operation === undefined) throw new RequestError(404, `No request ${rid} for job ${s.id}`);
+    if (operation.kind === "savepoint") {
+      if (operation.location !== undefined) return json(reply, { status: { id: "COMPLETED" }, operation: { location: operation.location } });
+      if (operation.failure !== undefined) {
+        return json(reply, { status: { id: "COMPLETED" }, operation: { "failure-cause": { class: "SAVEPOINT_FAILED", "stack-trace": operation.failure } } });
+      }
+      return json(reply, { status: { id: "IN_PROGRESS" } });
+    }
     if (!s.isEnded) return json(reply, { status: { id: "IN_PROGRESS" } });
     const location = control.finalCheckpoint();
     unanswered.delete(rid);
@@ -210,8 +270,8 @@ export const startStatusServer = async (options: StatusServerOptions): Promise<S
     });
   });
 
+  // Read from the latest sample (taken by the timer): a scrape must not shorten the rate window.
   app.get("/metrics", async (_req, reply) => {
-    status.sample(now());
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });
