@@ -14,12 +14,17 @@ import { describeSignature, incompatibility, type StateLayoutEntry } from "../st
 import type { BuiltJob } from "./job.ts";
 import type { RestorePlan } from "./restore-plan.ts";
 
+/** A state as the job declares it: its layout entry, and whether it has a `migrate` function. */
+export interface DeclaredState extends StateLayoutEntry {
+  readonly canMigrate?: boolean;
+}
+
 /**
  * The states every keyed operator of `job` declares, by operator name: learnt by creating each
  * operator once over a throwaway in-memory store (operators declare their states when created).
  */
-export const declaredStates = (job: BuiltJob): Map<string, StateLayoutEntry[]> => {
-  const declared = new Map<string, StateLayoutEntry[]>();
+export const declaredStates = (job: BuiltJob): Map<string, DeclaredState[]> => {
+  const declared = new Map<string, DeclaredState[]>();
   for (const node of job.nodes) {
     if (node.spec.kind !== "operator" || !node.spec.keyed) continue;
     const store = new KeyedStateStore({ backend: openHeapBackend(), operator: node.name });
@@ -32,20 +37,24 @@ export const declaredStates = (job: BuiltJob): Map<string, StateLayoutEntry[]> =
       keyedStore: store,
       now: () => 0,
     });
-    declared.set(node.name, store.layout());
+    const migratable = store.migratable;
+    declared.set(
+      node.name,
+      store.layout().map((e) => (migratable.has(e.name) ? { ...e, canMigrate: true } : e)),
+    );
   }
   return declared;
 };
 
 /** Throws STATE_INCOMPATIBLE naming every operator and state whose declaration cannot read what `plan` stored. */
-export const checkStateCompatibility = (plan: RestorePlan, declared: ReadonlyMap<string, readonly StateLayoutEntry[]>): void => {
+export const checkStateCompatibility = (plan: RestorePlan, declared: ReadonlyMap<string, readonly DeclaredState[]>): void => {
   const problems: string[] = [];
   for (const [operator, recorded] of plan.layouts) {
     const now = new Map((declared.get(operator) ?? []).map((e) => [e.name, e]));
     for (const before of recorded) {
       const after = now.get(before.name);
       if (after === undefined) continue;
-      const why = incompatibility(before, after);
+      const why = incompatibility(before, after, after.canMigrate === true);
       if (why !== undefined) {
         problems.push(`state '${before.name}' of operator '${operator}' was ${describeSignature(before)}, is now ${describeSignature(after)} (${why})`);
       }

@@ -219,6 +219,13 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             eventTimeWithoutWatermarks: warnOnce(warned, node.name, timerWarning(node), log),
           }),
         );
+        // States declared at a higher version than the restored checkpoint's: migrated before any record.
+        if (keyedStore !== undefined && restore !== undefined) {
+          const migrated = await keyedStore.migrateRestored(keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism));
+          for (const m of migrated) {
+            log(`migrated state '${m.state}' of operator '${node.name}' from version ${m.from} to ${m.to}: ${m.values} values in subtask ${subtask}`);
+          }
+        }
       }
       const taskMetrics = newTaskMetrics(chain.index, subtask, Date.now());
       metrics.tasks.push(taskMetrics);

@@ -7,20 +7,37 @@
  * A List or Map state is held and stored whole per key: it suits the tens-to-thousands of
  * entries per key that windows and joins keep, not unbounded per-key collections.
  */
+import { userError } from "../common/errors.ts";
+
+/**
+ * Evolving a state: bump `version` (default 1) when what it stores changes, and give `migrate`,
+ * which turns a value stored by an older version (`fromVersion`) into the current form. A restore
+ * from a checkpoint or savepoint of an older version applies it to every stored value before the
+ * job runs; without it, the changed declaration is refused (STATE_INCOMPATIBLE). For a list state
+ * `migrate` gets the whole list, for a map state the whole Map.
+ */
+export interface StateOptions<V> {
+  readonly version?: number;
+  readonly migrate?: (old: any, fromVersion: number) => V;
+}
+
 export interface ValueStateDescriptor<V, D extends V | undefined> {
   readonly kind: "value";
   readonly defaultValue: D;
+  readonly options?: StateOptions<V>;
   /** Type carrier only; never set. */
   readonly _value?: V;
 }
 
 export interface ListStateDescriptor<V> {
   readonly kind: "list";
+  readonly options?: StateOptions<V[]>;
   readonly _value?: V;
 }
 
 export interface MapStateDescriptor<MK, MV> {
   readonly kind: "map";
+  readonly options?: StateOptions<Map<MK, MV>>;
   readonly _key?: MK;
   readonly _value?: MV;
 }
@@ -38,11 +55,20 @@ export type StateSpec = Readonly<Record<string, StateDescriptor>>;
  * (the default is shared, so treat it as immutable).
  */
 export function valueState<V>(): ValueStateDescriptor<V, undefined>;
-export function valueState<V>(defaultValue: V): ValueStateDescriptor<V, V>;
-export function valueState<V>(defaultValue?: V): ValueStateDescriptor<V, V | undefined> {
-  return { kind: "value", defaultValue };
+export function valueState<V>(defaultValue: V, options?: StateOptions<V>): ValueStateDescriptor<V, V>;
+export function valueState<V>(defaultValue?: V, options?: StateOptions<V>): ValueStateDescriptor<V, V | undefined> {
+  return options === undefined ? { kind: "value", defaultValue } : { kind: "value", defaultValue, options: checkOptions(options) };
 }
 
-export const listState = <V>(): ListStateDescriptor<V> => ({ kind: "list" });
+export const listState = <V>(options?: StateOptions<V[]>): ListStateDescriptor<V> =>
+  options === undefined ? { kind: "list" } : { kind: "list", options: checkOptions(options) };
 
-export const mapState = <MK, MV>(): MapStateDescriptor<MK, MV> => ({ kind: "map" });
+export const mapState = <MK, MV>(options?: StateOptions<Map<MK, MV>>): MapStateDescriptor<MK, MV> =>
+  options === undefined ? { kind: "map" } : { kind: "map", options: checkOptions(options) };
+
+const checkOptions = <O extends StateOptions<unknown>>(options: O): O => {
+  const v = options.version;
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw userError("BAD_STATE_OPTIONS", `a state's version must be a whole number >= 1, got ${v}`);
+  if (options.migrate !== undefined && typeof options.migrate !== "function") throw userError("BAD_STATE_OPTIONS", "a state's migrate must be a function (old, fromVersion) => value");
+  return options;
+};

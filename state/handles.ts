@@ -10,6 +10,7 @@ import type { ListStateDescriptor, MapStateDescriptor, StateDescriptor, StateSpe
 import { userError } from "../common/errors.ts";
 import { RESERVED_STATE_PREFIX } from "./keyed-store.ts";
 import type { KeyedStateStore, StateTable, StoredForm } from "./keyed-store.ts";
+import { identityForm } from "./cell.ts";
 import { shapeOf } from "./state-signature.ts";
 
 export interface ValueState<V, D extends V | undefined = undefined> {
@@ -148,18 +149,27 @@ export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S,
     }
     const descriptor = spec[name]!;
     const fullName = prefix + name;
+    // A version above 1 is recorded; `migrate` reads what older versions stored (keyed-store.ts).
+    const version = descriptor.options?.version;
+    const versioned = version === undefined || version === 1 ? {} : { version };
+    const migrate = descriptor.options?.migrate;
     switch (descriptor.kind) {
       case "value":
         handles[name] = valueHandle(
-          store.register(fullName, descriptor.defaultValue === undefined ? { kind: "value" } : { kind: "value", shape: shapeOf(descriptor.defaultValue) }),
+          store.register(
+            fullName,
+            descriptor.defaultValue === undefined ? { kind: "value", ...versioned } : { kind: "value", shape: shapeOf(descriptor.defaultValue), ...versioned },
+            identityForm,
+            migrate,
+          ),
           descriptor.defaultValue,
         );
         break;
       case "list":
-        handles[name] = listHandle(store.register(fullName, { kind: "list" }));
+        handles[name] = listHandle(store.register(fullName, { kind: "list", ...versioned }, identityForm, migrate));
         break;
       case "map":
-        handles[name] = mapHandle(store.register(fullName, { kind: "map" }, mapForm));
+        handles[name] = mapHandle(store.register(fullName, { kind: "map", ...versioned }, mapForm, migrate));
         break;
     }
   }

@@ -31,10 +31,10 @@
  * its own cut.
  */
 import { internalError, userError } from "../common/errors.ts";
-import type { KvBackend } from "./kv-backend.ts";
-import { encodeCellKey } from "./key-codec.ts";
+import type { KvBackend, KvOp } from "./kv-backend.ts";
+import { decodeCellKey, encodeCellKey } from "./key-codec.ts";
 import type { KeyValue } from "./key-groups.ts";
-import { encodeValue } from "./value-codec.ts";
+import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
 import { ParkedCells } from "./parked-cells.ts";
@@ -158,8 +158,8 @@ export class KeyedStateStore {
    * A name may be declared once (STATE_DECLARED_TWICE, a user error): two states of one name
    * would share one id after a restore, and so each other's cells.
    */
-  register(name: string, signature: StateSignature, form: StoredForm = identityForm): StateTable {
-    const table = this.declare(name, signature, form);
+  register(name: string, signature: StateSignature, form: StoredForm = identityForm, migrate?: (old: unknown, fromVersion: number) => unknown): StateTable {
+    const table = this.declare(name, signature, form, migrate);
     this.cached.push(table);
     return table;
   }
@@ -173,7 +173,7 @@ export class KeyedStateStore {
     return this.declare(name, signature, identityForm).id;
   }
 
-  private declare(name: string, signature: StateSignature, form: StoredForm): StateTable {
+  private declare(name: string, signature: StateSignature, form: StoredForm, migrate?: (old: unknown, fromVersion: number) => unknown): StateTable {
     if (this.tables.some((t) => t.name === name)) {
       const where = this.operator === undefined ? "" : `operator '${this.operator}' `;
       throw userError("STATE_DECLARED_TWICE", `${where}declares the state '${name}' twice; give each state its own name`, {
@@ -182,9 +182,59 @@ export class KeyedStateStore {
     }
     const id = this.restoredLayout.get(name)?.id ?? this.nextId++;
     if (id > 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
-    const table = new StateTable(this, name, id, form, signature);
+    const table = new StateTable(this, name, id, form, signature, migrate);
     this.tables.push(table);
     return table;
+  }
+
+  /** Names of the declared states that have a `migrate` function (engine/state-compatibility.ts). */
+  get migratable(): ReadonlySet<string> {
+    return new Set(this.tables.filter((t) => t.migrate !== undefined).map((t) => t.name));
+  }
+
+  /**
+   * Rewrites, through its `migrate` function, every stored value of each state the restored layout
+   * recorded at a lower version than it is declared now, in key groups `range`: call once after
+   * the backend is restored and every state is declared, before any record (nothing is cached
+   * yet). A value migrated to undefined is deleted. Returns what it migrated, per state. A throwing
+   * `migrate` is STATE_MIGRATION_FAILED (a user error naming the operator, the state and the key).
+   */
+  async migrateRestored(range: { readonly start: number; readonly end: number }): Promise<{ state: string; from: number; to: number; values: number }[]> {
+    const done: { state: string; from: number; to: number; values: number }[] = [];
+    for (const table of this.cached) {
+      const recorded = this.restoredLayout.get(table.name);
+      const from = recorded?.version ?? 1;
+      const to = table.signature.version ?? 1;
+      if (recorded === undefined || table.migrate === undefined || from >= to) continue;
+      let values = 0;
+      for (let group = range.start; group <= range.end; group++) {
+        const gte = Buffer.alloc(4);
+        gte.writeUInt16BE(group, 0);
+        gte.writeUInt16BE(table.id, 2);
+        const lt = Buffer.alloc(4);
+        lt.writeUInt32BE(group * 0x10000 + table.id + 1, 0);
+        // One key group's values at a time, written after its scan (no write under a live iterator).
+        const out: KvOp[] = [];
+        for await (const [key, bytes] of this.backend.scan({ gte, lt })) {
+          let next: unknown;
+          try {
+            next = table.migrate(table.form.fromStored(decodeValue(bytes)), from);
+          } catch (e) {
+            const where = this.operator === undefined ? "" : `operator '${this.operator}', `;
+            throw userError(
+              "STATE_MIGRATION_FAILED",
+              `${where}state '${table.name}': migrate from version ${from} to ${to} threw for key ${JSON.stringify(decodeCellKey(key).key)}: ${e instanceof Error ? e.message : String(e)}`,
+              { cause: e, ...(this.operator === undefined ? {} : { operator: this.operator }) },
+            );
+          }
+          out.push(next === undefined ? { kind: "delete", key } : { kind: "put", key, value: encodeValue(table.form.toStored(next)) });
+          values++;
+        }
+        if (out.length > 0) await this.backend.write(out);
+      }
+      done.push({ state: table.name, from, to, values });
+    }
+    return done;
   }
 
   /**

@@ -63,3 +63,61 @@ describe("a store restored with a layout", () => {
     ]);
   });
 });
+
+describe("versions and migrations", () => {
+  it("a higher version reads an older one only through migrate; a lower one never", () => {
+    const v1 = { kind: "value", shape: "{sum:number}" } as const;
+    const v2 = { kind: "value", shape: "{count:number,total:number}", version: 2 } as const;
+    expect(incompatibility(v1, v2)).toBe("version changed from 1 to 2 without a migrate function");
+    expect(incompatibility(v1, v2, true)).toBeUndefined();
+    expect(incompatibility(v2, v1, true)).toBe("it was written at version 2, newer than this declaration's 1");
+    expect(incompatibility(v1, { kind: "list", version: 2 }, true)).toContain("kind changed");
+  });
+
+  it("migrateRestored rewrites the older version's values in the key groups given, and names the key when migrate throws", async () => {
+    const backend = openHeapBackend();
+    const before = new KeyedStateStore({ backend });
+    const old = bindStates(before, { acc: valueState({ sum: 0 }) });
+    const keys = ["a", "b", "c"];
+    const groups = keys.map((k) => keyGroupFor(k, 128));
+    await before.prefetch(keys, groups);
+    keys.forEach((k, i) => {
+      before.setCurrentKey(k, groups[i]!);
+      old.acc.update({ sum: i + 10 });
+    });
+    await before.flush();
+    const layout = before.layout();
+
+    const after = new KeyedStateStore({ backend, layout });
+    const now = bindStates(after, {
+      acc: valueState({ total: 0, n: 0 }, { version: 2, migrate: (o: { sum: number }, from) => ({ total: o.sum, n: from }) }),
+    });
+    // Only the key groups given (a subtask's): here, "a"'s.
+    expect(await after.migrateRestored({ start: groups[0]!, end: groups[0]! })).toEqual([{ state: "acc", from: 1, to: 2, values: keys.filter((_, i) => groups[i] === groups[0]).length }]);
+    await after.prefetch(keys, groups);
+    after.setCurrentKey("a", groups[0]!);
+    expect(now.acc.value()).toEqual({ total: 10, n: 1 });
+    expect(after.layout()[0]).toMatchObject({ name: "acc", version: 2 });
+
+    const shared = openHeapBackend();
+    const seed = new KeyedStateStore({ backend: shared });
+    const s = bindStates(seed, { acc: valueState({ sum: 0 }) });
+    await seed.prefetch(["x"], [keyGroupFor("x", 128)]);
+    seed.setCurrentKey("x", keyGroupFor("x", 128));
+    s.acc.update({ sum: 1 });
+    await seed.flush();
+    const failing = new KeyedStateStore({ backend: shared, layout: seed.layout(), operator: "sums" });
+    bindStates(failing, {
+      acc: valueState(
+        { total: 0 },
+        {
+          version: 2,
+          migrate: () => {
+            throw new Error("no");
+          },
+        },
+      ),
+    });
+    await expect(failing.migrateRestored({ start: 0, end: 127 })).rejects.toThrow(/operator 'sums', state 'acc': migrate from version 1 to 2 threw for key "x": no/);
+  });
+});

@@ -17,6 +17,11 @@ export type StateKind = "value" | "list" | "map" | "reduce" | "aggregate" | "win
 export interface StateSignature {
   readonly kind: StateKind;
   readonly shape?: string;
+  /**
+   * The declaration's version, set by the user (`valueState(0, { version: 2, migrate })`); absent
+   * means 1. A higher version with a `migrate` function reads the older version's values through it.
+   */
+  readonly version?: number;
 }
 
 export interface StateLayoutEntry extends StateSignature {
@@ -42,11 +47,19 @@ export const shapeOf = (value: unknown, depth = 0): string => {
 };
 
 /** `kind` or `kind shape`, for messages and listings. */
-export const describeSignature = (s: StateSignature): string => (s.shape === undefined ? s.kind : `${s.kind} ${s.shape}`);
+export const describeSignature = (s: StateSignature): string =>
+  `${s.shape === undefined ? s.kind : `${s.kind} ${s.shape}`}${(s.version ?? 1) === 1 ? "" : ` (version ${s.version})`}`;
 
-/** Why `now` cannot read what `before` stored, or undefined if it can. */
-export const incompatibility = (before: StateSignature, now: StateSignature): string | undefined => {
+/**
+ * Why `now` cannot read what `before` stored, or undefined if it can. `canMigrate`: `now` declares
+ * a `migrate` function, which reads values of an older version of the same kind (any shape).
+ */
+export const incompatibility = (before: StateSignature, now: StateSignature, canMigrate = false): string | undefined => {
   if (before.kind !== now.kind) return `kind changed from ${before.kind} to ${now.kind}`;
+  const from = before.version ?? 1;
+  const to = now.version ?? 1;
+  if (to < from) return `it was written at version ${from}, newer than this declaration's ${to}`;
+  if (to > from) return canMigrate ? undefined : `version changed from ${from} to ${to} without a migrate function`;
   if (before.shape !== undefined && now.shape !== undefined && before.shape !== now.shape) {
     return `shape changed from ${before.shape} to ${now.shape}`;
   }

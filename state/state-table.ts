@@ -15,6 +15,8 @@ export class StateTable {
   readonly id: number;
   readonly form: StoredForm;
   readonly signature: StateSignature;
+  /** Reads a value an older version of this state stored (StateOptions.migrate); undefined: none. */
+  readonly migrate: ((old: unknown, fromVersion: number) => unknown) | undefined;
   private cells = new Map<unknown, Cell>();
   private compositeCells = new Map<string, Cell>();
   /** Cells changed since the last cut, each once. */
@@ -29,7 +31,15 @@ export class StateTable {
   private lastId: unknown;
   private lastComposite = false;
 
-  constructor(store: KeyedStateStore, name: string, id: number, form: StoredForm, signature: StateSignature) {
+  constructor(
+    store: KeyedStateStore,
+    name: string,
+    id: number,
+    form: StoredForm,
+    signature: StateSignature,
+    migrate?: (old: unknown, fromVersion: number) => unknown,
+  ) {
+    this.migrate = migrate;
     this.store = store;
     this.name = name;
     this.id = id;
