@@ -27,9 +27,21 @@ import { WindowedStreamImpl, type WindowedStream, type WindowOptions } from "./w
 import { coGroup, intervalJoin, join, type IntervalJoined, type IntervalJoinOptions, type WhereClause } from "./joins.ts";
 
 export interface OperatorOptions {
+  /** What the operator is called in the dashboard and the REST API (default: its uid). */
   readonly name?: string;
+  /**
+   * The operator's identity across runs: checkpoints and savepoints hold its state under it, so
+   * keep it when the job changes (as Flink's uid). Default: the name, or `<kind>-<position>`.
+   */
+  readonly uid?: string;
   readonly parallelism?: number;
 }
+
+/** A node's identity (uid) and display name from its options. */
+export const nodeNames = (options: OperatorOptions | undefined, fallback: string): { name: string; displayName?: string } => {
+  const name = options?.uid ?? options?.name ?? fallback;
+  return options?.name === undefined || options.name === name ? { name } : { name, displayName: options.name };
+};
 
 export interface DataStream<T> {
   map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O>;
@@ -94,9 +106,10 @@ export class DataStreamImpl<T> implements DataStream<T> {
 
   /** Adds a node fed by this stream; `spec` receives the node's resolved name. */
   addNode<O>(defaultName: string, options: OperatorOptions | undefined, spec: (name: string) => NodeSpec): DataStreamImpl<O> {
-    const name = options?.name ?? `${defaultName}-${this.graph.nodes.length}`;
+    const { name, displayName } = nodeNames(options, `${defaultName}-${this.graph.nodes.length}`);
     const id = this.graph.add({
       name,
+      ...(displayName === undefined ? {} : { displayName }),
       parallelism: options?.parallelism,
       inputs: this.heads.map((from) => ({ from, partitioning: this.partitioning })),
       spec: spec(name),
@@ -184,9 +197,10 @@ export class DataStreamImpl<T> implements DataStream<T> {
     key2: (value: any) => KeyValue,
     spec: (name: string) => NodeSpec,
   ): DataStreamImpl<O> {
-    const name = options?.name ?? `${defaultName}-${this.graph.nodes.length}`;
+    const { name, displayName } = nodeNames(options, `${defaultName}-${this.graph.nodes.length}`);
     const id = this.graph.add({
       name,
+      ...(displayName === undefined ? {} : { displayName }),
       parallelism: options?.parallelism,
       inputs: [
         ...this.heads.map((from) => ({ from, partitioning: { kind: "hash" as const, key: key1 }, side: 0 as const })),

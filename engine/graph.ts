@@ -34,7 +34,10 @@ export type NodeSpec =
 
 export interface GraphNode {
   readonly id: number;
+  /** The operator's identity (its uid): state and checkpoints are keyed by it; unique in the job. */
   readonly name: string;
+  /** What the dashboard and REST API call it, when set apart from the uid (OperatorOptions.name). */
+  readonly displayName?: string;
   /** Undefined: the job's default parallelism. */
   readonly parallelism: number | undefined;
   readonly inputs: readonly GraphEdge[];
@@ -43,6 +46,7 @@ export interface GraphNode {
 
 export interface NodeOptions {
   readonly name: string;
+  readonly displayName?: string;
   readonly parallelism: number | undefined;
   readonly inputs: readonly GraphEdge[];
   readonly spec: NodeSpec;
@@ -63,7 +67,7 @@ export class GraphBuilder {
     if (this.nodes.some((n) => n.name === name)) {
       throw userError(
         "DUPLICATE_OPERATOR_NAME",
-        `job '${this.jobName}' has two operators named '${name}'; give each operator a unique name`,
+        `job '${this.jobName}' has two operators with the uid '${name}' (a uid defaults to the name); give each operator a unique name or uid`,
         { operator: name },
       );
     }
@@ -73,7 +77,7 @@ export class GraphBuilder {
         operator: name,
       });
     }
-    this.nodes.push({ id, name, parallelism: p, inputs: options.inputs, spec: options.spec });
+    this.nodes.push({ id, name, ...(options.displayName === undefined ? {} : { displayName: options.displayName }), parallelism: p, inputs: options.inputs, spec: options.spec });
     return id;
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { Source } from "../connectors/source.ts";
 import { userError } from "../common/errors.ts";
-import { DataStreamImpl, type DataStream, type OperatorOptions } from "./data-stream.ts";
+import { DataStreamImpl, nodeNames, type DataStream, type OperatorOptions } from "./data-stream.ts";
 import { GraphBuilder, type GraphNode } from "./graph.ts";
 import type { Params } from "./params.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
@@ -75,9 +75,9 @@ export const buildJob = (definition: JobDefinition, settings: { params: Params; 
     parallelism: settings.parallelism,
     jobName: definition.name,
     source: <T>(source: Source<T, any>, options?: SourceOptions<T>) => {
-      const name = options?.name ?? `${source.name}-${graph.nodes.length}`;
+      const { name, displayName } = nodeNames(options, `${source.name}-${graph.nodes.length}`);
       const spec = { kind: "source" as const, source, watermarks: options?.watermarks };
-      const id = graph.add({ name, parallelism: options?.parallelism, inputs: [], spec });
+      const id = graph.add({ name, ...(displayName === undefined ? {} : { displayName }), parallelism: options?.parallelism, inputs: [], spec });
       return new DataStreamImpl<T>(graph, [id]);
     },
   };

@@ -82,7 +82,7 @@ describe("planner", () => {
 
   it("rejects duplicate operator names, jobs without a sink, and keyed parallelism above maxParallelism", () => {
     expect(() => plan(job("dup", (env) => env.source(numbers, { name: "x" }).map((v) => v, { name: "x" }).sink(discard())))).toThrow(
-      /two operators named 'x'/,
+      /two operators with the uid 'x'/,
     );
     expect(() => plan(job("nosink", (env) => void env.source(numbers).map((v) => v)))).toThrow(/defines no sink/);
     expect(() =>

@@ -55,6 +55,23 @@ describe("JobStatus", () => {
     expect(a.vertices[1]!.inputs).toEqual([{ vertex: a.vertices[0]!.id, ship: "HASH" }]);
   });
 
+  it("names a vertex by its operators' display names and keeps their uids apart", () => {
+    const renamed = planJob(
+      buildJob(
+        job("uid-test", (env) => {
+          env
+            .source(generator({ splits: 1, recordsPerSplit: 1, generate: ({ index }) => index }), { uid: "src", name: "Numbers" })
+            .map((n) => n + 1, { uid: "plus-one" })
+            .sink(discard(), { name: "out" });
+        }),
+        { params: paramsFrom({}), parallelism: 1 },
+      ),
+    );
+    const [vertex] = new JobStatus(renamed, 0).vertices;
+    expect(vertex!.name).toBe("Numbers -> plus-one -> out");
+    expect(vertex!.operators).toEqual(["src", "plus-one", "out"]);
+  });
+
   it("turns two samples of the counters into rates and Flink's time ratios", () => {
     const status = new JobStatus(plan(), 1_000);
     const metrics = newJobMetrics(1_000);

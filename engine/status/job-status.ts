@@ -26,8 +26,9 @@ export interface VertexInfo {
   /** 32 hex digits, stable for the same job name and chain (as Flink's vertex ids). */
   readonly id: string;
   readonly index: number;
-  /** The chain's operators joined with " -> " (Flink's vertex name). */
+  /** The chain's operators' display names joined with " -> " (Flink's vertex name). */
   readonly name: string;
+  /** The chain's operators' uids (their state's identity). */
   readonly operators: readonly string[];
   readonly parallelism: number;
   readonly kind: "source" | "operator" | "sink";
@@ -101,7 +102,7 @@ export const verticesOf = (plan: JobPlan): VertexInfo[] => {
     return {
       id: ids[chain.index]!,
       index: chain.index,
-      name: chain.name,
+      name: chain.nodes.map((n) => n.displayName ?? n.name).join(" -> "),
       operators: chain.nodes.map((n) => n.name),
       parallelism: chain.parallelism,
       kind: head.spec.kind === "source" ? "source" : last.spec.kind === "sink" ? "sink" : "operator",
