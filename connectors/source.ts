@@ -35,6 +35,11 @@ export interface SplitReader<T, P> {
   read(max: number): ReadResult<T> | Promise<ReadResult<T>>;
   /** Where to reopen to continue after the last record returned. */
   position(): P;
+  /**
+   * Records between this reader's position and the end of its split as last seen (Kafka: the
+   * partition's high watermark minus the next offset, the consumer lag); undefined: not known.
+   */
+  lag?(): number | undefined;
   close(): void | Promise<void>;
 }
 

@@ -225,6 +225,8 @@ export class SourceTask extends Subtask {
           if (this.stopped) break;
           let result = split.reader.read(batchSize);
           if (result instanceof Promise) result = await result;
+          const lag = split.reader.lag?.();
+          if (lag !== undefined) (this.taskMetrics.lag ??= {})[split.id] = lag;
           if (result.dropped !== undefined) {
             metrics.sourceSkipped += result.dropped.skipped;
             metrics.sourceDeadLettered += result.dropped.deadLettered;

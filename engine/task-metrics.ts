@@ -21,6 +21,8 @@ export interface TaskMetrics {
   watermark: number;
   /** Set once the subtask has finished its input (bounded jobs). */
   finished: boolean;
+  /** A source subtask's records behind the end of each split, where its reader knows (Kafka: consumer lag per partition). */
+  lag?: Record<string, number>;
 }
 
 export const newTaskMetrics = (chain: number, subtask: number, startedAt: number): TaskMetrics => ({

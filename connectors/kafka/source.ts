@@ -130,6 +130,8 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number>, P
   private seenUpTo: number;
   private paused = false;
   private failure: WeirError | undefined;
+  /** The partition's high watermark in the latest fetch (-1: none yet). */
+  private high = -1;
 
   constructor(
     private readonly settings: ReaderSettings<K, V>,
@@ -148,7 +150,8 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number>, P
   }
 
   /** Called by the consumer's batch handler. */
-  accept(raw: readonly RawRecord[], lastOffset: number): void {
+  accept(raw: readonly RawRecord[], lastOffset: number, highWatermark?: number): void {
+    if (highWatermark !== undefined && Number.isFinite(highWatermark)) this.high = Math.max(this.high, highWatermark);
     const from = Math.max(this.next, this.buffer.length > this.head ? this.buffer[this.buffer.length - 1]!.offset + 1 : this.next);
     for (const r of raw) if (r.offset >= from) this.buffer.push(r);
     this.seenUpTo = Math.max(this.seenUpTo, lastOffset + 1);
@@ -223,6 +226,11 @@ class PartitionReader<K, V> implements SplitReader<KafkaRecord<K, V>, number>, P
 
   position(): number {
     return this.next;
+  }
+
+  /** Consumer lag: the high watermark of the latest fetch minus the next offset to return. */
+  lag(): number | undefined {
+    return this.high < 0 ? undefined : Math.max(0, this.high - this.next);
   }
 
   /** The shared consumer is closed by its split set, after every reader. */
@@ -347,7 +355,7 @@ export const fromKafka = <K = string, V = unknown>(options: KafkaSourceOptions<K
       const set = openSplitSet(context);
       try {
         const [reader] = await set.add([{ split, position }]);
-        return { read: (max) => reader!.read(max), position: () => reader!.position(), close: () => set.close() };
+        return { read: (max) => reader!.read(max), position: () => reader!.position(), lag: () => reader!.lag?.(), close: () => set.close() };
       } catch (e) {
         await set.close();
         throw e;

@@ -30,7 +30,7 @@ export interface PartitionFeed {
   /** The next offset the reader needs from the client. */
   resumeAt(): number;
   /** A fetched batch; every offset up to `lastOffset` was delivered or skipped (markers, aborted data). */
-  accept(records: readonly FetchedRecord[], lastOffset: number): void;
+  accept(records: readonly FetchedRecord[], lastOffset: number, highWatermark?: number): void;
   fail(error: WeirError): void;
 }
 
@@ -149,6 +149,7 @@ export class SubtaskConsumer {
               headers: headersOf(m.headers as Record<string, unknown> | undefined),
             })),
             Number(batch.lastOffset()),
+            Number(batch.highWatermark),
           );
         },
       });

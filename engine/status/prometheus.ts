@@ -73,6 +73,15 @@ export const prometheusRegistry = (status: JobStatus, now: () => number): Regist
     }),
   );
 
+  gauge(
+    "weir_source_lag_records",
+    "Records between a source split's read position and its end as last seen (Kafka: consumer lag per partition)",
+    [...subtaskLabels, "split"],
+    (set) =>
+      perSubtask((s, l) => {
+        for (const [split, lag] of Object.entries(s.metrics.lag ?? {})) set({ ...l, split }, lag);
+      }),
+  );
   counter("weir_checkpoints_total", "Checkpoints by outcome (completed, failed)", ["job", "status"], (add) => {
     add({ job, status: "completed" }, status.counts.completed);
     add({ job, status: "failed" }, status.counts.failed);
