@@ -22,6 +22,8 @@ export interface KeyedSnapshot {
   readonly handle: KeyedStateHandle;
   /** The operator's states: name, id, kind and shape (absent in checkpoints of format 1). */
   readonly states?: readonly StateLayoutEntry[];
+  /** The types of the keys its state is keyed by (`keyTypeOf`); absent in older checkpoints. */
+  readonly keyTypes?: readonly string[];
 }
 
 export interface SinkSnapshot {

@@ -20,6 +20,8 @@ export interface RestorePlan {
   readonly writerStates: ReadonlyMap<string, readonly unknown[]>;
   /** The states each keyed operator had (operators of format-1 checkpoints are absent). */
   readonly layouts: ReadonlyMap<string, readonly StateLayoutEntry[]>;
+  /** The key types each keyed operator's state had, over all its snapshots (absent: not recorded). */
+  readonly keyTypes: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -34,6 +36,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
   const committables = new Map<string, unknown[]>();
   const writerStates = new Map<string, unknown[]>();
   const layouts = new Map<string, readonly StateLayoutEntry[]>();
+  const keyTypes = new Map<string, string[]>();
   for (const task of metadata.tasks) {
     for (const s of task.sources) {
       const known = positions.get(s.operator) ?? {};
@@ -51,6 +54,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       list.push({ handle: k.handle, absPath: join(base, k.handle.path) });
       keyed.set(k.operator, list);
       if (k.states !== undefined && !layouts.has(k.operator)) layouts.set(k.operator, k.states);
+      if (k.keyTypes !== undefined) keyTypes.set(k.operator, [...new Set([...(keyTypes.get(k.operator) ?? []), ...k.keyTypes])].sort());
     }
     for (const s of task.sinks) {
       const list = committables.get(s.operator) ?? [];
@@ -59,7 +63,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       if (s.writerState !== undefined) writerStates.set(s.operator, [...(writerStates.get(s.operator) ?? []), s.writerState]);
     }
   }
-  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates, layouts };
+  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates, layouts, keyTypes };
 };
 
 /** The snapshots overlapping `range`. */
@@ -93,6 +97,7 @@ export const withoutOperators = (plan: RestorePlan, operators: readonly string[]
     committables: keep(plan.committables),
     writerStates: keep(plan.writerStates),
     layouts: keep(plan.layouts),
+    keyTypes: keep(plan.keyTypes),
   };
 };
 

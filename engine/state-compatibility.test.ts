@@ -34,6 +34,7 @@ const planOf = (layouts: ReturnType<typeof declaredStates>): RestorePlan => ({
   committables: new Map(),
   writerStates: new Map(),
   layouts,
+  keyTypes: new Map(),
 });
 
 const refusal = (f: () => void): string => {

@@ -190,12 +190,14 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
           const reading = await skipNeverWritten(backend);
           into.backends.push(reading);
           const layout = restore?.layouts.get(node.name);
+          const keyTypes = restore?.keyTypes.get(node.name);
           keyedStore = new KeyedStateStore({
             backend: reading,
             maxCachedCells: ctx.maxCachedCells,
             operator: node.name,
             counters: metrics.stateCache,
             ...(layout === undefined ? {} : { layout }),
+            ...(keyTypes === undefined ? {} : { keyTypes }),
           });
           keyed.push({
             operator: node.name,

@@ -161,6 +161,7 @@ export abstract class Subtask {
             contents: m.contents,
           },
           states: slot.store.layout(),
+          keyTypes: slot.store.keyTypes,
         });
       }
       const sinkSnapshots: SinkSnapshot[] = [];

@@ -91,7 +91,16 @@ export interface KeyedStoreOptions {
   readonly readChunk?: number;
   /** Counters this store adds its cache hits, misses and evictions to (default: its own). */
   readonly counters?: StateCacheCounters;
+  /**
+   * The types of keys the restored state was keyed by (`keyTypeOf`; undefined: not recorded).
+   * A key of another type is refused at its first prefetch (STATE_KEY_TYPE_CHANGED): the
+   * restored cells would not be found under it (keys are encoded with their type).
+   */
+  readonly keyTypes?: readonly string[];
 }
+
+/** A key's type as checkpoints record it: number, string, boolean, bigint or composite. */
+export const keyTypeOf = (key: KeyValue): string => (typeof key === "object" ? "composite" : typeof key);
 
 /** A cut written to the backend: its follow-up's result, and what writing it cost. */
 export interface WrittenCut<T> {
@@ -138,8 +147,15 @@ export class KeyedStateStore {
   currentKeyGroup = -1;
   currentId: unknown;
   currentComposite = false;
+  /** Types of the keys this store's state has (restored, and seen since). */
+  private readonly seenKeyTypes: Set<string>;
+  private readonly restoredKeyTypes: ReadonlySet<string> | undefined;
+  /** The type of the key checked last (most batches hold one type: one comparison per key). */
+  private lastKeyType: string | undefined;
 
   constructor(options: KeyedStoreOptions) {
+    this.restoredKeyTypes = options.keyTypes === undefined || options.keyTypes.length === 0 ? undefined : new Set(options.keyTypes);
+    this.seenKeyTypes = new Set(options.keyTypes ?? []);
     this.backend = options.backend;
     this.maxCachedCells = options.maxCachedCells ?? 200_000;
     this.restoredLayout = new Map((options.layout ?? []).map((e) => [e.name, e]));
@@ -256,6 +272,30 @@ export class KeyedStateStore {
     return this.tables.map((t) => t.name);
   }
 
+  /** The key types this store's state holds, for its snapshot (sorted). */
+  get keyTypes(): string[] {
+    return [...this.seenKeyTypes].sort();
+  }
+
+  /** Notes `key`'s type; a type the restored state never had throws, and is thrown again on every later key of it. */
+  private noteKeyType(key: KeyValue): void {
+    const type = keyTypeOf(key);
+    if (this.seenKeyTypes.has(type)) {
+      this.lastKeyType = typeof key;
+      return;
+    }
+    if (this.restoredKeyTypes !== undefined) {
+      const where = this.operator === undefined ? "" : `operator '${this.operator}': `;
+      throw userError(
+        "STATE_KEY_TYPE_CHANGED",
+        `${where}its restored state is keyed by ${[...this.restoredKeyTypes].join(" and ")} keys, and this job's key ${JSON.stringify(key, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))} is a ${type}: the restored state would not be found under it. Key by the same type as before (e.g. Number(...) or String(...)), or start over with --fresh`,
+        this.operator === undefined ? {} : { operator: this.operator },
+      );
+    }
+    this.seenKeyTypes.add(type);
+    this.lastKeyType = typeof key;
+  }
+
   setCurrentKey(key: KeyValue, keyGroup: number): void {
     this.currentKey = key;
     this.currentKeyGroup = keyGroup;
@@ -283,6 +323,8 @@ export class KeyedStateStore {
     const tables = this.cached;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
+      const type = typeof key;
+      if (type !== this.lastKeyType) this.noteKeyType(key);
       const composite = isComposite(key);
       const id = composite ? compositeId(key) : key;
       for (let t = 0; t < tables.length; t++) {

@@ -121,3 +121,22 @@ describe("versions and migrations", () => {
     await expect(failing.migrateRestored({ start: 0, end: 127 })).rejects.toThrow(/operator 'sums', state 'acc': migrate from version 1 to 2 threw for key "x": no/);
   });
 });
+
+describe("key types", () => {
+  it("a store restored with the key types of its state refuses a key of another type at its first prefetch, naming it", async () => {
+    const store = new KeyedStateStore({ backend: openHeapBackend(), keyTypes: ["number"], operator: "sums" });
+    bindStates(store, { acc: valueState(0) });
+    await store.prefetch([1, 2], [keyGroupFor(1, 128), keyGroupFor(2, 128)]);
+    expect(() => store.prefetch([3, "4"], [keyGroupFor(3, 128), keyGroupFor("4", 128)])).toThrow(
+      /operator 'sums': its restored state is keyed by number keys, and this job's key "4" is a string/,
+    );
+    // Again (a batch hinted ahead fails first, then the same batch is prefetched when processed).
+    expect(() => store.prefetch(["4"], [keyGroupFor("4", 128)])).toThrow(/STATE_KEY_TYPE_CHANGED|keyed by number keys/);
+    expect(store.keyTypes).toEqual(["number"]);
+    // Without recorded types (a new store), every type is noted for the next checkpoint.
+    const fresh = new KeyedStateStore({ backend: openHeapBackend() });
+    bindStates(fresh, { acc: valueState(0) });
+    await fresh.prefetch(["a", 1, ["x", 2]], ["a", 1, ["x", 2]].map((k) => keyGroupFor(k as never, 128)));
+    expect(fresh.keyTypes).toEqual(["composite", "number", "string"]);
+  });
+});

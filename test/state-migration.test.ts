@@ -37,7 +37,7 @@ const args = (out: string, checkpoints: string, version: 1 | 2 | 3, parallelism:
 ];
 
 describe("state migration", () => {
-  it("refuses an incompatible change with the old and new declaration, and applies a declared migration on restore, exactly once", async () => {
+  it("refuses an incompatible change with the old and new declaration, and keys of another type; applies a declared migration on restore, exactly once", async () => {
     const straight = join(tmp, "straight");
     const s = await runOrKill(args(straight, join(tmp, "straight-chk"), 1, 1, ["--param", "rate=1000000"]));
     expect(s.code, s.stderr).toBe(0);
@@ -55,6 +55,12 @@ describe("state migration", () => {
     expect(refused.stderr).toContain("STATE_INCOMPATIBLE");
     expect(refused.stderr).toContain("state 'acc' of operator 'sums' was value {sum:number}, is now value {count:number,total:number}");
     expect(await completedCheckpointIds(checkpoints, "migrating")).toEqual(before);
+
+    // Keyed by strings now: the number-keyed state would not be found, so the run is refused at its first batch.
+    const retyped = await runOrKill(args(out, checkpoints, 1, 2, ["--param", "stringKeys=1"]));
+    expect(retyped.code).toBe(1);
+    expect(retyped.stderr).toContain("STATE_KEY_TYPE_CHANGED");
+    expect(retyped.stderr).toMatch(/operator 'sums': its restored state is keyed by number keys, and this job's key "\d+" is a string/);
 
     const migrated = await runOrKill(args(out, checkpoints, 2, 3));
     expect(migrated.code, migrated.stderr).toBe(0);

@@ -69,6 +69,7 @@ export const inspectCheckpoint = async (path: string, write: (line: string) => v
       `  ${k.operator}[${k.subtask}/${k.parallelism}] key groups ${k.handle.keyGroups.start}-${k.handle.keyGroups.end}: ${formatBytes(k.handle.bytes)} in ${k.handle.files} files (${k.handle.backend}, ${join(snapshotBase(metadata, path), k.handle.path)})`,
     );
     if (k.states !== undefined) write(`    states: ${k.states.map((s) => `${s.name} (${describeSignature(s)})`).join(", ")}`);
+    if (k.keyTypes !== undefined) write(`    keys: ${k.keyTypes.length === 0 ? "(none yet)" : k.keyTypes.join(", ")}; values: msgpack`);
     for (const f of k.handle.contents ?? []) write(`    ${f.name} ${f.size} B sha256 ${f.sha256}`);
   }
   const verified = await verifyFiles(path, metadata).then(
