@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTopic, kafkaBootstrap, testKafka } from "../support/kafka.ts";
+import { createTopic, kafkaBootstrap, testProducer } from "../support/kafka.ts";
 import { runOrKill, startWeir } from "../support/weir-process.ts";
 
 const GOOD = 201;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   await createTopic(bootstrap, input, 2);
   const messages = Array.from({ length: GOOD }, (_, i) => ({ key: String(i % 7), value: JSON.stringify({ account: i % 7, amount: i }) }));
   for (let k = 0; k < BAD; k++) messages.splice(20 + k * 40, 0, { key: "x", value: `{broken ${k}` });
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   await producer.send({ topic: input, messages });
   await producer.disconnect();

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type KafkaBroker } from "../../kafka/broker.ts";
-import { consoleRead, createTopic, openTransactions, readCommitted, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, openTransactions, readCommitted, testProducer } from "../support/kafka.ts";
 import { hasCompletedCheckpoint, startWeir } from "../support/weir-process.ts";
 
 const RECORDS = 100_000;
@@ -30,7 +30,7 @@ describe("Kafka broker bounce", () => {
     const bootstrap = broker.bootstrap;
     await createTopic(bootstrap, "bounce-in", 3);
     await createTopic(bootstrap, "bounce-out", 3);
-    const producer = testKafka(bootstrap).producer();
+    const producer = testProducer(bootstrap);
     await producer.connect();
     const totals = new Map<number, number>();
     const expected: string[] = [];

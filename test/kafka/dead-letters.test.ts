@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consoleRead, createTopic, kafkaBootstrap, readCommitted, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, kafkaBootstrap, readCommitted, testKafka, testProducer } from "../support/kafka.ts";
 import { runOrKill } from "../support/weir-process.ts";
 
 const GOOD = 201;
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 const produce = async (topic: string, messages: { key: string; value: string | Buffer }[]) => {
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   await producer.send({ topic, messages });
   await producer.disconnect();

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTopic, kafkaBootstrap, readCommitted, testKafka } from "../support/kafka.ts";
+import { createTopic, kafkaBootstrap, readCommitted, testProducer } from "../support/kafka.ts";
 import { completedCheckpointIds, runOrKill, startWeir } from "../support/weir-process.ts";
 
 const JOB = "kafka-totals";
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const produce = async (topic: string, from: number, count: number) => {
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   const messages = Array.from({ length: count }, (_, k) => {
     const i = from + k;

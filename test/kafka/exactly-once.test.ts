@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { FAILPOINTS } from "../../common/failpoints.ts";
-import { consoleRead, createTopic, kafkaBootstrap, openTransactions, readCommitted, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, kafkaBootstrap, openTransactions, readCommitted, testProducer } from "../support/kafka.ts";
 import { runOrKill } from "../support/weir-process.ts";
 
 const RECORDS = 40_000;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "weir-kafka-eos-"));
   input = `eos-in-${Date.now()}`;
   await createTopic(bootstrap, input, 4);
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   expected = new Map();
   const totals = new Map<number, number>();

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkpointPath, listCheckpointIds, readMetadata } from "../../checkpoint/storage.ts";
-import { consoleRead, createTopic, kafkaBootstrap, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, kafkaBootstrap, testKafka, testProducer } from "../support/kafka.ts";
 import { hasCompletedCheckpoint, runUntil, startWeir } from "../support/weir-process.ts";
 
 const JOB = "kafka-discovery";
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const produce = async (topic: string, partitions: readonly number[], tag: string, perPartition: number): Promise<string[]> => {
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   const values: string[] = [];
   for (const partition of partitions) {

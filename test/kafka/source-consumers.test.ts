@@ -9,7 +9,7 @@ import { job } from "../../engine/job.ts";
 import { fromKafka } from "../../connectors/kafka/index.ts";
 import { AssignerProtocol } from "../../connectors/kafka/kafkajs.ts";
 import { collectSink, runDefinition } from "../support/run.ts";
-import { createTopic, kafkaBootstrap, testKafka } from "../support/kafka.ts";
+import { createTopic, kafkaBootstrap, testKafka, testProducer } from "../support/kafka.ts";
 
 const PARTITIONS = 12;
 const PER_PARTITION = 50;
@@ -30,7 +30,7 @@ describe("Kafka source consumers", () => {
   it("reads all of a subtask's partitions through one consumer", async () => {
     const topic = `consumers-${Date.now()}`;
     await createTopic(bootstrap, topic, PARTITIONS);
-    const producer = testKafka(bootstrap).producer();
+    const producer = testProducer(bootstrap);
     await producer.connect();
     for (let p = 0; p < PARTITIONS; p++) {
       await producer.send({ topic, messages: Array.from({ length: PER_PARTITION }, (_, i) => ({ partition: p, value: JSON.stringify(i) })) });

@@ -8,7 +8,7 @@ import { job } from "../../engine/job.ts";
 import type { JobMetrics } from "../../engine/metrics.ts";
 import { fromKafka } from "../../connectors/kafka/index.ts";
 import { collectSink, runDefinition } from "../support/run.ts";
-import { createTopic, kafkaBootstrap, testKafka } from "../support/kafka.ts";
+import { createTopic, kafkaBootstrap, testProducer } from "../support/kafka.ts";
 
 const PER_PARTITION = 1_500;
 
@@ -17,7 +17,7 @@ describe("Kafka source lag", () => {
     const bootstrap = kafkaBootstrap();
     const topic = `lag-${Date.now()}`;
     await createTopic(bootstrap, topic, 2);
-    const producer = testKafka(bootstrap).producer();
+    const producer = testProducer(bootstrap);
     await producer.connect();
     for (const partition of [0, 1]) {
       await producer.send({ topic, messages: Array.from({ length: PER_PARTITION }, (_, i) => ({ partition, value: JSON.stringify(i) })) });

@@ -11,7 +11,7 @@ import { job } from "../../engine/job.ts";
 import { fromKafka, type KafkaRecord } from "../../connectors/kafka/index.ts";
 import { chooseStart } from "../../engine/cli/resume.ts";
 import { collectSink, runDefinition } from "../support/run.ts";
-import { createTopic, kafkaBootstrap, readCommitted, testKafka } from "../support/kafka.ts";
+import { createTopic, kafkaBootstrap, readCommitted, testProducer } from "../support/kafka.ts";
 
 let bootstrap: string;
 let tmp: string;
@@ -20,7 +20,7 @@ const PER_PARTITION = 400;
 let topic: string;
 
 const produce = async (name: string, messages: { partition: number; key: string; value: string }[]) => {
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic: name, messages: messages.slice(i, i + 2_000) });
   await producer.disconnect();

@@ -12,7 +12,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consoleRead, createTopic, kafkaBootstrap, openTransactions, testKafka } from "../support/kafka.ts";
+import { consoleRead, createTopic, kafkaBootstrap, openTransactions, testProducer } from "../support/kafka.ts";
 import { completedCheckpointIds, runOrKill, startWeir } from "../support/weir-process.ts";
 
 const JOB = "kafka-totals";
@@ -33,7 +33,7 @@ afterAll(async () => {
 const record = (i: number) => ({ account: i % ACCOUNTS, amount: i });
 
 const produce = async (topic: string, from: number, count: number) => {
-  const producer = testKafka(bootstrap).producer();
+  const producer = testProducer(bootstrap);
   await producer.connect();
   const messages = Array.from({ length: count }, (_, k) => ({ key: String(record(from + k).account), value: JSON.stringify(record(from + k)) }));
   await producer.send({ topic, messages });
