@@ -15,9 +15,10 @@
  * The caller keeps the checkpoint from being deleted (retention) while it is copied.
  */
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { cp, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isRunning } from "../common/process-identity.ts";
+import { fsyncPath } from "../common/fsync.ts";
 import { externalError, describeError } from "../common/errors.ts";
 import type { CheckpointMetadata } from "./metadata.ts";
 import { readMetadata, verifyFiles, writeMetadata } from "./storage.ts";
@@ -40,18 +41,9 @@ const syncTree = async (dir: string): Promise<void> => {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await syncTree(path);
-    else await sync(path);
+    else await fsyncPath(path);
   }
-  await sync(dir);
-};
-
-const sync = async (path: string): Promise<void> => {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await fsyncPath(dir);
 };
 
 /**
@@ -85,7 +77,7 @@ export const writeSavepoint = async (checkpointDir: string, target: string, now:
     await verifyFiles(temporary, relocated);
     await syncTree(temporary);
     await rename(temporary, final);
-    await sync(target);
+    await fsyncPath(target);
     return final;
   } catch (e) {
     await rm(temporary, { recursive: true, force: true }).catch(() => undefined);

@@ -256,7 +256,7 @@ describe("weir list, stop and cancel", () => {
     expect(missing.stderr).toContain("JOB_NOT_RUNNING");
 
     const first = await serve(args, env);
-    await waitFor("a checkpoint", () => (/checkpoint/.test(first.run.stderr()) ? true : fetch(`${first.address}/jobs/${first.id}/checkpoints`).then((r) => r.json() as Promise<any>).then((c) => (c.counts.completed > 0 ? true : undefined))));
+    await waitFor("a completed checkpoint", async () => ((await getJson(`${first.address}/jobs/${first.id}/checkpoints`)).counts.completed > 0 ? true : undefined));
     const listed = await cli(["list"], env);
     expect(listed.stdout).toMatch(new RegExp(`^account-totals  id ${first.id}  RUNNING  ${first.address}  pid ${first.run.pid} `));
     const cancelled = await cli(["cancel", "account-totals"], env);

@@ -14,12 +14,9 @@ import { resolve } from "node:path";
 import { describeError, userError } from "../../common/errors.ts";
 import { sleep, systemClock } from "../../common/clock.ts";
 import { isRunning } from "../../common/process-identity.ts";
+import { formatDuration } from "../../common/duration.ts";
 import { listRunningJobs, runtimeDir, type RunningJob } from "./running-jobs.ts";
 
-const age = (ms: number): string => {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
-};
 
 /** One line per running job: name, id, state (from its API), address, pid, uptime, checkpoint directory. */
 export const listJobs = async (print: (line: string) => void): Promise<void> => {
@@ -32,7 +29,7 @@ export const listJobs = async (print: (line: string) => void): Promise<void> => 
     const state = await fetch(`${j.address}/jobs/${j.id}`, { signal: AbortSignal.timeout(2_000) })
       .then(async (r) => ((await r.json()) as { state?: string }).state ?? "UNKNOWN")
       .catch(() => "UNREACHABLE");
-    print(`${j.job}  id ${j.id}  ${state}  ${j.address}  pid ${j.process.pid}  up ${age(Date.now() - j.startedAt)}  checkpoints ${j.checkpointDir}`);
+    print(`${j.job}  id ${j.id}  ${state}  ${j.address}  pid ${j.process.pid}  up ${formatDuration(Date.now() - j.startedAt)}  checkpoints ${j.checkpointDir}`);
   }
 };
 
@@ -68,7 +65,7 @@ const request = async (job: RunningJob, method: string, path: string, body?: unk
 const waitForEnd = async (job: RunningJob, timeoutMs: number, what: string): Promise<void> => {
   const until = Date.now() + timeoutMs;
   while (await isRunning(job.process)) {
-    if (Date.now() > until) throw userError("CONTROL_TIMEOUT", `job '${job.job}' (pid ${job.process.pid}) did not ${what} within ${age(timeoutMs)}; it was asked to, and may still`);
+    if (Date.now() > until) throw userError("CONTROL_TIMEOUT", `job '${job.job}' (pid ${job.process.pid}) did not ${what} within ${formatDuration(timeoutMs)}; it was asked to, and may still`);
     await sleep(systemClock, 100);
   }
 };
@@ -119,7 +116,7 @@ export const savepointJob = async (name: string, dir: string | undefined, timeou
     print(`savepoint of '${job.job}' written to ${a.operation!.location!}; weir run with --from ${a.operation!.location!} restores it (at any parallelism)`);
     return;
   }
-  throw userError("CONTROL_TIMEOUT", `job '${job.job}' took no savepoint within ${age(timeoutMs)}; it was asked to, and may still`);
+  throw userError("CONTROL_TIMEOUT", `job '${job.job}' took no savepoint within ${formatDuration(timeoutMs)}; it was asked to, and may still`);
 };
 
 export const cancelJob = async (name: string, timeoutMs: number, print: (line: string) => void): Promise<void> => {
