@@ -15,10 +15,11 @@
  * The caller keeps the checkpoint from being deleted (retention) while it is copied.
  */
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, readdir, rename, rm } from "node:fs/promises";
+import { cp, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isRunning } from "../common/process-identity.ts";
 import { fsyncPath } from "../common/fsync.ts";
+import { makeDirectory } from "../common/path-errors.ts";
 import { externalError, describeError } from "../common/errors.ts";
 import type { CheckpointMetadata } from "./metadata.ts";
 import { readMetadata, verifyFiles, writeMetadata } from "./storage.ts";
@@ -57,7 +58,8 @@ export const writeSavepoint = async (checkpointDir: string, target: string, now:
   const temporary = join(target, `${TEMPORARY}${process.pid}-${name}`);
   const final = join(target, name);
   try {
-    await mkdir(target, { recursive: true });
+    // Not mkdir's recursive mode: it spins forever on a path such as /proc/x.
+    await makeDirectory(target);
     await removeAbandoned(target);
     // Copies, not links: `cp` writes every file anew.
     await cp(checkpointDir, temporary, { recursive: true, filter: (source) => !source.endsWith(`/${METADATA_FILE}`) });

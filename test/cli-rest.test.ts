@@ -283,6 +283,12 @@ describe("weir list, stop and cancel", () => {
     const checkpoints = join(tmp, "sp-chk");
     const args = [...jobArgs(out, checkpoints, EVENTS, 6_000), "--ui-port", "0"];
     const running = await serve(args, env);
+    // A directory that cannot be made: one line naming it, and the job runs on.
+    const refused = await cli(["savepoint", "account-totals", "/proc/weir-no-such-dir", "--timeout", "20s"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/SAVEPOINT_FAILED.*\/proc\/weir-no-such-dir/);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await getJson(`${running.address}/jobs/${running.id}`)).state).toBe("RUNNING");
     const taken = await cli(["savepoint", "account-totals"], env);
     expect(taken.code, taken.stderr).toBe(0);
     // The default directory: savepoints/ beside the checkpoint directory.

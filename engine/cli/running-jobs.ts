@@ -12,8 +12,9 @@
  * to a server of theirs, or symlinks that an entry write would follow.
  */
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { makeDirectory } from "../../common/path-errors.ts";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { currentProcess, isRunning, type ProcessIdentity } from "../../common/process-identity.ts";
 import { userError } from "../../common/errors.ts";
 
@@ -47,7 +48,10 @@ const checkPrivate = async (dir: string): Promise<void> => {
 /** Registers this process's job; the returned function removes the entry (idempotent). */
 export const registerRunningJob = async (entry: Omit<RunningJob, "process">): Promise<() => Promise<void>> => {
   const dir = runtimeDir();
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(dir));
+  await mkdir(dir, { mode: 0o700 }).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  });
   await checkPrivate(dir);
   const me = await currentProcess();
   const path = join(dir, `${me.pid}.json`);
