@@ -304,6 +304,12 @@ describe("weir list, stop and cancel", () => {
     for (const f of await files(late)) expect((await stat(f)).nlink, f).toBe(1);
     expect((await cli(["checkpoints", "inspect", late], env)).stdout).toMatch(/^savepoint of job 'account-totals' \(checkpoint \d+\)/);
 
+    // Another job's savepoint is refused in one line naming both jobs.
+    const wrongJob = await runOrKill(["run", "jobs/word-count.ts", "--no-ui", "--no-progress", "--checkpoint-dir", join(tmp, "wc-chk"), "--from", early], undefined, env);
+    expect(wrongJob.code).toBe(1);
+    expect(wrongJob.stderr).toContain(`--from ${early} is a savepoint of job 'account-totals', not of 'word-count'`);
+    expect(wrongJob.stderr).toContain("CHECKPOINT_OF_ANOTHER_JOB");
+
     // The early savepoint, at parallelism 1: the output committed after it is retracted, and the run ends exactly once.
     expect(await finish([...args.slice(0, -2), "--no-ui", "--parallelism", "1", "--from", early], env, out)).toEqual(expected);
 

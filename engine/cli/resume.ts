@@ -39,6 +39,13 @@ export const chooseStart = async (options: {
       if (!isWeirError(e) || e.code !== "CHECKPOINT_CORRUPT") throw e;
       throw userError("CHECKPOINT_CORRUPT", `--from ${options.from}: ${e.message}; pick another checkpoint (weir checkpoints list --job ${job}) or run with --fresh`);
     });
+    if (found.metadata.job !== job) {
+      const what = found.metadata.savepoint === undefined ? "a checkpoint" : "a savepoint";
+      throw userError(
+        "CHECKPOINT_OF_ANOTHER_JOB",
+        `--from ${options.from} is ${what} of job '${found.metadata.job}', not of '${job}': pass one of '${job}' (weir checkpoints list --job ${job})`,
+      );
+    }
     return {
       found,
       checkpoints: {
