@@ -286,7 +286,7 @@ describe("weir list, stop and cancel", () => {
     // A directory that cannot be made: one line naming it, and the job runs on.
     const refused = await cli(["savepoint", "account-totals", "/proc/weir-no-such-dir", "--timeout", "20s"], env);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/SAVEPOINT_FAILED.*\/proc\/weir-no-such-dir/);
+    expect(refused.stderr).toMatch(/\/proc\/weir-no-such-dir.*SAVEPOINT_FAILED/);
     expect(refused.stderr.trim().split("\n")).toHaveLength(1);
     expect((await getJson(`${running.address}/jobs/${running.id}`)).state).toBe("RUNNING");
     const taken = await cli(["savepoint", "account-totals"], env);

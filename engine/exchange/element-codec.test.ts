@@ -42,7 +42,9 @@ describe("stream elements as bytes", () => {
 
   test("a batch is a column frame (0xC1, kind 5) or a msgpack frame (never 0xC1), and any JSON-like batch survives", () => {
     fc.assert(
-      fc.property(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 20 }), (records) => {
+      // Without an own "__proto__" key: msgpackr decodes it as "__proto_" (its guard against
+      // prototype pollution), on every path that uses it (exchanges, state values). Known limit.
+      fc.property(fc.array(fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"')), { minLength: 1, maxLength: 20 }), (records) => {
         const frame = encodeBatch(newBatchEncoder(), records).slice();
         if (frame[0] === 0xc1) expect(frame[1]).toBe(5);
         const back = decodeElement(newBatchDecoder(), frame);
