@@ -15,6 +15,9 @@
  *     .sink(toFiles(env.params.get("out", "out/word-count")));
  * });
  * ```
+ *
+ * Kafka lives behind a subpath, `weir/kafka`, so that importing `weir` loads no kafkajs and patches
+ * nothing for jobs that do not use it.
  */
 export { job, type JobDefinition, type JobEnv, type JobOptions } from "./engine/job.ts";
 export type { DataStream, KeyedStream, OperatorOptions } from "./engine/data-stream.ts";
@@ -64,19 +67,6 @@ export type { Random } from "./connectors/random.ts";
 export { toFiles, type FileSinkOptions } from "./connectors/file-sink.ts";
 export { print, type PrintOptions } from "./connectors/print-sink.ts";
 export { discard } from "./connectors/discard-sink.ts";
-export {
-  fromKafka,
-  toKafka,
-  deserializers,
-  serializers,
-  type KafkaRecord,
-  type KafkaSourceOptions,
-  type KafkaSinkOptions,
-  type KafkaSinkMode,
-  type BadRecordPolicy,
-  type Deserializer,
-  type Serializer,
-} from "./connectors/kafka/index.ts";
 export { WeirError, type ErrorDomain } from "./common/errors.ts";
 export {
   nexmark,

@@ -8,7 +8,8 @@
  *        [--param output=totals] [--param mode=exactly-once|at-least-once|none]
  *        [--param bad-records=fail|skip|dlq:<topic>] [--param bounded=false]
  */
-import { fromKafka, job, toKafka, valueState, type BadRecordPolicy, type Collector, type KafkaSinkMode } from "weir";
+import { job, valueState, type Collector } from "weir";
+import { fromKafka, toKafka, type BadRecordPolicy, type KafkaSinkMode } from "weir/kafka";
 
 export interface Transaction {
   readonly account: number;
