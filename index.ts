@@ -20,7 +20,8 @@
  * nothing for jobs that do not use it.
  */
 export { job, type JobDefinition, type JobEnv, type JobOptions } from "./engine/job.ts";
-export type { DataStream, KeyedStream, OperatorOptions } from "./engine/data-stream.ts";
+export type { DataStream, KeyedStream, OperatorOptions, ProcessStream } from "./engine/data-stream.ts";
+export type { ProcessFunction, ProcessContext } from "./operators/process.ts";
 export type { Params } from "./engine/params.ts";
 export type { Collector } from "./operators/operator.ts";
 export type { AggregateFunction } from "./operators/aggregate.ts";
@@ -55,7 +56,7 @@ export {
 export type { WindowContext, WindowAggregateFunction } from "./operators/window/window-operator.ts";
 export type { WindowedStream, WindowOptions, WindowResult } from "./engine/windowed-stream.ts";
 export type { JoinWindowOptions, JoinedWindow, CoGroupedWindow, IntervalJoinOptions, IntervalJoined } from "./engine/joins.ts";
-export { outputTag, type OutputTag } from "./operators/window/side-output.ts";
+export { outputTag, type OutputTag } from "./operators/side-output.ts";
 export { valueState, listState, mapState, type StateSpec } from "./state/descriptors.ts";
 export type { ValueState, ListState, MapState, StateHandles } from "./state/handles.ts";
 export type { KeyValue } from "./state/key-groups.ts";

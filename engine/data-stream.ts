@@ -18,6 +18,8 @@ import {
 } from "../operators/keyed-process.ts";
 import { mapOperator } from "../operators/map.ts";
 import type { NotPromise } from "../operators/operator.ts";
+import { processOperator, type ProcessFunction } from "../operators/process.ts";
+import { SideOutputs, sideOutputOperator, type OutputTag } from "../operators/side-output.ts";
 import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
@@ -48,6 +50,8 @@ export interface DataStream<T> {
   filter<S extends T>(predicate: (value: T) => value is S, options?: OperatorOptions): DataStream<S>;
   filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<T>;
   flatMap<O>(fn: (value: T) => Iterable<O>, options?: OperatorOptions): DataStream<O>;
+  /** The general one-input operator without keys: emits with `out.collect`, side outputs with `ctx.output(tag, value)`. */
+  process<O>(fn: ProcessFunction<T, O>, options?: OperatorOptions): ProcessStream<O>;
   /** Partitions by key: records with equal keys reach the same subtask, in order per input. */
   keyBy<K extends KeyValue>(key: (value: T) => K): KeyedStream<T, K>;
   /** Merges streams of the same type (no order between them). */
@@ -69,7 +73,7 @@ export interface KeyedStream<T, K extends KeyValue> {
   /** Emits `getResult` of each key's accumulator after every record. */
   aggregate<A, O>(fn: AggregateFunction<T, A, O>, options?: OperatorOptions): DataStream<O>;
   /** The general keyed operator, with typed per-key state. */
-  process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): DataStream<O>;
+  process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): ProcessStream<O>;
   /** Groups each key's records into windows (tumbling, sliding, session; event or processing time). */
   window(assigner: WindowAssigner, options?: WindowOptions<T>): WindowedStream<T, K>;
   /** Pairs with another stream keyed the same way, for a two-input keyed process function. */
@@ -87,7 +91,12 @@ export interface ConnectedStreams<T1, T2> {
 
 export interface ConnectedKeyedStreams<T1, T2, K extends KeyValue> {
   /** A two-input keyed function with shared per-key state and timers. */
-  process<O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T1, T2, K, O, S>, options?: OperatorOptions): DataStream<O>;
+  process<O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T1, T2, K, O, S>, options?: OperatorOptions): ProcessStream<O>;
+}
+
+/** A process function's main output; `sideOutput(tag)` gives what it emitted with `ctx.output(tag, value)`. */
+export interface ProcessStream<O> extends DataStream<O> {
+  sideOutput<X>(tag: OutputTag<X>): DataStream<X>;
 }
 
 const forward: Partitioning = { kind: "forward" };
@@ -137,6 +146,17 @@ export class DataStreamImpl<T> implements DataStream<T> {
     }));
   }
 
+  process<O>(fn: ProcessFunction<T, O>, options?: OperatorOptions): ProcessStream<O> {
+    const sideOutputs = new SideOutputs();
+    const main = this.addNode<O>("process", options, (name) => ({
+      kind: "operator",
+      keyed: false,
+      sideOutputs,
+      create: processOperator(name, fn, sideOutputs),
+    }));
+    return withSideOutputs(main, sideOutputs, options?.parallelism);
+  }
+
   keyBy<K extends KeyValue>(key: (value: T) => K): KeyedStream<T, K> {
     return new KeyedStreamImpl<T, K>(new DataStreamImpl<T>(this.graph, this.heads, { kind: "hash", key }), key);
   }
@@ -179,13 +199,16 @@ export class DataStreamImpl<T> implements DataStream<T> {
     fn: KeyedCoProcessFunction<T, U, K, O, S>,
     options: OperatorOptions | undefined,
     eventTime: boolean,
-  ): DataStream<O> {
-    return this.addTwoInputNode<O>("co-process", options, other, key1, key2, (name) => ({
+  ): ProcessStream<O> {
+    const sideOutputs = new SideOutputs();
+    const main = this.addTwoInputNode<O>("co-process", options, other, key1, key2, (name) => ({
       kind: "operator",
       keyed: true,
       eventTime,
-      create: keyedCoProcessOperator({ name, key1, key2, fn }),
+      sideOutputs,
+      create: keyedCoProcessOperator({ name, key1, key2, fn, sideOutputs }),
     }));
+    return withSideOutputs(main, sideOutputs, options?.parallelism);
   }
 
   /** Adds a keyed two-input node: this stream is input 0 (hashed by `key1`), `other` input 1. */
@@ -242,12 +265,15 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
     }));
   }
 
-  process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): DataStream<O> {
-    return this.hashed.addNode<O>("process", options, (name) => ({
+  process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): ProcessStream<O> {
+    const sideOutputs = new SideOutputs();
+    const main = this.hashed.addNode<O>("process", options, (name) => ({
       kind: "operator",
       keyed: true,
-      create: keyedProcessOperator({ name, key: this.key, fn }),
+      sideOutputs,
+      create: keyedProcessOperator({ name, key: this.key, fn, sideOutputs }),
     }));
+    return withSideOutputs(main, sideOutputs, options?.parallelism);
   }
 
   window(assigner: WindowAssigner, options: WindowOptions<T> = {}): WindowedStream<T, K> {
@@ -267,7 +293,7 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
     fn: KeyedCoProcessFunction<T, U, K, O, S>,
     options: OperatorOptions | undefined,
     eventTime: boolean,
-  ): DataStream<O> {
+  ): ProcessStream<O> {
     const that = other as KeyedStreamImpl<U, K>;
     const unhashed = <X>(s: DataStreamImpl<X>) => new DataStreamImpl<X>(s.graph, s.heads);
     return unhashed(this.hashed).coProcess(unhashed(that.hashed), this.key, that.key, fn, options, eventTime);
@@ -280,3 +306,28 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
     };
   }
 }
+
+/**
+ * Adds `sideOutput(tag)` to a process node's main stream. Selecting a tag registers it (so the
+ * operator emits it) and adds a selector node that unwraps the tag's records; one selector per
+ * tag, however often it is asked for.
+ */
+const withSideOutputs = <O>(main: DataStreamImpl<O>, sideOutputs: SideOutputs, parallelism: number | undefined): ProcessStream<O> => {
+  const nodeName = main.graph.nodes[main.heads[0]!]!.name;
+  const selected = new Map<string, unknown>();
+  return Object.assign(main, {
+    sideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+      const known = selected.get(tag.id);
+      if (known !== undefined) return known as DataStream<X>;
+      sideOutputs.select(tag);
+      const side = main.addNode<X>("side", { name: `${nodeName}.${tag.id}`, parallelism }, () => ({
+        kind: "operator",
+        keyed: false,
+        selectsSideOutput: true,
+        create: () => sideOutputOperator(tag),
+      }));
+      selected.set(tag.id, side);
+      return side;
+    },
+  });
+};

@@ -8,6 +8,7 @@ import type { OperatorFactory } from "../operators/operator.ts";
 import type { KeyValue } from "../state/key-groups.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
 import { userError } from "../common/errors.ts";
+import type { SideOutputs } from "../operators/side-output.ts";
 
 export type Partitioning =
   | { readonly kind: "forward" }
@@ -29,6 +30,10 @@ export type NodeSpec =
       readonly keyed: boolean;
       /** Fires on event time (an event-time window, an interval join): needs watermarks from every source upstream. */
       readonly eventTime?: boolean;
+      /** The side outputs the job selects from this node (process functions): see operators/side-output.ts. */
+      readonly sideOutputs?: SideOutputs;
+      /** Reads a side output of its input (it must see the side records the others do not). */
+      readonly selectsSideOutput?: true;
     }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 

@@ -12,6 +12,7 @@ import { batchOf, type StreamElement } from "./elements.ts";
 import type { ChainEdgeMode } from "./plan.ts";
 import type { Partitioning } from "./graph.ts";
 import { requireSync, userFunctionError } from "../operators/user-error.ts";
+import { mainRecords } from "../operators/side-output.ts";
 import { detachedTaskMetrics, timed, type TaskMetrics } from "./task-metrics.ts";
 
 export interface OutputTarget {
@@ -21,6 +22,8 @@ export interface OutputTarget {
   readonly channels: readonly ChannelWriter<unknown>[];
   /** Name of the consuming operator, for errors raised while routing (the key selector). */
   readonly consumerName: string;
+  /** Drop side records on this edge (ChainOutput.mainOnly). */
+  readonly mainOnly?: boolean;
 }
 
 export class Output {
@@ -40,16 +43,25 @@ export class Output {
     return this.targets.reduce((n, t) => n + t.channels.length, 0);
   }
 
-  emit(records: readonly unknown[]): Promise<void> | undefined {
-    if (records.length === 0) return undefined;
-    if (this.targets.length > 0) this.metrics.recordsOut += records.length;
+  emit(all: readonly unknown[]): Promise<void> | undefined {
+    if (all.length === 0) return undefined;
+    if (this.targets.length > 0) this.metrics.recordsOut += all.length;
+    let records = all;
     let pending: Promise<void>[] | undefined;
     const send = (channel: ChannelWriter<unknown>, element: StreamElement<unknown>) => {
       const p = channel.push(element);
       if (p !== undefined) (pending ??= []).push(p);
     };
+    let main: readonly unknown[] | undefined;
     for (const target of this.targets) {
       const channels = target.channels;
+      if (target.mainOnly === true) {
+        main ??= mainRecords(all);
+        if (main.length === 0) continue;
+        records = main;
+      } else {
+        records = all;
+      }
       if (target.mode === "pointwise" || channels.length === 1) {
         send(channels[0]!, batchOf(records));
       } else if (target.mode === "round-robin") {

@@ -34,6 +34,11 @@ export interface ChainOutput {
   readonly inputIndex: number;
   readonly mode: ChainEdgeMode;
   readonly partitioning: Partitioning;
+  /**
+   * The producer emits side records (a process function whose side outputs the job selects)
+   * and this consumer wants its main output only: the edge drops them.
+   */
+  readonly mainOnly: boolean;
 }
 
 export interface JobPlan {
@@ -87,10 +92,17 @@ export const planJob = (job: BuiltJob): JobPlan => {
     return { index, name: nodes.map((n) => n.name).join(" -> "), nodes, parallelism, inputs };
   });
 
+  const emitsSideRecords = (c: ChainPlan): boolean => {
+    const last = c.nodes[c.nodes.length - 1]!.spec;
+    return last.kind === "operator" && last.sideOutputs?.any === true;
+  };
   const outputs: ChainOutput[][] = chains.map(() => []);
   for (const chain of chains) {
+    const head = chain.nodes[0]!.spec;
+    const selectsSide = head.kind === "operator" && head.selectsSideOutput === true;
     chain.inputs.forEach((input, inputIndex) => {
-      outputs[input.fromChain]!.push({ toChain: chain.index, inputIndex, mode: input.mode, partitioning: input.partitioning });
+      const mainOnly = !selectsSide && emitsSideRecords(chains[input.fromChain]!);
+      outputs[input.fromChain]!.push({ toChain: chain.index, inputIndex, mode: input.mode, partitioning: input.partitioning, mainOnly });
     });
   }
   return { job, chains, outputs };

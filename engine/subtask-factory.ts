@@ -97,7 +97,7 @@ const outputFor = (ctx: SubtaskFactoryContext, chainIndex: number, subtask: numb
     const consumer = plan.chains[out.toChain]!;
     const at = (toSubtask: number, fromSubtask: number) => ctx.channels.writer({ toChain: out.toChain, toSubtask, input: out.inputIndex, fromSubtask });
     const channels = out.mode === "pointwise" ? [at(subtask, 0)] : Array.from({ length: consumer.parallelism }, (_, j) => at(j, subtask));
-    return { mode: out.mode, partitioning: out.partitioning, channels, consumerName: consumer.nodes[0]!.name };
+    return { mode: out.mode, partitioning: out.partitioning, channels, consumerName: consumer.nodes[0]!.name, mainOnly: out.mainOnly };
   });
   return new Output(targets, plan.job.maxParallelism, taskMetrics);
 };

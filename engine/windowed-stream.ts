@@ -7,7 +7,7 @@ import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
 import type { Collector, NotPromise, ProcessResult } from "../operators/operator.ts";
 import { requireNothing, requireSync } from "../operators/user-error.ts";
-import { mainOutputOperator, sideOutputOperator, type OutputTag } from "../operators/window/side-output.ts";
+import { mainOutputOperator, sideOutputOperator, type OutputTag } from "../operators/side-output.ts";
 import {
   aggregateContents,
   listContents,

@@ -28,6 +28,7 @@ import { forEachKeyed, keyedInput, requireKeyedStore } from "./keyed.ts";
 import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult } from "./operator.ts";
 import { fireDueTimers, KeyedTimers, OperatorTime, type TimeDomain, type TimerService } from "./timers.ts";
 import { requireNothing, userFunctionError } from "./user-error.ts";
+import { SideOutputs, type OutputTag } from "./side-output.ts";
 
 export interface KeyedProcessContext<K, S extends StateSpec> {
   /** The key of the record (or timer) being processed. */
@@ -35,6 +36,11 @@ export interface KeyedProcessContext<K, S extends StateSpec> {
   readonly state: StateHandles<S>;
   readonly subtask: number;
   readonly timerService: TimerService;
+  /**
+   * Emits `value` on the side output `tag` (select it with `result.sideOutput(tag)`; a value
+   * for a tag the job does not select is dropped, as in Flink).
+   */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 export interface OnTimerContext<K, S extends StateSpec> extends KeyedProcessContext<K, S> {
@@ -59,6 +65,8 @@ export interface KeyedProcessOptions<T, K extends KeyValue, O, S extends StateSp
   readonly name: string;
   readonly key: (value: T) => K;
   readonly fn: KeyedProcessFunction<T, K, O, S>;
+  /** The side outputs the job selects (default: none). */
+  readonly sideOutputs?: SideOutputs;
 }
 
 export interface KeyedCoProcessOptions<T1, T2, K extends KeyValue, O, S extends StateSpec> {
@@ -66,6 +74,7 @@ export interface KeyedCoProcessOptions<T1, T2, K extends KeyValue, O, S extends 
   readonly key1: (value: T1) => K;
   readonly key2: (value: T2) => K;
   readonly fn: KeyedCoProcessFunction<T1, T2, K, O, S>;
+  readonly sideOutputs?: SideOutputs;
 }
 
 type OnTimer<K, O, S extends StateSpec> = ((timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>) => ProcessResult) | undefined;
@@ -79,13 +88,21 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
   name: string,
   spec: S,
   onTimer: OnTimer<K, O, S>,
+  sideOutputs: SideOutputs = new SideOutputs(),
 ) => {
   const store: KeyedStateStore = requireKeyedStore(context);
   const handles = bindStates(store, spec);
   const timers = new KeyedTimers(store);
   const time = new OperatorTime(timers, context.now, MIN_WATERMARK, context.eventTimeWithoutWatermarks);
-  const ctx = { key: undefined as unknown as K, state: handles, subtask: context.subtask, timerService: time as TimerService, timeDomain: "event" as TimeDomain };
   let target: unknown[] = [];
+  const ctx = {
+    key: undefined as unknown as K,
+    state: handles,
+    subtask: context.subtask,
+    timerService: time as TimerService,
+    timeDomain: "event" as TimeDomain,
+    output: <X>(tag: OutputTag<X>, value: X): void => sideOutputs.emit(target, tag, value),
+  };
   const collector: Collector<O> = { collect: (value) => void target.push(value) };
 
   /** A batch handler for one input, and its prefetch hint (Operator.prefetch). */
@@ -142,7 +159,7 @@ export const keyedProcessOperator =
   <T, K extends KeyValue, O, S extends StateSpec>(options: KeyedProcessOptions<T, K, O, S>): OperatorFactory<T, O> =>
   (context) => {
     const { fn } = options;
-    const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn));
+    const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn), options.sideOutputs);
     const first = rt.input(options.key, (value: T, ctx, out) => fn.processElement(value, ctx, out));
     return { ...rt.common, processBatch: first.process, prefetch: first.prefetch } as Operator<T, O>;
   };
@@ -151,7 +168,7 @@ export const keyedCoProcessOperator =
   <T1, T2, K extends KeyValue, O, S extends StateSpec>(options: KeyedCoProcessOptions<T1, T2, K, O, S>): OperatorFactory<T1, O> =>
   (context) => {
     const { fn } = options;
-    const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn));
+    const rt = keyedRuntime<K, O, S>(context, options.name, fn.state ?? ({} as S), fn.onTimer?.bind(fn), options.sideOutputs);
     const first = rt.input(options.key1, (value: T1, ctx, out) => fn.processElement1(value, ctx, out));
     const second = rt.input(options.key2, (value: T2, ctx, out) => fn.processElement2(value, ctx, out));
     return { ...rt.common, processBatch: first.process, prefetch: first.prefetch, processBatch2: second.process } as Operator<T1, O>;

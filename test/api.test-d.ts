@@ -20,6 +20,7 @@ import {
   type KeyedStream,
   type ListState,
   type MapState,
+  type ProcessStream,
   type ValueState,
 } from "weir";
 
@@ -87,7 +88,7 @@ describe("job API types", () => {
             out.collect({ bidder: ctx.key, max: Math.max(ctx.state.max.value(), bid.price) });
           },
         });
-      expectTypeOf(out).toEqualTypeOf<DataStream<{ bidder: string; max: number }>>();
+      expectTypeOf(out).toEqualTypeOf<ProcessStream<{ bidder: string; max: number }>>();
       out.sink(discard());
     });
   });
@@ -235,7 +236,7 @@ describe("job API types", () => {
             out.collect(`${ctx.key}@${ts}`);
           },
         });
-      expectTypeOf(co).toEqualTypeOf<DataStream<string>>();
+      expectTypeOf(co).toEqualTypeOf<ProcessStream<string>>();
       // @ts-expect-error event-time windows take the record's type in `timestamp`
       s.keyBy((b) => b.bidder).window(tumblingEventTimeWindows("10s"), { timestamp: (x: string) => x.length });
       // @ts-expect-error the late-data tag must be of the window's input type
@@ -243,6 +244,40 @@ describe("job API types", () => {
       counts.sink(discard());
       joined.sink(discard());
       co.sink(discard());
+    });
+  });
+
+  it("types side outputs of process functions and the non-keyed process", () => {
+    job("side-outputs", (env) => {
+      const bids = env.source(generator({ splits: 1, recordsPerSplit: 1, generate: (): Bid => ({ auction: 1, price: 2, bidder: "a" }) }));
+      const cheap = outputTag<Bid>("cheap");
+      const notes = outputTag<string>("notes");
+      const plain = bids.process({
+        processElement(b, ctx, out: Collector<number>) {
+          expectTypeOf(ctx.subtask).toEqualTypeOf<number>();
+          expectTypeOf(ctx.currentWatermark()).toEqualTypeOf<number>();
+          if (b.price < 10) ctx.output(cheap, b);
+          else out.collect(b.price);
+          // @ts-expect-error a side output takes its tag's type
+          ctx.output(notes, 42);
+          // @ts-expect-error non-keyed process functions have no timers (they need a key)
+          ctx.timerService.registerEventTimeTimer(1);
+        },
+      });
+      expectTypeOf(plain).toEqualTypeOf<ProcessStream<number>>();
+      expectTypeOf(plain.sideOutput(cheap)).toEqualTypeOf<DataStream<Bid>>();
+      expectTypeOf(plain.sideOutput(notes)).toEqualTypeOf<DataStream<string>>();
+      const keyed = bids.keyBy((b) => b.bidder).process({
+        processElement(b, ctx, out: Collector<string>) {
+          ctx.output(notes, `${ctx.key}: ${b.price}`);
+          out.collect(b.bidder);
+        },
+      });
+      expectTypeOf(keyed.sideOutput(notes)).toEqualTypeOf<DataStream<string>>();
+      // @ts-expect-error async process functions are refused like the others
+      bids.process({ async processElement(b, _ctx, out: Collector<number>) { out.collect(b.price); } });
+      plain.sink(discard());
+      keyed.sideOutput(notes).sink(discard());
     });
   });
 });

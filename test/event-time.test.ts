@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Source } from "../connectors/source.ts";
 import { job } from "../engine/job.ts";
 import { monotonousTimestamps, type WatermarkStrategy } from "../engine/watermarks.ts";
-import { outputTag } from "../operators/window/side-output.ts";
+import { outputTag } from "../operators/side-output.ts";
 import { tumblingEventTimeWindows, tumblingProcessingTimeWindows } from "../operators/window/windows.ts";
 import { readMetadata, checkpointPath, listCheckpointIds } from "../checkpoint/storage.ts";
 import { restorePlanFrom } from "../engine/restore-plan.ts";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { StreamElement } from "../elements.ts";
-import { isSideRecord, outputTag, sideRecord } from "../../operators/window/side-output.ts";
+import { isSideRecord, outputTag, sideRecord } from "../../operators/side-output.ts";
 import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder } from "./element-codec.ts";
 
 const roundTrip = (element: StreamElement<unknown>): StreamElement<unknown> => {

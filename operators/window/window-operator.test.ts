@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { MAX_WATERMARK } from "../../common/time.ts";
 import { OperatorHarness } from "../harness.ts";
-import { outputTag, sideRecord } from "./side-output.ts";
+import { outputTag, sideRecord } from "../side-output.ts";
 import {
   aggregateContents,
   listContents,

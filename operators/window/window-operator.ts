@@ -26,7 +26,7 @@ import { forEachKeyed, keyedInput, requireKeyedStore } from "../keyed.ts";
 import type { Collector, NotPromise, OperatorFactory } from "../operator.ts";
 import { fireDueTimers, KeyedTimers, type Timer } from "../timers.ts";
 import { requireSync, userFunctionError } from "../user-error.ts";
-import { sideRecord, type OutputTag } from "./side-output.ts";
+import { sideRecord, type OutputTag } from "../side-output.ts";
 import { assignWindows, forEachWindow, isMerging, maxTimestamp, mergeSessionWindow, windowKey, type TimeWindow, type WindowAssigner } from "./windows.ts";
 
 /** How a window's contents grow, merge and are read out. */
