@@ -10,7 +10,7 @@
  *   weir run jobs/account-totals.ts [--param events=N] [--param accounts=N] [--param seed=N]
  *                                   [--param splits=N] [--param rate=N] [--param out=DIR]
  */
-import { generator, job, toFiles, valueState, type Collector } from "weir";
+import { generator, job, toFiles, valueState, type KeyedProcessFunction, type ValueStateDescriptor } from "weir";
 
 export interface Transaction {
   readonly account: number;
@@ -44,6 +44,16 @@ export const transactions = (options: { events: number; accounts: number; splits
   });
 };
 
+/** Keeps each account's total in keyed state and emits it after every transaction. */
+export const runningTotal: KeyedProcessFunction<Transaction, number, AccountTotal, { total: ValueStateDescriptor<number, number> }> = {
+  state: { total: valueState(0) },
+  processElement(t, ctx, out) {
+    const total = ctx.state.total.value() + t.amount;
+    ctx.state.total.update(total);
+    out.collect({ account: ctx.key, total });
+  },
+};
+
 export default job("account-totals", (env) => {
   const p = env.params;
   const rate = p.has("rate") ? p.number("rate", 0) : undefined;
@@ -58,16 +68,6 @@ export default job("account-totals", (env) => {
       }),
     )
     .keyBy((t) => t.account)
-    .process(
-      {
-        state: { total: valueState(0) },
-        processElement(t, ctx, out: Collector<AccountTotal>) {
-          const total = ctx.state.total.value() + t.amount;
-          ctx.state.total.update(total);
-          out.collect({ account: ctx.key, total });
-        },
-      },
-      { name: "running-total" },
-    )
+    .process(runningTotal, { name: "running-total" })
     .sink(toFiles<AccountTotal>(p.get("out", "out/account-totals")), { name: "totals" });
 });

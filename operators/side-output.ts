@@ -51,6 +51,12 @@ export const sideOutputOperator = <T>(tag: OutputTag<T>): Operator<unknown, T> =
  */
 export class SideOutputs {
   private readonly ids = new Set<string>();
+  /** Emits every tag, selected or not (the test harness, which keeps all side outputs). */
+  private readonly everything: boolean;
+
+  constructor(options: { everything?: boolean } = {}) {
+    this.everything = options.everything === true;
+  }
 
   select(tag: OutputTag<unknown>): void {
     this.ids.add(tag.id);
@@ -62,7 +68,7 @@ export class SideOutputs {
 
   /** Emits `value` on `tag` into `out`, or drops it when no stream selects the tag. */
   emit<T>(out: unknown[], tag: OutputTag<T>, value: T): void {
-    if (this.ids.has(tag.id)) out.push(sideRecord(tag, value));
+    if (this.everything || this.ids.has(tag.id)) out.push(sideRecord(tag, value));
   }
 }
 

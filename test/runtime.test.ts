@@ -3,15 +3,13 @@
  * keyed records reach the subtask owning their key group, backpressure stops the source, and
  * failures name the operator.
  */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generator, job, listState, mapState, valueState, type Collector } from "../index.ts";
 import { keyGroupFor, subtaskForKeyGroup } from "../state/key-groups.ts";
-import accountTotals from "../jobs/account-totals.ts";
-import wordCount from "../jobs/word-count.ts";
 import { collectSink, multiset, runDefinition } from "./support/run.ts";
 
 const scratch: string[] = [];
@@ -24,12 +22,6 @@ afterAll(async () => {
   for (const d of scratch) await rm(d, { recursive: true, force: true });
 });
 
-const readCommitted = async (dir: string): Promise<string[]> => {
-  const files = (await readdir(dir)).filter((f) => !f.startsWith("."));
-  const lines: string[] = [];
-  for (const f of files) lines.push(...(await readFile(join(dir, f), "utf8")).split("\n").filter((l) => l.length > 0));
-  return lines.sort();
-};
 
 interface Event {
   user: string;
@@ -101,44 +93,6 @@ describe("runtime", () => {
     }
     expect(results[0]!.length).toBeGreaterThan(3 * 2_000);
     for (const r of results.slice(1)) expect(r).toEqual(results[0]);
-  });
-
-  it("keeps each key's outputs in order at any parallelism (account-totals, in files)", async () => {
-    const perAccount = async (parallelism: number) => {
-      const out = await tempDir();
-      await runDefinition(accountTotals, { parallelism, stateBackend: "rocksdb", stateDir: await tempDir(), params: { events: "20000", accounts: "50", out } });
-      const lines = await readCommitted(out);
-      return lines.length;
-    };
-    const seq = async (parallelism: number) => {
-      const out = await tempDir();
-      await runDefinition(accountTotals, { parallelism, params: { events: "20000", accounts: "50", out } });
-      const files = (await readdir(out)).filter((f) => !f.startsWith("."));
-      const byAccount = new Map<number, number[]>();
-      for (const f of files) {
-        for (const line of (await readFile(join(out, f), "utf8")).split("\n")) {
-          if (!line) continue;
-          const r = JSON.parse(line) as { account: number; total: number };
-          byAccount.set(r.account, [...(byAccount.get(r.account) ?? []), r.total]);
-        }
-      }
-      return [...byAccount.entries()].sort((a, b) => a[0] - b[0]);
-    };
-    expect(await perAccount(3)).toBe(20_000);
-    const one = await seq(1);
-    expect(one.length).toBe(50);
-    expect(await seq(4)).toEqual(one);
-  });
-
-  it("runs word-count at parallelism 1 and 3 to the same counts", async () => {
-    const run = async (parallelism: number) => {
-      const out = await tempDir();
-      await runDefinition(wordCount, { parallelism, params: { out } });
-      return readCommitted(out);
-    };
-    const one = await run(1);
-    expect(one.length).toBeGreaterThan(50);
-    expect(await run(3)).toEqual(one);
   });
 
   it("delivers every keyed record to the subtask that owns its key group", async () => {
