@@ -34,6 +34,7 @@ export type Comparison =
     };
 
 const EXAMPLES = 3;
+const EXAMPLE_CHARS = 160;
 
 const counts = (records: readonly OutputRecord[]): Map<string, number> => {
   const m = new Map<string, number>();
@@ -57,7 +58,7 @@ class Tally {
   readonly examples: string[] = [];
   add(value: string, n: number): void {
     this.count += n;
-    if (this.examples.length < EXAMPLES) this.examples.push(value);
+    if (this.examples.length < EXAMPLES) this.examples.push(value.length > EXAMPLE_CHARS ? `${value.slice(0, EXAMPLE_CHARS)}…` : value);
   }
   done(): Difference {
     return { count: this.count, examples: this.examples };
