@@ -98,7 +98,8 @@ Examples:
   weir run jobs/account-totals.ts --parallelism 2 --param events=100000
                                                                --parallelism sets the default parallelism,
                                                                --param key=value passes job parameters
-  weir run --help                                              every option of 'run'`,
+  weir run --help                                              every option of 'run'
+  weir verify jobs/account-totals.ts --param events=20000      check a job is exactly-once under SIGKILLs`,
     );
 
   program
@@ -212,9 +213,21 @@ Examples:
     .option("--param <key=value>", "a job parameter (repeatable), as for weir run", collectParam, [])
     .option("--kills <n>", "runs killed before the one that runs to the end", nonNegativeInt("--kills"), 3)
     .option("--seed <n>", "the seed of the kill schedule (default: random, printed); the same seed replays it", seedArg)
-    .option("--parallelism-range <min..max>", "parallelism of each run is drawn from this range (the failure-free run uses min)", parallelismRange, { min: 1, max: 4 })
+    .addOption(
+      new Option("--parallelism-range <min..max>", "parallelism of each run is drawn from this range (the failure-free run uses min)")
+        .argParser(parallelismRange)
+        .default({ min: 1, max: 4 }, "1..4"),
+    )
     .option("--real-sinks", "check the job's own sinks (they must start empty and be readable: toFiles), not scratch exactly-once file sinks", false)
-    .option("--checkpoint-interval <duration>", "time between checkpoints of every run", "100ms")
+    .option(
+      "--checkpoint-interval <duration>",
+      "time between checkpoints of every run",
+      (raw: string) => {
+        duration("--checkpoint-interval")(raw); // refuses what weir run would refuse
+        return raw;
+      },
+      "100ms",
+    )
     .addOption(new Option("--state-backend <kind>", "where keyed state lives").choices(["rocksdb", "heap"]).default("rocksdb"))
     .addHelpText(
       "after",
