@@ -113,6 +113,15 @@ describe("weir verify catches broken jobs", () => {
   }, 180_000);
 });
 
+describe("weir verify when the job itself fails", () => {
+  it("exits 1 naming the run and the job's own error", async () => {
+    const r = await verify(["test/fixtures/throwing-job.ts", "--seed", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/weir: the failure-free run of test\/fixtures\/throwing-job.ts failed \(exit 1\): .*boom at seven.* \(VERIFY_RUN_FAILED\)/);
+    await rm(keptScratch(r)!, { recursive: true, force: true });
+  }, 60_000);
+});
+
 describe("weir verify usage errors exit 2", () => {
   it("a bad parallelism range", async () => {
     const r = await verify(["jobs/word-count.ts", "--parallelism-range", "3..1"]);

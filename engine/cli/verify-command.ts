@@ -95,61 +95,67 @@ export const verifyCommand = async (file: string, flags: VerifyFlags, print: (li
   const seed = flags.seed ?? randomInt(2 ** 31);
   const steps = crashSchedule({ seed, kills: flags.kills, parallelism: flags.parallelismRange });
   const scratch = await mkdtemp(join(tmpdir(), "weir-verify-"));
-  const settings: RunSettings = { jobFile: file, params: flags.param, checkpointInterval: flags.checkpointInterval, stateBackend: flags.stateBackend, log };
-  const config = (name: string, redirectSinks: boolean): InstrumentConfig => ({ dir: join(scratch, name), redirectSinks });
-  log(`verifying job '${built.name}' with seed ${seed}: ${flags.kills} kills, parallelism ${flags.parallelismRange.min}..${flags.parallelismRange.max}${flags.realSinks ? ", the job's own sinks" : ""}`);
+  try {
+    const settings: RunSettings = { jobFile: file, params: flags.param, checkpointInterval: flags.checkpointInterval, stateBackend: flags.stateBackend, log };
+    const config = (name: string, redirectSinks: boolean): InstrumentConfig => ({ dir: join(scratch, name), redirectSinks });
+    log(`verifying job '${built.name}' with seed ${seed}: ${flags.kills} kills, parallelism ${flags.parallelismRange.min}..${flags.parallelismRange.max}${flags.realSinks ? ", the job's own sinks" : ""}`);
 
-  const straight = config("straight", true);
-  const durationMs = await runFailureFree(settings, straight.dir, flags.parallelismRange.min, straight);
-  log(`failure-free run (parallelism ${flags.parallelismRange.min}): ${durationMs} ms from its first record to its end`);
-  const killed = config("killed", !flags.realSinks);
-  const kills = await runUnderKills(settings, killed.dir, steps, killed, durationMs);
-  if (kills === 0) log(`warning: no kill landed (the job finished first), so this checked little: give it more records or a lower rate (--param) so that it runs for a few seconds`);
+    const straight = config("straight", true);
+    const durationMs = await runFailureFree(settings, straight.dir, flags.parallelismRange.min, straight);
+    log(`failure-free run (parallelism ${flags.parallelismRange.min}): ${durationMs} ms from its first record to its end`);
+    const killed = config("killed", !flags.realSinks);
+    const kills = await runUnderKills(settings, killed.dir, steps, killed, durationMs);
+    if (kills === 0) log(`warning: no kill landed (the job finished first), so this checked little: give it more records or a lower rate (--param) so that it runs for a few seconds`);
 
-  const expected = await readOutputs(straight.dir, nodes, true);
-  const actual = await readOutputs(killed.dir, nodes, !flags.realSinks);
-  const skipped = new Set<number>();
-  if (flags.realSinks) {
-    for (const [id, sink] of realSinks) {
-      const committed = await sink.readCommitted?.();
-      if (committed === undefined) skipped.add(id);
-      else actual.set(id, recordsOf(committed, false));
-      expected.set(id, withoutKeys(expected.get(id)!));
+    const expected = await readOutputs(straight.dir, nodes, true);
+    const actual = await readOutputs(killed.dir, nodes, !flags.realSinks);
+    const skipped = new Set<number>();
+    if (flags.realSinks) {
+      for (const [id, sink] of realSinks) {
+        const committed = await sink.readCommitted?.();
+        if (committed === undefined) skipped.add(id);
+        else actual.set(id, recordsOf(committed, false));
+        expected.set(id, withoutKeys(expected.get(id)!));
+      }
     }
-  }
-  const underKills = compareAll(nodes, expected, actual);
-  let failures = 0;
-  print(`job '${built.name}', seed ${seed}: ${kills} kills delivered`);
-  for (const n of nodes) {
-    if (n.kind !== "sink") continue;
-    if (skipped.has(n.id)) {
-      print(`sink '${n.name}': SKIPPED: Weir cannot read back what its sink '${n.sinkName}' committed (it has no readCommitted, or a custom encoder); only its input is compared (the taps of the operators feeding it)`);
-      continue;
+    const underKills = compareAll(nodes, expected, actual);
+    let failures = 0;
+    print(`job '${built.name}', seed ${seed}: ${kills} kills delivered`);
+    for (const n of nodes) {
+      if (n.kind !== "sink") continue;
+      if (skipped.has(n.id)) {
+        print(`sink '${n.name}': SKIPPED: Weir cannot read back what its sink '${n.sinkName}' committed (it has no readCommitted, or a custom encoder); only its input is compared (the taps of the operators feeding it)`);
+        continue;
+      }
+      const c = underKills.get(n.id)!;
+      if (c.kind === "differs") failures++;
+      print(`sink '${n.name}': ${c.kind === "same" ? "OK" : "DIFFERS"}: ${describeComparison(c)}${n.keyedInput && !flags.realSinks ? " (per-key order checked)" : ""}`);
     }
-    const c = underKills.get(n.id)!;
-    if (c.kind === "differs") failures++;
-    print(`sink '${n.name}': ${c.kind === "same" ? "OK" : "DIFFERS"}: ${describeComparison(c)}${n.keyedInput && !flags.realSinks ? " (per-key order checked)" : ""}`);
+    const operatorsDiffer = nodes.some((n) => n.kind !== "sink" && underKills.get(n.id)?.kind === "differs");
+    if (failures === 0 && !(skipped.size > 0 && operatorsDiffer)) {
+      print(`verdict: OK: every sink committed exactly the failure-free output (replay: ${replayCommand(file, flags, seed)})`);
+      await rm(scratch, { recursive: true, force: true });
+      return 0;
+    }
+    // Something differs: is the job reproducible at all? Run it once more without failures.
+    const again = config("straight-2", true);
+    await runFailureFree(settings, again.dir, flags.parallelismRange.min, again);
+    const reproducible = compareAll(nodes, expected, await readOutputs(again.dir, nodes, true));
+    const divergence = diagnose({ nodes, underKills, reproducible, realSinks: flags.realSinks });
+    if (divergence === undefined) {
+      print(`first divergence: none found among the operators' outputs`);
+    } else {
+      const n = divergence.node;
+      print(`first divergence: ${n.kind === "operator" ? "operator" : n.kind} '${n.name}'`);
+      print(`cause: ${divergence.cause}: ${explain(divergence)}`);
+    }
+    const what = failures > 0 ? `${failures} of ${realSinks.size} sinks differ from the failure-free run` : "an operator's output differs upstream of a sink Weir cannot read back";
+    print(`verdict: FAILED: ${what}; replay: ${replayCommand(file, flags, seed)}`);
+    print(`scratch directory kept: ${scratch}`);
+    return 1;
+  } catch (e) {
+    // A run failed: what it left is kept for a look.
+    print(`scratch directory kept: ${scratch}`);
+    throw e;
   }
-  const operatorsDiffer = nodes.some((n) => n.kind !== "sink" && underKills.get(n.id)?.kind === "differs");
-  if (failures === 0 && !(skipped.size > 0 && operatorsDiffer)) {
-    print(`verdict: OK: every sink committed exactly the failure-free output (replay: ${replayCommand(file, flags, seed)})`);
-    await rm(scratch, { recursive: true, force: true });
-    return 0;
-  }
-  // Something differs: is the job reproducible at all? Run it once more without failures.
-  const again = config("straight-2", true);
-  await runFailureFree(settings, again.dir, flags.parallelismRange.min, again);
-  const reproducible = compareAll(nodes, expected, await readOutputs(again.dir, nodes, true));
-  const divergence = diagnose({ nodes, underKills, reproducible, realSinks: flags.realSinks });
-  if (divergence === undefined) {
-    print(`first divergence: none found among the operators' outputs`);
-  } else {
-    const n = divergence.node;
-    print(`first divergence: ${n.kind === "operator" ? "operator" : n.kind} '${n.name}'`);
-    print(`cause: ${divergence.cause}: ${explain(divergence)}`);
-  }
-  const what = failures > 0 ? `${failures} of ${realSinks.size} sinks differ from the failure-free run` : "an operator's output differs upstream of a sink Weir cannot read back";
-  print(`verdict: FAILED: ${what}; replay: ${replayCommand(file, flags, seed)}`);
-  print(`scratch directory kept: ${scratch}`);
-  return 1;
 };

@@ -75,7 +75,7 @@ export const explain = (d: Divergence): string => {
     case "state-outside-weir":
       return `${n}: its output differs after crashes from the same input: it keeps something between records outside Weir's state API (a global or closure variable, e.g. a counter), which a restart resets and a checkpoint does not restore. Derive the value from the record, or keep it in keyed state (keyBy(...).process with valueState)`;
     case "keyed-state-outside-weir":
-      return `${n}: its input matched but its output differs after crashes: it keeps state outside its declared state (a closure variable, a Map of its own), which checkpoints do not restore. Keep it in valueState/listState/mapState; if it keeps none, this is a Weir bug, please report it with the seed`;
+      return `${n}: its input matched but its output differs after crashes: it keeps state outside its declared state (a closure variable, a Map of its own), which checkpoints do not restore, or its output depends on the order in which one key's records arrive from several inputs (parallel source splits), which varies. Keep state in valueState/listState/mapState; if neither applies, this is a Weir bug, please report it with the seed`;
     case "source-not-replayable":
       return `${n}: it read other records after crashes: it does not resume at the position its checkpoint recorded (a custom Source must snapshot its split positions and restore them)`;
     case "at-least-once-sink":
