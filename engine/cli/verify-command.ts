@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { randomInt } from "node:crypto";
 import { toFiles } from "../../connectors/file-sink.ts";
 import type { Sink } from "../../connectors/sink.ts";
-import { userError } from "../../common/errors.ts";
-import { buildJob } from "../job.ts";
+import { describeError, isWeirError, userError } from "../../common/errors.ts";
+import { buildJob, type BuiltJob } from "../job.ts";
 import { paramsFrom, parseParamArgs } from "../params.ts";
 import { loadJob } from "./load-job.ts";
 import { compareOutputs, describeComparison, withoutKeys, type Comparison, type OutputRecord } from "../verify/compare.ts";
@@ -72,11 +72,20 @@ const replayCommand = (file: string, flags: VerifyFlags, seed: number) =>
     `--seed ${seed}`,
     `--parallelism-range ${flags.parallelismRange.min}..${flags.parallelismRange.max}`,
     ...(flags.realSinks ? ["--real-sinks"] : []),
+    ...(flags.checkpointInterval === "100ms" ? [] : [`--checkpoint-interval ${flags.checkpointInterval}`]),
+    ...(flags.stateBackend === "rocksdb" ? [] : [`--state-backend ${flags.stateBackend}`]),
   ].join(" ");
 
 export const verifyCommand = async (file: string, flags: VerifyFlags, print: (line: string) => void, log: (line: string) => void): Promise<number> => {
   const params = parseParamArgs(flags.param);
-  const built = buildJob(await loadJob(file), { params: paramsFrom(params), parallelism: flags.parallelismRange.min });
+  const definition = await loadJob(file);
+  let built: BuiltJob;
+  try {
+    built = buildJob(definition, { params: paramsFrom(params), parallelism: flags.parallelismRange.min });
+  } catch (e) {
+    if (isWeirError(e)) throw e.withContext({ jobFile: file });
+    throw userError("JOB_BUILD_FAILED", `job '${definition.name}' failed while building its graph: ${describeError(e)}`, { jobFile: file, cause: e });
+  }
   const nodes = verifyNodes(built);
   const realSinks = new Map<number, Sink<unknown>>();
   for (const n of built.nodes) if (n.spec.kind === "sink") realSinks.set(n.id, n.spec.sink as Sink<unknown>);

@@ -107,12 +107,14 @@ export const runUnderKills = async (
     const failpoint = kill?.kind === "failpoint" ? `${kill.name}@${kill.hit}` : "";
     const run = startRun(settings, dir, step.parallelism, instrument, failpoint, join(dir, `timeline-${i + 1}.json`));
     let timer: NodeJS.Timeout | undefined;
+    let exited = false;
     if (kill !== undefined) {
       void run.firstRecord.then((at) => {
-        if (at !== undefined) timer = setTimeout(run.kill, Math.max(0, Math.round(kill.at * durationMs - (epochNow() - at))));
+        if (at !== undefined && !exited) timer = setTimeout(run.kill, Math.max(0, Math.round(kill.at * durationMs - (epochNow() - at))));
       });
     }
     const exit = await run.exited;
+    exited = true;
     if (timer !== undefined) clearTimeout(timer);
     const what = `run ${i + 1} (parallelism ${step.parallelism}, ${kill === undefined ? "to the end" : describeKill(kill, durationMs)})`;
     if (exit.signal === "SIGKILL") {
