@@ -23,6 +23,11 @@ describe("crashSchedule", () => {
     );
   });
 
+  it("seed 24 (used by test/verify.test.ts) starts with a kill at the first asynchronous snapshot", () => {
+    const [first] = crashSchedule({ seed: 24, kills: 2, parallelism: { min: 1, max: 2 } });
+    expect(first).toMatchObject({ parallelism: 1, kill: { kind: "failpoint", name: "async-snapshot", hit: 1 } });
+  });
+
   it("different seeds draw different schedules", () => {
     const schedules = new Set([1, 2, 3, 4, 5].map((seed) => JSON.stringify(crashSchedule({ seed, kills: 3, parallelism: { min: 1, max: 4 } }))));
     expect(schedules.size).toBe(5);
