@@ -44,3 +44,14 @@ export const parsePartName = (name: string): PartName | undefined => {
   if (kind === undefined) return undefined;
   return { kind, runId: m[2]!, subtask: Number(m[3]), n: Number(m[4]), checkpoint: m[5] === undefined ? undefined : Number(m[5]) };
 };
+
+/**
+ * Orders committed part file names as they were written: by run (run ids grow with time), then
+ * part number, then subtask. Names of other files sort last, by name.
+ */
+export const committedWriteOrder = (a: string, b: string): number => {
+  const x = parsePartName(a);
+  const y = parsePartName(b);
+  if (x === undefined || y === undefined) return (x === undefined ? 1 : 0) - (y === undefined ? 1 : 0) || a.localeCompare(b);
+  return x.runId.length - y.runId.length || x.runId.localeCompare(y.runId) || x.n - y.n || x.subtask - y.subtask;
+};

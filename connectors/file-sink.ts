@@ -15,13 +15,13 @@
  * the job's earlier runs; files of other jobs are left alone. `retract(n)` deletes the part files
  * the job's runs committed under checkpoints after n.
  */
-import { open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { externalError, describeError, isWeirError, userError } from "../common/errors.ts";
 import { fsyncPath } from "../common/fsync.ts";
 import { makeDirectory, pathError } from "../common/path-errors.ts";
 import { takePidLock } from "../common/pid-lock.ts";
-import { OUTPUT_LOCK, committedName, inProgressName, parsePartName, pendingName } from "./file-sink-names.ts";
+import { OUTPUT_LOCK, committedName, committedWriteOrder, inProgressName, parsePartName, pendingName } from "./file-sink-names.ts";
 import type { Sink, SinkContext, SinkWriter } from "./sink.ts";
 
 export interface FileSinkOptions<T> {
@@ -232,5 +232,15 @@ export const toFiles = <T>(dir: string, options: FileSinkOptions<T> = {}): Sink<
       await fsyncPath(abs);
     }
     return { removed: victims.length, checkpoints: [...checkpoints].sort((a, b) => a - b), location: abs, unit: "part files" };
+  },
+  async readCommitted() {
+    if (options.encode !== undefined) return undefined; // lines of a custom encoder cannot be decoded
+    const abs = resolve(dir);
+    const names = (await listDir(abs)).filter((n) => parsePartName(n)?.kind === "committed").sort(committedWriteOrder);
+    const records: unknown[] = [];
+    for (const name of names) {
+      for (const line of (await readFile(join(abs, name), "utf8")).split("\n")) if (line !== "") records.push(JSON.parse(line));
+    }
+    return records;
   },
 });

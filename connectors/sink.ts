@@ -141,4 +141,11 @@ export interface Sink<T, C = unknown> {
   retract?(afterCheckpoint: number, context: RetractContext): Promise<RetractResult>;
   /** Claims the destination for this run; see above. */
   claim?(context: ClaimContext): Promise<SinkClaim>;
+  /**
+   * The records committed at the destination, decoded, in write order per subtask as far as the
+   * destination keeps one (read back by `weir verify --real-sinks` after the job ended). Undefined
+   * when the records cannot be decoded (e.g. a custom encoder). A sink without it cannot be checked
+   * by `weir verify --real-sinks`.
+   */
+  readCommitted?(): Promise<readonly unknown[] | undefined>;
 }

@@ -9,6 +9,8 @@ import { listCheckpoints, inspectCheckpoint } from "./checkpoints-command.ts";
 import { runCommand, type RunFlags } from "./run-command.ts";
 import { defaultRestartStrategy } from "./restart.ts";
 import { cancelJob, listJobs, savepointJob, stopJob } from "./control-commands.ts";
+import { VERIFY_USAGE_ERRORS, verifyCommand, type VerifyFlags } from "./verify-command.ts";
+import { parseParallelismRange } from "../verify/schedule.ts";
 
 const duration = (flag: string, allowOff = false) => (raw: string) => {
   if (allowOff && (raw === "off" || raw === "none")) return Infinity;
@@ -70,7 +72,20 @@ type RunCliFlags = Omit<RunFlags, "restart"> & {
   restartBackoff: "fixed" | "exponential";
 };
 
-export const buildProgram = (): Command => {
+const parallelismRange = (raw: string) => {
+  const range = parseParallelismRange(raw);
+  if (range === undefined) throw new InvalidArgumentError(`--parallelism-range takes a range like 1..4 (or one number), got '${raw}'`);
+  return range;
+};
+
+const seedArg = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 31) throw new InvalidArgumentError(`--seed takes a whole number below 2^31, got '${raw}'`);
+  return n;
+};
+
+/** `result.code`: the exit code a command asks for when it returns normally (weir verify: 1 when outputs differ). */
+export const buildProgram = (result: { code: number } = { code: 0 }): Command => {
   const program = new Command("weir")
     .description("Weir: a Flink-style stream processor for TypeScript. Runs job modules with keyed state in RocksDB.")
     .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see 'weir help')\n`) })
@@ -83,7 +98,8 @@ Examples:
   weir run jobs/account-totals.ts --parallelism 2 --param events=100000
                                                                --parallelism sets the default parallelism,
                                                                --param key=value passes job parameters
-  weir run --help                                              every option of 'run'`,
+  weir run --help                                              every option of 'run'
+  weir verify jobs/account-totals.ts --param events=20000      check a job is exactly-once under SIGKILLs`,
     );
 
   program
@@ -190,6 +206,45 @@ Examples:
     .option("--timeout <duration>", "how long to wait for the job to end", duration("--timeout"), 60_000)
     .action(async (job: string, flags: { timeout: number }) => cancelJob(job, flags.timeout, print));
 
+  program
+    .command("verify")
+    .description("check exactly-once for a job: run it without failures, then under seeded SIGKILLs (resuming at varying parallelism), and compare every sink's committed output")
+    .argument("<job-file>", "the job module, e.g. jobs/word-count.ts")
+    .option("--param <key=value>", "a job parameter (repeatable), as for weir run", collectParam, [])
+    .option("--kills <n>", "runs killed before the one that runs to the end", nonNegativeInt("--kills"), 3)
+    .option("--seed <n>", "the seed of the kill schedule (default: random, printed); the same seed replays it", seedArg)
+    .addOption(
+      new Option("--parallelism-range <min..max>", "parallelism of each run is drawn from this range (the failure-free run uses min)")
+        .argParser(parallelismRange)
+        .default({ min: 1, max: 4 }, "1..4"),
+    )
+    .option("--real-sinks", "check the job's own sinks (they must start empty and be readable: toFiles), not scratch exactly-once file sinks", false)
+    .option(
+      "--checkpoint-interval <duration>",
+      "time between checkpoints of every run",
+      (raw: string) => {
+        duration("--checkpoint-interval")(raw); // refuses what weir run would refuse
+        return raw;
+      },
+      "100ms",
+    )
+    .addOption(new Option("--state-backend <kind>", "where keyed state lives").choices(["rocksdb", "heap"]).default("rocksdb"))
+    .addHelpText(
+      "after",
+      `
+Exit code: 0 every sink committed exactly the failure-free output, 1 some did not (the first
+operator whose output diverged and the likely cause are printed), 2 the command line was wrong.
+
+Examples:
+  weir verify jobs/account-totals.ts --param events=20000 --param rate=10000
+  weir verify my-job.ts --seed 1234 --kills 5 --parallelism-range 1..3     replay a schedule
+  weir verify my-job.ts --real-sinks --param out=/tmp/check                 check the job's own sinks too`,
+    )
+    .action(async (file: string, flags: VerifyFlags) => {
+      const say = (line: string) => void process.stderr.write(`weir verify: ${line}\n`);
+      result.code = await verifyCommand(file, flags, print, say);
+    });
+
   const checkpoints = program.command("checkpoints").description("list and inspect checkpoints");
   checkpoints
     .command("list")
@@ -211,17 +266,19 @@ Examples:
 };
 
 export const main = async (argv: readonly string[]): Promise<number> => {
-  const program = buildProgram();
+  const result = { code: 0 };
+  const program = buildProgram(result);
   let jobFile: string | undefined;
   try {
-    jobFile = argv[2] === "run" ? argv[3] : undefined;
+    jobFile = argv[2] === "run" || argv[2] === "verify" ? argv[3] : undefined;
     await program.parseAsync([...argv]);
-    return 0;
+    return result.code;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`${formatError(e, jobFile)}\n`);
+    if (argv[2] === "verify" && isWeirError(e) && VERIFY_USAGE_ERRORS.has(e.code)) return 2;
     if (process.env.WEIR_DEBUG && e instanceof Error) {
       process.stderr.write(`${e.stack ?? ""}\n`);
       if (e.cause instanceof Error) process.stderr.write(`caused by: ${e.cause.stack ?? ""}\n`);

@@ -10,6 +10,7 @@ import { WeirError, isWeirError, describeError } from "../../common/errors.ts";
 import { formatDuration } from "../../common/duration.ts";
 import { buildJob, type BuiltJob } from "../job.ts";
 import { paramsFrom, parseParamArgs } from "../params.ts";
+import { applyVerifyHook } from "../verify/instrument.ts";
 import { planJob } from "../plan.ts";
 import { missingWatermarks } from "../watermark-check.ts";
 import { runJob, type CheckpointControl, type JobResult, type StateBackendKind } from "../runtime.ts";
@@ -78,7 +79,7 @@ export const runCommand = async (file: string, flags: RunFlags): Promise<void> =
   const params = parseParamArgs(flags.param);
   let built: BuiltJob;
   try {
-    built = buildJob(definition, { params: paramsFrom(params), parallelism: flags.parallelism });
+    built = applyVerifyHook(buildJob(definition, { params: paramsFrom(params), parallelism: flags.parallelism }));
   } catch (e) {
     if (isWeirError(e)) throw e.withContext({ jobFile: file });
     throw new WeirError(`job '${definition.name}' failed while building its graph: ${describeError(e)}`, {

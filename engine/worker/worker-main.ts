@@ -17,6 +17,7 @@ import { checkpointPath, jobRoot } from "../../checkpoint/storage.ts";
 import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
 import { RingChannelReader, RingChannelWriter } from "../exchange/ring-channel.ts";
 import { buildJob } from "../job.ts";
+import { applyVerifyHook } from "../verify/instrument.ts";
 import { countersOf, newJobMetrics } from "../metrics.ts";
 import { paramsFrom } from "../params.ts";
 import { planJob } from "../plan.ts";
@@ -61,7 +62,7 @@ const taskById = (id: string) => {
 const init = async (message: InitMessage): Promise<void> => {
   const { job: source, settings } = message;
   const definition = await loading;
-  const built = buildJob(definition, { params: paramsFrom(source.params), parallelism: source.parallelism });
+  const built = applyVerifyHook(buildJob(definition, { params: paramsFrom(source.params), parallelism: source.parallelism }));
   const plan = planJob(built);
   if (planShape(plan) !== message.planShape) {
     throw userError(

@@ -309,3 +309,29 @@ describe("toFiles: rollover and concurrency", () => {
     expect(await committedRecords("rb", 0)).toEqual(rows(0, 3, "b"));
   });
 });
+
+describe("toFiles: readCommitted (what weir verify --real-sinks reads back)", () => {
+  test("returns the committed records only, per subtask in write order, runs in the order they ran", async () => {
+    const first = await writer(context({ runId: "a1" }), 120);
+    await first.write(rows(0, 10));
+    await first.commit(await first.preCommit(1));
+    await first.write(rows(10, 2)); // pre-committed, never committed: not visible
+    await first.preCommit(2);
+    await first.close();
+    // A later run (run ids grow with time: longer, or equal length and later) at parallelism 2.
+    const s0 = await writer(context({ runId: "a2", subtask: 0, parallelism: 2 }));
+    const s1 = await writer(context({ runId: "a2", subtask: 1, parallelism: 2 }));
+    await s1.write(rows(200, 2));
+    await s0.write(rows(100, 2));
+    await s0.commit(await s0.preCommit(3));
+    await s1.commit(await s1.preCommit(3));
+    await Promise.all([s0.close(), s1.close()]);
+    expect(await toFiles<Row>(dir).readCommitted!()).toEqual([...rows(0, 10), ...rows(100, 2), ...rows(200, 2)]);
+  });
+
+  test("an empty or missing directory holds nothing; a custom encoder cannot be read back", async () => {
+    expect(await toFiles<Row>(dir).readCommitted!()).toEqual([]);
+    expect(await toFiles<Row>(join(dir, "missing")).readCommitted!()).toEqual([]);
+    expect(await toFiles<Row>(dir, { encode: (r) => String(r.id) }).readCommitted!()).toBeUndefined();
+  });
+});
