@@ -17,7 +17,7 @@
  * ```
  */
 export { job, type JobDefinition, type JobEnv, type JobOptions } from "./engine/job.ts";
-export type { DataStream, KeyedStream, OperatorOptions } from "./engine/data-stream.ts";
+export type { AsyncMapOptions, DataStream, KeyedStream, OperatorOptions } from "./engine/data-stream.ts";
 export type { Params } from "./engine/params.ts";
 export type { Collector } from "./operators/operator.ts";
 export type { AggregateFunction } from "./operators/aggregate.ts";

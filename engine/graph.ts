@@ -29,6 +29,11 @@ export type NodeSpec =
       readonly keyed: boolean;
       /** Fires on event time (an event-time window, an interval join): needs watermarks from every source upstream. */
       readonly eventTime?: boolean;
+      /**
+       * Wakes its task when output is ready outside of any call (OperatorContext.wake, async I/O):
+       * never chained into a source's task, which is not woken.
+       */
+      readonly wakes?: boolean;
     }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 

@@ -10,6 +10,8 @@
  * input. Processing-time timers are checked between elements; a wait for input is interrupted
  * when the earliest one is due. Before processing a batch of its first input, the task hints the
  * head operator with the batch queued next (Operator.prefetch), so state reads overlap work.
+ * An operator that has output ready outside of any call (async I/O) wakes the task (`wake`):
+ * its processing-time timers are checked before the next element, and a wait for input ends.
  */
 import { onBarrier, onChannelEnd, initialAlignment, type AlignmentAction, type AlignmentState } from "../checkpoint/alignment.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -43,6 +45,14 @@ export class InputTask extends Subtask {
   }
 
   private reachedMax = false;
+  /** Set by `wake`: check processing time before the next element. */
+  private woken = false;
+
+  /** An operator has output ready (OperatorContext.wake): may be called at any time. */
+  wake(): void {
+    this.woken = true;
+    this.gate.interrupt();
+  }
   /** When the first barrier of the checkpoint being aligned blocked its channel. */
   private alignedFrom: number | undefined;
 
@@ -123,7 +133,10 @@ export class InputTask extends Subtask {
     const prefetches = this.chain.prefetches;
     let checks = 0;
     while (this.open.size > 0) {
-      if (hasTimers && (checks++ & 15) === 0) await this.fireProcessingTime();
+      if (this.woken || (hasTimers && (checks++ & 15) === 0)) {
+        this.woken = false;
+        await this.fireProcessingTime();
+      }
       const taken = this.gate.take();
       let next: GateElement<unknown> | undefined;
       if (taken instanceof Promise) {
@@ -132,6 +145,7 @@ export class InputTask extends Subtask {
         this.taskMetrics.idleMs += performance.now() - from;
       } else next = taken;
       if (next === undefined) {
+        this.woken = false;
         await this.fireProcessingTime();
         continue;
       }

@@ -2,7 +2,8 @@
  * The planner: turns the logical graph into chains (tasks) and the edges between them.
  *
  * Chaining: a node joins its upstream's chain when it has exactly one input, that input is
- * `forward`, the upstream feeds nothing else, and both have the same parallelism. A chain runs
+ * `forward`, the upstream feeds nothing else, and both have the same parallelism (and it is not
+ * an operator that wakes its task, e.g. async I/O, behind a source: a source task is not woken). A chain runs
  * its operators back to back on the same batch: no channel and no copy between them.
  *
  * Edges between chains: `hash` routes each record by key group; `forward` between equal
@@ -59,7 +60,8 @@ export const planJob = (job: BuiltJob): JobPlan => {
       only.partitioning.kind === "forward" &&
       consumers.get(only.from) === 1 &&
       upstream.spec.kind !== "sink" &&
-      parallelismOf(upstream) === parallelismOf(node);
+      parallelismOf(upstream) === parallelismOf(node) &&
+      !(node.spec.kind === "operator" && node.spec.wakes === true && members[chainOf.get(upstream.id)!]![0]!.spec.kind === "source");
     if (chainable) {
       const c = chainOf.get(upstream.id)!;
       members[c]!.push(node);
