@@ -192,8 +192,10 @@ const scriptArb = fc.record({
   ordered: fc.boolean(),
 });
 
+type Script = typeof scriptArb extends fc.Arbitrary<infer S> ? S : never;
+
 /** Like `service`, but every result names its input, and completion order is chosen by the test. */
-const orderScript = async (script: fc.RecordValue<typeof scriptArb>) => {
+const orderScript = async (script: Script) => {
   const calls: { input: number; resolve: () => void; settled: boolean }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
