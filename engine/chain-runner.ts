@@ -54,6 +54,20 @@ export class ChainRunner {
     return this.output.emit(current);
   }
 
+  /** True if some operator may block input (Operator.inputBlocked). */
+  get blocksInput(): boolean {
+    return this.operators.some((op) => op.inputBlocked !== undefined);
+  }
+
+  /** A promise while some operator takes no more records (Operator.inputBlocked), else undefined. */
+  inputBlocked(): Promise<void> | undefined {
+    for (const op of this.operators) {
+      const blocked = op.inputBlocked?.();
+      if (blocked !== undefined) return blocked;
+    }
+    return undefined;
+  }
+
   /** True if the head operator takes `prefetch` hints. */
   get prefetches(): boolean {
     return this.operators[0]?.prefetch !== undefined;

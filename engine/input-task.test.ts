@@ -250,3 +250,60 @@ describe("InputTask: operators that wake it and hand watermarks on themselves (a
     await running;
   });
 });
+
+describe("InputTask: an operator that blocks input (async I/O at capacity)", () => {
+  it("takes no record batch while blocked, but still takes barriers; fires what is due when it unblocks", async () => {
+    const channel = new Channel<unknown>(8);
+    const downstream = new Channel<unknown>(100);
+    const processed: string[] = [];
+    let unblock: (() => void) | undefined;
+    let blocked: Promise<void> | undefined;
+    let fired = 0;
+    const head = {
+      processBatch: (records: readonly unknown[], out: unknown[]) => {
+        processed.push(...records.map(String));
+        out.push(...records);
+        blocked = new Promise<void>((resolve) => (unblock = resolve));
+      },
+      inputBlocked: () => blocked,
+      processingTimeDue: () => -Infinity,
+      processProcessingTime: () => void fired++,
+    };
+    const chain = new ChainRunner({
+      operators: [head],
+      sink: undefined,
+      output: new Output([{ mode: "pointwise", partitioning: { kind: "forward" }, channels: [downstream], consumerName: "down" }], 128),
+      metrics: newJobMetrics(0),
+    });
+    const acks: number[] = [];
+    const task = new InputTask({
+      id: "t",
+      chain,
+      keyed: [],
+      sink: undefined,
+      bridge: testBridge({ ack: (id) => void acks.push(id) }),
+      gate: new InputGate([channel]),
+      sides: [0],
+      now: () => 0,
+    });
+    const running = task.run();
+    for (const el of [batchOf(["a"]), barrier(1, 0), batchOf(["b"])]) channel.push(el);
+    await letRun();
+    await letRun();
+    expect(processed).toEqual(["a"]); // b waits
+    expect(acks).toEqual([1]); // the barrier did not
+    const firedBefore = fired;
+    blocked = undefined;
+    unblock!();
+    await letRun();
+    expect(processed).toEqual(["a", "b"]);
+    expect(fired).toBeGreaterThan(firedBefore);
+    blocked = undefined;
+    unblock!();
+    channel.push(endOfInput);
+    await running;
+    const forwarded: StreamElement<unknown>[] = [];
+    for (let el = downstream.poll(); el !== undefined; el = downstream.poll()) forwarded.push(el);
+    expect(forwarded.filter((e) => e.kind !== "watermark")).toEqual([batchOf(["a"]), barrier(1, 0), batchOf(["b"]), endOfInput]);
+  });
+});

@@ -12,6 +12,8 @@
  * head operator with the batch queued next (Operator.prefetch), so state reads overlap work.
  * An operator that has output ready outside of any call (async I/O) wakes the task (`wake`):
  * its processing-time timers are checked before the next element, and a wait for input ends.
+ * While an operator blocks input (async I/O at capacity), the task takes no record batch, but
+ * still takes barriers, watermarks and ends.
  */
 import { onBarrier, onChannelEnd, initialAlignment, type AlignmentAction, type AlignmentState } from "../checkpoint/alignment.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -121,6 +123,22 @@ export class InputTask extends Subtask {
     }
   }
 
+  /**
+   * While an operator blocks input (Operator.inputBlocked) and the next element is a record
+   * batch (or none is queued), waits until it may unblock and fires what is due; true if it
+   * waited. Barriers, watermarks and ends are still taken while blocked.
+   */
+  private async waitedForRoom(): Promise<boolean> {
+    const ahead = this.gate.peek();
+    if (ahead !== undefined && ahead.element.kind !== "batch") return false;
+    const blocked = this.chain.inputBlocked();
+    if (blocked === undefined) return false;
+    await blocked;
+    this.woken = false;
+    await this.fireProcessingTime();
+    return true;
+  }
+
   /** Hints the chain's head with the batch the gate would give next, if it is one for input 0. */
   private hintNext(): void {
     const ahead = this.gate.peek();
@@ -131,12 +149,14 @@ export class InputTask extends Subtask {
     await this.chain.open();
     const hasTimers = this.chain.usesProcessingTime;
     const prefetches = this.chain.prefetches;
+    const blocksInput = this.chain.blocksInput;
     let checks = 0;
     while (this.open.size > 0) {
       if (this.woken || (hasTimers && (checks++ & 15) === 0)) {
         this.woken = false;
         await this.fireProcessingTime();
       }
+      if (blocksInput && (await this.waitedForRoom())) continue;
       const taken = this.gate.take();
       let next: GateElement<unknown> | undefined;
       if (taken instanceof Promise) {

@@ -138,6 +138,11 @@ export class OperatorHarness<I, O> {
     return this.emitted(out);
   }
 
+  /** Operator.inputBlocked: a promise while the operator takes no more records (a task would wait for it). */
+  inputBlocked(): Promise<void> | undefined {
+    return this.op.inputBlocked?.();
+  }
+
   /** The engine's hint that `records` will probably come next on the first input (Operator.prefetch). */
   hint(records: readonly I[]): void {
     this.op.prefetch?.(records);

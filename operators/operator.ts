@@ -29,6 +29,10 @@
  *   the records before the mark through the rest of the chain, then the watermark (the later
  *   operators' `processWatermark`, then downstream), then the records after it. Without the flag
  *   a watermark follows `processWatermark`'s output at once.
+ * - `inputBlocked()` (async I/O at capacity): undefined, or a promise while the operator must
+ *   take no more records; the task then takes no record batch until it settles (it asks again
+ *   after each settling, and before each batch), but still takes barriers, watermarks and ends,
+ *   and still runs `processProcessingTime` when woken. Only consulted in input tasks.
  * - `context.wake()` (async I/O): the operator has output ready outside of any call (a request
  *   completed). The task then calls `processProcessingTime` soon, also when it is waiting for
  *   input, so an idle input does not hold results back; `processingTimeDue()` must return a time
@@ -69,6 +73,7 @@ export interface Operator<I, O> {
   processProcessingTime?(now: number, out: O[]): void | Promise<void>;
   processBatch2?(records: readonly unknown[], out: O[]): void | Promise<void>;
   prefetch?(records: readonly I[]): void;
+  inputBlocked?(): Promise<void> | undefined;
   readonly emitsWatermarks?: boolean;
 }
 

@@ -141,29 +141,43 @@ describe("asyncMap: results", () => {
 });
 
 describe("asyncMap: capacity", () => {
-  it("never has more than `capacity` calls in flight: a batch larger than the room waits, and its results go out with it", async () => {
+  it("never has more than `capacity` calls in flight, and blocks input while `capacity` records are queued", async () => {
     const svc = service();
     const h = await open(settings(svc.fn, { capacity: 2 }));
-    let done = false;
-    const batch = h.processElements([1, 2, 3, 4, 5]).then((out) => ((done = true), out));
-    await settle();
+    expect(h.inputBlocked()).toBeUndefined();
+    // A batch is queued whole; what does not fit waits for room, not for the task.
+    expect(await h.processElements([1, 2, 3, 4, 5])).toEqual([]);
     expect(svc.calls.map((c) => c.input)).toEqual([1, 2]);
-    expect(done).toBe(false); // the task takes no more input
+    expect(h.inputBlocked()).toBeInstanceOf(Promise); // the task takes no more records
     svc.answer(2); // not the head: no room in ordered mode
     await settle();
+    expect(await h.processWakeup()).toEqual([]);
     expect(svc.calls).toHaveLength(2);
     svc.answer(1);
     await settle();
+    expect(await h.processWakeup()).toEqual(["r1", "r2"]);
     expect(svc.calls.map((c) => c.input)).toEqual([1, 2, 3, 4]);
+    expect(h.inputBlocked()).toBeInstanceOf(Promise); // 3, 4 and 5 queued
     svc.answer(3);
-    await settle();
-    expect(done).toBe(true);
-    expect(await batch).toEqual(["r1", "r2", "r3"]);
-    expect(svc.maxInFlight).toBe(2);
     svc.answer(4);
-    svc.answer(5);
     await settle();
-    expect(await h.processWakeup()).toEqual(["r4", "r5"]);
+    expect(await h.processWakeup()).toEqual(["r3", "r4"]);
+    expect(svc.calls.map((c) => c.input)).toEqual([1, 2, 3, 4, 5]);
+    expect(h.inputBlocked()).toBeUndefined(); // only 5 queued
+    expect(svc.maxInFlight).toBe(2);
+  });
+
+  it("the promise of inputBlocked settles when a call completes", async () => {
+    const svc = service();
+    const h = await open(settings(svc.fn, { capacity: 1 }));
+    await h.processElements([1, 2]);
+    let settled = false;
+    void h.inputBlocked()!.then(() => (settled = true));
+    await settle();
+    expect(settled).toBe(false);
+    svc.answer(1);
+    await settle();
+    expect(settled).toBe(true);
   });
 
   it("endInput waits for every call in flight and emits all results", async () => {
@@ -233,6 +247,14 @@ const orderScript = async (script: Script) => {
     }
     await work;
   };
+  /** What a task does while the operator blocks input: waits for completions and emits them. */
+  const untilUnblocked = async () => {
+    while (h.inputBlocked() !== undefined) {
+      answerOne();
+      await settle();
+      await h.processWakeup();
+    }
+  };
   for (const step of script.steps) {
     if (step === "watermark") {
       arrivals.push({ watermark: ++time });
@@ -242,9 +264,10 @@ const orderScript = async (script: Script) => {
       await settle();
       await h.processWakeup();
     } else {
+      await untilUnblocked();
       const batch = step.map(() => next++);
       for (const input of batch) arrivals.push({ record: input });
-      await untilDone(h.processElements(batch));
+      await h.processElements(batch);
     }
   }
   await untilDone(h.endInput());

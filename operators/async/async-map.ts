@@ -3,13 +3,13 @@
  * request to an external service), and emits each result without blocking the task while
  * requests are in flight.
  *
- * - At most `capacity` records are queued (in flight, waiting for a retry, or completed and not
- *   yet emitted). A batch's requests are issued together; when the queue is full, `processBatch`
- *   returns a promise that settles once the rest of the batch found room, so the task takes no
- *   more input (backpressure), never buffering without bound. Results completed meanwhile go
- *   out with that batch's output.
- * - Results that complete while the task has nothing else to do wake it (OperatorContext.wake),
- *   and go out in `processProcessingTime`; an idle input never holds them back.
+ * - At most `capacity` calls are in flight (or waiting for a retry, or completed and not yet
+ *   emitted). `processBatch` queues its whole batch at once and issues what fits; the rest waits
+ *   in the queue and is issued as results go out. While `capacity` or more records are queued,
+ *   `inputBlocked` tells the task to take no more records (backpressure): the queue never holds
+ *   more than `capacity - 1` plus one batch (plus what timers of operators before it emit).
+ * - Results that complete wake the task (OperatorContext.wake) and go out in
+ *   `processProcessingTime`: neither an idle input nor a full queue holds them back.
  * - ordered: results in input order; unordered: as they complete, never across a watermark
  *   (result-queue.ts). Watermarks are handed on by the operator itself (`emitsWatermarks`), after
  *   every result of the records before them.
@@ -19,10 +19,9 @@
  *   ASYNC_TIMEOUT (the last attempt timed out) or ASYNC_REQUEST_FAILED, a user error naming the
  *   operator, the record, the attempts and the cause. The calls are at least once: a retried or
  *   restored record calls `fn` again.
- * - Checkpoints: every queued record (in flight or completed, not yet emitted) is keyed state of
- *   this subtask (in-flight-state.ts); a restore issues the stored records again, before any new
- *   input, oldest first (more than `capacity` of them, after a restore at lower parallelism, are
- *   issued as room frees). `endInput` waits until every result is emitted.
+ * - Checkpoints: every queued record (not yet issued, in flight, or completed and not emitted)
+ *   is keyed state of this subtask (in-flight-state.ts); a restore queues the stored records
+ *   again, before any new input, oldest first. `endInput` waits until every result is emitted.
  */
 import { systemClock, type Clock, type Timer } from "../../common/clock.ts";
 import { describeError, userError, type WeirError } from "../../common/errors.ts";
@@ -64,12 +63,12 @@ class AsyncMap<I, O> implements Operator<I, O> {
   private readonly state: InFlightState<I>;
   private readonly clock: Clock;
   private readonly wake: () => void;
-  /** Restored requests not issued yet (more than `capacity` were restored). */
+  /** Queued requests not issued yet (no room when they came), oldest first. */
   private readonly unissued: Request<I, O>[] = [];
   /** Requests with a timer running. */
   private readonly timed = new Set<Request<I, O>>();
   private failure: WeirError | undefined;
-  /** Set while a call waits for a request to complete; else completions wake the task. */
+  /** Set while the task (or `endInput`) waits for a request to complete. */
   private waiter: (() => void) | undefined;
   private closed = false;
 
@@ -86,19 +85,18 @@ class AsyncMap<I, O> implements Operator<I, O> {
   }
 
   async open(): Promise<void> {
-    for (const stored of await this.state.restore()) {
-      const request = this.request(stored);
-      this.queue.add(request);
-      if (this.queue.size <= this.settings.capacity) this.issue(request);
-      else this.unissued.push(request);
-    }
+    for (const stored of await this.state.restore()) this.enqueue(stored);
   }
 
-  processBatch(records: readonly I[], out: O[]): void | Promise<void> {
+  processBatch(records: readonly I[], out: O[]): void {
     this.drain(out);
-    const i = this.admit(records, 0);
-    if (i < records.length) return this.admitRest(records, i, out);
+    for (const record of records) this.enqueue(this.state.add(record));
     if (this.queue.hasReady()) this.drain(out);
+  }
+
+  inputBlocked(): Promise<void> | undefined {
+    if (this.failure !== undefined || this.queue.size < this.settings.capacity) return undefined;
+    return this.changed();
   }
 
   processWatermark(watermark: number, out: O[]): void {
@@ -129,23 +127,12 @@ class AsyncMap<I, O> implements Operator<I, O> {
     this.waiter = undefined;
   }
 
-  /** Takes records from `i` on while there is room; returns the index of the first one not taken. */
-  private admit(records: readonly I[], i: number): number {
-    const { capacity } = this.settings;
-    while (i < records.length && this.queue.size < capacity) {
-      const request = this.request(this.state.add(records[i++]!));
-      this.queue.add(request);
-      this.issue(request);
-    }
-    return i;
-  }
-
-  private async admitRest(records: readonly I[], i: number, out: O[]): Promise<void> {
-    while (i < records.length) {
-      await this.changed();
-      this.drain(out);
-      i = this.admit(records, i);
-    }
+  /** Queues a record and issues it if there is room (else it waits in `unissued`). */
+  private enqueue(stored: StoredInput<I>): void {
+    const request = this.request(stored);
+    this.queue.add(request);
+    if (this.unissued.length === 0 && this.queue.size <= this.settings.capacity) this.issue(request);
+    else this.unissued.push(request);
   }
 
   /** Resolves when a request completed or failed (at once if something is ready to emit). */
@@ -154,11 +141,12 @@ class AsyncMap<I, O> implements Operator<I, O> {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
+  /** A request completed or failed: ends a wait, and wakes the task (which may be waiting for input instead). */
   private signal(): void {
     const waiter = this.waiter;
     this.waiter = undefined;
-    if (waiter !== undefined) waiter();
-    else this.wake();
+    waiter?.();
+    this.wake();
   }
 
   /** Emits what may go out now (results and watermarks), then issues restored requests that now have room. */
