@@ -48,7 +48,7 @@ export const nodeNames = (options: OperatorOptions | undefined, fallback: string
 
 /** Options of `asyncMap` (async I/O); see DataStream.asyncMap. */
 export interface AsyncMapOptions extends OperatorOptions {
-  /** Records in flight per subtask at most (default 100); when full the operator takes no more input. */
+  /** Calls in flight per subtask at most (default 100); while as many records are queued, the task takes no more input. */
   readonly capacity?: number;
   /** Emit results in input order (default true); false: as they complete, but never across a watermark. */
   readonly ordered?: boolean;

@@ -3,8 +3,10 @@ import fc from "fast-check";
 import { OperatorHarness, type HarnessElement, type HarnessSnapshot } from "../harness.ts";
 import { asyncMapOperator, type AsyncMapSettings } from "./async-map.ts";
 
-/** Lets promise callbacks run (completions reach the operator). */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets promise callbacks run (completions reach the operator, and its signal of them the task). */
+const settle = async () => {
+  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
 
 interface Call {
   readonly input: number;

@@ -71,6 +71,8 @@ class AsyncMap<I, O> implements Operator<I, O> {
   /** Set while the task (or `endInput`) waits for a request to complete. */
   private waiter: (() => void) | undefined;
   private closed = false;
+  /** A signal is scheduled for the next turn of the event loop. */
+  private signalled = false;
 
   constructor(settings: AsyncMapSettings<I, O>, context: OperatorContext) {
     this.settings = settings;
@@ -141,12 +143,22 @@ class AsyncMap<I, O> implements Operator<I, O> {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  /** A request completed or failed: ends a wait, and wakes the task (which may be waiting for input instead). */
+  /**
+   * A request completed or failed: ends a wait, and wakes the task (which may be waiting for
+   * input instead), once per turn of the event loop, so the results of every call that completed
+   * meanwhile go out together (as one batch, not one per record).
+   */
   private signal(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
-    this.wake();
+    if (this.signalled) return;
+    this.signalled = true;
+    setImmediate(() => {
+      this.signalled = false;
+      if (this.closed) return;
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter?.();
+      this.wake();
+    });
   }
 
   /** Emits what may go out now (results and watermarks), then issues restored requests that now have room. */
