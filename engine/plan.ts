@@ -2,9 +2,10 @@
  * The planner: turns the logical graph into chains (tasks) and the edges between them.
  *
  * Chaining: a node joins its upstream's chain when it has exactly one input, that input is
- * `forward`, the upstream feeds nothing else, and both have the same parallelism (and it is not
- * an operator that wakes its task, e.g. async I/O, behind a source: a source task is not woken). A chain runs
- * its operators back to back on the same batch: no channel and no copy between them.
+ * `forward`, the upstream feeds nothing else, and both have the same parallelism; except that an
+ * operator that wakes its task (NodeSpec `wakes`, async I/O) never joins a source's chain (a
+ * source task is not woken). A chain runs its operators back to back on the same batch: no
+ * channel and no copy between them.
  *
  * Edges between chains: `hash` routes each record by key group; `forward` between equal
  * parallelisms is point-wise (subtask i to subtask i); otherwise (`rebalance`, or `forward`
