@@ -454,6 +454,15 @@ describe("asyncMap: checkpoints", () => {
     expect(empty.called).toEqual([]);
   });
 
+  it("a restored subtask numbers new records above the restored ones, so a new record never overwrites a stored one", async () => {
+    const { snapshot } = await inFlightSnapshot({ inputs: [1, 2], answered: [] });
+    const svc = service();
+    const h = await open(settings(svc.fn), { restore: snapshot });
+    await h.processElements([10, 11, 12]);
+    const again = await restoreAndFinish([await h.snapshot()], 0, 1);
+    expect(again.called).toEqual([1, 2, 10, 11, 12]);
+  });
+
   it.each([
     [1, 2],
     [2, 1],
