@@ -20,7 +20,7 @@
  * nothing for jobs that do not use it.
  */
 export { job, type JobDefinition, type JobEnv, type JobOptions } from "./engine/job.ts";
-export type { DataStream, KeyedStream, OperatorOptions, ProcessStream } from "./engine/data-stream.ts";
+export type { AsyncMapOptions, DataStream, KeyedStream, OperatorOptions, ProcessStream } from "./engine/data-stream.ts";
 export type { ProcessFunction, ProcessContext } from "./operators/process.ts";
 export type { Params } from "./engine/params.ts";
 export type { Collector } from "./operators/operator.ts";

@@ -1,8 +1,13 @@
 /**
  * Runs a chain's operators back to back on each batch and hands the result to the Output.
  * At most one await per operator per batch, and only when an operator returns a promise.
+ *
+ * An operator that hands watermarks on itself (`emitsWatermarks`, async I/O) puts
+ * `WatermarkMark`s among its output: the records before a mark run through the rest of the
+ * chain first, then the watermark, then the records after it; a watermark that reaches such an
+ * operator goes no further until the operator emits it.
  */
-import type { Operator } from "../operators/operator.ts";
+import { WatermarkMark, type Operator } from "../operators/operator.ts";
 import type { SinkOperator } from "../operators/sink-operator.ts";
 import { endOfInput, idleStatus, watermark } from "./elements.ts";
 import type { JobMetrics } from "./metrics.ts";
@@ -41,11 +46,26 @@ export class ChainRunner {
       if (op === this.sink) this.metrics.sinkRecords += current.length;
       const out: unknown[] = [];
       const pending = op.processBatch(current, out);
-      if (pending !== undefined) return pending.then(() => this.continueFrom(k + 1, out));
+      if (pending !== undefined) return pending.then(() => this.emitFrom(k, out));
       if (out.length === 0) return undefined;
+      if (op.emitsWatermarks) return this.emitFrom(k, out);
       current = out;
     }
     return this.output.emit(current);
+  }
+
+  /** True if some operator may block input (Operator.inputBlocked). */
+  get blocksInput(): boolean {
+    return this.operators.some((op) => op.inputBlocked !== undefined);
+  }
+
+  /** A promise while some operator takes no more records (Operator.inputBlocked), else undefined. */
+  inputBlocked(): Promise<void> | undefined {
+    for (const op of this.operators) {
+      const blocked = op.inputBlocked?.();
+      if (blocked !== undefined) return blocked;
+    }
+    return undefined;
   }
 
   /** True if the head operator takes `prefetch` hints. */
@@ -64,17 +84,47 @@ export class ChainRunner {
     if (head.processBatch2 === undefined) throw new Error("unreachable: second input on a one-input operator");
     const out: unknown[] = [];
     const pending = head.processBatch2(records, out);
-    if (pending !== undefined) return pending.then(() => this.continueFrom(1, out));
-    return this.continueFrom(1, out);
+    if (pending !== undefined) return pending.then(() => this.emitFrom(0, out));
+    return this.emitFrom(0, out);
   }
 
   /**
    * Event time reached `timestamp`: each operator in chain order fires what is due (its output
    * runs through the operators after it), then the watermark goes downstream.
    */
-  async processWatermark(timestamp: number): Promise<void> {
-    await this.eachInOrder((op, out) => op.processWatermark?.(timestamp, out));
+  processWatermark(timestamp: number): Promise<void> {
+    return this.watermarkFrom(0, timestamp);
+  }
+
+  /** The watermark reaches operator `from`; an operator with `emitsWatermarks` takes it over. */
+  private async watermarkFrom(from: number, timestamp: number): Promise<void> {
+    for (let k = from; k < this.operators.length; k++) {
+      const op = this.operators[k]!;
+      const out: unknown[] = [];
+      const pending = op.processWatermark?.(timestamp, out);
+      if (pending !== undefined) await pending;
+      if (op.emitsWatermarks) return this.emitFrom(k, out);
+      if (out.length > 0) await this.process(out, k + 1);
+    }
     await this.output.broadcast(watermark(timestamp));
+  }
+
+  /** Runs what operator `k` emitted through the operators after it (splitting at its watermark marks). */
+  private emitFrom(k: number, out: readonly unknown[]): Promise<void> | undefined {
+    if (!this.operators[k]!.emitsWatermarks || !out.some((e) => e instanceof WatermarkMark)) return this.continueFrom(k + 1, out);
+    return this.emitMarked(k, out);
+  }
+
+  private async emitMarked(k: number, out: readonly unknown[]): Promise<void> {
+    let start = 0;
+    for (let i = 0; i < out.length; i++) {
+      const element = out[i];
+      if (!(element instanceof WatermarkMark)) continue;
+      if (i > start) await this.process(out.slice(start, i), k + 1);
+      await this.watermarkFrom(k + 1, element.timestamp);
+      start = i + 1;
+    }
+    if (start < out.length) await this.process(out.slice(start), k + 1);
   }
 
   /** Calls `fire` on each operator in chain order; what one emits runs through the ones after it. */
@@ -83,7 +133,7 @@ export class ChainRunner {
       const out: unknown[] = [];
       const pending = fire(this.operators[k]!, out);
       if (pending !== undefined) await pending;
-      if (out.length > 0) await this.process(out, k + 1);
+      if (out.length > 0) await this.emitFrom(k, out);
     }
   }
 
@@ -128,7 +178,7 @@ export class ChainRunner {
       if (op.endInput === undefined) continue;
       const out: unknown[] = [];
       await op.endInput(out);
-      if (out.length > 0) await this.process(out, k + 1);
+      if (out.length > 0) await this.emitFrom(k, out);
     }
     await this.output.broadcast(endOfInput);
   }

@@ -17,6 +17,9 @@ import {
   type KeyedProcessFunction,
 } from "../operators/keyed-process.ts";
 import { mapOperator } from "../operators/map.ts";
+import { asyncMapOperator } from "../operators/async/async-map.ts";
+import { durationMillis } from "../common/duration.ts";
+import { userError } from "../common/errors.ts";
 import type { NotPromise } from "../operators/operator.ts";
 import { processOperator, type ProcessFunction } from "../operators/process.ts";
 import { SideOutputs, sideOutputOperator, type OutputTag } from "../operators/side-output.ts";
@@ -45,8 +48,30 @@ export const nodeNames = (options: OperatorOptions | undefined, fallback: string
   return options?.name === undefined || options.name === name ? { name } : { name, displayName: options.name };
 };
 
+/** Options of `asyncMap` (async I/O); see DataStream.asyncMap. */
+export interface AsyncMapOptions extends OperatorOptions {
+  /** Calls in flight per subtask at most (default 100); while as many records are queued, the task takes no more input. */
+  readonly capacity?: number;
+  /** Emit results in input order (default true); false: as they complete, but never across a watermark. */
+  readonly ordered?: boolean;
+  /** Time each attempt may take, in ms or as a duration such as "5s" (default: no limit). */
+  readonly timeout?: number | string;
+  /** Attempts after the first one for a record whose call rejected or timed out (default 0). */
+  readonly retries?: number;
+  /** Wait before the first retry, doubled for each further one (default 100ms). */
+  readonly retryDelay?: number | string;
+}
+
 export interface DataStream<T> {
   map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O>;
+  /**
+   * Async I/O: calls `fn` (e.g. a lookup in an external service) for each record and emits what
+   * its Promise resolves to, with up to `capacity` calls in flight, without blocking the task.
+   * In-flight records are checkpointed and called again after a restore (calls are at least
+   * once; results are emitted exactly once). A call that still fails or times out after
+   * `retries` fails the job (ASYNC_REQUEST_FAILED / ASYNC_TIMEOUT).
+   */
+  asyncMap<O>(fn: (value: T) => PromiseLike<O>, options?: AsyncMapOptions): DataStream<O>;
   filter<S extends T>(predicate: (value: T) => value is S, options?: OperatorOptions): DataStream<S>;
   filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<T>;
   flatMap<O>(fn: (value: T) => Iterable<O>, options?: OperatorOptions): DataStream<O>;
@@ -128,6 +153,28 @@ export class DataStreamImpl<T> implements DataStream<T> {
 
   map<O>(fn: (value: T) => NotPromise<O>, options?: OperatorOptions): DataStream<O> {
     return this.addNode<O>("map", options, (name) => ({ kind: "operator", keyed: false, create: () => mapOperator(name, fn) }));
+  }
+
+  asyncMap<O>(fn: (value: T) => PromiseLike<O>, options: AsyncMapOptions = {}): DataStream<O> {
+    const bad = (what: string, value: unknown) =>
+      userError("BAD_ASYNC_OPTIONS", `asyncMap${options.name === undefined ? "" : ` '${options.name}'`}: ${what}, got ${JSON.stringify(value)}`, {
+        ...(options.name === undefined ? {} : { operator: options.uid ?? options.name }),
+      });
+    const capacity = options.capacity ?? 100;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw bad("capacity must be a positive integer", options.capacity);
+    const retries = options.retries ?? 0;
+    if (!Number.isSafeInteger(retries) || retries < 0) throw bad("retries must be an integer >= 0", options.retries);
+    const timeoutMs = options.timeout === undefined ? undefined : durationMillis(options.timeout);
+    if (options.timeout !== undefined && (timeoutMs === undefined || timeoutMs <= 0)) throw bad(`timeout must be a duration > 0 such as "5s"`, options.timeout);
+    const retryDelayMs = durationMillis(options.retryDelay ?? 100);
+    if (retryDelayMs === undefined || retryDelayMs < 0) throw bad(`retryDelay must be a duration >= 0 such as "200ms"`, options.retryDelay);
+    const ordered = options.ordered ?? true;
+    return this.addNode<O>("async-map", options, (name) => ({
+      kind: "operator",
+      keyed: true,
+      wakes: true,
+      create: asyncMapOperator<T, O>({ name, fn, capacity, ordered, timeoutMs, retries, retryDelayMs }),
+    }));
   }
 
   filter(predicate: (value: T) => boolean, options?: OperatorOptions): DataStream<any> {

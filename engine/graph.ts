@@ -34,6 +34,11 @@ export type NodeSpec =
       readonly sideOutputs?: SideOutputs;
       /** Reads a side output of its input (it must see the side records the others do not). */
       readonly selectsSideOutput?: true;
+      /**
+       * Wakes its task when output is ready outside of any call (OperatorContext.wake, async I/O):
+       * never chained into a source's task, which is not woken.
+       */
+      readonly wakes?: boolean;
     }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 

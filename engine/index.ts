@@ -7,7 +7,7 @@
  * ```
  */
 export { job, buildJob, isJobDefinition, type JobDefinition, type JobEnv, type JobOptions, type BuiltJob } from "./job.ts";
-export type { DataStream, KeyedStream, OperatorOptions } from "./data-stream.ts";
+export type { AsyncMapOptions, DataStream, KeyedStream, OperatorOptions } from "./data-stream.ts";
 export { paramsFrom, parseParamArgs, type Params } from "./params.ts";
 export { planJob, type JobPlan, type ChainPlan, type ChainInput, type ChainOutput, type ChainEdgeMode } from "./plan.ts";
 export { runJob, assignSplits, type RunOptions, type JobResult, type StateBackendKind } from "./runtime.ts";

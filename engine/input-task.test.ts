@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { TaskSnapshot } from "../checkpoint/metadata.ts";
 import type { SinkWriter } from "../connectors/sink.ts";
+import { WatermarkMark } from "../operators/operator.ts";
 import { sinkOperator } from "../operators/sink-operator.ts";
 import { ChainRunner } from "./chain-runner.ts";
 import { Channel } from "./channel.ts";
@@ -199,5 +200,110 @@ describe("InputTask: prefetch hints", () => {
     await task.run();
     // No hint past a watermark (the next element is not a batch), none at the end.
     expect(events).toEqual(["hint b", "process a", "process b", "process c"]);
+  });
+});
+
+describe("InputTask: operators that wake it and hand watermarks on themselves (async I/O)", () => {
+  it("emits output that became ready while the input is idle, and a held watermark after the records before it", async () => {
+    const channel = new Channel<unknown>(8);
+    const downstream = new Channel<unknown>(100);
+    const held: unknown[] = [];
+    let ready: unknown[] = [];
+    const head = {
+      emitsWatermarks: true,
+      processBatch: (records: readonly unknown[]) => void held.push(...records),
+      processWatermark: (w: number) => void held.push(new WatermarkMark(w)),
+      processingTimeDue: () => (ready.length > 0 ? -Infinity : undefined),
+      processProcessingTime: (_now: number, out: unknown[]) => {
+        out.push(...ready);
+        ready = [];
+      },
+    };
+    const seen: string[] = [];
+    const after = {
+      processBatch: (records: readonly unknown[], out: unknown[]) => {
+        seen.push(`records ${records.join(",")}`);
+        out.push(...records);
+      },
+      processWatermark: (w: number) => void seen.push(`watermark ${w}`),
+    };
+    const chain = new ChainRunner({
+      operators: [head, after],
+      sink: undefined,
+      output: new Output([{ mode: "pointwise", partitioning: { kind: "forward" }, channels: [downstream], consumerName: "down" }], 128),
+      metrics: newJobMetrics(0),
+    });
+    const task = new InputTask({ id: "t", chain, keyed: [], sink: undefined, bridge: testBridge(), gate: new InputGate([channel]), sides: [0], now: () => 0 });
+    const running = task.run();
+    for (const el of [batchOf(["a", "b"]), watermark(5), batchOf(["c"])]) channel.push(el);
+    await letRun();
+    expect(downstream.poll()).toBeUndefined(); // held by the head
+    // The results come in while the input stays idle: a wake-up gets them out.
+    ready = held.splice(0).map((x) => (x instanceof WatermarkMark ? x : String(x).toUpperCase()));
+    task.wake();
+    await letRun();
+    const forwarded: StreamElement<unknown>[] = [];
+    for (let el = downstream.poll(); el !== undefined; el = downstream.poll()) forwarded.push(el);
+    expect(forwarded).toEqual([batchOf(["A", "B"]), watermark(5), batchOf(["C"])]);
+    expect(seen).toEqual(["records A,B", "watermark 5", "records C"]);
+    channel.push(endOfInput);
+    await running;
+  });
+});
+
+describe("InputTask: an operator that blocks input (async I/O at capacity)", () => {
+  it("takes no record batch while blocked, but still takes barriers; fires what is due when it unblocks", async () => {
+    const channel = new Channel<unknown>(8);
+    const downstream = new Channel<unknown>(100);
+    const processed: string[] = [];
+    let unblock: (() => void) | undefined;
+    let blocked: Promise<void> | undefined;
+    let fired = 0;
+    const head = {
+      processBatch: (records: readonly unknown[], out: unknown[]) => {
+        processed.push(...records.map(String));
+        out.push(...records);
+        blocked = new Promise<void>((resolve) => (unblock = resolve));
+      },
+      inputBlocked: () => blocked,
+      processingTimeDue: () => -Infinity,
+      processProcessingTime: () => void fired++,
+    };
+    const chain = new ChainRunner({
+      operators: [head],
+      sink: undefined,
+      output: new Output([{ mode: "pointwise", partitioning: { kind: "forward" }, channels: [downstream], consumerName: "down" }], 128),
+      metrics: newJobMetrics(0),
+    });
+    const acks: number[] = [];
+    const task = new InputTask({
+      id: "t",
+      chain,
+      keyed: [],
+      sink: undefined,
+      bridge: testBridge({ ack: (id) => void acks.push(id) }),
+      gate: new InputGate([channel]),
+      sides: [0],
+      now: () => 0,
+    });
+    const running = task.run();
+    for (const el of [batchOf(["a"]), barrier(1, 0), batchOf(["b"])]) channel.push(el);
+    await letRun();
+    await letRun();
+    expect(processed).toEqual(["a"]); // b waits
+    expect(acks).toEqual([1]); // the barrier did not
+    const firedBefore = fired;
+    blocked = undefined;
+    unblock!();
+    await letRun();
+    expect(processed).toEqual(["a", "b"]);
+    expect(fired).toBeGreaterThan(firedBefore);
+    blocked = undefined;
+    unblock!();
+    channel.push(endOfInput);
+    await running;
+    const forwarded: StreamElement<unknown>[] = [];
+    for (let el = downstream.poll(); el !== undefined; el = downstream.poll()) forwarded.push(el);
+    expect(forwarded.filter((e) => e.kind !== "watermark")).toEqual([batchOf(["a"]), barrier(1, 0), batchOf(["b"]), endOfInput]);
   });
 });

@@ -10,6 +10,10 @@
  * input. Processing-time timers are checked between elements; a wait for input is interrupted
  * when the earliest one is due. Before processing a batch of its first input, the task hints the
  * head operator with the batch queued next (Operator.prefetch), so state reads overlap work.
+ * An operator that has output ready outside of any call (async I/O) wakes the task (`wake`):
+ * its processing-time timers are checked before the next element, and a wait for input ends.
+ * While an operator blocks input (async I/O at capacity), the task takes no record batch, but
+ * still takes barriers, watermarks and ends.
  */
 import { onBarrier, onChannelEnd, initialAlignment, type AlignmentAction, type AlignmentState } from "../checkpoint/alignment.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -43,6 +47,14 @@ export class InputTask extends Subtask {
   }
 
   private reachedMax = false;
+  /** Set by `wake`: check processing time before the next element. */
+  private woken = false;
+
+  /** An operator has output ready (OperatorContext.wake): may be called at any time. */
+  wake(): void {
+    this.woken = true;
+    this.gate.interrupt();
+  }
   /** When the first barrier of the checkpoint being aligned blocked its channel. */
   private alignedFrom: number | undefined;
 
@@ -111,6 +123,22 @@ export class InputTask extends Subtask {
     }
   }
 
+  /**
+   * While an operator blocks input (Operator.inputBlocked) and the next element is a record
+   * batch (or none is queued), waits until it may unblock and fires what is due; true if it
+   * waited. Barriers, watermarks and ends are still taken while blocked.
+   */
+  private async waitedForRoom(): Promise<boolean> {
+    const ahead = this.gate.peek();
+    if (ahead !== undefined && ahead.element.kind !== "batch") return false;
+    const blocked = this.chain.inputBlocked();
+    if (blocked === undefined) return false;
+    await blocked;
+    this.woken = false;
+    await this.fireProcessingTime();
+    return true;
+  }
+
   /** Hints the chain's head with the batch the gate would give next, if it is one for input 0. */
   private hintNext(): void {
     const ahead = this.gate.peek();
@@ -121,9 +149,14 @@ export class InputTask extends Subtask {
     await this.chain.open();
     const hasTimers = this.chain.usesProcessingTime;
     const prefetches = this.chain.prefetches;
+    const blocksInput = this.chain.blocksInput;
     let checks = 0;
     while (this.open.size > 0) {
-      if (hasTimers && (checks++ & 15) === 0) await this.fireProcessingTime();
+      if (this.woken || (hasTimers && (checks++ & 15) === 0)) {
+        this.woken = false;
+        await this.fireProcessingTime();
+      }
+      if (blocksInput && (await this.waitedForRoom())) continue;
       const taken = this.gate.take();
       let next: GateElement<unknown> | undefined;
       if (taken instanceof Promise) {
@@ -132,6 +165,7 @@ export class InputTask extends Subtask {
         this.taskMetrics.idleMs += performance.now() - from;
       } else next = taken;
       if (next === undefined) {
+        this.woken = false;
         await this.fireProcessingTime();
         continue;
       }

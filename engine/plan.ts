@@ -2,8 +2,10 @@
  * The planner: turns the logical graph into chains (tasks) and the edges between them.
  *
  * Chaining: a node joins its upstream's chain when it has exactly one input, that input is
- * `forward`, the upstream feeds nothing else, and both have the same parallelism. A chain runs
- * its operators back to back on the same batch: no channel and no copy between them.
+ * `forward`, the upstream feeds nothing else, and both have the same parallelism; except that an
+ * operator that wakes its task (NodeSpec `wakes`, async I/O) never joins a source's chain (a
+ * source task is not woken). A chain runs its operators back to back on the same batch: no
+ * channel and no copy between them.
  *
  * Edges between chains: `hash` routes each record by key group; `forward` between equal
  * parallelisms is point-wise (subtask i to subtask i); otherwise (`rebalance`, or `forward`
@@ -64,7 +66,8 @@ export const planJob = (job: BuiltJob): JobPlan => {
       only.partitioning.kind === "forward" &&
       consumers.get(only.from) === 1 &&
       upstream.spec.kind !== "sink" &&
-      parallelismOf(upstream) === parallelismOf(node);
+      parallelismOf(upstream) === parallelismOf(node) &&
+      !(node.spec.kind === "operator" && node.spec.wakes === true && members[chainOf.get(upstream.id)!]![0]!.spec.kind === "source");
     if (chainable) {
       const c = chainOf.get(upstream.id)!;
       members[c]!.push(node);

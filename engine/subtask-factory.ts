@@ -166,6 +166,8 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
       const keyed: KeyedSlot[] = [];
       let sink: { operator: string; subtask: number; op: SinkOperator<unknown> } | undefined;
       const head = chain.nodes[0]!;
+      // Operators that wake their task (async I/O) are only planned into input tasks (plan.ts).
+      let wakeTask: () => void = () => undefined;
       for (const node of chain.nodes) {
         const spec = node.spec;
         if (spec.kind === "source") continue;
@@ -218,6 +220,8 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             maxParallelism: job.maxParallelism,
             keyedStore,
             now,
+            clock: ctx.clock,
+            wake: () => wakeTask(),
             eventTimeWithoutWatermarks: warnOnce(warned, node.name, timerWarning(node), log),
           }),
         );
@@ -292,7 +296,9 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
         const gate = new InputGate<unknown>(inputs.flat());
         // Which operator input (0 or 1) each gate channel feeds.
         const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-        into.tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics }));
+        const task = new InputTask({ id, chain: runner, keyed, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics });
+        wakeTask = () => task.wake();
+        into.tasks.push(task);
       }
     }
   }

@@ -5,13 +5,23 @@
  *
  * Keyed state lives in a heap backend; a snapshot is a cut of the store, as a checkpoint takes it
  * (sealed, written, then every stored cell copied), awaited before the harness goes on.
+ *
+ * Processing time is a ManualClock: `setProcessingTime` runs the operator's own clock timers (e.g.
+ * async I/O timeouts) and then its due processing-time timers. `wakeups` counts the operator's
+ * calls of `context.wake`; `processWakeup` does what a woken task does. `elements` is the output
+ * with watermarks in place: an operator with `emitsWatermarks` places them itself, for the
+ * others a watermark follows `processWatermark`'s output (as the chain runs them).
  */
+import { ManualClock } from "../common/manual-clock.ts";
 import { MIN_WATERMARK } from "../common/time.ts";
 import { openHeapBackend } from "../state/heap-backend.ts";
 import { DEFAULT_MAX_PARALLELISM, keyGroupRangeFor } from "../state/key-groups.ts";
 import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
-import type { Operator, OperatorFactory } from "./operator.ts";
+import { WatermarkMark, type Operator, type OperatorFactory } from "./operator.ts";
+
+/** An emitted record or watermark, in emission order. */
+export type HarnessElement<O> = { readonly record: O } | { readonly watermark: number };
 
 export interface HarnessSnapshot {
   readonly cells: readonly (readonly [Buffer, Buffer])[];
@@ -31,20 +41,51 @@ export interface HarnessOptions {
 }
 
 export class OperatorHarness<I, O> {
+  /** Emitted records (watermarks left out). */
   readonly output: O[] = [];
+  /** Emitted records and watermarks. */
+  readonly elements: HarnessElement<O>[] = [];
   private readonly op: Operator<I, O>;
   private readonly backend: KvBackend | undefined;
   private readonly store: KeyedStateStore | undefined;
   /** The manual processing-time clock the operator reads. */
-  private readonly clock: { now: number };
+  readonly clock: ManualClock;
+  private readonly wakes: { count: number };
   private watermark: number;
 
-  private constructor(op: Operator<I, O>, backend: KvBackend | undefined, store: KeyedStateStore | undefined, clock: { now: number }, watermark: number) {
+  private constructor(
+    op: Operator<I, O>,
+    backend: KvBackend | undefined,
+    store: KeyedStateStore | undefined,
+    clock: ManualClock,
+    wakes: { count: number },
+    watermark: number,
+  ) {
     this.op = op;
     this.backend = backend;
     this.store = store;
     this.clock = clock;
+    this.wakes = wakes;
     this.watermark = watermark;
+  }
+
+  /** How often the operator called `context.wake`. */
+  get wakeups(): number {
+    return this.wakes.count;
+  }
+
+  /** Records what one call emitted; returns its records. */
+  private emitted(out: readonly unknown[]): O[] {
+    const records: O[] = [];
+    for (const e of out) {
+      if (e instanceof WatermarkMark) this.elements.push({ watermark: e.timestamp });
+      else {
+        records.push(e as O);
+        this.elements.push({ record: e as O });
+      }
+    }
+    this.output.push(...records);
+    return records;
   }
 
   static async open<I, O>(factory: OperatorFactory<I, O>, options: HarnessOptions = {}): Promise<OperatorHarness<I, O>> {
@@ -68,7 +109,8 @@ export class OperatorHarness<I, O> {
       if (ops.length > 0) await backend.write(ops);
       store = new KeyedStateStore({ backend, operator: "op", ...(options.maxCachedCells === undefined ? {} : { maxCachedCells: options.maxCachedCells }) });
     }
-    const clock = { now: options.processingTime ?? 0 };
+    const clock = new ManualClock(options.processingTime ?? 0);
+    const wakes = { count: 0 };
     const op = factory({
       jobName: "harness",
       operatorName: "op",
@@ -76,11 +118,13 @@ export class OperatorHarness<I, O> {
       parallelism,
       maxParallelism,
       keyedStore: store,
-      now: () => clock.now,
+      now: () => clock.now(),
+      clock,
+      wake: () => void wakes.count++,
     });
     await op.open?.();
     const watermark = restored.length === 0 ? MIN_WATERMARK : Math.min(...restored.map((s) => s.watermark));
-    return new OperatorHarness(op, backend, store, clock, watermark);
+    return new OperatorHarness(op, backend, store, clock, wakes, watermark);
   }
 
   get currentWatermark(): number {
@@ -91,8 +135,12 @@ export class OperatorHarness<I, O> {
   async processElements(records: readonly I[]): Promise<O[]> {
     const out: O[] = [];
     await this.op.processBatch(records, out);
-    this.output.push(...out);
-    return out;
+    return this.emitted(out);
+  }
+
+  /** Operator.inputBlocked: a promise while the operator takes no more records (a task would wait for it). */
+  inputBlocked(): Promise<void> | undefined {
+    return this.op.inputBlocked?.();
   }
 
   /** The engine's hint that `records` will probably come next on the first input (Operator.prefetch). */
@@ -105,33 +153,36 @@ export class OperatorHarness<I, O> {
     if (this.op.processBatch2 === undefined) throw new Error("the operator has no second input");
     const out: O[] = [];
     await this.op.processBatch2(records, out);
-    this.output.push(...out);
-    return out;
+    return this.emitted(out);
   }
 
   async processWatermark(watermark: number): Promise<O[]> {
     this.watermark = Math.max(this.watermark, watermark);
     const out: O[] = [];
     await this.op.processWatermark?.(watermark, out);
-    this.output.push(...out);
-    return out;
+    const records = this.emitted(out);
+    if (this.op.emitsWatermarks !== true) this.elements.push({ watermark });
+    return records;
   }
 
-  /** Advances the manual clock and fires the processing-time timers now due. */
+  /** Advances the manual clock (running the clock's timers due on the way) and fires the processing-time timers now due. */
   async setProcessingTime(now: number): Promise<O[]> {
-    this.clock.now = now;
+    this.clock.advance(now - this.clock.now());
     const out: O[] = [];
     const due = this.op.processingTimeDue?.();
     if (due !== undefined && due <= now) await this.op.processProcessingTime?.(now, out);
-    this.output.push(...out);
-    return out;
+    return this.emitted(out);
+  }
+
+  /** What a task does when woken (OperatorContext.wake): fires what is due at the current time. */
+  processWakeup(): Promise<O[]> {
+    return this.setProcessingTime(this.clock.now());
   }
 
   async endInput(): Promise<O[]> {
     const out: O[] = [];
     await this.op.endInput?.(out);
-    this.output.push(...out);
-    return out;
+    return this.emitted(out);
   }
 
   /** Takes a cut of the operator's state and copies every stored cell. */

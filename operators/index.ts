@@ -7,7 +7,7 @@
  * op.processBatch([1, 2], out); // out = [2, 4]
  * ```
  */
-export type { Operator, OperatorContext, OperatorFactory, Collector } from "./operator.ts";
+export { WatermarkMark, type Operator, type OperatorContext, type OperatorFactory, type Collector } from "./operator.ts";
 export { mapOperator } from "./map.ts";
 export { filterOperator } from "./filter.ts";
 export { flatMapOperator } from "./flat-map.ts";
@@ -15,4 +15,5 @@ export { reduceOperator, type ReduceOptions } from "./reduce.ts";
 export { aggregateOperator, type AggregateFunction, type AggregateOptions } from "./aggregate.ts";
 export { keyedProcessOperator, type KeyedProcessFunction, type KeyedProcessContext, type KeyedProcessOptions } from "./keyed-process.ts";
 export { sinkOperator, type SinkOperator } from "./sink-operator.ts";
+export { asyncMapOperator, type AsyncMapSettings } from "./async/async-map.ts";
 export { userFunctionError } from "./user-error.ts";

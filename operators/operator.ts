@@ -23,7 +23,23 @@
  *   batch's work. It must not change state nor emit, must not await, and must ignore its own
  *   failures (they surface when the batch is processed). A hinted batch may never come, or come
  *   later than predicted; the operator must stay correct either way.
+ * - `emitsWatermarks` (async I/O): the operator hands watermarks on itself. Its
+ *   `processWatermark(w, out)` does not pass `w` on; instead, from any call, the operator puts a
+ *   `WatermarkMark` into `out` where the watermark belongs among its records, and the engine runs
+ *   the records before the mark through the rest of the chain, then the watermark (the later
+ *   operators' `processWatermark`, then downstream), then the records after it. Without the flag
+ *   a watermark follows `processWatermark`'s output at once.
+ * - `inputBlocked()` (async I/O at capacity): undefined, or a promise while the operator must
+ *   take no more records; the task then takes no record batch until it settles (it asks again
+ *   after each settling, and before each batch), but still takes barriers, watermarks and ends,
+ *   and still runs `processProcessingTime` when woken. Only consulted in input tasks.
+ * - `context.wake()` (async I/O): the operator has output ready outside of any call (a request
+ *   completed). The task then calls `processProcessingTime` soon, also when it is waiting for
+ *   input, so an idle input does not hold results back; `processingTimeDue()` must return a time
+ *   at or before now (e.g. -Infinity) while the operator has something to emit. Extra wakes are
+ *   harmless. Only operators of a chain that is not a source's are woken (NodeSpec `wakes`).
  */
+import type { Clock } from "../common/clock.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 
 export interface OperatorContext {
@@ -36,6 +52,10 @@ export interface OperatorContext {
   readonly keyedStore: KeyedStateStore | undefined;
   /** The subtask's processing-time clock (ms since epoch). */
   readonly now: () => number;
+  /** The same clock with timers (for an operator that waits on its own, e.g. async I/O timeouts); default: the system clock. */
+  readonly clock?: Clock;
+  /** Asks the task to call `processProcessingTime` soon (see the file comment); absent where nothing runs the operator. */
+  readonly wake?: () => void;
   /**
    * Set when a source upstream has no watermark strategy: the operator calls it when it starts
    * to rely on event time (its first event-time timer) and the engine warns, once per operator.
@@ -53,6 +73,16 @@ export interface Operator<I, O> {
   processProcessingTime?(now: number, out: O[]): void | Promise<void>;
   processBatch2?(records: readonly unknown[], out: O[]): void | Promise<void>;
   prefetch?(records: readonly I[]): void;
+  inputBlocked?(): Promise<void> | undefined;
+  readonly emitsWatermarks?: boolean;
+}
+
+/** A watermark among an operator's output records (from operators with `emitsWatermarks` only). */
+export class WatermarkMark {
+  readonly timestamp: number;
+  constructor(timestamp: number) {
+    this.timestamp = timestamp;
+  }
 }
 
 export type OperatorFactory<I, O> = (context: OperatorContext) => Operator<I, O>;

@@ -1,7 +1,8 @@
 import { WeirError, isWeirError, userError, describeError } from "../common/errors.ts";
 import type { NotPromise } from "./operator.ts";
 
-const preview = (record: unknown): string => {
+/** A record as one short line (JSON, at most 200 characters), for error messages. */
+export const preview = (record: unknown): string => {
   let text: string;
   try {
     text = JSON.stringify(record) ?? String(record);
@@ -47,7 +48,7 @@ const asyncViolation = (promise: PromiseLike<unknown>): ContractViolation => {
     "ASYNC_USER_FUNCTION",
     "returned a Promise",
     "Weir functions must be synchronous (a Promise is not awaited: it would be emitted or stored as {}). " +
-      "Weir has no async I/O operator (Flink's AsyncDataStream) yet: do the I/O in a source or a sink, or load the data before the job and look it up synchronously",
+      "For a call to an external service, use stream.asyncMap(fn, { capacity, timeout }) (async I/O, as Flink's AsyncDataStream), which awaits fn's Promise without blocking the task",
   );
 };
 

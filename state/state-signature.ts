@@ -4,7 +4,7 @@
  * processed (types are erased at run time, so this is what can be known).
  *
  * - `kind`: how the state is held (`value`, `list`, `map`, or an operator's own: `reduce`,
- *   `aggregate`, `windows`, `timers`). A different kind is never compatible.
+ *   `aggregate`, `windows`, `timers`, `async` (in-flight async I/O requests)). A different kind is never compatible.
  * - `shape`: for a value state, the shape of its declared default (`valueState(0)` is `number`,
  *   `valueState({ sum: 0 })` is `{sum:number}`); for an aggregate, the shape of a new
  *   accumulator. Absent when nothing is known (no default); compared only when both sides have one.
@@ -12,7 +12,7 @@
  * A layout entry also carries the state's id (its prefix in the backend's keys). Ids are kept
  * across restores by name, so adding or removing a state never makes another one read its cells.
  */
-export type StateKind = "value" | "list" | "map" | "reduce" | "aggregate" | "windows" | "timers";
+export type StateKind = "value" | "list" | "map" | "reduce" | "aggregate" | "windows" | "timers" | "async";
 
 export interface StateSignature {
   readonly kind: StateKind;

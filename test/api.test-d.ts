@@ -118,6 +118,26 @@ describe("job API types", () => {
     });
   });
 
+  it("asyncMap takes a Promise-returning function and carries what it resolves to", () => {
+    job("async", (env) => {
+      const s = env.source(bids);
+      const lookup = async (b: Bid) => ({ ...b, name: `user-${b.bidder}` });
+      expectTypeOf(s.asyncMap(lookup)).toEqualTypeOf<DataStream<{ name: string; auction: number; price: number; bidder: string }>>();
+      expectTypeOf(s.asyncMap(async (b) => b.price, { capacity: 10, ordered: false, timeout: "5s", retries: 2, retryDelay: 50, name: "n" })).toEqualTypeOf<
+        DataStream<number>
+      >();
+      expectTypeOf(s.asyncMap((b) => Promise.resolve(b.bidder)).keyBy((x) => x)).toEqualTypeOf<KeyedStream<string, string>>();
+      // @ts-expect-error asyncMap's function returns a Promise
+      s.asyncMap((b) => b.price);
+      // @ts-expect-error the record type flows into the function
+      s.asyncMap(async (b: string) => b);
+      // @ts-expect-error timeout is a duration
+      s.asyncMap(async (b) => b, { timeout: true });
+      // @ts-expect-error ordered is a boolean
+      s.asyncMap(async (b) => b, { ordered: "yes" });
+    });
+  });
+
   it("rejects async user functions and values returned from process-like functions", () => {
     job("sync-only", (env) => {
       const s = env.source(bids, { watermarks: boundedOutOfOrderness((b: Bid) => b.auction, "4s") });

@@ -1,0 +1,101 @@
+/**
+ * The in-flight requests of an async I/O subtask as keyed state (Flink keeps them in operator
+ * state): every input whose result is not yet emitted is a cell, written with the store's next
+ * cut, so a checkpoint holds exactly the inputs that were queued when its barrier passed; an
+ * input added and emitted between two cuts never reaches the backend.
+ *
+ * Cells live in key groups of this subtask's own range (spread by sequence number), under the
+ * key `[subtask, seq]`, so a restore at any parallelism cuts them by key group like any keyed
+ * state and each stored input is re-issued by exactly one new subtask. A new subtask numbers its
+ * inputs above every sequence number restored under its own index in its range, so a new cell
+ * never overwrites a restored one.
+ */
+import { decodeCellKey, encodeCellKey, keyGroupByteRange } from "../../state/key-codec.ts";
+import type { KeyGroupRange } from "../../state/key-groups.ts";
+import type { KeyedStateStore } from "../../state/keyed-store.ts";
+import type { SealedOps } from "../../state/sealed-changes.ts";
+import { decodeValue, encodeValue } from "../../state/value-codec.ts";
+
+/** One stored input. */
+export interface StoredInput<I> {
+  readonly input: I;
+  readonly keyGroup: number;
+  /** [subtask that took the input, its sequence number there]. */
+  readonly id: readonly [number, number];
+  /** The backend holds it (written by a cut, or restored). */
+  persisted: boolean;
+}
+
+export class InFlightState<I> {
+  private readonly store: KeyedStateStore;
+  private readonly stateId: number;
+  private readonly range: KeyGroupRange;
+  private readonly subtask: number;
+  private nextSeq = 0;
+  /** Changes since the last cut: true = write the input, false = delete it. */
+  private readonly changes = new Map<StoredInput<I>, boolean>();
+
+  constructor(options: { store: KeyedStateStore; range: KeyGroupRange; subtask: number; name?: string }) {
+    this.store = options.store;
+    this.range = options.range;
+    this.subtask = options.subtask;
+    this.stateId = options.store.reserve(options.name ?? "__async", { kind: "async" });
+    options.store.addContributor(this);
+  }
+
+  /**
+   * The stored inputs of this subtask's key groups, oldest first (by the subtask that took them,
+   * then its order); call once, at open, before `add`.
+   */
+  async restore(): Promise<StoredInput<I>[]> {
+    const restored: StoredInput<I>[] = [];
+    if (this.range.end < this.range.start) return restored;
+    const { gte, lt } = keyGroupByteRange(this.range.start, this.range.end);
+    for await (const [key, value] of this.store.backend.scan({ gte, lt })) {
+      const cell = decodeCellKey(key);
+      if (cell.stateId !== this.stateId) continue;
+      const id = cell.key as readonly [number, number];
+      restored.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, persisted: true });
+      if (id[0] === this.subtask) this.nextSeq = Math.max(this.nextSeq, id[1] + 1);
+    }
+    return restored.sort((a, b) => a.id[0] - b.id[0] || a.id[1] - b.id[1]);
+  }
+
+  /** Stores a new input (with the next cut). */
+  add(input: I): StoredInput<I> {
+    const seq = this.nextSeq++;
+    const width = this.range.end - this.range.start + 1;
+    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], persisted: false };
+    this.changes.set(stored, true);
+    return stored;
+  }
+
+  /** Forgets an input (its result was emitted). */
+  remove(stored: StoredInput<I>): void {
+    if (stored.persisted) this.changes.set(stored, false);
+    else this.changes.delete(stored);
+  }
+
+  /** Inputs changed since the last cut (for tests). */
+  get changedCount(): number {
+    return this.changes.size;
+  }
+
+  /** FlushContributor: the changes since the last cut, encoded later by the cut's writer. */
+  sealChanges(): SealedOps | undefined {
+    if (this.changes.size === 0) return undefined;
+    const sealed = [...this.changes];
+    this.changes.clear();
+    for (const [stored, put] of sealed) stored.persisted = put;
+    let next = 0;
+    return (ops, max) => {
+      const end = Math.min(sealed.length, next + max);
+      for (; next < end; next++) {
+        const [stored, put] = sealed[next]!;
+        const key = encodeCellKey(stored.keyGroup, this.stateId, stored.id as [number, number]);
+        ops.push(put ? { kind: "put", key, value: encodeValue(stored.input) } : { kind: "delete", key });
+      }
+      return next === sealed.length;
+    };
+  }
+}
