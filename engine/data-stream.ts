@@ -52,8 +52,23 @@ export interface DataStream<T> {
   keyBy<K extends KeyValue>(key: (value: T) => K): KeyedStream<T, K>;
   /** Merges streams of the same type (no order between them). */
   union(...others: DataStream<T>[]): DataStream<T>;
-  /** Spreads records round-robin over the next operator's subtasks. */
+  /** Spreads records round-robin (by batch) over the next operator's subtasks. */
   rebalance(): DataStream<T>;
+  /**
+   * Spreads records round-robin (by batch) over a local share of the next operator's subtasks
+   * (Flink's rescale): with p upstream and q downstream subtasks, upstream i feeds only its
+   * contiguous share, so there are about max(p, q) channels instead of p x q.
+   */
+  rescale(): DataStream<T>;
+  /** Sends every record to every subtask of the next operator. */
+  broadcast(): DataStream<T>;
+  /**
+   * Sends each record to the subtask `partitioner(key(record), numPartitions)` returns (an integer
+   * in 0..numPartitions-1; anything else fails the job with BAD_PARTITION). The next operator is not
+   * keyed: use keyBy for keyed state. Annotate the partitioner's key parameter
+   * (`(key: string, n) => ...`): TypeScript infers left to right, so unannotated it is `unknown`.
+   */
+  partitionCustom<K>(partitioner: (key: K, numPartitions: number) => number, key: (value: T) => K): DataStream<T>;
   /** Pairs this stream with another (of any type) for a two-input operator. */
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
   /** Window join: `join(other).where(k1).equalTo(k2).window(assigner, times).apply((a, b) => ...)`. */
@@ -149,6 +164,18 @@ export class DataStreamImpl<T> implements DataStream<T> {
 
   rebalance(): DataStream<T> {
     return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rebalance" });
+  }
+
+  rescale(): DataStream<T> {
+    return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rescale" });
+  }
+
+  broadcast(): DataStream<T> {
+    return new DataStreamImpl<T>(this.graph, this.heads, { kind: "broadcast" });
+  }
+
+  partitionCustom<K>(partitioner: (key: K, numPartitions: number) => number, key: (value: T) => K): DataStream<T> {
+    return new DataStreamImpl<T>(this.graph, this.heads, { kind: "custom", key, partitioner });
   }
 
   join<U>(other: DataStream<U>): WhereClause<T, U, "join"> {

@@ -23,6 +23,7 @@ import type { Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { isWeirError, userError } from "../common/errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
+import { downstreamsOf, upstreamsIn } from "./edge-wiring.ts";
 import type { ChannelReader, ChannelWriter } from "./channel.ts";
 import { InputGate } from "./input-gate.ts";
 import { InputTask } from "./input-task.ts";
@@ -85,18 +86,14 @@ export interface CreatedSubtasks {
   readonly backends: KvBackend[];
 }
 
-/** Channels of point-wise edges have one upstream (address fromSubtask 0). */
-export const upstreamCount = (plan: JobPlan, chain: number, input: number): number => {
-  const spec = plan.chains[chain]!.inputs[input]!;
-  return spec.mode === "pointwise" ? 1 : plan.chains[spec.fromChain]!.parallelism;
-};
-
 const outputFor = (ctx: SubtaskFactoryContext, chainIndex: number, subtask: number, taskMetrics: TaskMetrics): Output => {
   const { plan } = ctx;
   const targets: OutputTarget[] = plan.outputs[chainIndex]!.map((out) => {
     const consumer = plan.chains[out.toChain]!;
     const at = (toSubtask: number, fromSubtask: number) => ctx.channels.writer({ toChain: out.toChain, toSubtask, input: out.inputIndex, fromSubtask });
-    const channels = out.mode === "pointwise" ? [at(subtask, 0)] : Array.from({ length: consumer.parallelism }, (_, j) => at(j, subtask));
+    const producers = plan.chains[chainIndex]!.parallelism;
+    const from = out.mode === "pointwise" ? 0 : subtask;
+    const channels = downstreamsOf(out.mode, subtask, producers, consumer.parallelism).map((j) => at(j, from));
     return { mode: out.mode, partitioning: out.partitioning, channels, consumerName: consumer.nodes[0]!.name };
   });
   return new Output(targets, plan.job.maxParallelism, taskMetrics);
@@ -284,8 +281,10 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
           }),
         );
       } else {
+        // Exactly the channels this subtask has (fewer than the producers on a rescale edge):
+        // barrier alignment and the watermark valve wait for these.
         const inputs = chain.inputs.map((_, input) =>
-          Array.from({ length: upstreamCount(plan, chain.index, input) }, (_, fromSubtask) =>
+          upstreamsIn(plan, chain.index, input, subtask).map((fromSubtask) =>
             ctx.channels.reader({ toChain: chain.index, toSubtask: subtask, input, fromSubtask }),
           ),
         );

@@ -245,4 +245,25 @@ describe("job API types", () => {
       co.sink(discard());
     });
   });
+  it("keeps the record type through rescale, broadcast and partitionCustom, whose partitioner takes the key's type", () => {
+    job("partitioning", (env) => {
+      const s = env.source(bids);
+      expectTypeOf(s.rescale()).toEqualTypeOf<DataStream<Bid>>();
+      expectTypeOf(s.broadcast()).toEqualTypeOf<DataStream<Bid>>();
+      // TypeScript infers left to right: the partitioner's key parameter is annotated (unannotated, it is `unknown`).
+      expectTypeOf(s.partitionCustom((bidder: string, n) => bidder.length % n, (b) => b.bidder)).toEqualTypeOf<DataStream<Bid>>();
+      s.partitionCustom(
+        (k, n) => {
+          expectTypeOf(k).toEqualTypeOf<unknown>();
+          expectTypeOf(n).toEqualTypeOf<number>();
+          return 0;
+        },
+        (b) => b.auction,
+      );
+      // @ts-expect-error the partitioner's key is the key selector's type (a string here)
+      s.partitionCustom((k: number, n) => k % n, (b) => b.bidder);
+      // @ts-expect-error a partitioner returns a partition number
+      s.partitionCustom((k: string) => k, (b) => b.bidder);
+    });
+  });
 });
