@@ -43,6 +43,8 @@ export type NodeSpec =
       readonly keyed: boolean;
       /** Fires on event time (an event-time window, an interval join): needs watermarks from every source upstream. */
       readonly eventTime?: boolean;
+      /** Names of the broadcast states it holds (a broadcast process operator; state/broadcast-state.ts). */
+      readonly broadcastStates?: readonly string[];
     }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 

@@ -35,7 +35,8 @@ import { keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
 import { SourceTask } from "./source-task.ts";
 import { assignSplits, startPositions, unlistedSplits } from "./split-assignment.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
-import type { CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
+import type { BroadcastSlot, CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
+import { BroadcastStore } from "../state/broadcast-state.ts";
 import { sideSinkOf } from "./side-sinks.ts";
 import type { RunPhase, StateBackendKind } from "./runtime.ts";
 
@@ -161,6 +162,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
       if (subtask >= chain.parallelism) continue;
       const operators: Operator<unknown, unknown>[] = [];
       const keyed: KeyedSlot[] = [];
+      const broadcast: BroadcastSlot[] = [];
       let sink: { operator: string; subtask: number; op: SinkOperator<unknown> } | undefined;
       const head = chain.nodes[0]!;
       for (const node of chain.nodes) {
@@ -206,6 +208,13 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             previousFiles: await restoredDigests(node.name, subtask, chain.parallelism),
           });
         }
+        let broadcastStore: BroadcastStore | undefined;
+        if (spec.broadcastStates !== undefined) {
+          // Every subtask, at any parallelism, restores the checkpoint's one copy (broadcast-state.ts).
+          const restored = restore?.broadcast?.get(node.name);
+          broadcastStore = new BroadcastStore({ operator: node.name, declared: spec.broadcastStates, ...(restored === undefined ? {} : { restored }) });
+          broadcast.push({ operator: node.name, subtask, store: broadcastStore });
+        }
         operators.push(
           spec.create({
             jobName: job.name,
@@ -214,6 +223,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             parallelism: chain.parallelism,
             maxParallelism: job.maxParallelism,
             keyedStore,
+            ...(broadcastStore === undefined ? {} : { broadcastStore }),
             now,
             eventTimeWithoutWatermarks: warnOnce(warned, node.name, timerWarning(node), log),
           }),
@@ -256,6 +266,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             id,
             chain: runner,
             keyed,
+            broadcast,
             sink,
             sideSinks,
             bridge: ctx.bridge,
@@ -291,7 +302,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
         const gate = new InputGate<unknown>(inputs.flat());
         // Which operator input (0 or 1) each gate channel feeds.
         const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-        into.tasks.push(new InputTask({ id, chain: runner, keyed, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics }));
+        into.tasks.push(new InputTask({ id, chain: runner, keyed, broadcast, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics }));
       }
     }
   }
