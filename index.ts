@@ -28,7 +28,8 @@ export type {
   OnTimerContext,
 } from "./operators/keyed-process.ts";
 export type { TimerService, TimeDomain } from "./operators/timers.ts";
-export type { ConnectedStreams, ConnectedKeyedStreams, BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from "./engine/data-stream.ts";
+export type { ConnectedStreams, ConnectedKeyedStreams } from "./engine/data-stream.ts";
+export type { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from "./engine/broadcast-stream.ts";
 export type {
   BroadcastProcessFunction,
   KeyedBroadcastProcessFunction,

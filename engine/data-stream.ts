@@ -24,7 +24,7 @@ import {
   type KeyedBroadcastProcessFunction,
 } from "../operators/broadcast-process.ts";
 import type { BroadcastStateDescriptor } from "../state/broadcast-state.ts";
-import { userError } from "../common/errors.ts";
+import { BroadcastStreamImpl, type BroadcastConnectedStream, type BroadcastStream, type KeyedBroadcastConnectedStream } from "./broadcast-stream.ts";
 import type { NotPromise, OperatorFactory } from "../operators/operator.ts";
 import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
@@ -121,39 +121,6 @@ export interface ConnectedStreams<T1, T2> {
 export interface ConnectedKeyedStreams<T1, T2, K extends KeyValue> {
   /** A two-input keyed function with shared per-key state and timers. */
   process<O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T1, T2, K, O, S>, options?: OperatorOptions): DataStream<O>;
-}
-
-/** A stream whose records reach every subtask of the operator it is connected to, with broadcast state. */
-export interface BroadcastStream<T> {
-  readonly kind: "broadcast-stream";
-  /** Type carrier only; never set. */
-  readonly _record?: T;
-}
-
-export interface BroadcastConnectedStream<T, B> {
-  /** A two-input function: `processElement` reads the broadcast state, `processBroadcastElement` may change it. */
-  process<O>(fn: BroadcastProcessFunction<T, B, O>, options?: OperatorOptions): DataStream<O>;
-}
-
-export interface KeyedBroadcastConnectedStream<T, B, K extends KeyValue> {
-  /** As BroadcastConnectedStream's, with keyed state and timers in `processElement` and `onTimer`. */
-  process<O, S extends StateSpec = {}>(fn: KeyedBroadcastProcessFunction<T, B, K, O, S>, options?: OperatorOptions): DataStream<O>;
-}
-
-export class BroadcastStreamImpl<T> implements BroadcastStream<T> {
-  readonly kind = "broadcast-stream";
-  readonly heads: readonly number[];
-  readonly states: readonly string[];
-
-  constructor(heads: readonly number[], descriptors: readonly BroadcastStateDescriptor<any, any>[]) {
-    const names = descriptors.map((d) => d.name);
-    const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice !== undefined) {
-      throw userError("DUPLICATE_BROADCAST_STATE", `broadcast(...) declares the broadcast state '${twice}' twice; give each state its own name`);
-    }
-    this.heads = heads;
-    this.states = names;
-  }
 }
 
 const forward: Partitioning = { kind: "forward" };
