@@ -145,3 +145,11 @@ export class BroadcastStore {
     );
   }
 }
+
+/** Each state of a snapshot with its number of entries and encoded size, for `weir checkpoints`. */
+export const describeBroadcastStates = (snapshot: BroadcastStatesSnapshot): { name: string; entries: number; bytes: number }[] =>
+  Object.entries(snapshot).map(([name, encoded]) => {
+    const bytes = Buffer.from(encoded, "base64");
+    const entries = decodeValue(bytes);
+    return { name, entries: Array.isArray(entries) ? entries.length : 0, bytes: bytes.length };
+  });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { broadcastState, generator, job, valueState, type Collector } from "../index.ts";
 import { checkpointPath, listCheckpointIds, readMetadata } from "../checkpoint/storage.ts";
 import { restorePlanFrom } from "../engine/restore-plan.ts";
+import { inspectCheckpoint } from "../engine/cli/checkpoints-command.ts";
 import { collectSink, multiset, runDefinition } from "./support/run.ts";
 
 interface Rule {
@@ -140,6 +141,11 @@ describe("broadcast state in the runtime", () => {
       // One copy of the broadcast state, written by subtask 0.
       expect(metadata.tasks.flatMap((t) => t.broadcast ?? []).map((b) => [b.operator, b.subtask])).toEqual([["apply-rules", 0]]);
       expect(first.all().length).toBeLessThan(EVENT_SPLITS * PER_SPLIT);
+      // `weir checkpoints <path>` lists it.
+      const lines: string[] = [];
+      await inspectCheckpoint(dir, (l) => void lines.push(l));
+      expect(lines).toContain("broadcast state (one copy, restored into every subtask):");
+      expect(lines.some((l) => /^  apply-rules\[0\]: rules \(3 entries, \d+ B\)$/.test(l))).toBe(true);
 
       const second = collectSink<Out>();
       const appliedAgain = { n: 0 };
