@@ -1,4 +1,5 @@
 /** Which channel gets which record, per edge mode (engine/output.ts). */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ChannelWriter } from "./channel.ts";
 import { barrier, watermark, type StreamElement } from "./elements.ts";
@@ -105,5 +106,29 @@ describe("Output routing", () => {
     all.broadcast(watermark(5));
     all.broadcast(barrier(1, 0));
     for (const c of [...a, ...b]) expect(c.got.map((e) => e.kind)).toEqual(["watermark", "barrier"]);
+  });
+  it("property: every record reaches exactly one channel (broadcast: every channel once), whatever the batches", () => {
+    const modes = ["round-robin", "rescale", "custom", "hash", "broadcast"] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...modes), fc.integer({ min: 1, max: 5 }), fc.array(fc.array(fc.nat(1000), { maxLength: 20 }), { maxLength: 10 }), (mode, n, batches) => {
+        const partitioning: Partitioning =
+          mode === "custom"
+            ? custom((k: number, m) => k % m)
+            : mode === "hash"
+              ? { kind: "hash", key: (r: number) => r }
+              : mode === "broadcast"
+                ? { kind: "broadcast" }
+                : { kind: mode === "rescale" ? "rescale" : "rebalance" };
+        const { output, channels } = outputWith(mode, partitioning, n);
+        for (const b of batches) output.emit(b);
+        const sent = batches.flat().sort((a, b) => a - b);
+        if (mode === "broadcast") {
+          for (const c of channels) expect([...c.records()].sort((a, b) => (a as number) - (b as number))).toEqual(sent);
+        } else {
+          expect(channels.flatMap((c) => c.records()).sort((a, b) => (a as number) - (b as number))).toEqual(sent);
+        }
+        if (mode === "custom") channels.forEach((c, j) => c.records().forEach((r) => expect((r as number) % n).toBe(j)));
+      }),
+    );
   });
 });
