@@ -33,6 +33,22 @@ export type {
 } from "./operators/keyed-process.ts";
 export type { TimerService, TimeDomain } from "./operators/timers.ts";
 export type { ConnectedStreams, ConnectedKeyedStreams } from "./engine/data-stream.ts";
+export type { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from "./engine/broadcast-stream.ts";
+export type {
+  BroadcastProcessFunction,
+  KeyedBroadcastProcessFunction,
+  BroadcastContext,
+  ReadOnlyBroadcastContext,
+  KeyedReadOnlyBroadcastContext,
+  KeyedBroadcastOnTimerContext,
+} from "./operators/broadcast-process.ts";
+export {
+  broadcastState,
+  type BroadcastStateDescriptor,
+  type BroadcastState,
+  type ReadOnlyBroadcastState,
+  type BroadcastKey,
+} from "./state/broadcast-state.ts";
 export type { SourceOptions } from "./engine/job.ts";
 export {
   boundedOutOfOrderness,

@@ -35,12 +35,22 @@ export interface SinkSnapshot {
   readonly writerState?: unknown;
 }
 
+/** Subtask 0's copy of a broadcast process operator's broadcast states (state/broadcast-state.ts). */
+export interface BroadcastSnapshot {
+  readonly operator: string;
+  readonly subtask: number;
+  /** Each state's entries, msgpack-encoded, as base64, by state name. */
+  readonly states: Readonly<Record<string, string>>;
+}
+
 /** What one task acknowledges for a checkpoint. */
 export interface TaskSnapshot {
   readonly task: string;
   readonly sources: readonly SourceSnapshot[];
   readonly keyed: readonly KeyedSnapshot[];
   readonly sinks: readonly SinkSnapshot[];
+  /** Broadcast states (subtask 0 of each broadcast process operator only); absent when none. */
+  readonly broadcast?: readonly BroadcastSnapshot[];
   /** Milliseconds from trigger to this task's acknowledgement. */
   readonly durationMs: number;
   /**

@@ -20,9 +20,17 @@ import { mapOperator } from "../operators/map.ts";
 import { asyncMapOperator } from "../operators/async/async-map.ts";
 import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
-import type { NotPromise } from "../operators/operator.ts";
 import { processOperator, type ProcessFunction } from "../operators/process.ts";
 import { SideOutputs, sideOutputOperator, type OutputTag } from "../operators/side-output.ts";
+import {
+  broadcastProcessOperator,
+  keyedBroadcastProcessOperator,
+  type BroadcastProcessFunction,
+  type KeyedBroadcastProcessFunction,
+} from "../operators/broadcast-process.ts";
+import type { BroadcastStateDescriptor } from "../state/broadcast-state.ts";
+import { BroadcastStreamImpl, type BroadcastConnectedStream, type BroadcastStream, type KeyedBroadcastConnectedStream } from "./broadcast-stream.ts";
+import type { NotPromise, OperatorFactory } from "../operators/operator.ts";
 import { reduceOperator } from "../operators/reduce.ts";
 import type { StateSpec } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
@@ -81,8 +89,31 @@ export interface DataStream<T> {
   keyBy<K extends KeyValue>(key: (value: T) => K): KeyedStream<T, K>;
   /** Merges streams of the same type (no order between them). */
   union(...others: DataStream<T>[]): DataStream<T>;
-  /** Spreads records round-robin over the next operator's subtasks. */
+  /** Spreads records round-robin (by batch) over the next operator's subtasks. */
   rebalance(): DataStream<T>;
+  /**
+   * Spreads records round-robin (by batch) over a local share of the next operator's subtasks
+   * (Flink's rescale): with p upstream and q downstream subtasks, upstream i feeds only its
+   * contiguous share, so there are about max(p, q) channels instead of p x q.
+   */
+  rescale(): DataStream<T>;
+  /** Sends every record to every subtask of the next operator. */
+  broadcast(): DataStream<T>;
+  /**
+   * A broadcast stream with broadcast state (Flink's broadcast state pattern): connect a stream
+   * to it (`events.connect(rules).process(fn)`); every subtask of that operator gets every record
+   * of this stream in `processBroadcastElement` and keeps the declared states.
+   */
+  broadcast(first: BroadcastStateDescriptor<any, any>, ...more: BroadcastStateDescriptor<any, any>[]): BroadcastStream<T>;
+  /**
+   * Sends each record to the subtask `partitioner(key(record), numPartitions)` returns (an integer
+   * in 0..numPartitions-1; anything else fails the job with BAD_PARTITION). The next operator is not
+   * keyed: use keyBy for keyed state. Annotate the partitioner's key parameter
+   * (`(key: string, n) => ...`): TypeScript infers left to right, so unannotated it is `unknown`.
+   */
+  partitionCustom<K>(partitioner: (key: K, numPartitions: number) => number, key: (value: T) => K): DataStream<T>;
+  /** Pairs this stream with a broadcast stream, for a broadcast process function. */
+  connect<U>(other: BroadcastStream<U>): BroadcastConnectedStream<T, U>;
   /** Pairs this stream with another (of any type) for a two-input operator. */
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
   /** Window join: `join(other).where(k1).equalTo(k2).window(assigner, times).apply((a, b) => ...)`. */
@@ -101,6 +132,8 @@ export interface KeyedStream<T, K extends KeyValue> {
   process<O, S extends StateSpec = {}>(fn: KeyedProcessFunction<T, K, O, S>, options?: OperatorOptions): ProcessStream<O>;
   /** Groups each key's records into windows (tumbling, sliding, session; event or processing time). */
   window(assigner: WindowAssigner, options?: WindowOptions<T>): WindowedStream<T, K>;
+  /** Pairs with a broadcast stream, for a keyed broadcast process function. */
+  connect<U>(other: BroadcastStream<U>): KeyedBroadcastConnectedStream<T, U, K>;
   /** Pairs with another stream keyed the same way, for a two-input keyed process function. */
   connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K>;
   /** Interval join: pairs each record with `other`'s records of the same key within [t + lower, t + upper]. */
@@ -125,6 +158,7 @@ export interface ProcessStream<O> extends DataStream<O> {
 }
 
 const forward: Partitioning = { kind: "forward" };
+const broadcastEdge: Partitioning = { kind: "broadcast" };
 
 export class DataStreamImpl<T> implements DataStream<T> {
   readonly graph: GraphBuilder;
@@ -218,6 +252,21 @@ export class DataStreamImpl<T> implements DataStream<T> {
     return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rebalance" });
   }
 
+  rescale(): DataStream<T> {
+    return new DataStreamImpl<T>(this.graph, this.heads, { kind: "rescale" });
+  }
+
+  broadcast(): DataStream<T>;
+  broadcast(first: BroadcastStateDescriptor<any, any>, ...more: BroadcastStateDescriptor<any, any>[]): BroadcastStream<T>;
+  broadcast(...descriptors: BroadcastStateDescriptor<any, any>[]): DataStream<T> | BroadcastStream<T> {
+    if (descriptors.length > 0) return new BroadcastStreamImpl<T>(this.heads, descriptors);
+    return new DataStreamImpl<T>(this.graph, this.heads, broadcastEdge);
+  }
+
+  partitionCustom<K>(partitioner: (key: K, numPartitions: number) => number, key: (value: T) => K): DataStream<T> {
+    return new DataStreamImpl<T>(this.graph, this.heads, { kind: "custom", key, partitioner });
+  }
+
   join<U>(other: DataStream<U>): WhereClause<T, U, "join"> {
     return join(this, other);
   }
@@ -226,13 +275,47 @@ export class DataStreamImpl<T> implements DataStream<T> {
     return coGroup(this, other);
   }
 
-  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+  connect<U>(other: BroadcastStream<U>): BroadcastConnectedStream<T, U>;
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
+  connect<U>(other: DataStream<U> | BroadcastStream<U>): ConnectedStreams<T, U> | BroadcastConnectedStream<T, U> {
+    if (other instanceof BroadcastStreamImpl) {
+      return {
+        process: <O>(fn: BroadcastProcessFunction<T, U, O>, options?: OperatorOptions) =>
+          this.addBroadcastNode<O>("broadcast-process", options, other, this.partitioning, false, (name) => broadcastProcessOperator({ name, fn })),
+      };
+    }
     return {
       keyBy: <K extends KeyValue>(key1: (value: T) => K, key2: (value: U) => K): ConnectedKeyedStreams<T, U, K> => ({
         process: <O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T, U, K, O, S>, options?: OperatorOptions) =>
           this.coProcess(other as DataStreamImpl<U>, key1, key2, fn, options, false),
       }),
     };
+  }
+
+  /**
+   * A node with this stream as input 0 (partitioned by `partitioning`) and a broadcast stream as
+   * input 1 (broadcast to every subtask), holding the broadcast stream's states.
+   */
+  addBroadcastNode<O>(
+    defaultName: string,
+    options: OperatorOptions | undefined,
+    broadcast: BroadcastStreamImpl<unknown>,
+    partitioning: Partitioning,
+    keyed: boolean,
+    create: (name: string) => OperatorFactory<any, any>,
+  ): DataStreamImpl<O> {
+    const { name, displayName } = nodeNames(options, `${defaultName}-${this.graph.nodes.length}`);
+    const id = this.graph.add({
+      name,
+      ...(displayName === undefined ? {} : { displayName }),
+      parallelism: options?.parallelism,
+      inputs: [
+        ...this.heads.map((from) => ({ from, partitioning, side: 0 as const })),
+        ...broadcast.heads.map((from) => ({ from, partitioning: broadcastEdge, side: 1 as const })),
+      ],
+      spec: { kind: "operator", keyed, create: create(name), broadcastStates: broadcast.states },
+    });
+    return new DataStreamImpl<O>(this.graph, [id]);
   }
 
   /**
@@ -327,10 +410,20 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
     return new WindowedStreamImpl<T, K>(this.hashed, this.key, assigner, options);
   }
 
-  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
+  connect<U>(other: BroadcastStream<U>): KeyedBroadcastConnectedStream<T, U, K>;
+  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K>;
+  connect<U>(other: KeyedStream<U, K> | BroadcastStream<U>): ConnectedKeyedStreams<T, U, K> | KeyedBroadcastConnectedStream<T, U, K> {
+    if (other instanceof BroadcastStreamImpl) {
+      return {
+        process: <O, S extends StateSpec = {}>(fn: KeyedBroadcastProcessFunction<T, U, K, O, S>, options?: OperatorOptions) =>
+          this.hashed.addBroadcastNode<O>("broadcast-process", options, other, this.hashed.partitioning, true, (name) =>
+            keyedBroadcastProcessOperator({ name, key: this.key, fn }),
+          ),
+      };
+    }
     return {
       process: <O, S extends StateSpec = {}>(fn: KeyedCoProcessFunction<T, U, K, O, S>, options?: OperatorOptions) =>
-        this.coProcess(other, fn, options, false),
+        this.coProcess(other as KeyedStream<U, K>, fn, options, false),
     };
   }
 

@@ -10,10 +10,24 @@ import type { WatermarkStrategy } from "./watermarks.ts";
 import { userError } from "../common/errors.ts";
 import type { SideOutputs } from "../operators/side-output.ts";
 
+/**
+ * How an edge spreads records over the consumer's subtasks (as Flink's partitioners):
+ * - forward: subtask i to subtask i (round-robin across a parallelism change, as rebalance);
+ * - rebalance: round-robin (by batch) over every consumer subtask;
+ * - rescale: round-robin (by batch) over the producer's contiguous share of consumer subtasks
+ *   (edge-wiring.ts): fewer channels than rebalance, same as forward at equal parallelism;
+ * - broadcast: every record to every consumer subtask;
+ * - hash: by the key's key group (keyBy);
+ * - custom: to the subtask `partitioner(key(record), n)` returns (partitionCustom).
+ * Control elements (watermarks, barriers, end) go to every channel of every kind.
+ */
 export type Partitioning =
   | { readonly kind: "forward" }
   | { readonly kind: "rebalance" }
-  | { readonly kind: "hash"; readonly key: (record: any) => KeyValue };
+  | { readonly kind: "rescale" }
+  | { readonly kind: "broadcast" }
+  | { readonly kind: "hash"; readonly key: (record: any) => KeyValue }
+  | { readonly kind: "custom"; readonly key: (record: any) => unknown; readonly partitioner: (key: any, numPartitions: number) => number };
 
 export interface GraphEdge {
   readonly from: number;
@@ -39,6 +53,8 @@ export type NodeSpec =
        * never chained into a source's task, which is not woken.
        */
       readonly wakes?: boolean;
+      /** Names of the broadcast states it holds (a broadcast process operator; state/broadcast-state.ts). */
+      readonly broadcastStates?: readonly string[];
     }
   | { readonly kind: "sink"; readonly sink: Sink<any, any> };
 

@@ -1,6 +1,8 @@
 /**
  * A subtask's record writer: sends its chain's output to every downstream consumer, routing
- * each record by the edge's mode (point-wise, by key group, or round-robin by batch).
+ * each record by the edge's mode: point-wise, by key group (hash), by the user's partitioner
+ * (custom), to every channel (broadcast: the same batch, records shared), or round-robin by batch
+ * (round-robin over every consumer; rescale over this subtask's share, edge-wiring.ts).
  * Control elements (end, barriers, watermarks) go to every channel.
  *
  * `emit` returns undefined when every push fit; otherwise a promise that settles once all did
@@ -13,6 +15,7 @@ import type { ChainEdgeMode } from "./plan.ts";
 import type { Partitioning } from "./graph.ts";
 import { requireSync, userFunctionError } from "../operators/user-error.ts";
 import { mainRecords } from "../operators/side-output.ts";
+import { userError } from "../common/errors.ts";
 import { detachedTaskMetrics, timed, type TaskMetrics } from "./task-metrics.ts";
 
 export interface OutputTarget {
@@ -62,16 +65,21 @@ export class Output {
       } else {
         records = all;
       }
-      if (target.mode === "pointwise" || channels.length === 1) {
-        send(channels[0]!, batchOf(records));
-      } else if (target.mode === "round-robin") {
-        send(channels[this.roundRobin++ % channels.length]!, batchOf(records));
-      } else {
-        const parts = this.partitionByKey(target, records);
+      const mode = target.mode;
+      if (mode === "broadcast") {
+        const batch = batchOf(records);
+        for (const channel of channels) send(channel, batch);
+      } else if (mode === "custom" || (mode === "hash" && channels.length > 1)) {
+        const parts = mode === "hash" ? this.partitionByKey(target, records) : partitionCustom(target, records);
         for (let j = 0; j < parts.length; j++) {
           const part = parts[j];
           if (part !== undefined) send(channels[j]!, batchOf(part));
         }
+      } else if (channels.length === 1) {
+        send(channels[0]!, batchOf(records));
+      } else {
+        // round-robin or rescale: whole batches in turn over this subtask's channels.
+        send(channels[this.roundRobin++ % channels.length]!, batchOf(records));
       }
     }
     if (pending === undefined) return undefined;
@@ -96,7 +104,7 @@ export class Output {
     return parts;
   }
 
-  /** Sends a control element to every consumer channel. */
+  /** Sends a control element to every consumer channel (of every edge mode, broadcast or not). */
   broadcast(element: StreamElement<never>): Promise<void> | undefined {
     if (element.kind === "watermark") this.metrics.watermark = element.timestamp;
     let pending: Promise<void>[] | undefined;
@@ -109,3 +117,44 @@ export class Output {
     return pending === undefined ? undefined : timed(Promise.all(pending).then(() => undefined), this.metrics, "backpressuredMs");
   }
 }
+
+/**
+ * Splits `records` by the user's partitioner (partitionCustom): a key selector and a function of
+ * (key, number of partitions). A throw, or a result that is not an integer in 0..n-1, fails the
+ * job with a user error naming the consuming operator and the record.
+ */
+const partitionCustom = (target: OutputTarget, records: readonly unknown[]): (unknown[] | undefined)[] => {
+  if (target.partitioning.kind !== "custom") throw new Error("unreachable: custom edge without partitioner");
+  const { key, partitioner } = target.partitioning;
+  const n = target.channels.length;
+  const parts: (unknown[] | undefined)[] = new Array(n);
+  let i = 0;
+  try {
+    for (; i < records.length; i++) {
+      const r = records[i];
+      const k = requireSync(key(r));
+      const j = requireSync(partitioner(k, n));
+      if (!Number.isInteger(j) || j < 0 || j >= n) throw badPartition(target.consumerName, j, n, k);
+      (parts[j] ??= []).push(r);
+    }
+  } catch (e) {
+    throw userFunctionError(`${target.consumerName} (partitionCustom)`, records[i], i, e);
+  }
+  return parts;
+};
+
+const show = (v: unknown): string => {
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+};
+
+const badPartition = (operator: string, returned: unknown, n: number, key: unknown) =>
+  userError(
+    "BAD_PARTITION",
+    `the partitionCustom partitioner feeding operator '${operator}' returned ${show(returned)} for key ${show(key)}; it must return an integer partition in 0..${n - 1} (${n} is the operator's parallelism)`,
+    { operator },
+  );

@@ -7,14 +7,35 @@
  * source task is not woken). A chain runs its operators back to back on the same batch: no
  * channel and no copy between them.
  *
- * Edges between chains: `hash` routes each record by key group; `forward` between equal
- * parallelisms is point-wise (subtask i to subtask i); otherwise (`rebalance`, or `forward`
- * across a parallelism change) batches are spread round-robin.
+ * Edges between chains: `hash` routes each record by key group, `custom` by the user's
+ * partitioner; `forward` and `rescale` between equal parallelisms are point-wise (subtask i to
+ * subtask i); `rescale` across a parallelism change joins each producer to its contiguous share of
+ * consumers (edge-wiring.ts) and spreads batches round-robin over them; `broadcast` sends every
+ * batch to every consumer; otherwise (`rebalance`, or `forward` across a parallelism change)
+ * batches are spread round-robin over every consumer.
  */
 import type { GraphNode, Partitioning } from "./graph.ts";
 import type { BuiltJob } from "./job.ts";
 
-export type ChainEdgeMode = "pointwise" | "hash" | "round-robin";
+export type ChainEdgeMode = "pointwise" | "hash" | "round-robin" | "rescale" | "broadcast" | "custom";
+
+/** The edge mode of `partitioning` from a producer of parallelism `from` to a consumer of `to`. */
+export const edgeMode = (partitioning: Partitioning, from: number, to: number): ChainEdgeMode => {
+  switch (partitioning.kind) {
+    case "hash":
+      return "hash";
+    case "custom":
+      return "custom";
+    case "broadcast":
+      return "broadcast";
+    case "forward":
+      return from === to ? "pointwise" : "round-robin";
+    case "rescale":
+      return from === to ? "pointwise" : "rescale";
+    case "rebalance":
+      return "round-robin";
+  }
+};
 
 export interface ChainInput {
   readonly fromChain: number;
@@ -84,13 +105,7 @@ export const planJob = (job: BuiltJob): JobPlan => {
     const inputs = head.inputs.map((edge): ChainInput => {
       const fromChain = chainOf.get(edge.from)!;
       const upstreamParallelism = parallelismOf(job.nodes[edge.from]!);
-      const mode: ChainEdgeMode =
-        edge.partitioning.kind === "hash"
-          ? "hash"
-          : edge.partitioning.kind === "forward" && upstreamParallelism === parallelism
-            ? "pointwise"
-            : "round-robin";
-      return { fromChain, mode, partitioning: edge.partitioning };
+      return { fromChain, mode: edgeMode(edge.partitioning, upstreamParallelism, parallelism), partitioning: edge.partitioning };
     });
     return { index, name: nodes.map((n) => n.name).join(" -> "), nodes, parallelism, inputs };
   });

@@ -1,6 +1,7 @@
 /**
  * What a run restores from a checkpoint, indexed for the runtime: source positions per source
- * operator, keyed-state snapshots per operator, and sink committables per sink operator.
+ * operator, keyed-state snapshots per operator, broadcast states per operator, and sink
+ * committables per sink operator.
  * Operators are matched by name; state of an operator the job no longer has is reported.
  */
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import type { RestoreSource } from "../state/snapshot.ts";
 import type { KeyGroupRange } from "../state/key-groups.ts";
 import { userError } from "../common/errors.ts";
 import type { StateLayoutEntry } from "../state/state-signature.ts";
+import type { BroadcastStatesSnapshot } from "../state/broadcast-state.ts";
 
 export interface RestorePlan {
   readonly id: number;
@@ -22,6 +24,8 @@ export interface RestorePlan {
   readonly layouts: ReadonlyMap<string, readonly StateLayoutEntry[]>;
   /** The key types each keyed operator's state had, over all its snapshots (absent: not recorded). */
   readonly keyTypes: ReadonlyMap<string, readonly string[]>;
+  /** Broadcast states per broadcast process operator: one copy, which every new subtask restores. */
+  readonly broadcast?: ReadonlyMap<string, BroadcastStatesSnapshot>;
 }
 
 /**
@@ -37,7 +41,10 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
   const writerStates = new Map<string, unknown[]>();
   const layouts = new Map<string, readonly StateLayoutEntry[]>();
   const keyTypes = new Map<string, string[]>();
+  const broadcast = new Map<string, BroadcastStatesSnapshot>();
   for (const task of metadata.tasks) {
+    // All subtasks' copies are equal; a checkpoint holds one (subtask 0's).
+    for (const b of task.broadcast ?? []) if (!broadcast.has(b.operator)) broadcast.set(b.operator, b.states);
     for (const s of task.sources) {
       const known = positions.get(s.operator) ?? {};
       for (const [split, position] of Object.entries(s.positions)) {
@@ -63,7 +70,7 @@ export const restorePlanFrom = (metadata: CheckpointMetadata, dir: string): Rest
       if (s.writerState !== undefined) writerStates.set(s.operator, [...(writerStates.get(s.operator) ?? []), s.writerState]);
     }
   }
-  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates, layouts, keyTypes };
+  return { id: metadata.id, positions, watermarks, keyed, committables, writerStates, layouts, keyTypes, broadcast };
 };
 
 /** The snapshots overlapping `range`. */
@@ -72,7 +79,7 @@ export const keyedSourcesFor = (plan: RestorePlan, operator: string, range: KeyG
 
 /** Operators the checkpoint holds state of that are not in `operatorNames` (renamed or removed), each once. */
 export const unknownOperators = (plan: RestorePlan, operatorNames: ReadonlySet<string>): string[] => [
-  ...new Set([...plan.keyed.keys(), ...plan.positions.keys(), ...plan.committables.keys()].filter((n) => !operatorNames.has(n))),
+  ...new Set([...plan.keyed.keys(), ...plan.positions.keys(), ...plan.committables.keys(), ...(plan.broadcast?.keys() ?? [])].filter((n) => !operatorNames.has(n))),
 ];
 
 /**
@@ -98,6 +105,7 @@ export const withoutOperators = (plan: RestorePlan, operators: readonly string[]
     writerStates: keep(plan.writerStates),
     layouts: keep(plan.layouts),
     keyTypes: keep(plan.keyTypes),
+    broadcast: keep(plan.broadcast ?? new Map()),
   };
 };
 

@@ -10,6 +10,7 @@
 import { userError } from "../common/errors.ts";
 import { openHeapBackend } from "../state/heap-backend.ts";
 import { KeyedStateStore } from "../state/keyed-store.ts";
+import { BroadcastStore } from "../state/broadcast-state.ts";
 import { describeSignature, incompatibility, type StateLayoutEntry } from "../state/state-signature.ts";
 import type { BuiltJob } from "./job.ts";
 import type { RestorePlan } from "./restore-plan.ts";
@@ -35,6 +36,7 @@ export const declaredStates = (job: BuiltJob): Map<string, DeclaredState[]> => {
       parallelism: 1,
       maxParallelism: job.maxParallelism,
       keyedStore: store,
+      ...(node.spec.broadcastStates === undefined ? {} : { broadcastStore: new BroadcastStore({ operator: node.name, declared: node.spec.broadcastStates }) }),
       now: () => 0,
     });
     const migratable = store.migratable;

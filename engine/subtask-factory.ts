@@ -23,6 +23,7 @@ import type { Clock } from "../common/clock.ts";
 import { failpoint } from "../common/failpoints.ts";
 import { isWeirError, userError } from "../common/errors.ts";
 import { ChainRunner } from "./chain-runner.ts";
+import { downstreamsOf, upstreamsIn } from "./edge-wiring.ts";
 import type { ChannelReader, ChannelWriter } from "./channel.ts";
 import { InputGate } from "./input-gate.ts";
 import { InputTask } from "./input-task.ts";
@@ -34,7 +35,8 @@ import { keyedSourcesFor, type RestorePlan } from "./restore-plan.ts";
 import { SourceTask } from "./source-task.ts";
 import { assignSplits, startPositions, unlistedSplits } from "./split-assignment.ts";
 import { timerWithoutWatermarks } from "./watermark-check.ts";
-import type { CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
+import type { BroadcastSlot, CheckpointBridge, KeyedSlot, Subtask, SubtaskSink } from "./subtask.ts";
+import { BroadcastStore } from "../state/broadcast-state.ts";
 import { sideSinkOf } from "./side-sinks.ts";
 import type { RunPhase, StateBackendKind } from "./runtime.ts";
 
@@ -85,18 +87,14 @@ export interface CreatedSubtasks {
   readonly backends: KvBackend[];
 }
 
-/** Channels of point-wise edges have one upstream (address fromSubtask 0). */
-export const upstreamCount = (plan: JobPlan, chain: number, input: number): number => {
-  const spec = plan.chains[chain]!.inputs[input]!;
-  return spec.mode === "pointwise" ? 1 : plan.chains[spec.fromChain]!.parallelism;
-};
-
 const outputFor = (ctx: SubtaskFactoryContext, chainIndex: number, subtask: number, taskMetrics: TaskMetrics): Output => {
   const { plan } = ctx;
   const targets: OutputTarget[] = plan.outputs[chainIndex]!.map((out) => {
     const consumer = plan.chains[out.toChain]!;
     const at = (toSubtask: number, fromSubtask: number) => ctx.channels.writer({ toChain: out.toChain, toSubtask, input: out.inputIndex, fromSubtask });
-    const channels = out.mode === "pointwise" ? [at(subtask, 0)] : Array.from({ length: consumer.parallelism }, (_, j) => at(j, subtask));
+    const producers = plan.chains[chainIndex]!.parallelism;
+    const from = out.mode === "pointwise" ? 0 : subtask;
+    const channels = downstreamsOf(out.mode, subtask, producers, consumer.parallelism).map((j) => at(j, from));
     return { mode: out.mode, partitioning: out.partitioning, channels, consumerName: consumer.nodes[0]!.name, mainOnly: out.mainOnly };
   });
   return new Output(targets, plan.job.maxParallelism, taskMetrics);
@@ -164,6 +162,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
       if (subtask >= chain.parallelism) continue;
       const operators: Operator<unknown, unknown>[] = [];
       const keyed: KeyedSlot[] = [];
+      const broadcast: BroadcastSlot[] = [];
       let sink: { operator: string; subtask: number; op: SinkOperator<unknown> } | undefined;
       const head = chain.nodes[0]!;
       // Operators that wake their task (async I/O) are only planned into input tasks (plan.ts).
@@ -211,6 +210,13 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             previousFiles: await restoredDigests(node.name, subtask, chain.parallelism),
           });
         }
+        let broadcastStore: BroadcastStore | undefined;
+        if (spec.broadcastStates !== undefined) {
+          // Every subtask, at any parallelism, restores the checkpoint's one copy (broadcast-state.ts).
+          const restored = restore?.broadcast?.get(node.name);
+          broadcastStore = new BroadcastStore({ operator: node.name, declared: spec.broadcastStates, ...(restored === undefined ? {} : { restored }) });
+          broadcast.push({ operator: node.name, subtask, store: broadcastStore });
+        }
         operators.push(
           spec.create({
             jobName: job.name,
@@ -219,6 +225,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             parallelism: chain.parallelism,
             maxParallelism: job.maxParallelism,
             keyedStore,
+            ...(broadcastStore === undefined ? {} : { broadcastStore }),
             now,
             clock: ctx.clock,
             wake: () => wakeTask(),
@@ -263,6 +270,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             id,
             chain: runner,
             keyed,
+            broadcast,
             sink,
             sideSinks,
             bridge: ctx.bridge,
@@ -288,15 +296,17 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
           }),
         );
       } else {
+        // Exactly the channels this subtask has (fewer than the producers on a rescale edge):
+        // barrier alignment and the watermark valve wait for these.
         const inputs = chain.inputs.map((_, input) =>
-          Array.from({ length: upstreamCount(plan, chain.index, input) }, (_, fromSubtask) =>
+          upstreamsIn(plan, chain.index, input, subtask).map((fromSubtask) =>
             ctx.channels.reader({ toChain: chain.index, toSubtask: subtask, input, fromSubtask }),
           ),
         );
         const gate = new InputGate<unknown>(inputs.flat());
         // Which operator input (0 or 1) each gate channel feeds.
         const sides = inputs.flatMap((channels, i) => channels.map(() => head.inputs[i]!.side ?? 0));
-        const task = new InputTask({ id, chain: runner, keyed, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics });
+        const task = new InputTask({ id, chain: runner, keyed, broadcast, sink, bridge: ctx.bridge, gate, sides, now, taskMetrics });
         wakeTask = () => task.wake();
         into.tasks.push(task);
       }

@@ -3,7 +3,7 @@
  * and the checkpoint steps.
  *
  * A snapshot of checkpoint n has a synchronous part, run in the task's own loop between two
- * batches (record source positions, seal each keyed store's changes, start the sinks'
+ * batches (record source positions, encode broadcast state, seal each keyed store's changes, start the sinks'
  * pre-commits and await those of sinks that do not cut on call), and an asynchronous part, which
  * runs while the task goes on processing and ends with the acknowledgement to the coordinator:
  * each store writes its sealed changes to its backend, then the backend is copied (before any
@@ -17,7 +17,8 @@ import { detachedTaskMetrics, type TaskMetrics } from "./task-metrics.ts";
 import { join, relative } from "node:path";
 import { failpoint } from "../common/failpoints.ts";
 import { describeError } from "../common/errors.ts";
-import type { KeyedSnapshot, SinkSnapshot, SourceSnapshot, TaskSnapshot } from "../checkpoint/metadata.ts";
+import type { BroadcastSnapshot, KeyedSnapshot, SinkSnapshot, SourceSnapshot, TaskSnapshot } from "../checkpoint/metadata.ts";
+import type { BroadcastStore } from "../state/broadcast-state.ts";
 import type { SinkOperator } from "../operators/sink-operator.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KeyGroupRange } from "../state/key-groups.ts";
@@ -54,10 +55,19 @@ export interface CheckpointBridge {
   readonly now: () => number;
 }
 
+/** A broadcast process operator's broadcast states in this subtask. */
+export interface BroadcastSlot {
+  readonly operator: string;
+  readonly subtask: number;
+  readonly store: BroadcastStore;
+}
+
 export interface SubtaskOptions {
   readonly id: string;
   readonly chain: ChainRunner;
   readonly keyed: readonly KeyedSlot[];
+  /** Broadcast states of the chain's operators; subtask 0 writes them into each snapshot. */
+  readonly broadcast?: readonly BroadcastSlot[];
   readonly sink: SubtaskSink | undefined;
   /** Sinks a source subtask's readers write to (engine/side-sinks.ts); checkpointed like `sink`. */
   readonly sideSinks?: readonly SubtaskSink[];
@@ -76,6 +86,7 @@ export abstract class Subtask {
   readonly id: string;
   protected readonly chain: ChainRunner;
   private readonly keyed: readonly KeyedSlot[];
+  private readonly broadcast: readonly BroadcastSlot[];
   /** The chain's sink (if any) and the side sinks. */
   private readonly sinks: readonly SubtaskSink[];
   private readonly sideSinks: readonly SubtaskSink[];
@@ -89,6 +100,8 @@ export abstract class Subtask {
     this.id = options.id;
     this.chain = options.chain;
     this.keyed = options.keyed;
+    // Every subtask's copy is the same (state/broadcast-state.ts): subtask 0 writes it.
+    this.broadcast = (options.broadcast ?? []).filter((slot) => slot.subtask === 0);
     this.sideSinks = options.sideSinks ?? [];
     this.sinks = [...(options.sink === undefined ? [] : [options.sink]), ...this.sideSinks];
     this.bridge = options.bridge;
@@ -109,6 +122,8 @@ export abstract class Subtask {
     this.acked.add(id);
     failpoint("sync-snapshot");
     const sources = this.sourcePositions();
+    // Encoded now: the copy at the barrier, before the task processes anything after it.
+    const broadcast: BroadcastSnapshot[] = this.broadcast.map((slot) => ({ operator: slot.operator, subtask: slot.subtask, states: slot.store.snapshot() }));
     // Each cut is awaited by the asynchronous part, whose failure declines the checkpoint; a store
     // whose backend write failed refuses the next cut, which fails the task.
     const parts = this.keyed.map((slot) => {
@@ -171,6 +186,7 @@ export abstract class Subtask {
         sources,
         keyed,
         sinks: sinkSnapshots,
+        ...(broadcast.length === 0 ? {} : { broadcast }),
         durationMs: this.bridge.now() - this.bridge.triggeredAt(id),
         syncMs: round2(syncMs),
         asyncBlockingMs: round2(asyncBlockingMs),

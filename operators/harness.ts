@@ -1,7 +1,8 @@
 /**
  * Operator test harness (as Flink's KeyedOneInputStreamOperatorTestHarness): drives one operator
  * subtask directly — records on either input, watermarks, a manual processing-time clock,
- * snapshots, and restore into a new subtask (at any parallelism: state is cut by key group).
+ * snapshots, and restore into a new subtask (at any parallelism: state is cut by key group;
+ * broadcast state is restored whole).
  *
  * Keyed state lives in a heap backend; a snapshot is a cut of the store, as a checkpoint takes it
  * (sealed, written, then every stored cell copied), awaited before the harness goes on.
@@ -19,6 +20,7 @@ import { DEFAULT_MAX_PARALLELISM, keyGroupRangeFor } from "../state/key-groups.t
 import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
 import { WatermarkMark, type Operator, type OperatorFactory } from "./operator.ts";
+import { BroadcastStore, type BroadcastStatesSnapshot } from "../state/broadcast-state.ts";
 
 /** An emitted record or watermark, in emission order. */
 export type HarnessElement<O> = { readonly record: O } | { readonly watermark: number };
@@ -26,6 +28,8 @@ export type HarnessElement<O> = { readonly record: O } | { readonly watermark: n
 export interface HarnessSnapshot {
   readonly cells: readonly (readonly [Buffer, Buffer])[];
   readonly watermark: number;
+  /** The broadcast states (operators opened with `broadcastStates`). */
+  readonly broadcast?: BroadcastStatesSnapshot;
 }
 
 export interface HarnessOptions {
@@ -38,6 +42,8 @@ export interface HarnessOptions {
   readonly restore?: HarnessSnapshot | readonly HarnessSnapshot[];
   /** Cells the store caches before it flushes (default: the store's default). */
   readonly maxCachedCells?: number;
+  /** The broadcast states a broadcast process operator declares (gives it a BroadcastStore). */
+  readonly broadcastStates?: readonly string[];
 }
 
 export class OperatorHarness<I, O> {
@@ -48,6 +54,7 @@ export class OperatorHarness<I, O> {
   private readonly op: Operator<I, O>;
   private readonly backend: KvBackend | undefined;
   private readonly store: KeyedStateStore | undefined;
+  private readonly broadcast: BroadcastStore | undefined;
   /** The manual processing-time clock the operator reads. */
   readonly clock: ManualClock;
   private readonly wakes: { count: number };
@@ -57,11 +64,13 @@ export class OperatorHarness<I, O> {
     op: Operator<I, O>,
     backend: KvBackend | undefined,
     store: KeyedStateStore | undefined,
+    broadcast: BroadcastStore | undefined,
     clock: ManualClock,
     wakes: { count: number },
     watermark: number,
   ) {
     this.op = op;
+    this.broadcast = broadcast;
     this.backend = backend;
     this.store = store;
     this.clock = clock;
@@ -111,6 +120,12 @@ export class OperatorHarness<I, O> {
     }
     const clock = new ManualClock(options.processingTime ?? 0);
     const wakes = { count: 0 };
+    // Broadcast state: every subtask restores the same copy (any snapshot's; state/broadcast-state.ts).
+    const restoredBroadcast = restored.find((s) => s.broadcast !== undefined)?.broadcast;
+    const broadcast =
+      options.broadcastStates === undefined
+        ? undefined
+        : new BroadcastStore({ operator: "op", declared: options.broadcastStates, ...(restoredBroadcast === undefined ? {} : { restored: restoredBroadcast }) });
     const op = factory({
       jobName: "harness",
       operatorName: "op",
@@ -118,13 +133,14 @@ export class OperatorHarness<I, O> {
       parallelism,
       maxParallelism,
       keyedStore: store,
+      ...(broadcast === undefined ? {} : { broadcastStore: broadcast }),
       now: () => clock.now(),
       clock,
       wake: () => void wakes.count++,
     });
     await op.open?.();
     const watermark = restored.length === 0 ? MIN_WATERMARK : Math.min(...restored.map((s) => s.watermark));
-    return new OperatorHarness(op, backend, store, clock, wakes, watermark);
+    return new OperatorHarness(op, backend, store, broadcast, clock, wakes, watermark);
   }
 
   get currentWatermark(): number {
@@ -196,8 +212,9 @@ export class OperatorHarness<I, O> {
       }
       return cells;
     };
+    const broadcast = this.broadcast?.snapshot();
     const cells = store === undefined ? await copy() : (await store.snapshot(copy)).result;
-    return { cells, watermark: this.watermark };
+    return { cells, watermark: this.watermark, ...(broadcast === undefined ? {} : { broadcast }) };
   }
 
   /** Stored cells right now (after a flush), e.g. to check that state was cleaned up. */

@@ -14,6 +14,12 @@ export { flatMapOperator } from "./flat-map.ts";
 export { reduceOperator, type ReduceOptions } from "./reduce.ts";
 export { aggregateOperator, type AggregateFunction, type AggregateOptions } from "./aggregate.ts";
 export { keyedProcessOperator, type KeyedProcessFunction, type KeyedProcessContext, type KeyedProcessOptions } from "./keyed-process.ts";
+export {
+  broadcastProcessOperator,
+  keyedBroadcastProcessOperator,
+  type BroadcastProcessFunction,
+  type KeyedBroadcastProcessFunction,
+} from "./broadcast-process.ts";
 export { sinkOperator, type SinkOperator } from "./sink-operator.ts";
 export { asyncMapOperator, type AsyncMapSettings } from "./async/async-map.ts";
 export { userFunctionError } from "./user-error.ts";

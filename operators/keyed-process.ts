@@ -80,15 +80,18 @@ export interface KeyedCoProcessOptions<T1, T2, K extends KeyValue, O, S extends 
 type OnTimer<K, O, S extends StateSpec> = ((timestamp: number, context: OnTimerContext<K, S>, out: Collector<O>) => ProcessResult) | undefined;
 
 /**
- * What one- and two-input keyed functions share: state handles, the mutable context, the
- * collector, timers and their firing. `input(key, element)` makes a per-input batch handler.
+ * What one- and two-input keyed functions share (and the keyed broadcast process function):
+ * state handles, the mutable context, the collector, timers and their firing. `input(key,
+ * element)` makes a per-input batch handler.
  */
-const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
+export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E extends object = {}>(
   context: OperatorContext,
   name: string,
   spec: S,
   onTimer: OnTimer<K, O, S>,
   sideOutputs: SideOutputs = new SideOutputs(),
+  /** More fields of the context user functions get (e.g. broadcast state). */
+  extra?: E,
 ) => {
   const store: KeyedStateStore = requireKeyedStore(context);
   const handles = bindStates(store, spec);
@@ -102,6 +105,7 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
     timerService: time as TimerService,
     timeDomain: "event" as TimeDomain,
     output: <X>(tag: OutputTag<X>, value: X): void => sideOutputs.emit(target, tag, value),
+    ...(extra as E),
   };
   const collector: Collector<O> = { collect: (value) => void target.push(value) };
 

@@ -9,6 +9,7 @@
  * - `endInput(out)` runs once when every input has ended, before downstream is told to end.
  * - Keyed state (`context.keyedStore`) is the engine's to snapshot: the task seals the store's
  *   changes at every checkpoint barrier and writes them in the background (state/keyed-store.ts).
+ *   So is broadcast state (`context.broadcastStore`, state/broadcast-state.ts).
  * - `close()` releases resources, on success and on failure.
  * - `processWatermark(w, out)`: event time reached `w` on every input; fire what is due (e.g.
  *   event-time timers) into `out`. The engine runs `out` through the rest of the chain, then
@@ -41,6 +42,7 @@
  */
 import type { Clock } from "../common/clock.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
+import type { BroadcastStore } from "../state/broadcast-state.ts";
 
 export interface OperatorContext {
   readonly jobName: string;
@@ -50,6 +52,8 @@ export interface OperatorContext {
   readonly maxParallelism: number;
   /** This subtask's keyed state; present for keyed operators only. */
   readonly keyedStore: KeyedStateStore | undefined;
+  /** This subtask's broadcast state (state/broadcast-state.ts); present for broadcast process operators only. */
+  readonly broadcastStore?: BroadcastStore;
   /** The subtask's processing-time clock (ms since epoch). */
   readonly now: () => number;
   /** The same clock with timers (for an operator that waits on its own, e.g. async I/O timeouts); default: the system clock. */

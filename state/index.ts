@@ -16,6 +16,14 @@ export { openHeapBackend } from "./heap-backend.ts";
 export { openRocksBackend, type RocksKvBackend, type RocksBackendOptions, type RocksCheckpoint } from "./rocksdb-backend.ts";
 export { KeyedStateStore, StateTable, newStateCacheCounters, type KeyedStoreOptions, type StoredForm, type StateCacheCounters } from "./keyed-store.ts";
 export { valueState, listState, mapState, type StateDescriptor, type StateSpec } from "./descriptors.ts";
+export {
+  broadcastState,
+  BroadcastStore,
+  type BroadcastStateDescriptor,
+  type BroadcastState,
+  type ReadOnlyBroadcastState,
+  type BroadcastStatesSnapshot,
+} from "./broadcast-state.ts";
 export { bindStates, type ValueState, type ListState, type MapState, type StateHandles } from "./handles.ts";
 export {
   hashKey,

@@ -15,8 +15,12 @@ import {
   mapState,
   toFiles,
   valueState,
+  broadcastState,
+  type BroadcastState,
+  type BroadcastStream,
   type Collector,
   type DataStream,
+  type ReadOnlyBroadcastState,
   type KeyedStream,
   type ListState,
   type MapState,
@@ -298,6 +302,88 @@ describe("job API types", () => {
       bids.process({ async processElement(b, _ctx, out: Collector<number>) { out.collect(b.price); } });
       plain.sink(discard());
       keyed.sideOutput(notes).sink(discard());
+    });
+  });
+
+  it("keeps the record type through rescale, broadcast and partitionCustom, whose partitioner takes the key's type", () => {
+    job("partitioning", (env) => {
+      const s = env.source(bids);
+      expectTypeOf(s.rescale()).toEqualTypeOf<DataStream<Bid>>();
+      expectTypeOf(s.broadcast()).toEqualTypeOf<DataStream<Bid>>();
+      // TypeScript infers left to right: the partitioner's key parameter is annotated (unannotated, it is `unknown`).
+      expectTypeOf(s.partitionCustom((bidder: string, n) => bidder.length % n, (b) => b.bidder)).toEqualTypeOf<DataStream<Bid>>();
+      s.partitionCustom(
+        (k, n) => {
+          expectTypeOf(k).toEqualTypeOf<unknown>();
+          expectTypeOf(n).toEqualTypeOf<number>();
+          return 0;
+        },
+        (b) => b.auction,
+      );
+      // @ts-expect-error the partitioner's key is the key selector's type (a string here)
+      s.partitionCustom((k: number, n) => k % n, (b) => b.bidder);
+      // @ts-expect-error a partitioner returns a partition number
+      s.partitionCustom((k: string) => k, (b) => b.bidder);
+    });
+  });
+  it("types the broadcast state pattern: descriptors, read-only state in processElement, keyed state in the keyed variant", () => {
+    interface Rule {
+      kind: string;
+      limit: number;
+    }
+    const rules = broadcastState<string, Rule>("rules");
+    job("broadcast-state", (env) => {
+      const s = env.source(bids);
+      const ruleStream = env.source(generator<Rule>({ splits: 1, generate: () => ({ kind: "x", limit: 1 }) })).broadcast(rules);
+      expectTypeOf(ruleStream).toEqualTypeOf<BroadcastStream<Rule>>();
+      const plain = s.connect(ruleStream).process({
+        processElement(b, ctx, out: Collector<string>) {
+          expectTypeOf(b).toEqualTypeOf<Bid>();
+          const state = ctx.broadcastState(rules);
+          expectTypeOf(state).toEqualTypeOf<ReadOnlyBroadcastState<string, Rule>>();
+          expectTypeOf(state.get("x")).toEqualTypeOf<Rule | undefined>();
+          // @ts-expect-error processElement cannot change broadcast state
+          state.put("x", { kind: "x", limit: 2 });
+          // @ts-expect-error no keyed state without keyBy
+          void ctx.state;
+          out.collect(b.bidder);
+        },
+        processBroadcastElement(rule, ctx) {
+          expectTypeOf(rule).toEqualTypeOf<Rule>();
+          const state = ctx.broadcastState(rules);
+          expectTypeOf(state).toEqualTypeOf<BroadcastState<string, Rule>>();
+          state.put(rule.kind, rule);
+          // @ts-expect-error keys are the descriptor's key type
+          state.put(1, rule);
+          // @ts-expect-error values are the descriptor's value type
+          state.put(rule.kind, "rule");
+        },
+      });
+      expectTypeOf(plain).toEqualTypeOf<DataStream<string>>();
+      const keyed = s.keyBy((b) => b.auction).connect(ruleStream).process({
+        state: { n: valueState(0) },
+        processElement(b, ctx, out: Collector<number>) {
+          expectTypeOf(ctx.key).toEqualTypeOf<number>();
+          expectTypeOf(ctx.state.n).toEqualTypeOf<ValueState<number, number>>();
+          ctx.timerService.registerEventTimeTimer(b.price);
+          out.collect(ctx.broadcastState(rules).get("x")?.limit ?? ctx.state.n.value());
+        },
+        processBroadcastElement(rule, ctx) {
+          ctx.broadcastState(rules).put(rule.kind, rule);
+          // @ts-expect-error no current key in processBroadcastElement
+          void ctx.key;
+        },
+        onTimer(_t, ctx, out) {
+          out.collect(ctx.broadcastState(rules).size + ctx.state.n.value());
+        },
+      });
+      expectTypeOf(keyed).toEqualTypeOf<DataStream<number>>();
+      // @ts-expect-error a broadcast stream needs its function's processBroadcastElement
+      s.connect(ruleStream).process({ processElement() {} });
+      // @ts-expect-error broadcast state keys are primitives
+      broadcastState<{ id: number }, Rule>("bad");
+      plain.sink(discard());
+      keyed.sink(discard());
     });
   });
 });

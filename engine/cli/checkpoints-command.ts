@@ -8,6 +8,7 @@ import { snapshotBase, summarize, type CheckpointMetadata } from "../../checkpoi
 import { checkpointPath, listCheckpointIds, loadCheckpoint, readMetadata, verifyFiles } from "../../checkpoint/storage.ts";
 import { describeError } from "../../common/errors.ts";
 import { describeSignature } from "../../state/state-signature.ts";
+import { describeBroadcastStates } from "../../state/broadcast-state.ts";
 
 export const formatBytes = (n: number): string =>
   n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`;
@@ -71,6 +72,12 @@ export const inspectCheckpoint = async (path: string, write: (line: string) => v
     if (k.states !== undefined) write(`    states: ${k.states.map((s) => `${s.name} (${describeSignature(s)})`).join(", ")}`);
     if (k.keyTypes !== undefined) write(`    keys: ${k.keyTypes.length === 0 ? "(none yet)" : k.keyTypes.join(", ")}; values: msgpack`);
     for (const f of k.handle.contents ?? []) write(`    ${f.name} ${f.size} B sha256 ${f.sha256}`);
+  }
+  const broadcast = metadata.tasks.flatMap((t) => t.broadcast ?? []);
+  if (broadcast.length > 0) write("broadcast state (one copy, restored into every subtask):");
+  for (const b of broadcast) {
+    const states = describeBroadcastStates(b.states).map((d) => `${d.name} (${d.entries} entries, ${formatBytes(d.bytes)})`);
+    write(`  ${b.operator}[${b.subtask}]: ${states.join(", ") || "(no states)"}`);
   }
   const verified = await verifyFiles(path, metadata).then(
     () => (metadata.format === 1 ? "present (format 1: no checksums recorded)" : "sizes and checksums verified"),

@@ -55,6 +55,33 @@ describe("JobStatus", () => {
     expect(a.vertices[1]!.inputs).toEqual([{ vertex: a.vertices[0]!.id, ship: "HASH" }]);
   });
 
+  it("names every partitioning by Flink's ship strategy", () => {
+    const shipped = planJob(
+      buildJob(
+        job("ships", (env) => {
+          const s = env.source(generator({ splits: 2, recordsPerSplit: 1, generate: ({ index }) => index }), { name: "src" });
+          const wide = { parallelism: 3 };
+          s.rescale().map((x) => x, { name: "rescaled", ...wide }).sink(discard(), { name: "o1", ...wide });
+          s.broadcast().map((x) => x, { name: "broadcast" }).sink(discard(), { name: "o2" });
+          s.partitionCustom((k: number, n) => k % n, (x) => x).map((x) => x, { name: "custom" }).sink(discard(), { name: "o3" });
+          s.rebalance().map((x) => x, { name: "rebalanced" }).sink(discard(), { name: "o4" });
+          s.map((x) => x, { name: "forward-wide", ...wide }).sink(discard(), { name: "o5", ...wide });
+          s.rescale().map((x) => x, { name: "rescaled-same" }).sink(discard(), { name: "o6" });
+        }),
+        { params: paramsFrom({}), parallelism: 2 },
+      ),
+    );
+    const ships = new JobStatus(shipped, 0).vertices.slice(1).map((v) => [v.name.split(" ")[0], v.inputs[0]!.ship]);
+    expect(ships).toEqual([
+      ["rescaled", "RESCALE"],
+      ["broadcast", "BROADCAST"],
+      ["custom", "CUSTOM"],
+      ["rebalanced", "REBALANCE"],
+      ["forward-wide", "REBALANCE"],
+      ["rescaled-same", "RESCALE"],
+    ]);
+  });
+
   it("names a vertex by its operators' display names and keeps their uids apart", () => {
     const renamed = planJob(
       buildJob(

@@ -14,13 +14,32 @@ import { createHash, randomBytes } from "node:crypto";
 import type { CompletedCheckpoint } from "../../checkpoint/driver.ts";
 import { isWeirError } from "../../common/errors.ts";
 import type { JobMetrics } from "../metrics.ts";
-import type { JobPlan } from "../plan.ts";
+import type { ChainEdgeMode, JobPlan } from "../plan.ts";
+import type { Partitioning } from "../graph.ts";
 import type { TaskMetrics } from "../task-metrics.ts";
 
 /** Flink's job states that a Weir run passes through. */
 export type JobState = "INITIALIZING" | "RUNNING" | "RESTARTING" | "FINISHED" | "FAILED" | "CANCELED";
 
-export type ShipStrategy = "FORWARD" | "HASH" | "REBALANCE";
+export type ShipStrategy = "FORWARD" | "HASH" | "REBALANCE" | "RESCALE" | "BROADCAST" | "CUSTOM";
+
+/** Flink's name for an edge's partitioning (forward across a parallelism change is REBALANCE, as Flink's). */
+export const shipStrategy = (kind: Partitioning["kind"], mode: ChainEdgeMode): ShipStrategy => {
+  switch (kind) {
+    case "hash":
+      return "HASH";
+    case "custom":
+      return "CUSTOM";
+    case "broadcast":
+      return "BROADCAST";
+    case "rescale":
+      return "RESCALE";
+    case "rebalance":
+      return "REBALANCE";
+    case "forward":
+      return mode === "pointwise" ? "FORWARD" : "REBALANCE";
+  }
+};
 
 export interface VertexInfo {
   /** 32 hex digits, stable for the same job name and chain (as Flink's vertex ids). */
@@ -108,7 +127,7 @@ export const verticesOf = (plan: JobPlan): VertexInfo[] => {
       kind: head.spec.kind === "source" ? "source" : last.spec.kind === "sink" ? "sink" : "operator",
       inputs: chain.inputs.map((input) => ({
         vertex: ids[input.fromChain]!,
-        ship: input.mode === "hash" ? "HASH" : input.mode === "pointwise" ? "FORWARD" : "REBALANCE",
+        ship: shipStrategy(input.partitioning.kind, input.mode),
       })),
     };
   });

@@ -2,12 +2,13 @@
  * Which worker thread runs which subtask, and which channels cross threads. Pure.
  *
  * As in Flink's slot sharing, slot i holds subtask i of every chain; slot i runs on worker
- * i mod W. A point-wise edge joins subtask i to subtask i, so it never leaves its thread; a hash
- * or round-robin edge from subtask s to subtask j crosses threads when s and j live on
- * different workers.
+ * i mod W. A point-wise edge joins subtask i to subtask i, so it never leaves its thread; any
+ * other edge's channel from subtask s to subtask j (edge-wiring.ts) crosses threads when s and j
+ * live on different workers.
  */
 import type { JobPlan } from "../plan.ts";
-import { upstreamCount, type ChannelAddress } from "../subtask-factory.ts";
+import type { ChannelAddress } from "../subtask-factory.ts";
+import { upstreamsIn } from "../edge-wiring.ts";
 
 export const workerOf = (slot: number, workers: number): number => slot % workers;
 
@@ -25,7 +26,7 @@ export const channelAddresses = (plan: JobPlan): ChannelAddress[] => {
   for (const chain of plan.chains) {
     for (let toSubtask = 0; toSubtask < chain.parallelism; toSubtask++) {
       for (let input = 0; input < chain.inputs.length; input++) {
-        for (let fromSubtask = 0; fromSubtask < upstreamCount(plan, chain.index, input); fromSubtask++) {
+        for (const fromSubtask of upstreamsIn(plan, chain.index, input, toSubtask)) {
           out.push({ toChain: chain.index, toSubtask, input, fromSubtask });
         }
       }

@@ -1,0 +1,134 @@
+/** Which channel gets which record, per edge mode (engine/output.ts). */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { ChannelWriter } from "./channel.ts";
+import { barrier, watermark, type StreamElement } from "./elements.ts";
+import type { Partitioning } from "./graph.ts";
+import { Output } from "./output.ts";
+import type { ChainEdgeMode } from "./plan.ts";
+import { isWeirError } from "../common/errors.ts";
+
+const recorder = () => {
+  const got: StreamElement<unknown>[] = [];
+  const writer: ChannelWriter<unknown> = { push: (e) => void got.push(e) };
+  return { got, writer, records: () => got.flatMap((e) => (e.kind === "batch" ? [...e.records] : [])) };
+};
+
+const outputWith = (mode: ChainEdgeMode, partitioning: Partitioning, n: number) => {
+  const channels = Array.from({ length: n }, recorder);
+  const output = new Output([{ mode, partitioning, channels: channels.map((c) => c.writer), consumerName: "down" }], 128);
+  return { output, channels };
+};
+
+const custom = (partitioner: (key: any, n: number) => number, key: (r: any) => unknown = (r) => r): Partitioning => ({ kind: "custom", key, partitioner });
+
+describe("Output routing", () => {
+  it("broadcast: every batch reaches every channel, whole", () => {
+    const { output, channels } = outputWith("broadcast", { kind: "broadcast" }, 3);
+    output.emit([1, 2]);
+    output.emit([3]);
+    for (const c of channels) expect(c.records()).toEqual([1, 2, 3]);
+  });
+
+  it("rescale and round-robin: whole batches in turn over the subtask's channels", () => {
+    for (const mode of ["rescale", "round-robin"] as const) {
+      const { output, channels } = outputWith(mode, { kind: mode === "rescale" ? "rescale" : "rebalance" }, 2);
+      output.emit([1, 2]);
+      output.emit([3]);
+      output.emit([4, 5]);
+      expect(channels.map((c) => c.records())).toEqual([
+        [1, 2, 4, 5],
+        [3],
+      ]);
+    }
+  });
+
+  it("custom: each record goes to the subtask the partitioner returns for its key, in order", () => {
+    const seen: [unknown, number][] = [];
+    const { output, channels } = outputWith(
+      "custom",
+      custom(
+        (k: string, n) => {
+          seen.push([k, n]);
+          return k.length % n;
+        },
+        (r: { w: string }) => r.w,
+      ),
+      3,
+    );
+    output.emit([{ w: "a" }, { w: "bb" }, { w: "ccc" }, { w: "dddd" }]);
+    expect(channels.map((c) => c.records())).toEqual([[{ w: "ccc" }], [{ w: "a" }, { w: "dddd" }], [{ w: "bb" }]]);
+    expect(seen).toEqual([["a", 3], ["bb", 3], ["ccc", 3], ["dddd", 3]]);
+  });
+
+  it("custom with one consumer subtask still checks the partitioner's result", () => {
+    const { output } = outputWith("custom", custom(() => 1), 1);
+    expect(() => output.emit([7])).toThrow(/returned 1 for key 7; it must return an integer partition in 0\.\.0/);
+  });
+
+  it.each([
+    [3, "3"],
+    [-1, "-1"],
+    [1.5, "1.5"],
+    [Number.NaN, "NaN"],
+    ["1", '"1"'],
+  ])("custom: a partitioner returning %s fails with BAD_PARTITION naming the operator and the value", (returned, shown) => {
+    const { output } = outputWith("custom", custom(() => returned as number), 3);
+    let error: unknown;
+    try {
+      output.emit(["x"]);
+    } catch (e) {
+      error = e;
+    }
+    expect(isWeirError(error) && error.code).toBe("BAD_PARTITION");
+    expect(isWeirError(error) && error.domain).toBe("user");
+    expect(isWeirError(error) && error.operator).toBe("down");
+    expect(String((error as Error).message)).toContain(`operator 'down' returned ${shown} for key "x"`);
+  });
+
+  it("custom: a throwing partitioner fails naming the operator and the record", () => {
+    const { output } = outputWith("custom", custom(() => {
+      throw new Error("boom");
+    }), 2);
+    expect(() => output.emit([{ id: 9 }])).toThrow(/down \(partitionCustom\)' threw on record \{"id":9\}.*boom/);
+  });
+
+  it("control elements reach every channel of every mode", () => {
+    const a = Array.from({ length: 2 }, recorder);
+    const b = Array.from({ length: 2 }, recorder);
+    const all = new Output(
+      [
+        { mode: "rescale", partitioning: { kind: "rescale" }, channels: a.map((c) => c.writer), consumerName: "a" },
+        { mode: "custom", partitioning: custom(() => 0), channels: b.map((c) => c.writer), consumerName: "b" },
+      ],
+      128,
+    );
+    all.broadcast(watermark(5));
+    all.broadcast(barrier(1, 0));
+    for (const c of [...a, ...b]) expect(c.got.map((e) => e.kind)).toEqual(["watermark", "barrier"]);
+  });
+  it("property: every record reaches exactly one channel (broadcast: every channel once), whatever the batches", () => {
+    const modes = ["round-robin", "rescale", "custom", "hash", "broadcast"] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...modes), fc.integer({ min: 1, max: 5 }), fc.array(fc.array(fc.nat(1000), { maxLength: 20 }), { maxLength: 10 }), (mode, n, batches) => {
+        const partitioning: Partitioning =
+          mode === "custom"
+            ? custom((k: number, m) => k % m)
+            : mode === "hash"
+              ? { kind: "hash", key: (r: number) => r }
+              : mode === "broadcast"
+                ? { kind: "broadcast" }
+                : { kind: mode === "rescale" ? "rescale" : "rebalance" };
+        const { output, channels } = outputWith(mode, partitioning, n);
+        for (const b of batches) output.emit(b);
+        const sent = batches.flat().sort((a, b) => a - b);
+        if (mode === "broadcast") {
+          for (const c of channels) expect([...c.records()].sort((a, b) => (a as number) - (b as number))).toEqual(sent);
+        } else {
+          expect(channels.flatMap((c) => c.records()).sort((a, b) => (a as number) - (b as number))).toEqual(sent);
+        }
+        if (mode === "custom") channels.forEach((c, j) => c.records().forEach((r) => expect((r as number) % n).toBe(j)));
+      }),
+    );
+  });
+});
