@@ -81,7 +81,7 @@ const keyedRuntime = <K extends KeyValue, O, S extends StateSpec>(
   onTimer: OnTimer<K, O, S>,
 ) => {
   const store: KeyedStateStore = requireKeyedStore(context);
-  const handles = bindStates(store, spec);
+  const handles = bindStates(store, spec, { now: context.now });
   const timers = new KeyedTimers(store);
   const time = new OperatorTime(timers, context.now, MIN_WATERMARK, context.eventTimeWithoutWatermarks);
   const ctx = { key: undefined as unknown as K, state: handles, subtask: context.subtask, timerService: time as TimerService, timeDomain: "event" as TimeDomain };

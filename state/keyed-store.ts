@@ -33,15 +33,17 @@
 import { internalError, userError } from "../common/errors.ts";
 import type { KvBackend, KvOp } from "./kv-backend.ts";
 import { decodeCellKey, encodeCellKey } from "./key-codec.ts";
-import type { KeyValue } from "./key-groups.ts";
+import type { KeyGroupRange, KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
 import { ParkedCells } from "./parked-cells.ts";
 import { identityForm, PendingRead, type Cell, type StoredForm } from "./cell.ts";
-import { StateTable } from "./state-table.ts";
+import { StateTable, type TableExtras } from "./state-table.ts";
+import { purgeStored, UNCHANGED } from "./ttl.ts";
 
 export { StateTable } from "./state-table.ts";
+export type { TableExtras } from "./state-table.ts";
 export type { StoredForm } from "./cell.ts";
 
 /** Cache counters of one or more stores (plain numbers; a store adds to the object it is given). */
@@ -97,6 +99,11 @@ export interface KeyedStoreOptions {
    * restored cells would not be found under it (keys are encoded with their type).
    */
   readonly keyTypes?: readonly string[];
+  /**
+   * The key groups the backend holds (the subtask's range): TTL cleanup scans each TTL state's
+   * cells group by group. Undefined: it scans the whole backend once, skipping other states' cells.
+   */
+  readonly keyGroups?: KeyGroupRange;
 }
 
 /** A key's type as checkpoints record it: number, string, boolean, bigint or composite. */
@@ -108,6 +115,18 @@ export interface WrittenCut<T> {
   readonly stats: SealedWriteStats;
 }
 
+/** The backend keys of state `id`'s cells in key group `group` (key-codec.ts lays them out). */
+const cellRange = (group: number, id: number): { gte: Buffer; lt: Buffer } => {
+  const gte = Buffer.alloc(4);
+  gte.writeUInt16BE(group, 0);
+  gte.writeUInt16BE(id, 2);
+  const lt = Buffer.alloc(4);
+  lt.writeUInt32BE(group * 0x10000 + id + 1, 0);
+  return { gte, lt };
+};
+
+const EVERY_CELL = { gte: Buffer.alloc(0), lt: Buffer.alloc(64, 0xff) };
+
 /** Names starting with this are Weir's own states (e.g. `__timers`); a job's states may not use it. */
 export const RESERVED_STATE_PREFIX = "__";
 
@@ -118,6 +137,11 @@ export class KeyedStateStore {
   private readonly tables: StateTable[] = [];
   /** The states whose cells the cache holds (`register`ed, not `reserve`d), in declaration order. */
   private readonly cached: StateTable[] = [];
+  /** The cached states with a TTL, whose expired stored values each `snapshot` removes. */
+  private readonly expiring: StateTable[] = [];
+  private readonly keyGroups: KeyGroupRange | undefined;
+  /** Stored values of TTL states that cuts deleted or rewrote because (part of) them expired. */
+  expiredRemoved = 0;
   private readonly contributors: FlushContributor[] = [];
   private cellCount = 0;
   private readonly restoredLayout: ReadonlyMap<string, StateLayoutEntry>;
@@ -164,6 +188,7 @@ export class KeyedStateStore {
     this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
     this.counters = options.counters ?? newStateCacheCounters();
     this.readChunk = Math.max(1, options.readChunk ?? 1_024);
+    this.keyGroups = options.keyGroups;
   }
 
   /**
@@ -173,10 +198,13 @@ export class KeyedStateStore {
    * restored one is checked before the job starts (engine/state-compatibility.ts), not here.
    * A name may be declared once (STATE_DECLARED_TWICE, a user error): two states of one name
    * would share one id after a restore, and so each other's cells.
+   * `extras.migrate` reads what an older version stored (`migrateRestored`); a state with
+   * `extras.expiry` (TTL) has its expired stored values removed at each `snapshot`.
    */
-  register(name: string, signature: StateSignature, form: StoredForm = identityForm, migrate?: (old: unknown, fromVersion: number) => unknown): StateTable {
-    const table = this.declare(name, signature, form, migrate);
+  register(name: string, signature: StateSignature, form: StoredForm = identityForm, extras: TableExtras = {}): StateTable {
+    const table = this.declare(name, signature, form, extras);
     this.cached.push(table);
+    if (extras.expiry !== undefined) this.expiring.push(table);
     return table;
   }
 
@@ -189,7 +217,7 @@ export class KeyedStateStore {
     return this.declare(name, signature, identityForm).id;
   }
 
-  private declare(name: string, signature: StateSignature, form: StoredForm, migrate?: (old: unknown, fromVersion: number) => unknown): StateTable {
+  private declare(name: string, signature: StateSignature, form: StoredForm, extras: TableExtras = {}): StateTable {
     if (this.tables.some((t) => t.name === name)) {
       const where = this.operator === undefined ? "" : `operator '${this.operator}' `;
       throw userError("STATE_DECLARED_TWICE", `${where}declares the state '${name}' twice; give each state its own name`, {
@@ -198,7 +226,7 @@ export class KeyedStateStore {
     }
     const id = this.restoredLayout.get(name)?.id ?? this.nextId++;
     if (id > 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
-    const table = new StateTable(this, name, id, form, signature, migrate);
+    const table = new StateTable(this, name, id, form, signature, extras);
     this.tables.push(table);
     return table;
   }
@@ -224,14 +252,9 @@ export class KeyedStateStore {
       if (recorded === undefined || table.migrate === undefined || from >= to) continue;
       let values = 0;
       for (let group = range.start; group <= range.end; group++) {
-        const gte = Buffer.alloc(4);
-        gte.writeUInt16BE(group, 0);
-        gte.writeUInt16BE(table.id, 2);
-        const lt = Buffer.alloc(4);
-        lt.writeUInt32BE(group * 0x10000 + table.id + 1, 0);
         // One key group's values at a time, written after its scan (no write under a live iterator).
         const out: KvOp[] = [];
-        for await (const [key, bytes] of this.backend.scan({ gte, lt })) {
+        for await (const [key, bytes] of this.backend.scan(cellRange(group, table.id))) {
           let next: unknown;
           try {
             next = table.migrate(table.form.fromStored(decodeValue(bytes)), from);
@@ -251,6 +274,41 @@ export class KeyedStateStore {
       done.push({ state: table.name, from, to, values });
     }
     return done;
+  }
+
+  /**
+   * Removes from the backend every stored value of a TTL state expired at `nows` (each TTL
+   * state's clock, read when the cut was taken, in `expiring`'s order),
+   * and the expired elements of lists and entries of maps (rewriting what is left). Runs in a
+   * cut, after its changes are written and before its follow-up, so the follow-up (a checkpoint's
+   * copy) holds no expired value and no later change is written meanwhile. Cached cells are left
+   * as they are: their handles never show what is expired, and their next write replaces the
+   * stored value. Returns how many stored values it deleted or rewrote.
+   */
+  private async removeExpired(nows: readonly number[]): Promise<number> {
+    let changed = 0;
+    const byId = new Map(this.expiring.map((t, i) => [t.id, { table: t, expiry: t.expiry!, now: nows[i]! }]));
+    const clean = async (range: { readonly gte: Buffer; readonly lt: Buffer }, only?: number): Promise<void> => {
+      const out: KvOp[] = [];
+      for await (const [key, bytes] of this.backend.scan(range)) {
+        const state = byId.get(key.readUInt16BE(2));
+        if (state === undefined || (only !== undefined && state.table.id !== only)) continue;
+        const { kind, millis } = state.expiry;
+        const next = purgeStored(kind, millis, decodeValue(bytes), state.now);
+        if (next === UNCHANGED) continue;
+        out.push(next === undefined ? { kind: "delete", key } : { kind: "put", key, value: encodeValue(next) });
+      }
+      if (out.length > 0) await this.backend.write(out);
+      changed += out.length;
+    };
+    const groups = this.keyGroups;
+    if (groups === undefined) await clean(EVERY_CELL);
+    else {
+      for (let group = groups.start; group <= groups.end; group++) {
+        for (const table of this.expiring) await clean(cellRange(group, table.id), table.id);
+      }
+    }
+    return changed;
   }
 
   /**
@@ -437,7 +495,12 @@ export class KeyedStateStore {
       const sealed = c.sealChanges();
       if (sealed !== undefined) others.push(sealed);
     }
-    return this.cut(new SealedChanges(groups, others), then);
+    if (this.expiring.length === 0) return this.cut(new SealedChanges(groups, others), then);
+    const nows = this.expiring.map((t) => t.expiry!.now());
+    return this.cut(new SealedChanges(groups, others), async () => {
+      this.expiredRemoved += await this.removeExpired(nows);
+      return then();
+    });
   }
 
   /** Writes `sealed` once every earlier cut is written and followed up, then runs `then`. */
