@@ -53,7 +53,7 @@ export type { WindowContext, WindowAggregateFunction } from "./operators/window/
 export type { WindowedStream, WindowOptions, WindowResult } from "./engine/windowed-stream.ts";
 export type { JoinWindowOptions, JoinedWindow, CoGroupedWindow, IntervalJoinOptions, IntervalJoined } from "./engine/joins.ts";
 export { outputTag, type OutputTag } from "./operators/window/side-output.ts";
-export { valueState, listState, mapState, type StateSpec } from "./state/descriptors.ts";
+export { valueState, listState, mapState, type StateSpec, type StateOptions, type StateTtlUpdateType, type StateTtlVisibility } from "./state/descriptors.ts";
 export type { ValueState, ListState, MapState, StateHandles } from "./state/handles.ts";
 export type { KeyValue } from "./state/key-groups.ts";
 export type { Source, SplitReader, ReadResult, Dropped, SourceContext } from "./connectors/source.ts";
