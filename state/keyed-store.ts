@@ -25,6 +25,12 @@
  * that write is done; a clean victim is dropped at once when no cut is being written. `prefetch`
  * waits only when parked cells outgrow half the limit (the backend falls behind).
  *
+ * TTL states (ttl.ts): every `snapshot` (and so `flush`) reads each TTL state's clock when it is
+ * taken and, after writing its changes and before its follow-up, scans that state's stored cells
+ * (key group by key group when `keyGroups` is given) and deletes or rewrites what expired by then:
+ * a checkpoint's copy holds no expired value. This costs a scan of the TTL states' stored cells
+ * per cut, in the background; stores without TTL states pay nothing.
+ *
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
  * is restored from the last checkpoint, never patched up in place. A failing backend write makes
  * every later cut reject with that error; a failing follow-up (`snapshot`'s `then`) rejects only

@@ -190,6 +190,31 @@ describe("state TTL (processing time)", () => {
     expect(await at(longer, 1_000, { k: "a", op: "get" })).toEqual(["a:get=-1"]);
   });
 
+  it("a store's cut removes its TTL states' expired stored values, and only those", async () => {
+    const backend = openHeapBackend();
+    const clock = { now: 0 };
+    const store = new KeyedStateStore({ backend });
+    const s = bindStates(store, { fresh: valueState(0), old: valueState(0, { ttl: 100 }) }, { now: () => clock.now });
+    const keys = ["a", "b", "c"];
+    const groups = keys.map((k) => keyGroupFor(k, DEFAULT_MAX_PARALLELISM));
+    await store.prefetch(keys, groups);
+    for (const [i, k] of keys.entries()) {
+      store.setCurrentKey(k, groups[i]!);
+      s.fresh.update(1);
+      clock.now = i * 10;
+      s.old.update(1);
+    }
+    await store.flush();
+    expect(store.expiredRemoved).toBe(0);
+    // At 110, a's (0) and b's (10) have expired, c's (20) has not; the plain state is untouched.
+    clock.now = 110;
+    await store.flush();
+    expect(store.expiredRemoved).toBe(2);
+    let stored = 0;
+    for await (const entry of backend.scan({ gte: Buffer.alloc(0), lt: Buffer.alloc(8, 0xff) })) if (entry) stored++;
+    expect(stored).toBe(4);
+  });
+
   it("a value migrated to a new version keeps its time", async () => {
     const backend = openHeapBackend();
     const clock = { now: 0 };

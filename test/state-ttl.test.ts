@@ -2,7 +2,7 @@
  * State TTL through the runtime, on RocksDB: a job's TTL state is checkpointed with its times
  * (the checkpoint records the ttl with the state), restored at another parallelism on a clock
  * moved forward, where values older than the ttl are gone and younger ones are not; and the
- * checkpoint taken after they expired holds no cell of them.
+ * checkpoint taken after they expired holds no cell of them. `weir checkpoints inspect` shows the ttl.
  */
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import { restorePlanFrom } from "../engine/restore-plan.ts";
 import { checkpointPath, listCheckpointIds, readMetadata } from "../checkpoint/storage.ts";
 import { listState, valueState } from "../state/descriptors.ts";
 import { openRocksBackend } from "../state/rocksdb-backend.ts";
+import { inspectCheckpoint } from "../engine/cli/checkpoints-command.ts";
 import { collectSink, runDefinition } from "./support/run.ts";
 
 let tmp: string;
@@ -93,6 +94,9 @@ describe("state TTL in a job (RocksDB)", () => {
     const states = written.metadata.tasks.flatMap((t) => t.keyed).flatMap((k) => k.states ?? []);
     expect(states).toContainEqual({ name: "last", id: expect.any(Number), kind: "value", shape: "number", ttl: HOUR });
     expect(states).toContainEqual({ name: "all", id: expect.any(Number), kind: "list", ttl: HOUR });
+    const inspected: string[] = [];
+    await inspectCheckpoint(written.dir, (line) => inspected.push(line));
+    expect(inspected.filter((l) => l.includes("states:"))).toEqual(expect.arrayContaining([expect.stringMatching(/all \(list \(ttl 1h\)\), last \(value number \(ttl 1h\)\)/)]));
     // The keyed state only: the new runs read their own records from the start.
     const restore = (m: typeof written) => ({ ...restorePlanFrom(m.metadata, m.dir), positions: new Map(), committables: new Map(), maxParallelism: 128 });
 
