@@ -23,7 +23,8 @@ export interface StateOptions<V> {
   /**
    * Time to live (as Flink's StateTtlConfig), measured on processing time: a number of ms or a
    * duration such as "10m" or "1h". A value not written for this long is expired: invisible
-   * (`value()` gives the default, a list or map leaves it out) and removed from storage. A list's
+   * (`value()` gives the default, a list or map leaves it out), removed when read, and removed
+   * from storage by a scan at a checkpoint (at most once per quarter ttl, keyed-store.ts). A list's
    * elements and a map's entries expire one by one, each from its own last write. Turning a TTL
    * on or off for a state whose checkpoint is restored is refused (STATE_INCOMPATIBLE); changing
    * its duration is allowed.

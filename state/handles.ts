@@ -144,8 +144,8 @@ export interface BindOptions {
 /**
  * Registers every state of `spec` (in key order) in `store` and returns their handles. Names
  * starting with `__` are Weir's own (RESERVED_STATE_NAME, a user error naming operator and state).
- * A state with a `ttl` gets a TTL handle (ttl-handles.ts) and its expired values are removed at
- * each cut (keyed-store.ts); the others are plain handles.
+ * A state with a `ttl` gets a TTL handle (ttl-handles.ts), and the store removes its expired
+ * stored values at cuts (keyed-store.ts); the others are plain handles.
  */
 export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S, options: BindOptions = {}): StateHandles<S> => {
   const prefix = options.prefix ?? "";

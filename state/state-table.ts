@@ -22,7 +22,7 @@ export interface TableExpiry {
 export interface TableExtras {
   /** Reads a value an older version of this state stored (StateOptions.migrate). */
   readonly migrate?: (old: unknown, fromVersion: number) => unknown;
-  /** Set for a TTL state: its expired stored values are removed at each cut. */
+  /** Set for a TTL state: the store removes its expired stored values at cuts (keyed-store.ts). */
   readonly expiry?: TableExpiry;
 }
 

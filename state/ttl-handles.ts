@@ -3,8 +3,8 @@
  * these; the handles of other states (handles.ts) pay nothing for TTL.
  *
  * Every access reads the clock once. An expired value met by a read is removed then (and, with
- * `returnExpired`, returned that once); the rest are removed by the store at each checkpoint
- * (keyed-store.ts), so no checkpoint carries them. A write stamps the time; with `refreshOnRead`,
+ * `returnExpired`, returned that once); the rest are removed by the store's scans at checkpoints
+ * (keyed-store.ts). A write stamps the time; with `refreshOnRead`,
  * so does a read that returns the value (for a list, every element; for a map, the entries read).
  */
 import type { ListState, MapState, ValueState } from "./handles.ts";
