@@ -79,6 +79,8 @@ export {
   mapState,
   type StateSpec,
   type StateOptions,
+  type StateTtlUpdateType,
+  type StateTtlVisibility,
   type ValueStateDescriptor,
   type ListStateDescriptor,
   type MapStateDescriptor,

@@ -11,6 +11,14 @@ export const parseDuration = (text: string): number | undefined => {
 export const formatDuration = (ms: number): string =>
   ms < 1_000 ? `${Math.round(ms)}ms` : ms < 60_000 ? `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)}s` : `${(ms / 60_000).toFixed(1)}m`;
 
+/** `ms` in the largest unit that divides it exactly (`3600000` is `1h`, `90000` is `90s`), as `parseDuration` reads it. */
+export const formatExactDuration = (ms: number): string => {
+  for (const [unit, factor] of [["h", 3_600_000], ["m", 60_000], ["s", 1_000]] as const) {
+    if (ms !== 0 && ms % factor === 0) return `${ms / factor}${unit}`;
+  }
+  return `${ms}ms`;
+};
+
 /**
  * A duration argument (a number of ms or a string such as "10s") as whole milliseconds, or
  * undefined if it is neither a safe integer nor a duration. With `signed`, a string may start

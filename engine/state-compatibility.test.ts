@@ -74,4 +74,14 @@ describe("state compatibility", () => {
     expect(message).toContain("state 'total' of operator 'proc' was value number, is now value {sum:number}");
     expect(message).toContain("--fresh");
   });
+
+  it("refuses a state whose ttl was switched on or off, and accepts another duration", () => {
+    const withTtl = declaredStates(built(() => 0, { total: valueState(0, { ttl: "1h" }) }));
+    expect(withTtl.get("proc")?.[0]).toEqual({ name: "total", id: 0, kind: "value", shape: "number", ttl: 3_600_000 });
+    expect(refusal(() => checkStateCompatibility(planOf(original), withTtl))).toContain(
+      "state 'total' of operator 'proc' was value number, is now value number (ttl 1h) (a ttl of 1h was added",
+    );
+    expect(refusal(() => checkStateCompatibility(planOf(withTtl), original))).toContain("its ttl of 1h was removed");
+    checkStateCompatibility(planOf(withTtl), declaredStates(built(() => 0, { total: valueState(0, { ttl: "10m" }) })));
+  });
 });

@@ -3,6 +3,8 @@
  * before anything runs (no sink recovers, no record is read). Compared per keyed operator and
  * state name, with the signatures the checkpoint recorded (state/state-signature.ts):
  * - a state declared with another kind or value shape: refused (STATE_INCOMPATIBLE);
+ * - a state whose TTL was switched on or off: refused (STATE_INCOMPATIBLE), as in Flink (its
+ *   stored form differs); another TTL duration is fine;
  * - a state the checkpoint does not have: starts empty (as in Flink);
  * - a state the job no longer declares: its stored values are kept, unused (as in Flink).
  * Checkpoints of format 1 recorded no states: nothing is compared.

@@ -197,6 +197,7 @@ export const createSubtasks = async (ctx: SubtaskFactoryContext, slots: readonly
             maxCachedCells: ctx.maxCachedCells,
             operator: node.name,
             counters: metrics.stateCache,
+            keyGroups: keyGroupRangeFor(subtask, chain.parallelism, job.maxParallelism),
             ...(layout === undefined ? {} : { layout }),
             ...(keyTypes === undefined ? {} : { keyTypes }),
           });

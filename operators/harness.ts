@@ -116,7 +116,7 @@ export class OperatorHarness<I, O> {
         })
         .map(([key, value]) => ({ kind: "put" as const, key, value }));
       if (ops.length > 0) await backend.write(ops);
-      store = new KeyedStateStore({ backend, operator: "op", ...(options.maxCachedCells === undefined ? {} : { maxCachedCells: options.maxCachedCells }) });
+      store = new KeyedStateStore({ backend, operator: "op", keyGroups: range, ...(options.maxCachedCells === undefined ? {} : { maxCachedCells: options.maxCachedCells }) });
     }
     const clock = new ManualClock(options.processingTime ?? 0);
     const wakes = { count: 0 };

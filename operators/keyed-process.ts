@@ -94,7 +94,7 @@ export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E exten
   extra?: E,
 ) => {
   const store: KeyedStateStore = requireKeyedStore(context);
-  const handles = bindStates(store, spec);
+  const handles = bindStates(store, spec, { now: context.now });
   const timers = new KeyedTimers(store);
   const time = new OperatorTime(timers, context.now, MIN_WATERMARK, context.eventTimeWithoutWatermarks);
   let target: unknown[] = [];

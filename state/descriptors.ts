@@ -8,6 +8,7 @@
  * entries per key that windows and joins keep, not unbounded per-key collections.
  */
 import { userError } from "../common/errors.ts";
+import { checkTtlOptions } from "./ttl.ts";
 
 /**
  * Evolving a state: bump `version` (default 1) when what it stores changes, and give `migrate`,
@@ -19,7 +20,30 @@ import { userError } from "../common/errors.ts";
 export interface StateOptions<V> {
   readonly version?: number;
   readonly migrate?: (old: any, fromVersion: number) => V;
+  /**
+   * Time to live (as Flink's StateTtlConfig), measured on processing time: a number of ms or a
+   * duration such as "10m" or "1h". A value not written for this long is expired: invisible
+   * (`value()` gives the default, a list or map leaves it out), removed when read, and removed
+   * from storage by a scan at a checkpoint (at most once per quarter ttl, keyed-store.ts). A list's
+   * elements and a map's entries expire one by one, each from its own last write. Turning a TTL
+   * on or off for a state whose checkpoint is restored is refused (STATE_INCOMPATIBLE); changing
+   * its duration is allowed.
+   */
+  readonly ttl?: number | string;
+  /**
+   * What refreshes a value's TTL: `"onCreateAndWrite"` (default) a write; `"onReadAndWrite"` a
+   * read as well. Only with `ttl`.
+   */
+  readonly updateType?: StateTtlUpdateType;
+  /**
+   * `"neverReturnExpired"` (default): an expired value is never returned. `"returnExpiredIfNotCleanedUp"`:
+   * an expired value still stored is returned by the read that removes it. Only with `ttl`.
+   */
+  readonly visibility?: StateTtlVisibility;
 }
+
+export type StateTtlUpdateType = "onCreateAndWrite" | "onReadAndWrite";
+export type StateTtlVisibility = "neverReturnExpired" | "returnExpiredIfNotCleanedUp";
 
 export interface ValueStateDescriptor<V, D extends V | undefined> {
   readonly kind: "value";
@@ -70,5 +94,6 @@ const checkOptions = <O extends StateOptions<unknown>>(options: O): O => {
   const v = options.version;
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw userError("BAD_STATE_OPTIONS", `a state's version must be a whole number >= 1, got ${v}`);
   if (options.migrate !== undefined && typeof options.migrate !== "function") throw userError("BAD_STATE_OPTIONS", "a state's migrate must be a function (old, fromVersion) => value");
+  checkTtlOptions(options);
   return options;
 };

@@ -11,7 +11,9 @@ import { userError } from "../common/errors.ts";
 import { RESERVED_STATE_PREFIX } from "./keyed-store.ts";
 import type { KeyedStateStore, StateTable, StoredForm } from "./keyed-store.ts";
 import { identityForm } from "./cell.ts";
-import { shapeOf } from "./state-signature.ts";
+import { shapeOf, type StateSignature } from "./state-signature.ts";
+import { migrateWithTimes, ttlConfigOf, type TtlKind } from "./ttl.ts";
+import { ttlListHandle, ttlMapHandle, ttlValueHandle } from "./ttl-handles.ts";
 
 export interface ValueState<V, D extends V | undefined = undefined> {
   value(): V | D;
@@ -132,11 +134,22 @@ const mapHandle = (table: StateTable): MapState<unknown, unknown> => {
   };
 };
 
+export interface BindOptions {
+  /** Prefixed to every state's name. */
+  readonly prefix?: string;
+  /** The processing-time clock TTL states are measured on (the operator context's `now`; default Date.now). */
+  readonly now?: () => number;
+}
+
 /**
  * Registers every state of `spec` (in key order) in `store` and returns their handles. Names
  * starting with `__` are Weir's own (RESERVED_STATE_NAME, a user error naming operator and state).
+ * A state with a `ttl` gets a TTL handle (ttl-handles.ts), and the store removes its expired
+ * stored values at cuts (keyed-store.ts); the others are plain handles.
  */
-export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S, prefix = ""): StateHandles<S> => {
+export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S, options: BindOptions = {}): StateHandles<S> => {
+  const prefix = options.prefix ?? "";
+  const now = options.now ?? Date.now;
   const handles: Record<string, unknown> = {};
   for (const name of Object.keys(spec).sort()) {
     if ((prefix + name).startsWith(RESERVED_STATE_PREFIX)) {
@@ -151,26 +164,33 @@ export const bindStates = <S extends StateSpec>(store: KeyedStateStore, spec: S,
     const fullName = prefix + name;
     // A version above 1 is recorded; `migrate` reads what older versions stored (keyed-store.ts).
     const version = descriptor.options?.version;
-    const versioned = version === undefined || version === 1 ? {} : { version };
-    const migrate = descriptor.options?.migrate;
+    const ttl = ttlConfigOf(descriptor.options);
+    const recorded = { ...(version === undefined || version === 1 ? {} : { version }), ...(ttl === undefined ? {} : { ttl: ttl.millis }) };
+    const register = (kind: TtlKind, signature: StateSignature, form: StoredForm) => {
+      const migrate = descriptor.options?.migrate;
+      if (ttl === undefined) return store.register(fullName, signature, form, migrate === undefined ? {} : { migrate });
+      return store.register(fullName, signature, form, {
+        ...(migrate === undefined ? {} : { migrate: migrateWithTimes(kind, migrate) }),
+        expiry: { kind, millis: ttl.millis, now },
+      });
+    };
     switch (descriptor.kind) {
-      case "value":
-        handles[name] = valueHandle(
-          store.register(
-            fullName,
-            descriptor.defaultValue === undefined ? { kind: "value", ...versioned } : { kind: "value", shape: shapeOf(descriptor.defaultValue), ...versioned },
-            identityForm,
-            migrate,
-          ),
-          descriptor.defaultValue,
-        );
+      case "value": {
+        const signature: StateSignature = descriptor.defaultValue === undefined ? { kind: "value", ...recorded } : { kind: "value", shape: shapeOf(descriptor.defaultValue), ...recorded };
+        const table = register("value", signature, identityForm);
+        handles[name] = ttl === undefined ? valueHandle(table, descriptor.defaultValue) : ttlValueHandle(table, descriptor.defaultValue, ttl, now);
         break;
-      case "list":
-        handles[name] = listHandle(store.register(fullName, { kind: "list", ...versioned }, identityForm, migrate));
+      }
+      case "list": {
+        const table = register("list", { kind: "list", ...recorded }, identityForm);
+        handles[name] = ttl === undefined ? listHandle(table) : ttlListHandle(table, ttl, now);
         break;
-      case "map":
-        handles[name] = mapHandle(store.register(fullName, { kind: "map", ...versioned }, mapForm, migrate));
+      }
+      case "map": {
+        const table = register("map", { kind: "map", ...recorded }, mapForm);
+        handles[name] = ttl === undefined ? mapHandle(table) : ttlMapHandle(table, ttl, now);
         break;
+      }
     }
   }
   return handles as StateHandles<S>;

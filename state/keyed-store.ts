@@ -25,6 +25,14 @@
  * that write is done; a clean victim is dropped at once when no cut is being written. `prefetch`
  * waits only when parked cells outgrow half the limit (the backend falls behind).
  *
+ * TTL states (ttl.ts): a `snapshot` (so also `flush`) reads each TTL state's clock when it is
+ * taken and, for a state not scanned in the last quarter of its ttl (`dueForScan`), scans that
+ * state's stored cells after writing the cut's changes and before its follow-up (key group by key
+ * group when `keyGroups` is given), deleting or rewriting what expired by then. So a checkpoint
+ * holds no value expired more than a quarter ttl (plus a checkpoint interval) before it, and a
+ * state's stored values are read at most ~4 times per ttl, in the background. Stores without
+ * TTL states pay nothing.
+ *
  * Failure behaviour: if a backend call fails, the store is unusable and the task fails; state
  * is restored from the last checkpoint, never patched up in place. A failing backend write makes
  * every later cut reject with that error; a failing follow-up (`snapshot`'s `then`) rejects only
@@ -33,15 +41,17 @@
 import { internalError, userError } from "../common/errors.ts";
 import type { KvBackend, KvOp } from "./kv-backend.ts";
 import { decodeCellKey, encodeCellKey } from "./key-codec.ts";
-import type { KeyValue } from "./key-groups.ts";
+import type { KeyGroupRange, KeyValue } from "./key-groups.ts";
 import { decodeValue, encodeValue } from "./value-codec.ts";
 import type { StateLayoutEntry, StateSignature } from "./state-signature.ts";
 import { ChangeList, SealedChanges, type SealedGroup, type SealedOps, type SealedWriteStats } from "./sealed-changes.ts";
 import { ParkedCells } from "./parked-cells.ts";
 import { identityForm, PendingRead, type Cell, type StoredForm } from "./cell.ts";
-import { StateTable } from "./state-table.ts";
+import { StateTable, type TableExtras } from "./state-table.ts";
+import { purgeStored, UNCHANGED } from "./ttl.ts";
 
 export { StateTable } from "./state-table.ts";
+export type { TableExtras } from "./state-table.ts";
 export type { StoredForm } from "./cell.ts";
 
 /** Cache counters of one or more stores (plain numbers; a store adds to the object it is given). */
@@ -97,6 +107,11 @@ export interface KeyedStoreOptions {
    * restored cells would not be found under it (keys are encoded with their type).
    */
   readonly keyTypes?: readonly string[];
+  /**
+   * The key groups the backend holds (the subtask's range): TTL cleanup scans each TTL state's
+   * cells group by group. Undefined: it scans the whole backend once, skipping other states' cells.
+   */
+  readonly keyGroups?: KeyGroupRange;
 }
 
 /** A key's type as checkpoints record it: number, string, boolean, bigint or composite. */
@@ -108,6 +123,18 @@ export interface WrittenCut<T> {
   readonly stats: SealedWriteStats;
 }
 
+/** The backend keys of state `id`'s cells in key group `group` (key-codec.ts lays them out). */
+const cellRange = (group: number, id: number): { gte: Buffer; lt: Buffer } => {
+  const gte = Buffer.alloc(4);
+  gte.writeUInt16BE(group, 0);
+  gte.writeUInt16BE(id, 2);
+  const lt = Buffer.alloc(4);
+  lt.writeUInt32BE(group * 0x10000 + id + 1, 0);
+  return { gte, lt };
+};
+
+const EVERY_CELL = { gte: Buffer.alloc(0), lt: Buffer.alloc(64, 0xff) };
+
 /** Names starting with this are Weir's own states (e.g. `__timers`); a job's states may not use it. */
 export const RESERVED_STATE_PREFIX = "__";
 
@@ -118,6 +145,13 @@ export class KeyedStateStore {
   private readonly tables: StateTable[] = [];
   /** The states whose cells the cache holds (`register`ed, not `reserve`d), in declaration order. */
   private readonly cached: StateTable[] = [];
+  /** The cached states with a TTL, whose expired stored values each `snapshot` removes. */
+  private readonly expiring: StateTable[] = [];
+  /** When each of `expiring` was last scanned for expired values (its clock's time; -Infinity: never). */
+  private readonly scannedAt: number[] = [];
+  private readonly keyGroups: KeyGroupRange | undefined;
+  /** Stored values of TTL states that cuts deleted or rewrote because (part of) them expired. */
+  expiredRemoved = 0;
   private readonly contributors: FlushContributor[] = [];
   private cellCount = 0;
   private readonly restoredLayout: ReadonlyMap<string, StateLayoutEntry>;
@@ -164,6 +198,7 @@ export class KeyedStateStore {
     this.writeChunk = Math.max(1, options.writeChunk ?? 1_000);
     this.counters = options.counters ?? newStateCacheCounters();
     this.readChunk = Math.max(1, options.readChunk ?? 1_024);
+    this.keyGroups = options.keyGroups;
   }
 
   /**
@@ -173,10 +208,16 @@ export class KeyedStateStore {
    * restored one is checked before the job starts (engine/state-compatibility.ts), not here.
    * A name may be declared once (STATE_DECLARED_TWICE, a user error): two states of one name
    * would share one id after a restore, and so each other's cells.
+   * `extras.migrate` reads what an older version stored (`migrateRestored`); a state with
+   * `extras.expiry` (TTL) has its expired stored values removed by scans at `snapshot`s (`dueForScan`).
    */
-  register(name: string, signature: StateSignature, form: StoredForm = identityForm, migrate?: (old: unknown, fromVersion: number) => unknown): StateTable {
-    const table = this.declare(name, signature, form, migrate);
+  register(name: string, signature: StateSignature, form: StoredForm = identityForm, extras: TableExtras = {}): StateTable {
+    const table = this.declare(name, signature, form, extras);
     this.cached.push(table);
+    if (extras.expiry !== undefined) {
+      this.expiring.push(table);
+      this.scannedAt.push(-Infinity);
+    }
     return table;
   }
 
@@ -189,7 +230,7 @@ export class KeyedStateStore {
     return this.declare(name, signature, identityForm).id;
   }
 
-  private declare(name: string, signature: StateSignature, form: StoredForm, migrate?: (old: unknown, fromVersion: number) => unknown): StateTable {
+  private declare(name: string, signature: StateSignature, form: StoredForm, extras: TableExtras = {}): StateTable {
     if (this.tables.some((t) => t.name === name)) {
       const where = this.operator === undefined ? "" : `operator '${this.operator}' `;
       throw userError("STATE_DECLARED_TWICE", `${where}declares the state '${name}' twice; give each state its own name`, {
@@ -198,7 +239,7 @@ export class KeyedStateStore {
     }
     const id = this.restoredLayout.get(name)?.id ?? this.nextId++;
     if (id > 0xffff) throw internalError("TOO_MANY_STATES", "an operator may declare at most 65535 states");
-    const table = new StateTable(this, name, id, form, signature, migrate);
+    const table = new StateTable(this, name, id, form, signature, extras);
     this.tables.push(table);
     return table;
   }
@@ -224,14 +265,9 @@ export class KeyedStateStore {
       if (recorded === undefined || table.migrate === undefined || from >= to) continue;
       let values = 0;
       for (let group = range.start; group <= range.end; group++) {
-        const gte = Buffer.alloc(4);
-        gte.writeUInt16BE(group, 0);
-        gte.writeUInt16BE(table.id, 2);
-        const lt = Buffer.alloc(4);
-        lt.writeUInt32BE(group * 0x10000 + table.id + 1, 0);
         // One key group's values at a time, written after its scan (no write under a live iterator).
         const out: KvOp[] = [];
-        for await (const [key, bytes] of this.backend.scan({ gte, lt })) {
+        for await (const [key, bytes] of this.backend.scan(cellRange(group, table.id))) {
           let next: unknown;
           try {
             next = table.migrate(table.form.fromStored(decodeValue(bytes)), from);
@@ -251,6 +287,58 @@ export class KeyedStateStore {
       done.push({ state: table.name, from, to, values });
     }
     return done;
+  }
+
+  /**
+   * The TTL states a cut taken now scans for expired values, each with its clock's time: a state
+   * at the first cut, then at the first cut a quarter of its ttl or more after its previous scan
+   * (marked as scanned now). A scan costs a read of every stored cell of the state (measured
+   * ~4-5 µs a cell on RocksDB), so it is not repeated at every checkpoint.
+   */
+  private dueForScan(): { readonly table: StateTable; readonly now: number }[] {
+    const due: { table: StateTable; now: number }[] = [];
+    for (let i = 0; i < this.expiring.length; i++) {
+      const table = this.expiring[i]!;
+      const now = table.expiry!.now();
+      if (now - this.scannedAt[i]! < table.expiry!.millis / 4) continue;
+      this.scannedAt[i] = now;
+      due.push({ table, now });
+    }
+    return due;
+  }
+
+  /**
+   * Removes from the backend every stored value of the `due` TTL states expired at their `now`,
+   * and the expired elements of lists and entries of maps (rewriting what is left). Runs in a
+   * cut, after its changes are written and before its follow-up, so the follow-up (a checkpoint's
+   * copy) holds no value of them expired by `now`, and no later change is written meanwhile.
+   * Cached cells are left as they are: their handles never show what is expired, and their next
+   * write replaces the stored value. Returns how many stored values it deleted or rewrote.
+   */
+  private async removeExpired(due: readonly { readonly table: StateTable; readonly now: number }[]): Promise<number> {
+    let changed = 0;
+    const byId = new Map(due.map((d) => [d.table.id, { expiry: d.table.expiry!, now: d.now }]));
+    const clean = async (range: { readonly gte: Buffer; readonly lt: Buffer }): Promise<void> => {
+      const out: KvOp[] = [];
+      for await (const [key, bytes] of this.backend.scan(range)) {
+        const state = byId.get(key.readUInt16BE(2));
+        if (state === undefined) continue;
+        const { kind, millis } = state.expiry;
+        const next = purgeStored(kind, millis, decodeValue(bytes), state.now);
+        if (next === UNCHANGED) continue;
+        out.push(next === undefined ? { kind: "delete", key } : { kind: "put", key, value: encodeValue(next) });
+      }
+      if (out.length > 0) await this.backend.write(out);
+      changed += out.length;
+    };
+    const groups = this.keyGroups;
+    if (groups === undefined) await clean(EVERY_CELL);
+    else {
+      for (let group = groups.start; group <= groups.end; group++) {
+        for (const d of due) await clean(cellRange(group, d.table.id));
+      }
+    }
+    return changed;
   }
 
   /**
@@ -437,7 +525,12 @@ export class KeyedStateStore {
       const sealed = c.sealChanges();
       if (sealed !== undefined) others.push(sealed);
     }
-    return this.cut(new SealedChanges(groups, others), then);
+    const due = this.expiring.length === 0 ? [] : this.dueForScan();
+    if (due.length === 0) return this.cut(new SealedChanges(groups, others), then);
+    return this.cut(new SealedChanges(groups, others), async () => {
+      this.expiredRemoved += await this.removeExpired(due);
+      return then();
+    });
   }
 
   /** Writes `sealed` once every earlier cut is written and followed up, then runs `then`. */

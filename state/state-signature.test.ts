@@ -9,7 +9,7 @@ import { bindStates } from "./handles.ts";
 import { openHeapBackend } from "./heap-backend.ts";
 import { keyGroupFor } from "./key-groups.ts";
 import { KeyedStateStore } from "./keyed-store.ts";
-import { incompatibility, shapeOf } from "./state-signature.ts";
+import { describeSignature, incompatibility, shapeOf } from "./state-signature.ts";
 
 describe("shapeOf", () => {
   it("describes primitives, containers and objects (keys sorted, nested)", () => {
@@ -28,6 +28,21 @@ describe("shapeOf", () => {
     expect(incompatibility({ kind: "value", shape: "number" }, { kind: "list" })).toContain("kind changed from value to list");
     expect(incompatibility({ kind: "value", shape: "number" }, { kind: "value" })).toBeUndefined();
     expect(incompatibility({ kind: "reduce" }, { kind: "reduce" })).toBeUndefined();
+  });
+});
+
+describe("a state's ttl", () => {
+  it("is recorded in ms and shown with the version", () => {
+    expect(describeSignature({ kind: "value", shape: "number", ttl: 3_600_000 })).toBe("value number (ttl 1h)");
+    expect(describeSignature({ kind: "map", version: 2, ttl: 90_000 })).toBe("map (version 2, ttl 90s)");
+    expect(describeSignature({ kind: "list", ttl: 1_500 })).toBe("list (ttl 1500ms)");
+  });
+
+  it("may change its duration, but not be switched on or off (the stored form differs), even with a migrate function", () => {
+    expect(incompatibility({ kind: "value", ttl: 60_000 }, { kind: "value", ttl: 3_600_000 })).toBeUndefined();
+    expect(incompatibility({ kind: "value" }, { kind: "value", ttl: 60_000 })).toContain("a ttl of 1m was added");
+    expect(incompatibility({ kind: "list", ttl: 60_000 }, { kind: "list" })).toContain("its ttl of 1m was removed");
+    expect(incompatibility({ kind: "map" }, { kind: "map", version: 2, ttl: 60_000 }, true)).toContain("was added");
   });
 });
 

@@ -8,6 +8,23 @@ import { PendingRead, type Cell, type StoredForm } from "./cell.ts";
 import type { KeyedStateStore } from "./keyed-store.ts";
 import { ChangeList } from "./sealed-changes.ts";
 import type { StateSignature } from "./state-signature.ts";
+import type { TtlKind } from "./ttl.ts";
+
+/** A TTL state's expiry, for the store's cleanup of stored values (keyed-store.ts). */
+export interface TableExpiry {
+  readonly kind: TtlKind;
+  readonly millis: number;
+  /** The processing-time clock the state's TTL is measured on. */
+  readonly now: () => number;
+}
+
+/** What a state may have besides its form: see `KeyedStateStore.register`. */
+export interface TableExtras {
+  /** Reads a value an older version of this state stored (StateOptions.migrate). */
+  readonly migrate?: (old: unknown, fromVersion: number) => unknown;
+  /** Set for a TTL state: the store removes its expired stored values at cuts (keyed-store.ts). */
+  readonly expiry?: TableExpiry;
+}
 
 export class StateTable {
   private readonly store: KeyedStateStore;
@@ -17,6 +34,8 @@ export class StateTable {
   readonly signature: StateSignature;
   /** Reads a value an older version of this state stored (StateOptions.migrate); undefined: none. */
   readonly migrate: ((old: unknown, fromVersion: number) => unknown) | undefined;
+  /** Set for a TTL state (TableExtras.expiry). */
+  readonly expiry: TableExpiry | undefined;
   private cells = new Map<unknown, Cell>();
   private compositeCells = new Map<string, Cell>();
   /** Cells changed since the last cut, each once. */
@@ -37,9 +56,10 @@ export class StateTable {
     id: number,
     form: StoredForm,
     signature: StateSignature,
-    migrate?: (old: unknown, fromVersion: number) => unknown,
+    extras: TableExtras = {},
   ) {
-    this.migrate = migrate;
+    this.migrate = extras.migrate;
+    this.expiry = extras.expiry;
     this.store = store;
     this.name = name;
     this.id = id;

@@ -386,4 +386,17 @@ describe("job API types", () => {
       keyed.sink(discard());
     });
   });
+
+  it("takes a state TTL as ms or a duration string, with Flink's update type and visibility", () => {
+    valueState(0, { ttl: "1h" });
+    listState<number>({ ttl: 60_000, updateType: "onReadAndWrite" });
+    mapState<string, number>({ ttl: "10m", visibility: "returnExpiredIfNotCleanedUp", version: 2, migrate: (old: Map<string, number>) => old });
+    expectTypeOf(valueState(0, { ttl: "1h" })).toEqualTypeOf(valueState(0));
+    // @ts-expect-error a ttl is a number of ms or a duration string
+    valueState(0, { ttl: true });
+    // @ts-expect-error updateType is "onCreateAndWrite" or "onReadAndWrite"
+    listState<number>({ ttl: 1_000, updateType: "onRead" });
+    // @ts-expect-error visibility is "neverReturnExpired" or "returnExpiredIfNotCleanedUp"
+    mapState<string, number>({ ttl: 1_000, visibility: "always" });
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Changed state declarations, as a user meets them: a real run of a job is SIGKILLed after its
  * third checkpoint, then the job file is edited and run again. A value state changed from
- * `number` to `{ sum }`, or to a list state, must be refused before anything runs (nothing
+ * `number` to `{ sum }`, or to a list state, or given a TTL, must be refused before anything runs (nothing
  * committed, not even the pending transactions of the restored checkpoint), naming the job file,
  * operator, state, and old vs new declaration. The unchanged job, and the job with a new state
  * added beside the old one, resume with exactly-once output.
@@ -56,6 +56,8 @@ const VARIANTS = {
     "{ total: listState<number>() }",
     "const total = (ctx.state.total.get()[0] ?? 0) + t.amount; ctx.state.total.update([total]);",
   ),
+  // The same state with a TTL switched on: its stored form changes (each value gets a time).
+  withTtl: jobSource('{ total: valueState(0, { ttl: "1h" }) }', "const total = ctx.state.total.value() + t.amount; ctx.state.total.update(total);"),
   // A state added beside the old one; "count" sorts before "total", so it must not take total's place.
   added: jobSource(
     "{ count: valueState(0), total: valueState(0) }",
@@ -132,6 +134,10 @@ describe("resuming after the job's state declarations changed", () => {
 
   it("refuses a value state changed to a list state", async () => {
     await refused("toList", "value number, is now list");
+  }, 120_000);
+
+  it("refuses a state whose TTL was switched on, as Flink does", async () => {
+    await refused("withTtl", "value number, is now value number (ttl 1h) (a ttl of 1h was added");
   }, 120_000);
 
   it("resumes the unchanged job exactly once", async () => {
