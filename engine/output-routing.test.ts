@@ -43,6 +43,15 @@ describe("Output routing", () => {
     }
   });
 
+  it("round-robin: two targets of one output each take their own turns (both balance)", () => {
+    const a = Array.from({ length: 2 }, recorder);
+    const b = Array.from({ length: 2 }, recorder);
+    const target = (chs: typeof a) => ({ mode: "round-robin" as const, partitioning: { kind: "rebalance" as const }, channels: chs.map((c) => c.writer), consumerName: "down" });
+    const output = new Output([target(a), target(b)], 128);
+    for (let i = 0; i < 4; i++) output.emit([i]);
+    for (const chs of [a, b]) expect(chs.map((c) => c.records())).toEqual([[0, 2], [1, 3]]);
+  });
+
   it("custom: each record goes to the subtask the partitioner returns for its key, in order", () => {
     const seen: [unknown, number][] = [];
     const { output, channels } = outputWith(

@@ -32,12 +32,14 @@ export interface OutputTarget {
 export class Output {
   private readonly targets: readonly OutputTarget[];
   private readonly maxParallelism: number;
-  private roundRobin = 0;
+  /** Per target: how many batches its round-robin (or rescale) turn has sent, so each target balances on its own. */
+  private readonly turns: number[];
   /** Records out, time backpressured and the last watermark sent, of the subtask that owns this output. */
   private readonly metrics: TaskMetrics;
 
   constructor(targets: readonly OutputTarget[], maxParallelism: number, metrics: TaskMetrics = detachedTaskMetrics()) {
     this.targets = targets;
+    this.turns = targets.map(() => 0);
     this.maxParallelism = maxParallelism;
     this.metrics = metrics;
   }
@@ -56,7 +58,8 @@ export class Output {
       if (p !== undefined) (pending ??= []).push(p);
     };
     let main: readonly unknown[] | undefined;
-    for (const target of this.targets) {
+    for (let t = 0; t < this.targets.length; t++) {
+      const target = this.targets[t]!;
       const channels = target.channels;
       if (target.mainOnly === true) {
         main ??= mainRecords(all);
@@ -79,7 +82,7 @@ export class Output {
         send(channels[0]!, batchOf(records));
       } else {
         // round-robin or rescale: whole batches in turn over this subtask's channels.
-        send(channels[this.roundRobin++ % channels.length]!, batchOf(records));
+        send(channels[this.turns[t]!++ % channels.length]!, batchOf(records));
       }
     }
     if (pending === undefined) return undefined;

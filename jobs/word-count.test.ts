@@ -21,8 +21,8 @@ describe("the word-count job", () => {
   it("gives the same totals at parallelism 1 and 3, with lines in three splits", async () => {
     const lines = Array.from({ length: 300 }, (_, i) => `w${i % 17} w${i % 5} Été naïve`);
     const splits = [lines.slice(0, 100), lines.slice(100, 200), lines.slice(200)];
-    const one = totals((await testJob(wordCount, { sources: { lines: splits } })).sink<WordCount>("counts"));
-    const three = totals((await testJob(wordCount, { sources: { lines: splits }, parallelism: 3 })).sink<WordCount>("counts"));
+    const one = totals((await testJob(wordCount, { sources: { lines: { splits } } })).sink<WordCount>("counts"));
+    const three = totals((await testJob(wordCount, { sources: { lines: { splits } }, parallelism: 3 })).sink<WordCount>("counts"));
     expect(three).toEqual(one);
     expect(one["été"]).toBe(300);
     expect(one["w0"]).toBe(18 + 60);

@@ -6,7 +6,11 @@
  * (broadcast partitioning), and an aligned checkpoint barrier cuts each subtask's broadcast input
  * at the same records. So, as long as `processBroadcastElement` changes the state only from the
  * record and the state itself (no clock, no randomness, no main-input records), the copies of all
- * subtasks at a barrier are equal. Weir does not check this (neither does Flink).
+ * subtasks at a barrier are equal — as a set of records. When the broadcast stream has several
+ * producer subtasks (a source at parallelism > 1), each consumer subtask may interleave their
+ * records differently, so a state that depends on their order (last write wins between two
+ * producers' records for one key) can differ between subtasks; then subtask 0's copy is the one
+ * restored. Weir does not check either (neither does Flink, which documents the same).
  *
  * Design (the smallest addition next to keyed state, which lives in key-grouped backends):
  * - The state lives on the heap, in a `BroadcastStore` the engine owns (as it owns the keyed

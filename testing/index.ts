@@ -7,7 +7,7 @@
  *   function: records on either input, watermarks, a manual processing-time clock, side outputs,
  *   snapshots, and restore at another parallelism.
  */
-export { testJob, type TestJobOptions, type TestJobResult } from "./job-runner.ts";
+export { testJob, type TestJobOptions, type TestJobResult, type TestSourceRecords } from "./job-runner.ts";
 export {
   keyedProcessHarness,
   coProcessHarness,

@@ -8,8 +8,8 @@
  * ```
  *
  * Sources and sinks are found by their uid or name (OperatorOptions), or their connector's name. A source given records
- * reads them instead of its own input (one split per array when given an array of arrays, so
- * order holds within each), with the job's watermark strategy; a source not given any keeps its
+ * reads them instead of its own input (one split, or `{ splits }`: order holds within each), with
+ * the job's watermark strategy; a source not given any keeps its
  * own (it must be bounded, or the job would never end). Sinks are replaced by in-memory sinks
  * that keep what each checkpoint commits (the last one at the end of input), so the output is
  * what a downstream reader of an exactly-once sink would see. State lives in the heap backend
@@ -29,8 +29,11 @@ import { planJob } from "../engine/plan.ts";
 import { runJob } from "../engine/runtime.ts";
 
 export interface TestJobOptions {
-  /** Records per source (by uid or name): an array (one split) or an array of arrays (one split each). */
-  readonly sources?: Readonly<Record<string, readonly unknown[] | readonly (readonly unknown[])[]>>;
+  /**
+   * Records per source (by uid or name): an array (one split, in order), or `{ splits: [[...], [...]] }`
+   * for several splits (order holds within each; read in parallel at parallelism > 1).
+   */
+  readonly sources?: Readonly<Record<string, TestSourceRecords>>;
   /** `--param` values. */
   readonly params?: Readonly<Record<string, string | number | boolean>>;
   /** Default parallelism (default 1). */
@@ -39,6 +42,8 @@ export interface TestJobOptions {
   /** Take a checkpoint every this many ms while the job runs (default 1000, as `weir run`). */
   readonly checkpointIntervalMs?: number;
 }
+
+export type TestSourceRecords = readonly unknown[] | { readonly splits: readonly (readonly unknown[])[] };
 
 export interface TestJobResult {
   /** Committed output per sink uid, subtasks concatenated in subtask order. */
@@ -73,8 +78,11 @@ const memorySink = (name: string, committed: unknown[][]): Sink<unknown, unknown
   },
 });
 
-const memorySource = (name: string, records: readonly unknown[] | readonly (readonly unknown[])[]): Source<unknown, number> => {
-  const splits = records.length > 0 && records.every(Array.isArray) ? (records as readonly (readonly unknown[])[]) : [records];
+const memorySource = (node: string, name: string, records: TestSourceRecords): Source<unknown, number> => {
+  const splits = Array.isArray(records) ? [records as readonly unknown[]] : (records as { splits: readonly (readonly unknown[])[] }).splits;
+  if (!Array.isArray(splits) || splits.length === 0 || !splits.every(Array.isArray)) {
+    throw userError("TEST_BAD_SOURCE_RECORDS", `testJob: records for source '${node}' must be an array, or { splits: [[...], ...] } with at least one array`);
+  }
   return generator<unknown>({
     name,
     splits: splits.length,
@@ -110,7 +118,7 @@ export const testJob = async (definition: JobDefinition, options: TestJobOptions
     const spec = node.spec;
     if (spec.kind === "source") {
       const records = [...given].find(([name]) => matches(node, name))?.[1];
-      if (records !== undefined) return { ...node, spec: { ...spec, source: memorySource(spec.source.name, records) } };
+      if (records !== undefined) return { ...node, spec: { ...spec, source: memorySource(node.name, spec.source.name, records) } };
       if (!spec.source.bounded) {
         throw userError(
           "TEST_UNBOUNDED_SOURCE",

@@ -4,7 +4,7 @@
  * find or run.
  */
 import { describe, expect, it } from "vitest";
-import { generator, job, outputTag, valueState, type Collector, type KeyedProcessFunction, type ValueStateDescriptor } from "weir";
+import { discard, generator, job, outputTag, valueState, type Collector, type KeyedProcessFunction, type ValueStateDescriptor } from "weir";
 import { fromKafka } from "weir/kafka";
 import { coProcessHarness, keyedProcessHarness, processHarness, testJob } from "weir/testing";
 
@@ -126,6 +126,16 @@ describe("testJob", () => {
     const result = await testJob(small);
     expect(result.sink<number>("tens")).toEqual([0, 10, 20]);
     expect(result.sinks).toEqual({ tens: [0, 10, 20] });
+  });
+
+  it("reads records that are arrays as records (splits only with { splits })", async () => {
+    const pairs = job("pairs", (env) => {
+      env.source(generator({ splits: 1, recordsPerSplit: 0, generate: (): [string, number] => ["", 0] }), { name: "pairs" }).map(([k, v]) => `${k}=${v}`).sink(discard(), { name: "out" });
+    });
+    expect((await testJob(pairs, { sources: { pairs: [["a", 1], ["b", 2]] } })).sink("out")).toEqual(["a=1", "b=2"]);
+    const split = await testJob(pairs, { sources: { pairs: { splits: [[["a", 1]], [["b", 2]]] } } });
+    expect(split.sink<string>("out").sort()).toEqual(["a=1", "b=2"]);
+    await expect(testJob(pairs, { sources: { pairs: { splits: [] } } })).rejects.toThrow(/records for source 'pairs' must be an array, or \{ splits/);
   });
 
   it("names the job's sinks when asked for one it does not have", async () => {
