@@ -565,4 +565,53 @@ describe("asyncMap: review fixes", () => {
     await open(restored, { restore: snapshot });
     expect(seen).toEqual([{ id: 1 }]);
   });
+
+  it("close() ends a wait for room or for the end of input (it rejects), instead of leaving it pending forever", async () => {
+    const svc = service();
+    const h = await open(settings(svc.fn, { capacity: 1 }));
+    await h.processElements([1]);
+    const blocked = h.inputBlocked();
+    expect(blocked).toBeDefined();
+    const ended = h.endInput();
+    const outcomes = Promise.allSettled([blocked!, ended]);
+    await settle();
+    await h.close();
+    const [b, e] = await outcomes;
+    expect(b.status).toBe("rejected");
+    expect(e.status).toBe("rejected");
+    expect((e as PromiseRejectedResult).reason).toMatchObject({ code: "ASYNC_OPERATOR_CLOSED", operator: "lookup" });
+  });
+
+  it.each([
+    ["a thenable whose `then` throws", () => ({ then: () => { throw new Error("then exploded"); } })],
+    ["a thenable whose `then` getter throws", () => ({ get then(): never { throw new Error("then exploded"); } })],
+  ])("%s is a failed attempt (retried), then ASYNC_REQUEST_FAILED naming the operator and record", async (_, make) => {
+    let n = 0;
+    const fn = (() => (n++, make())) as unknown as (x: number) => Promise<string>;
+    const h = await open(settings(fn, { retries: 1, retryDelayMs: 1 }));
+    await h.processElements([7]);
+    await settle();
+    expect(n).toBe(1);
+    const failure = await h.setProcessingTime(1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(n).toBe(2); // the retry failed as synchronously
+    expect(failure).toMatchObject({ code: "ASYNC_REQUEST_FAILED", operator: "lookup" });
+    expect((failure as Error).message).toContain("operator 'lookup' gave up on record 7 (input 0 of subtask 0) after 2 attempts: then exploded");
+  });
+
+  it("a restored record that fails is named as restored, not by a position in this run", async () => {
+    const svc = service();
+    const h = await open(settings(svc.fn));
+    await h.processElements([5, 6]);
+    const snapshot = await h.snapshot();
+    const r = await open(settings((x) => Promise.reject(new Error(`down for ${x}`))), { restore: snapshot });
+    await settle();
+    const failure = await r.processWakeup().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((failure as Error).message).toContain("operator 'lookup' gave up on record 5 (restored: in flight at the checkpoint) after 1 attempt: down for 5");
+  });
 });
