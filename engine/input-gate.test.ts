@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Channel } from "./channel.ts";
-import { batchOf, endOfInput } from "./elements.ts";
+import { barrier, batchOf, endOfInput, watermark } from "./elements.ts";
 import { InputGate } from "./input-gate.ts";
 
 describe("InputGate", () => {
@@ -75,5 +75,44 @@ describe("InputGate", () => {
         expect(got).toEqual(perChannel);
       }),
     );
+  });
+});
+
+describe("InputGate: taking only control elements (a task whose operator blocks input)", () => {
+  it("pollControl takes a barrier, watermark or end at a channel's head and passes over channels whose head is a batch", () => {
+    const a = new Channel<string>(8);
+    const b = new Channel<string>(8);
+    a.push(batchOf(["a"]));
+    a.push(barrier(1, 0)); // behind a: not taken before it
+    b.push(watermark(5));
+    b.push(endOfInput);
+    const gate = new InputGate([a, b]);
+    expect(gate.pollControl()).toEqual({ channel: 1, element: watermark(5) });
+    expect(gate.pollControl()).toEqual({ channel: 1, element: endOfInput });
+    expect(gate.pollControl()).toBeUndefined();
+    expect(gate.poll()).toEqual({ channel: 0, element: batchOf(["a"]) });
+    expect(gate.pollControl()).toEqual({ channel: 0, element: barrier(1, 0) });
+  });
+
+  it("whenControl resolves when an empty channel receives a control element; not for a batch, nor for anything behind a batch", async () => {
+    const watch = (gate: InputGate<string>) => {
+      const state = { resolved: false };
+      void gate.whenControl().then(() => (state.resolved = true));
+      return state;
+    };
+    const behind = new Channel<string>(8);
+    behind.push(batchOf(["a"]));
+    const blockedByBatch = watch(new InputGate([behind]));
+    behind.push(barrier(1, 0));
+    const empty = new Channel<string>(8);
+    const gotBatch = watch(new InputGate([empty]));
+    empty.push(batchOf(["b"]));
+    const other = new Channel<string>(8);
+    const gotBarrier = watch(new InputGate([new Channel<string>(8), other]));
+    other.push(barrier(2, 0));
+    await Promise.resolve();
+    expect(blockedByBatch.resolved).toBe(false);
+    expect(gotBatch.resolved).toBe(false);
+    expect(gotBarrier.resolved).toBe(true);
   });
 });

@@ -73,6 +73,44 @@ export class InputGate<T> {
     return undefined;
   }
 
+  /**
+   * The next element that is not a record batch (barrier, watermark, idle, end) at the head of
+   * a readable channel, taken (round-robin); undefined if no channel has one at its head. For a
+   * task that takes no records for now: a channel whose head is a batch is passed over (its
+   * order is kept: nothing behind that batch is taken).
+   */
+  pollControl(): GateElement<T> | undefined {
+    const n = this.channels.length;
+    for (let i = 0; i < n; i++) {
+      const c = (this.next + i) % n;
+      if (this.blocked[c] || this.finished[c]) continue;
+      const head = this.channels[c]!.peek();
+      if (head !== undefined && head.kind !== "batch") {
+        this.next = (c + 1) % n;
+        return { channel: c, element: this.channels[c]!.poll()! };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Resolves once `pollControl()` may have something (a readable channel that is empty now
+   * receives an element that is not a batch); never if none does. A channel whose head is a
+   * batch cannot get a new head until the batch is taken, so only empty channels are watched.
+   * Replaces the channels' readable callbacks, like `take()`: use one of them at a time.
+   */
+  whenControl(): Promise<void> {
+    return new Promise((resolve) => {
+      this.channels.forEach((channel, c) => {
+        if (this.blocked[c] || this.finished[c] || channel.peek() !== undefined) return;
+        channel.onReadable(() => {
+          const head = channel.peek();
+          if (head !== undefined && head.kind !== "batch") resolve();
+        });
+      });
+    });
+  }
+
   private interruptWaiting: (() => void) | undefined;
 
   /**

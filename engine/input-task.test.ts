@@ -307,3 +307,43 @@ describe("InputTask: an operator that blocks input (async I/O at capacity)", () 
     expect(forwarded.filter((e) => e.kind !== "watermark")).toEqual([batchOf(["a"]), barrier(1, 0), batchOf(["b"]), endOfInput]);
   });
 });
+
+describe("InputTask: a barrier that arrives while an operator blocks input", () => {
+  it("is taken and acknowledged although the blocking call never settles, on every input", async () => {
+    const channels = [new Channel<unknown>(8), new Channel<unknown>(8)];
+    const processed: string[] = [];
+    const never = new Promise<void>(() => undefined); // a hung call, no timeout
+    let blocked: Promise<void> | undefined;
+    const head = {
+      processBatch: (records: readonly unknown[]) => {
+        processed.push(...records.map(String));
+        blocked = never;
+      },
+      inputBlocked: () => blocked,
+    };
+    const chain = new ChainRunner({ operators: [head], sink: undefined, output: new Output([], 128), metrics: newJobMetrics(0) });
+    const acks: number[] = [];
+    const task = new InputTask({
+      id: "t",
+      chain,
+      keyed: [],
+      sink: undefined,
+      bridge: testBridge({ ack: (id) => void acks.push(id) }),
+      gate: new InputGate(channels),
+      sides: [0, 0],
+      now: () => 0,
+    });
+    void task.run();
+    channels[0]!.push(batchOf(["a"]));
+    await letRun();
+    await letRun();
+    expect(processed).toEqual(["a"]);
+    // The task now waits for room; barrier 1 arrives on both inputs meanwhile.
+    channels[1]!.push(barrier(1, 0));
+    await letRun();
+    channels[0]!.push(barrier(1, 0));
+    await letRun();
+    await letRun();
+    expect(acks).toEqual([1]);
+  });
+});

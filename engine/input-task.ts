@@ -13,7 +13,7 @@
  * An operator that has output ready outside of any call (async I/O) wakes the task (`wake`):
  * its processing-time timers are checked before the next element, and a wait for input ends.
  * While an operator blocks input (async I/O at capacity), the task takes no record batch, but
- * still takes barriers, watermarks and ends.
+ * still takes barriers, watermarks and ends from any input, also while it waits for room.
  */
 import { onBarrier, onChannelEnd, initialAlignment, type AlignmentAction, type AlignmentState } from "../checkpoint/alignment.ts";
 import { failpoint } from "../common/failpoints.ts";
@@ -21,6 +21,9 @@ import { barrier } from "./elements.ts";
 import type { GateElement, InputGate } from "./input-gate.ts";
 import { Subtask, type SubtaskOptions } from "./subtask.ts";
 import { MAX_WATERMARK, WatermarkValve, type WatermarkUpdate } from "./watermarks.ts";
+
+/** `takeWhileBlocked`: no operator blocks input. */
+const FREE = Symbol("free");
 
 export interface InputTaskOptions extends SubtaskOptions {
   readonly gate: InputGate<unknown>;
@@ -124,19 +127,24 @@ export class InputTask extends Subtask {
   }
 
   /**
-   * While an operator blocks input (Operator.inputBlocked) and the next element is a record
-   * batch (or none is queued), waits until it may unblock and fires what is due; true if it
-   * waited. Barriers, watermarks and ends are still taken while blocked.
+   * While an operator blocks input (Operator.inputBlocked), the task takes no record batch but
+   * still takes barriers, watermarks, idle marks and ends (a hung call must not hold up a
+   * checkpoint or a stop-with-savepoint): returns the next such element of any input, or a
+   * promise that settles once either one arrives or the operator may unblock (then it fires what
+   * is due); FREE when nothing blocks input (no await then).
    */
-  private async waitedForRoom(): Promise<boolean> {
-    const ahead = this.gate.peek();
-    if (ahead !== undefined && ahead.element.kind !== "batch") return false;
+  private takeWhileBlocked(): GateElement<unknown> | typeof FREE | Promise<void> {
     const blocked = this.chain.inputBlocked();
-    if (blocked === undefined) return false;
-    await blocked;
-    this.woken = false;
-    await this.fireProcessingTime();
-    return true;
+    if (blocked === undefined) return FREE;
+    return this.gate.pollControl() ?? this.waitForRoomOrControl(blocked);
+  }
+
+  private async waitForRoomOrControl(blocked: Promise<void>): Promise<void> {
+    const unblocked = await Promise.race([blocked.then(() => true), this.gate.whenControl().then(() => false)]);
+    if (unblocked) {
+      this.woken = false;
+      await this.fireProcessingTime();
+    }
   }
 
   /** Hints the chain's head with the batch the gate would give next, if it is one for input 0. */
@@ -156,9 +164,13 @@ export class InputTask extends Subtask {
         this.woken = false;
         await this.fireProcessingTime();
       }
-      if (blocksInput && (await this.waitedForRoom())) continue;
-      const taken = this.gate.take();
       let next: GateElement<unknown> | undefined;
+      const whileBlocked = blocksInput ? this.takeWhileBlocked() : FREE;
+      if (whileBlocked instanceof Promise) {
+        await whileBlocked;
+        continue;
+      }
+      const taken = whileBlocked === FREE ? this.gate.take() : whileBlocked;
       if (taken instanceof Promise) {
         const from = performance.now();
         next = await this.waitFor(taken);

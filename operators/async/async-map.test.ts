@@ -507,3 +507,111 @@ describe("asyncMap: checkpoints", () => {
     expect(r.emitted).toEqual(["r1", "r2", "r3", "r11", "r12", "r13"]);
   });
 });
+
+describe("asyncMap: review fixes", () => {
+  /** Answers every pending call of `svc` and lets the results out (endInput); returns what `h` emitted. */
+  const finish = async (h: OperatorHarness<number, string>, svc: ReturnType<typeof service>) => {
+    let done = false;
+    const ended = h.endInput().then(() => (done = true));
+    await settle();
+    while (!done) {
+      for (const c of svc.pending()) c.resolve(`r${c.input}`);
+      await settle();
+    }
+    await ended;
+    return h.output;
+  };
+
+  it("ordered: after a rescale p=2 → p=1 and a second restore, the restored records still come before the input taken after them", async () => {
+    // p=2: subtask 1 has 11, 12 in flight (subtask 0 nothing).
+    const svc0 = service();
+    const a = await open(settings(svc0.fn), { subtask: 0, parallelism: 2 });
+    const svc1 = service();
+    const b = await open(settings(svc1.fn), { subtask: 1, parallelism: 2 });
+    await b.processElements([11, 12]);
+    const first = [await a.snapshot(), await b.snapshot()];
+    // p=1: re-issues 11, 12, then takes 1, 2 (possibly of the same split); a checkpoint while all four are pending.
+    const svc = service();
+    const h = await open(settings(svc.fn), { restore: first, subtask: 0, parallelism: 1 });
+    await h.processElements([1, 2]);
+    expect(svc.calls.map((c) => c.input)).toEqual([11, 12, 1, 2]);
+    const second = await h.snapshot();
+    // Crash; restore at p=1 again: the queue order at the checkpoint is what is replayed.
+    const svc2 = service();
+    const again = await open(settings(svc2.fn), { restore: second, subtask: 0, parallelism: 1 });
+    expect(svc2.calls.map((c) => c.input)).toEqual([11, 12, 1, 2]);
+    expect(await finish(again, svc2)).toEqual(["r11", "r12", "r1", "r2"]);
+  });
+
+  it("a checkpoint stores each queued input as it was at the barrier, even if the function mutates it afterwards", async () => {
+    interface Order {
+      id: number;
+      tier?: string;
+    }
+    const held: Order[] = [];
+    // A function that keeps its input and mutates it later (e.g. `o.tier = await lookup(o); return o`).
+    const fn = (o: Order) => {
+      held.push(o);
+      return new Promise<Order>(() => undefined);
+    };
+    const s = { ...settings(() => Promise.resolve("")), fn } as unknown as AsyncMapSettings<number, string>;
+    const h = await open(s);
+    await h.processElements([{ id: 1 } as unknown as number]);
+    const cut = h.snapshot(); // the barrier: the input is sealed here, written later
+    held[0]!.tier = "gold";
+    const snapshot = await cut;
+    const seen: Order[] = [];
+    const restored = { ...s, fn: (o: Order) => (seen.push(structuredClone(o)), new Promise<Order>(() => undefined)) } as unknown as AsyncMapSettings<number, string>;
+    await open(restored, { restore: snapshot });
+    expect(seen).toEqual([{ id: 1 }]);
+  });
+
+  it("close() ends a wait for room or for the end of input (it rejects), instead of leaving it pending forever", async () => {
+    const svc = service();
+    const h = await open(settings(svc.fn, { capacity: 1 }));
+    await h.processElements([1]);
+    const blocked = h.inputBlocked();
+    expect(blocked).toBeDefined();
+    const ended = h.endInput();
+    const outcomes = Promise.allSettled([blocked!, ended]);
+    await settle();
+    await h.close();
+    const [b, e] = await outcomes;
+    expect(b.status).toBe("rejected");
+    expect(e.status).toBe("rejected");
+    expect((e as PromiseRejectedResult).reason).toMatchObject({ code: "ASYNC_OPERATOR_CLOSED", operator: "lookup" });
+  });
+
+  it.each([
+    ["a thenable whose `then` throws", () => ({ then: () => { throw new Error("then exploded"); } })],
+    ["a thenable whose `then` getter throws", () => ({ get then(): never { throw new Error("then exploded"); } })],
+  ])("%s is a failed attempt (retried), then ASYNC_REQUEST_FAILED naming the operator and record", async (_, make) => {
+    let n = 0;
+    const fn = (() => (n++, make())) as unknown as (x: number) => Promise<string>;
+    const h = await open(settings(fn, { retries: 1, retryDelayMs: 1 }));
+    await h.processElements([7]);
+    await settle();
+    expect(n).toBe(1);
+    const failure = await h.setProcessingTime(1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(n).toBe(2); // the retry failed as synchronously
+    expect(failure).toMatchObject({ code: "ASYNC_REQUEST_FAILED", operator: "lookup" });
+    expect((failure as Error).message).toContain("operator 'lookup' gave up on record 7 (input 0 of subtask 0) after 2 attempts: then exploded");
+  });
+
+  it("a restored record that fails is named as restored, not by a position in this run", async () => {
+    const svc = service();
+    const h = await open(settings(svc.fn));
+    await h.processElements([5, 6]);
+    const snapshot = await h.snapshot();
+    const r = await open(settings((x) => Promise.reject(new Error(`down for ${x}`))), { restore: snapshot });
+    await settle();
+    const failure = await r.processWakeup().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((failure as Error).message).toContain("operator 'lookup' gave up on record 5 (restored: in flight at the checkpoint) after 1 attempt: down for 5");
+  });
+});

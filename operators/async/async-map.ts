@@ -24,7 +24,7 @@
  *   again, before any new input, oldest first. `endInput` waits until every result is emitted.
  */
 import { systemClock, type Clock, type Timer } from "../../common/clock.ts";
-import { describeError, userError, type WeirError } from "../../common/errors.ts";
+import { describeError, internalError, userError, type WeirError } from "../../common/errors.ts";
 import { keyGroupRangeFor } from "../../state/key-groups.ts";
 import { requireKeyedStore } from "../keyed.ts";
 import { WatermarkMark, type Operator, type OperatorContext, type OperatorFactory } from "../operator.ts";
@@ -68,8 +68,8 @@ class AsyncMap<I, O> implements Operator<I, O> {
   /** Requests with a timer running. */
   private readonly timed = new Set<Request<I, O>>();
   private failure: WeirError | undefined;
-  /** Set while the task (or `endInput`) waits for a request to complete. */
-  private waiter: (() => void) | undefined;
+  /** Set while the task (or `endInput`) waits for a request to complete; `close` rejects it. */
+  private waiter: { readonly promise: Promise<void>; resolve(): void; reject(e: WeirError): void } | undefined;
   private closed = false;
   /** A signal is scheduled for the next turn of the event loop. */
   private signalled = false;
@@ -126,7 +126,15 @@ class AsyncMap<I, O> implements Operator<I, O> {
     this.closed = true;
     for (const request of this.timed) this.clock.clearTimeout(request.timer!);
     this.timed.clear();
+    const waiter = this.waiter;
     this.waiter = undefined;
+    waiter?.reject(this.closedError());
+  }
+
+  /** Why a wait ends at teardown: the task is being torn down (after a failure or cancel), nothing to do. */
+  private closedError(): WeirError {
+    const { name } = this.settings;
+    return internalError("ASYNC_OPERATOR_CLOSED", `operator '${name}' was closed while the task waited for its calls`, { operator: name });
   }
 
   /** Queues a record and issues it if there is room (else it waits in `unissued`). */
@@ -137,10 +145,19 @@ class AsyncMap<I, O> implements Operator<I, O> {
     else this.unissued.push(request);
   }
 
-  /** Resolves when a request completed or failed (at once if something is ready to emit). */
+  /**
+   * Resolves when a request completed or failed (at once if something is ready to emit); rejects
+   * with ASYNC_OPERATOR_CLOSED if the operator is (or gets) closed first.
+   */
   private changed(): Promise<void> {
     if (this.failure !== undefined || this.queue.hasReady()) return Promise.resolve();
-    return new Promise((resolve) => (this.waiter = resolve));
+    if (this.closed) return Promise.reject(this.closedError());
+    if (this.waiter !== undefined) return this.waiter.promise;
+    let resolve!: () => void;
+    let reject!: (e: WeirError) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    this.waiter = { promise, resolve, reject };
+    return promise;
   }
 
   /**
@@ -156,7 +173,7 @@ class AsyncMap<I, O> implements Operator<I, O> {
       if (this.closed) return;
       const waiter = this.waiter;
       this.waiter = undefined;
-      waiter?.();
+      waiter?.resolve();
       this.wake();
     });
   }
@@ -179,27 +196,29 @@ class AsyncMap<I, O> implements Operator<I, O> {
     return { stored, done: false, result: undefined, attempts: 0, current: 0, timer: undefined };
   }
 
-  /** Starts the next attempt of `request`. */
+  /**
+   * Starts the next attempt of `request`. Never throws: `fn` throwing, or a thenable whose `then`
+   * (or its getter) throws, is a failed attempt like a rejection (retried, then
+   * ASYNC_REQUEST_FAILED); `issue` also runs from retry timers, where a throw would crash the process.
+   */
   private issue(request: Request<I, O>): void {
     const attempt = ++request.attempts;
     request.current = attempt;
-    let result: PromiseLike<O> | O;
     try {
-      result = this.settings.fn(request.stored.input);
+      const result = this.settings.fn(request.stored.input);
+      if (!isThenable(result)) {
+        this.completed(request, attempt, result);
+        return;
+      }
+      const { timeoutMs } = this.settings;
+      if (timeoutMs !== undefined) this.setTimer(request, timeoutMs, () => this.attemptFailed(request, attempt, TIMED_OUT));
+      result.then(
+        (value) => this.completed(request, attempt, value),
+        (e: unknown) => this.attemptFailed(request, attempt, e),
+      );
     } catch (e) {
       this.attemptFailed(request, attempt, e);
-      return;
     }
-    if (!isThenable(result)) {
-      this.completed(request, attempt, result);
-      return;
-    }
-    const { timeoutMs } = this.settings;
-    if (timeoutMs !== undefined) this.setTimer(request, timeoutMs, () => this.attemptFailed(request, attempt, TIMED_OUT));
-    result.then(
-      (value) => this.completed(request, attempt, value),
-      (e: unknown) => this.attemptFailed(request, attempt, e),
-    );
   }
 
   private setTimer(request: Request<I, O>, ms: number, fn: () => void): void {
@@ -242,8 +261,9 @@ class AsyncMap<I, O> implements Operator<I, O> {
 
   private gaveUp(request: Request<I, O>, cause: unknown): WeirError {
     const { name, timeoutMs } = this.settings;
-    const [subtask, seq] = request.stored.id;
-    const what = `operator '${name}' gave up on record ${preview(request.stored.input)} (input ${seq} of subtask ${subtask}) after ${request.attempts} attempt${request.attempts === 1 ? "" : "s"}`;
+    const { id, restored } = request.stored;
+    const where = restored ? "restored: in flight at the checkpoint" : `input ${id[1]} of subtask ${id[0]}`;
+    const what = `operator '${name}' gave up on record ${preview(request.stored.input)} (${where}) after ${request.attempts} attempt${request.attempts === 1 ? "" : "s"}`;
     if (cause === TIMED_OUT) {
       return userError(
         "ASYNC_TIMEOUT",

@@ -6,9 +6,21 @@
  *
  * Cells live in key groups of this subtask's own range (spread by sequence number), under the
  * key `[subtask, seq]`, so a restore at any parallelism cuts them by key group like any keyed
- * state and each stored input is re-issued by exactly one new subtask. A new subtask numbers its
- * inputs above every sequence number restored under its own index in its range, so a new cell
- * never overwrites a restored one.
+ * state and each stored input is re-issued by exactly one new subtask. Within one subtask, `seq`
+ * is queue order: a restore sorts by `[subtask, seq]` and then re-keys every restored input under
+ * a fresh `[thisSubtask, seq]` in that order (the next cut deletes the old cells and writes the
+ * new ones), so the inputs this subtask takes afterwards are numbered after the restored ones and
+ * a later restore replays the queue as it was at its checkpoint (as Flink's ListState does). New
+ * numbers start above every sequence number restored under this subtask's own index in its
+ * range, so a new cell never overwrites a restored one.
+ *
+ * An input is encoded at the cut (`sealChanges`, the synchronous part of a checkpoint), not by
+ * the cut's background writer: the function (or an operator after it, which gets the same object
+ * when the function returns its input) may mutate it after the barrier. Encoding at the cut costs
+ * at most the queued inputs (≤ capacity plus one batch) per cut; encoding when a record is queued
+ * would cost every record, most of which leave before any cut. A mutation made before the
+ * barrier (while the record is queued) is what the checkpoint holds, and a restore calls the
+ * function again with it (Flink's snapshotState copies the queued inputs the same way).
  */
 import { decodeCellKey, encodeCellKey, keyGroupByteRange } from "../../state/key-codec.ts";
 import type { KeyGroupRange } from "../../state/key-groups.ts";
@@ -24,6 +36,8 @@ export interface StoredInput<I> {
   readonly id: readonly [number, number];
   /** The backend holds it (written by a cut, or restored). */
   persisted: boolean;
+  /** Restored from a checkpoint (its id is fresh: it says nothing about where it came from). */
+  readonly restored: boolean;
 }
 
 export class InFlightState<I> {
@@ -45,27 +59,36 @@ export class InFlightState<I> {
 
   /**
    * The stored inputs of this subtask's key groups, oldest first (by the subtask that took them,
-   * then its order); call once, at open, before `add`.
+   * then its queue order), re-keyed under fresh ids of this subtask in that order; call once, at
+   * open, before `add`.
    */
   async restore(): Promise<StoredInput<I>[]> {
-    const restored: StoredInput<I>[] = [];
-    if (this.range.end < this.range.start) return restored;
+    const found: StoredInput<I>[] = [];
+    if (this.range.end < this.range.start) return found;
     const { gte, lt } = keyGroupByteRange(this.range.start, this.range.end);
     for await (const [key, value] of this.store.backend.scan({ gte, lt })) {
       const cell = decodeCellKey(key);
       if (cell.stateId !== this.stateId) continue;
       const id = cell.key as readonly [number, number];
-      restored.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, persisted: true });
+      found.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, persisted: true, restored: true });
       if (id[0] === this.subtask) this.nextSeq = Math.max(this.nextSeq, id[1] + 1);
     }
-    return restored.sort((a, b) => a.id[0] - b.id[0] || a.id[1] - b.id[1]);
+    found.sort((a, b) => a.id[0] - b.id[0] || a.id[1] - b.id[1]);
+    return found.map((old) => {
+      this.changes.set(old, false);
+      return this.fresh(old.input, true);
+    });
   }
 
   /** Stores a new input (with the next cut). */
   add(input: I): StoredInput<I> {
+    return this.fresh(input, false);
+  }
+
+  private fresh(input: I, restored: boolean): StoredInput<I> {
     const seq = this.nextSeq++;
     const width = this.range.end - this.range.start + 1;
-    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], persisted: false };
+    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], persisted: false, restored };
     this.changes.set(stored, true);
     return stored;
   }
@@ -81,19 +104,25 @@ export class InFlightState<I> {
     return this.changes.size;
   }
 
-  /** FlushContributor: the changes since the last cut, encoded later by the cut's writer. */
+  /**
+   * FlushContributor: the changes since the last cut, the inputs encoded now (see the header),
+   * the keys by the cut's writer.
+   */
   sealChanges(): SealedOps | undefined {
     if (this.changes.size === 0) return undefined;
-    const sealed = [...this.changes];
+    const sealed: { readonly stored: StoredInput<I>; readonly value: Buffer | undefined }[] = [];
+    for (const [stored, put] of this.changes) {
+      stored.persisted = put;
+      sealed.push({ stored, value: put ? encodeValue(stored.input) : undefined });
+    }
     this.changes.clear();
-    for (const [stored, put] of sealed) stored.persisted = put;
     let next = 0;
     return (ops, max) => {
       const end = Math.min(sealed.length, next + max);
       for (; next < end; next++) {
-        const [stored, put] = sealed[next]!;
+        const { stored, value } = sealed[next]!;
         const key = encodeCellKey(stored.keyGroup, this.stateId, stored.id as [number, number]);
-        ops.push(put ? { kind: "put", key, value: encodeValue(stored.input) } : { kind: "delete", key });
+        ops.push(value !== undefined ? { kind: "put", key, value } : { kind: "delete", key });
       }
       return next === sealed.length;
     };
