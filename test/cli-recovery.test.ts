@@ -100,7 +100,8 @@ describe("weir run: recovery", () => {
     await writeFile(donePath, "1000000"); // failures counted so far: more than enough, never fails
     const expected = await straight("flaky", (o, c) => args(o, c, donePath));
     const out = join(tmp, "flaky");
-    const exit = await runOrKill(args(out, join(tmp, "flaky-chk"), marker));
+    const checkpoints = join(tmp, "flaky-chk");
+    const exit = await runOrKill([...args(out, checkpoints, marker), "--param", `after-checkpoint-in=${join(checkpoints, "flaky")}`]);
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.stderr).toMatch(/the flaky source failed \(on purpose\).*restarting from the latest checkpoint in 100ms \(restart 1\)/);
     expect(exit.stderr).toMatch(/resuming 'flaky' from checkpoint \d+/);
