@@ -70,6 +70,25 @@ describe("weir verify passes correct jobs", () => {
   }, 120_000);
 });
 
+describe("weir verify passes correct jobs whatever their operators", () => {
+  it("async I/O (asyncMap behind a source with watermarks, a map reading the results): OK, as without verify", async () => {
+    const r = await verify(["test/fixtures/verify/async-enrich-job.ts", "--param", "records=600", "--param", "rate=1000", "--seed", "24", ...small]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(line(r, "job ")).toMatch(/ seed 24: [12] kills delivered$/);
+    expect(line(r, "sink 'labels':")).toBe("sink 'labels': OK: 1200 records, the same as the failure-free run");
+  }, 120_000);
+
+  it("a keyed process function with a selected side output and a sink of parallelism 1, over parallelism 1..3: both sinks OK", async () => {
+    // Seed 4's schedule runs at parallelism 1, then 2, then 3 (schedule.ts).
+    const r = await verify(["test/fixtures/verify/keyed-side-output-job.ts", "--param", "records=600", "--param", "rate=1000", "--seed", "4", "--kills", "2", "--parallelism-range", "1..3"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(line(r, "job ")).toMatch(/ seed 4: [12] kills delivered$/);
+    // The main sink has another parallelism than the process function: a multiset check (no per-key order).
+    expect(line(r, "sink 'main':")).toBe("sink 'main': OK: 960 records, the same as the failure-free run");
+    expect(line(r, "sink 'fifth':")).toBe("sink 'fifth': OK: 240 records, the same as the failure-free run");
+  }, 180_000);
+});
+
 describe("weir verify catches broken jobs", () => {
   it("a global counter in a map: the sink differs, first divergence at the map, state kept outside Weir", async () => {
     const r = await verify(["test/fixtures/verify/global-counter-job.ts", "--seed", "11", ...small]);
