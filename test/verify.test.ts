@@ -5,7 +5,7 @@
  * exactly (exit code, sink, operator, cause).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ const verify = (args: readonly string[]): Promise<Result> =>
   new Promise((done) => {
     const child = spawn(process.execPath, [join(repoRoot, "bin/weir.mjs"), "verify", ...args], {
       cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: "1", WEIR_FAILPOINT: "" },
+      env: { ...process.env, NO_COLOR: "1", WEIR_FAILPOINT: "", TMPDIR: scratchRoot },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -34,11 +34,15 @@ const verify = (args: readonly string[]): Promise<Result> =>
 const lines = (r: Result) => r.stdout.trim().split("\n");
 const line = (r: Result, prefix: string) => lines(r).find((l) => l.startsWith(prefix));
 const keptScratch = (r: Result) => /scratch directory kept: (\S+)/.exec(r.stdout)?.[1];
-const scratchDirs = async () => (await readdir(tmpdir())).filter((n) => n.startsWith("weir-verify-"));
+const scratchDirs = async () => (await readdir(scratchRoot)).filter((n) => n.startsWith("weir-verify-"));
 
 let tmp: string;
+/** The verify processes' temp directory (TMPDIR): their scratch directories, apart from other processes' on this machine. */
+let scratchRoot: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "weir-verify-test-"));
+  scratchRoot = join(tmp, "scratch");
+  await mkdir(scratchRoot);
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
