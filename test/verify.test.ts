@@ -5,7 +5,7 @@
  * exactly (exit code, sink, operator, cause).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ const verify = (args: readonly string[]): Promise<Result> =>
   new Promise((done) => {
     const child = spawn(process.execPath, [join(repoRoot, "bin/weir.mjs"), "verify", ...args], {
       cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: "1", WEIR_FAILPOINT: "" },
+      env: { ...process.env, NO_COLOR: "1", WEIR_FAILPOINT: "", TMPDIR: scratchRoot },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -34,11 +34,15 @@ const verify = (args: readonly string[]): Promise<Result> =>
 const lines = (r: Result) => r.stdout.trim().split("\n");
 const line = (r: Result, prefix: string) => lines(r).find((l) => l.startsWith(prefix));
 const keptScratch = (r: Result) => /scratch directory kept: (\S+)/.exec(r.stdout)?.[1];
-const scratchDirs = async () => (await readdir(tmpdir())).filter((n) => n.startsWith("weir-verify-"));
+const scratchDirs = async () => (await readdir(scratchRoot)).filter((n) => n.startsWith("weir-verify-"));
 
 let tmp: string;
+/** The verify processes' temp directory (TMPDIR): their scratch directories, apart from other processes' on this machine. */
+let scratchRoot: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "weir-verify-test-"));
+  scratchRoot = join(tmp, "scratch");
+  await mkdir(scratchRoot);
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -68,6 +72,25 @@ describe("weir verify passes correct jobs", () => {
     expect(line(r, "sink 'counts':")).toMatch(/^sink 'counts': OK: \d+ records, the same as the failure-free run$/);
     expect((await readdir(join(tmp, "word-count"))).some((n) => n.endsWith(".jsonl"))).toBe(true);
   }, 120_000);
+});
+
+describe("weir verify passes correct jobs whatever their operators", () => {
+  it("async I/O (asyncMap behind a source with watermarks, a map reading the results): OK, as without verify", async () => {
+    const r = await verify(["test/fixtures/verify/async-enrich-job.ts", "--param", "records=600", "--param", "rate=1000", "--seed", "24", ...small]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(line(r, "job ")).toMatch(/ seed 24: [12] kills delivered$/);
+    expect(line(r, "sink 'labels':")).toBe("sink 'labels': OK: 1200 records, the same as the failure-free run");
+  }, 120_000);
+
+  it("a keyed process function with a selected side output and a sink of parallelism 1, over parallelism 1..3: both sinks OK", async () => {
+    // Seed 4's schedule runs at parallelism 1, then 2, then 3 (schedule.ts).
+    const r = await verify(["test/fixtures/verify/keyed-side-output-job.ts", "--param", "records=600", "--param", "rate=1000", "--seed", "4", "--kills", "2", "--parallelism-range", "1..3"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(line(r, "job ")).toMatch(/ seed 4: [12] kills delivered$/);
+    // The main sink has another parallelism than the process function: a multiset check (no per-key order).
+    expect(line(r, "sink 'main':")).toBe("sink 'main': OK: 960 records, the same as the failure-free run");
+    expect(line(r, "sink 'fifth':")).toBe("sink 'fifth': OK: 240 records, the same as the failure-free run");
+  }, 180_000);
 });
 
 describe("weir verify catches broken jobs", () => {

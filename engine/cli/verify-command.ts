@@ -106,7 +106,8 @@ export const verifyCommand = async (file: string, flags: VerifyFlags, print: (li
   const scratch = await mkdtemp(join(tmpdir(), "weir-verify-"));
   try {
     const settings: RunSettings = { jobFile: file, params: flags.param, checkpointInterval: flags.checkpointInterval, stateBackend: flags.stateBackend, log };
-    const config = (name: string, redirectSinks: boolean): InstrumentConfig => ({ dir: join(scratch, name), redirectSinks });
+    // Every run instruments by these nodes, whatever its parallelism (instrument.ts).
+    const config = (name: string, redirectSinks: boolean): InstrumentConfig => ({ dir: join(scratch, name), redirectSinks, nodes });
     log(`verifying job '${built.name}' with seed ${seed}: ${flags.kills} kills, parallelism ${flags.parallelismRange.min}..${flags.parallelismRange.max}${flags.realSinks ? ", the job's own sinks" : ""}`);
 
     const straight = config("straight", true);

@@ -3,7 +3,7 @@ import type { Comparison } from "./compare.ts";
 import { diagnose, explain, firstDiverging } from "./diagnose.ts";
 import type { VerifyNode } from "./instrument.ts";
 
-const node = (id: number, kind: VerifyNode["kind"], inputs: number[], keyed = false): VerifyNode => ({ id, name: `n${id}`, kind, keyed, inputs, keyedInput: false });
+const node = (id: number, kind: VerifyNode["kind"], inputs: number[], keyed = false, async = false): VerifyNode => ({ id, name: `n${id}`, kind, keyed, async, inputs, keyedInput: false });
 // source 0 -> map 1 -> keyed 2 -> sink 3
 const nodes = [node(0, "source", []), node(1, "operator", [0]), node(2, "operator", [1], true), node(3, "sink", [2])];
 const same: Comparison = { kind: "same", records: 1 };
@@ -32,5 +32,17 @@ describe("diagnose", () => {
     const d = diagnose({ nodes, underKills: comparisons(1, 2, 3), reproducible: comparisons(2, 3), realSinks: false });
     expect(d).toEqual({ node: nodes[2], cause: "non-deterministic" });
     expect(explain(d!)).toContain("operator 'n2' (keyed): two failure-free runs of the job differ first here");
+  });
+
+  it("an asyncMap (keyed state, input not keyed) is named as async I/O, never as keyed or as the key selector's fault", () => {
+    // source 0 -> asyncMap 1 -> sink 2
+    const chain = [node(0, "source", []), node(1, "operator", [0], false, true), node(2, "sink", [1])];
+    const at = (...ids: number[]) => new Map(chain.map((n) => [n.id, ids.includes(n.id) ? differs : same] as const));
+    const underKills = diagnose({ nodes: chain, underKills: at(1, 2), reproducible: at(), realSinks: false })!;
+    expect(underKills.cause).toBe("async-result-varies");
+    expect(explain(underKills)).toMatch(/^operator 'n1' \(async I\/O\): its input matched but its results differ after crashes: its async function's answer depends on more than the record/);
+    const unstable = explain(diagnose({ nodes: chain, underKills: at(1, 2), reproducible: at(1, 2), realSinks: false })!);
+    expect(unstable).toMatch(/^operator 'n1' \(async I\/O\): two failure-free runs/);
+    expect(unstable).not.toMatch(/keyed|key selector/);
   });
 });

@@ -8,6 +8,7 @@
  * - `state-outside-weir`: an operator without Weir state (map, filter, flatMap: not keyed) whose
  *   output differs after crashes from the same input: it keeps something between records.
  * - `keyed-state-outside-weir`: a keyed operator whose input matched but output did not.
+ * - `async-result-varies`: an asyncMap whose input matched but results did not.
  * - `source-not-replayable`: a source read other records after crashes.
  * - `at-least-once-sink`: a real sink (--real-sinks) whose committed output differs while its input matched.
  * - `engine`: a redirected (Weir's own exactly-once) sink differs while its input matched.
@@ -19,6 +20,7 @@ export type Cause =
   | "non-deterministic"
   | "state-outside-weir"
   | "keyed-state-outside-weir"
+  | "async-result-varies"
   | "source-not-replayable"
   | "at-least-once-sink"
   | "engine";
@@ -60,11 +62,15 @@ export const diagnose = (options: {
           : "engine"
         : node.keyed
           ? "keyed-state-outside-weir"
-          : "state-outside-weir";
+          : node.async
+            ? "async-result-varies"
+            : "state-outside-weir";
   return { node, cause };
 };
 
-const what = (n: VerifyNode) => (n.kind === "sink" ? `sink '${n.name}'${n.sinkName === undefined ? "" : ` (${n.sinkName})`}` : n.kind === "source" ? `source '${n.name}'` : `operator '${n.name}'${n.keyed ? " (keyed)" : " (not keyed: no Weir state)"}`);
+const operatorKind = (n: VerifyNode) => (n.keyed ? "keyed" : n.async ? "async I/O" : "not keyed: no Weir state");
+
+const what = (n: VerifyNode) => (n.kind === "sink" ? `sink '${n.name}'${n.sinkName === undefined ? "" : ` (${n.sinkName})`}` : n.kind === "source" ? `source '${n.name}'` : `operator '${n.name}' (${operatorKind(n)})`);
 
 /** The explanation printed for the user: what diverged, the likely cause, what to do. */
 export const explain = (d: Divergence): string => {
@@ -76,6 +82,8 @@ export const explain = (d: Divergence): string => {
       return `${n}: its output differs after crashes from the same input: it keeps something between records outside Weir's state API (a global or closure variable, e.g. a counter), which a restart resets and a checkpoint does not restore. Derive the value from the record, or keep it in keyed state (keyBy(...).process with valueState)`;
     case "keyed-state-outside-weir":
       return `${n}: its input matched but its output differs after crashes: it keeps state outside its declared state (a closure variable, a Map of its own), which checkpoints do not restore, or its output depends on the order in which one key's records arrive from several inputs (parallel source splits), which varies. Keep state in valueState/listState/mapState; if neither applies, this is a Weir bug, please report it with the seed`;
+    case "async-result-varies":
+      return `${n}: its input matched but its results differ after crashes: its async function's answer depends on more than the record (a closure or global variable such as a counter, or a service whose answers change or that counts calls: a record in flight at a crash is called again after the restore). Make the answer depend only on the record`;
     case "source-not-replayable":
       return `${n}: it read other records after crashes: it does not resume at the position its checkpoint recorded (a custom Source must snapshot its split positions and restore them)`;
     case "at-least-once-sink":
