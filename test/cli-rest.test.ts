@@ -281,7 +281,8 @@ describe("weir list, stop and cancel", () => {
     const env = { WEIR_RUNTIME_DIR: join(tmp, "rt-sp") };
     const out = join(tmp, "sp");
     const checkpoints = join(tmp, "sp-chk");
-    const args = [...jobArgs(out, checkpoints, EVENTS, 6_000), "--ui-port", "0"];
+    // Slow enough (~13 s) to be still running after three `weir` commands on a loaded machine.
+    const args = [...jobArgs(out, checkpoints, EVENTS, 3_000), "--ui-port", "0"];
     const running = await serve(args, env);
     // A directory that cannot be made: one line naming it, and the job runs on.
     const refused = await cli(["savepoint", "account-totals", "/proc/weir-no-such-dir", "--timeout", "20s"], env);
@@ -311,7 +312,7 @@ describe("weir list, stop and cancel", () => {
     expect(wrongJob.stderr).toContain("CHECKPOINT_OF_ANOTHER_JOB");
 
     // The early savepoint, at parallelism 1: the output committed after it is retracted, and the run ends exactly once.
-    expect(await finish([...args.slice(0, -2), "--no-ui", "--parallelism", "1", "--from", early], env, out)).toEqual(expected);
+    expect(await finish([...jobArgs(out, checkpoints, EVENTS, 12_000), "--no-ui", "--parallelism", "1", "--from", early], env, out)).toEqual(expected);
 
     // The stop savepoint, renamed and moved, into a new checkpoint directory (the old one gone), at parallelism 3.
     const out2 = join(tmp, "sp-again");
