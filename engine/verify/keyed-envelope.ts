@@ -8,7 +8,7 @@
  * is not known, and it is checked as part of the multiset only. Slower than the real operator by
  * design; never used outside `weir verify`.
  */
-import type { Operator, OperatorContext, OperatorFactory } from "../../operators/operator.ts";
+import type { Operator, OperatorContext, OperatorFactory, Timestamps } from "../../operators/operator.ts";
 
 export interface Envelope {
   /** JSON of the key the record was emitted under; null when not known (timer or watermark output). */
@@ -19,6 +19,10 @@ export interface Envelope {
 const wrapFrom = (out: unknown[], from: number, k: string | null) => {
   for (let i = from; i < out.length; i++) out[i] = { k, v: out[i] } satisfies Envelope;
 };
+
+/** Record `i`'s share of a batch's timestamps (the same output array: records go one at a time). */
+const oneOf = (ts: Timestamps | undefined, i: number): Timestamps | undefined =>
+  ts === undefined ? undefined : { input: ts.input === undefined ? undefined : [ts.input[i]!], output: ts.output };
 
 const unkeyed = async (out: unknown[], run: () => void | Promise<void>) => {
   const from = out.length;
@@ -34,22 +38,29 @@ export const keyedEnvelopeOperator =
       const key = context.keyedStore?.currentKey;
       return key === undefined ? null : JSON.stringify(key);
     };
-    const oneByOne = async (records: readonly unknown[], out: unknown[], process: (batch: readonly unknown[], out: unknown[]) => void | Promise<void>) => {
-      for (const r of records) {
+    const oneByOne = async (
+      records: readonly unknown[],
+      out: unknown[],
+      ts: Timestamps | undefined,
+      process: (batch: readonly unknown[], out: unknown[], ts: Timestamps | undefined) => void | Promise<void>,
+    ) => {
+      for (let i = 0; i < records.length; i++) {
         const from = out.length;
-        await process([r], out);
+        await process([records[i]], out, oneOf(ts, i));
         wrapFrom(out, from, currentKey());
       }
     };
+    // Timestamps pass through as the inner operator handles them (an envelope has its value's).
     const op: Operator<unknown, unknown> = {
-      processBatch: (records, out) => oneByOne(records, out, (b, o) => inner.processBatch(b, o)),
+      ...(inner.timestamps === undefined ? {} : { timestamps: inner.timestamps }),
+      processBatch: (records, out, ts) => oneByOne(records, out, ts, (b, o, t) => inner.processBatch(b, o, t)),
     };
     if (inner.open !== undefined) op.open = () => inner.open!();
     if (inner.close !== undefined) op.close = () => inner.close!();
-    if (inner.processBatch2 !== undefined) op.processBatch2 = (records, out) => oneByOne(records, out, (b, o) => inner.processBatch2!(b, o));
-    if (inner.endInput !== undefined) op.endInput = (out) => unkeyed(out, () => inner.endInput!(out));
-    if (inner.processWatermark !== undefined) op.processWatermark = (w, out) => unkeyed(out, () => inner.processWatermark!(w, out));
+    if (inner.processBatch2 !== undefined) op.processBatch2 = (records, out, ts) => oneByOne(records, out, ts, (b, o, t) => inner.processBatch2!(b, o, t));
+    if (inner.endInput !== undefined) op.endInput = (out, ts) => unkeyed(out, () => inner.endInput!(out, ts));
+    if (inner.processWatermark !== undefined) op.processWatermark = (w, out, ts) => unkeyed(out, () => inner.processWatermark!(w, out, ts));
     if (inner.processingTimeDue !== undefined) op.processingTimeDue = () => inner.processingTimeDue!();
-    if (inner.processProcessingTime !== undefined) op.processProcessingTime = (now, out) => unkeyed(out, () => inner.processProcessingTime!(now, out));
+    if (inner.processProcessingTime !== undefined) op.processProcessingTime = (now, out, ts) => unkeyed(out, () => inner.processProcessingTime!(now, out, ts));
     return op;
   };
