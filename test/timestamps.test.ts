@@ -13,6 +13,7 @@ import { buildJob, job } from "../engine/job.ts";
 import { paramsFrom } from "../engine/params.ts";
 import { boundedOutOfOrderness, monotonousTimestamps } from "../engine/watermarks.ts";
 import { tumblingEventTimeWindows } from "../operators/window/windows.ts";
+import { broadcastState } from "../state/broadcast-state.ts";
 import { collectSink, multiset, runDefinition } from "./support/run.ts";
 
 interface Rec {
@@ -238,6 +239,49 @@ describe("record timestamps", () => {
       }),
     );
     expect([...out.all(), ...out2.all()].sort()).toEqual(['interval "1-3" at 8', 'interval "2-3" at 12', 'window "1-3" at 9']);
+  });
+
+  it("asyncMap results keep their inputs' timestamps: a window behind it needs no timestamp function", async () => {
+    const run = async (explicit: boolean) => {
+      const out = collectSink<string>();
+      await runDefinition(
+        job("async", (env) => {
+          env
+            .source(listSource(splits), { name: "src", watermarks: strategy })
+            .asyncMap(async (r) => ({ key: r.k, at: r.t }), { name: "lookup", ordered: false })
+            .keyBy((r) => r.key)
+            .window(tumblingEventTimeWindows(20), explicit ? { timestamp: (r) => r.at } : {})
+            .aggregate(counts, (n, w) => `${w.key}[${w.window.start})=${n}`, { name: "count" })
+            .sink(out, { name: "out" });
+        }),
+        { parallelism: 2 },
+      );
+      return multiset(out.all());
+    };
+    const explicit = await run(true);
+    expect(explicit.length).toBeGreaterThan(20);
+    expect(await run(false)).toEqual(explicit);
+  });
+
+  it("a broadcast process function reads the record's timestamp as ctx.timestamp, and what it emits keeps it", async () => {
+    const out = collectSink<string>();
+    await runDefinition(
+      job("broadcast-ts", (env) => {
+        const rules = env.source(listSource({ r: [{ k: "rule", t: 0, v: 0 }] }), { name: "rules" }).broadcast(broadcastState<string, number>("rules"));
+        env
+          .source(listSource({ a: [{ k: "x", t: 7, v: 1 }, { k: "x", t: 31, v: 2 }] }), { name: "src", watermarks: strategy })
+          .connect(rules)
+          .process<string>({
+            processElement: (r, ctx, o) => o.collect(`${r.v} at ${ctx.timestamp}`),
+            processBroadcastElement: () => undefined,
+          })
+          .keyBy(() => "all")
+          .window(tumblingEventTimeWindows(10))
+          .process<string>((xs, w, o) => o.collect(`[${w.window.start}) ${xs.join(", ")}`))
+          .sink(out, { name: "out" });
+      }),
+    );
+    expect(out.all().sort()).toEqual(["[0) 1 at 7", "[30) 2 at 31"]);
   });
 
   it("without a watermark strategy records carry no timestamp: ctx.timestamp is undefined", async () => {

@@ -20,9 +20,16 @@ const wrapFrom = (out: unknown[], from: number, k: string | null) => {
   for (let i = from; i < out.length; i++) out[i] = { k, v: out[i] } satisfies Envelope;
 };
 
-/** Record `i`'s share of a batch's timestamps (the same output array: records go one at a time). */
+/** Record `i`'s share of a batch's timestamps, with an output array of its own. */
 const oneOf = (ts: Timestamps | undefined, i: number): Timestamps | undefined =>
-  ts === undefined ? undefined : { input: ts.input === undefined ? undefined : [ts.input[i]!], output: ts.output };
+  ts === undefined ? undefined : { input: ts.input === undefined ? undefined : [ts.input[i]!], output: [] };
+
+/** Appends one record's output timestamps (NaN for each of its `n` outputs if it gave none). */
+const appendStamps = (ts: Timestamps | undefined, one: Timestamps | undefined, n: number) => {
+  if (ts === undefined || one === undefined) return;
+  if (one.output.length === n) for (const t of one.output) ts.output.push(t);
+  else for (let j = 0; j < n; j++) ts.output.push(Number.NaN);
+};
 
 const unkeyed = async (out: unknown[], run: () => void | Promise<void>) => {
   const from = out.length;
@@ -46,7 +53,9 @@ export const keyedEnvelopeOperator =
     ) => {
       for (let i = 0; i < records.length; i++) {
         const from = out.length;
-        await process([records[i]], out, oneOf(ts, i));
+        const one = oneOf(ts, i);
+        await process([records[i]], out, one);
+        appendStamps(ts, one, out.length - from);
         wrapFrom(out, from, currentKey());
       }
     };

@@ -8,7 +8,9 @@
  * key `[subtask, seq]`, so a restore at any parallelism cuts them by key group like any keyed
  * state and each stored input is re-issued by exactly one new subtask. A new subtask numbers its
  * inputs above every sequence number restored under its own index in its range, so a new cell
- * never overwrites a restored one.
+ * never overwrites a restored one. An input that carries a timestamp (operators/timestamps.ts) is
+ * stored under `[subtask, seq, timestamp]`, so its result gets it after a restore too (a cell of
+ * two elements, as older checkpoints hold, has none).
  */
 import { decodeCellKey, encodeCellKey, keyGroupByteRange } from "../../state/key-codec.ts";
 import type { KeyGroupRange } from "../../state/key-groups.ts";
@@ -22,6 +24,8 @@ export interface StoredInput<I> {
   readonly keyGroup: number;
   /** [subtask that took the input, its sequence number there]. */
   readonly id: readonly [number, number];
+  /** The input's timestamp; undefined: none. */
+  readonly timestamp: number | undefined;
   /** The backend holds it (written by a cut, or restored). */
   persisted: boolean;
 }
@@ -54,18 +58,20 @@ export class InFlightState<I> {
     for await (const [key, value] of this.store.backend.scan({ gte, lt })) {
       const cell = decodeCellKey(key);
       if (cell.stateId !== this.stateId) continue;
-      const id = cell.key as readonly [number, number];
-      restored.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, persisted: true });
+      const [taker, seq, timestamp] = cell.key as readonly [number, number, number?];
+      const id = [taker, seq] as const;
+      restored.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, timestamp, persisted: true });
       if (id[0] === this.subtask) this.nextSeq = Math.max(this.nextSeq, id[1] + 1);
     }
     return restored.sort((a, b) => a.id[0] - b.id[0] || a.id[1] - b.id[1]);
   }
 
-  /** Stores a new input (with the next cut). */
-  add(input: I): StoredInput<I> {
+  /** Stores a new input and its timestamp (NaN or undefined: none) with the next cut. */
+  add(input: I, timestamp?: number): StoredInput<I> {
     const seq = this.nextSeq++;
     const width = this.range.end - this.range.start + 1;
-    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], persisted: false };
+    const t = timestamp === undefined || Number.isNaN(timestamp) ? undefined : timestamp;
+    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], timestamp: t, persisted: false };
     this.changes.set(stored, true);
     return stored;
   }
@@ -92,7 +98,7 @@ export class InFlightState<I> {
       const end = Math.min(sealed.length, next + max);
       for (; next < end; next++) {
         const [stored, put] = sealed[next]!;
-        const key = encodeCellKey(stored.keyGroup, this.stateId, stored.id as [number, number]);
+        const key = encodeCellKey(stored.keyGroup, this.stateId, stored.timestamp === undefined ? (stored.id as [number, number]) : [...stored.id, stored.timestamp]);
         ops.push(put ? { kind: "put", key, value: encodeValue(stored.input) } : { kind: "delete", key });
       }
       return next === sealed.length;
