@@ -166,7 +166,8 @@ export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E exten
       ctx.key = timer.key as K;
       ctx.timeDomain = domain;
       ctx.timestamp = domain === "event" ? timer.timestamp : undefined;
-      stamps = ts?.output;
+      // Processing-time timers' output has no timestamp: no array at all (a call fires one domain).
+      stamps = domain === "event" ? ts?.output : undefined;
       target = out;
       try {
         requireNothing(onTimer(timer.timestamp, ctx, collector));
