@@ -6,8 +6,13 @@
  * `WatermarkMark`s among its output: the records before a mark run through the rest of the
  * chain first, then the watermark, then the records after it; a watermark that reaches such an
  * operator goes no further until the operator emits it.
+ *
+ * Record timestamps (operators/timestamps.ts) travel beside the records: each operator gets the
+ * batch's timestamps if it declares `timestamps`, and what it emitted carries the timestamps it
+ * gave (none when it declares nothing).
  */
-import { WatermarkMark, type Operator } from "../operators/operator.ts";
+import { WatermarkMark, type Operator, type Timestamps } from "../operators/operator.ts";
+import { emittedTimestamps, outputTimestampsFor, sliceTimestamps, timestampsFor } from "../operators/timestamps.ts";
 import type { SinkOperator } from "../operators/sink-operator.ts";
 import { endOfInput, idleStatus, watermark } from "./elements.ts";
 import type { JobMetrics } from "./metrics.ts";
@@ -38,20 +43,26 @@ export class ChainRunner {
     for (const op of this.operators) await op.open?.();
   }
 
-  /** Processes one batch through the operators from index `from` onwards, then emits it. */
-  process(records: readonly unknown[], from = 0): Promise<void> | undefined {
+  /**
+   * Processes one batch (with its records' timestamps, undefined: none) through the operators
+   * from index `from` onwards, then emits it.
+   */
+  process(records: readonly unknown[], timestamps?: readonly number[], from = 0): Promise<void> | undefined {
     let current = records;
+    let stamps = timestamps;
     for (let k = from; k < this.operators.length; k++) {
       const op = this.operators[k]!;
       if (op === this.sink) this.metrics.sinkRecords += current.length;
       const out: unknown[] = [];
-      const pending = op.processBatch(current, out);
-      if (pending !== undefined) return pending.then(() => this.emitFrom(k, out));
+      const ts = timestampsFor(op, stamps);
+      const pending = op.processBatch(current, out, ts);
+      if (pending !== undefined) return pending.then(() => this.emitFrom(k, out, ts));
       if (out.length === 0) return undefined;
-      if (op.emitsWatermarks) return this.emitFrom(k, out);
+      if (op.emitsWatermarks) return this.emitFrom(k, out, ts);
+      stamps = emittedTimestamps(`#${k} of its chain`, out, ts);
       current = out;
     }
-    return this.output.emit(current);
+    return this.output.emit(current, stamps);
   }
 
   /** True if some operator may block input (Operator.inputBlocked). */
@@ -79,13 +90,14 @@ export class ChainRunner {
   }
 
   /** Records of a two-input head operator's second input. */
-  process2(records: readonly unknown[]): Promise<void> | undefined {
+  process2(records: readonly unknown[], timestamps?: readonly number[]): Promise<void> | undefined {
     const head = this.operators[0]!;
     if (head.processBatch2 === undefined) throw new Error("unreachable: second input on a one-input operator");
     const out: unknown[] = [];
-    const pending = head.processBatch2(records, out);
-    if (pending !== undefined) return pending.then(() => this.emitFrom(0, out));
-    return this.emitFrom(0, out);
+    const ts = timestampsFor(head, timestamps);
+    const pending = head.processBatch2(records, out, ts);
+    if (pending !== undefined) return pending.then(() => this.emitFrom(0, out, ts));
+    return this.emitFrom(0, out, ts);
   }
 
   /**
@@ -101,39 +113,46 @@ export class ChainRunner {
     for (let k = from; k < this.operators.length; k++) {
       const op = this.operators[k]!;
       const out: unknown[] = [];
-      const pending = op.processWatermark?.(timestamp, out);
+      const ts = outputTimestampsFor(op);
+      const pending = op.processWatermark?.(timestamp, out, ts);
       if (pending !== undefined) await pending;
-      if (op.emitsWatermarks) return this.emitFrom(k, out);
-      if (out.length > 0) await this.process(out, k + 1);
+      if (op.emitsWatermarks) return this.emitFrom(k, out, ts);
+      if (out.length > 0) await this.process(out, emittedTimestamps(`#${k} of its chain`, out, ts), k + 1);
     }
     await this.output.broadcast(watermark(timestamp));
   }
 
-  /** Runs what operator `k` emitted through the operators after it (splitting at its watermark marks). */
-  private emitFrom(k: number, out: readonly unknown[]): Promise<void> | undefined {
-    if (!this.operators[k]!.emitsWatermarks || !out.some((e) => e instanceof WatermarkMark)) return this.continueFrom(k + 1, out);
-    return this.emitMarked(k, out);
+  /**
+   * Runs what operator `k` emitted (given `ts`) through the operators after it (splitting at its
+   * watermark marks, which then have a timestamp slot each too).
+   */
+  private emitFrom(k: number, out: readonly unknown[], ts: Timestamps | undefined): Promise<void> | undefined {
+    const stamps = emittedTimestamps(`#${k} of its chain`, out, ts);
+    if (!this.operators[k]!.emitsWatermarks || !out.some((e) => e instanceof WatermarkMark)) return this.continueFrom(k + 1, out, stamps);
+    return this.emitMarked(k, out, stamps);
   }
 
-  private async emitMarked(k: number, out: readonly unknown[]): Promise<void> {
+  private async emitMarked(k: number, out: readonly unknown[], stamps: readonly number[] | undefined): Promise<void> {
     let start = 0;
     for (let i = 0; i < out.length; i++) {
       const element = out[i];
       if (!(element instanceof WatermarkMark)) continue;
-      if (i > start) await this.process(out.slice(start, i), k + 1);
+      if (i > start) await this.process(out.slice(start, i), sliceTimestamps(stamps, start, i), k + 1);
       await this.watermarkFrom(k + 1, element.timestamp);
       start = i + 1;
     }
-    if (start < out.length) await this.process(out.slice(start), k + 1);
+    if (start < out.length) await this.process(out.slice(start), sliceTimestamps(stamps, start), k + 1);
   }
 
   /** Calls `fire` on each operator in chain order; what one emits runs through the ones after it. */
-  private async eachInOrder(fire: (op: Operator<unknown, unknown>, out: unknown[]) => void | Promise<void>): Promise<void> {
+  private async eachInOrder(fire: (op: Operator<unknown, unknown>, out: unknown[], ts: Timestamps | undefined) => void | Promise<void>): Promise<void> {
     for (let k = 0; k < this.operators.length; k++) {
       const out: unknown[] = [];
-      const pending = fire(this.operators[k]!, out);
+      const op = this.operators[k]!;
+      const ts = outputTimestampsFor(op);
+      const pending = fire(op, out, ts);
       if (pending !== undefined) await pending;
-      if (out.length > 0) await this.emitFrom(k, out);
+      if (out.length > 0) await this.emitFrom(k, out, ts);
     }
   }
 
@@ -159,12 +178,12 @@ export class ChainRunner {
 
   /** Fires every operator's processing-time timers due at `now`. */
   processProcessingTime(now: number): Promise<void> {
-    return this.eachInOrder((op, out) => op.processProcessingTime?.(now, out));
+    return this.eachInOrder((op, out, ts) => op.processProcessingTime?.(now, out, ts));
   }
 
-  private continueFrom(k: number, records: readonly unknown[]): Promise<void> | undefined {
+  private continueFrom(k: number, records: readonly unknown[], stamps: readonly number[] | undefined): Promise<void> | undefined {
     if (records.length === 0) return undefined;
-    return this.process(records, k);
+    return this.process(records, stamps, k);
   }
 
   /**
@@ -177,8 +196,9 @@ export class ChainRunner {
       const op = this.operators[k]!;
       if (op.endInput === undefined) continue;
       const out: unknown[] = [];
-      await op.endInput(out);
-      if (out.length > 0) await this.emitFrom(k, out);
+      const ts = outputTimestampsFor(op);
+      await op.endInput(out, ts);
+      if (out.length > 0) await this.emitFrom(k, out, ts);
     }
     await this.output.broadcast(endOfInput);
   }

@@ -136,9 +136,12 @@ export interface KeyedStream<T, K extends KeyValue> {
   connect<U>(other: BroadcastStream<U>): KeyedBroadcastConnectedStream<T, U, K>;
   /** Pairs with another stream keyed the same way, for a two-input keyed process function. */
   connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K>;
-  /** Interval join: pairs each record with `other`'s records of the same key within [t + lower, t + upper]. */
+  /**
+   * Interval join: pairs each record with `other`'s records of the same key within [t + lower, t + upper].
+   * Times: `times` when given, else the timestamps records carry from their sources' watermark strategies.
+   */
   intervalJoin<U>(other: KeyedStream<U, K>): {
-    between(lower: number | string, upper: number | string, times: IntervalJoinOptions<T, U>): IntervalJoined<T, U, K>;
+    between(lower: number | string, upper: number | string, times?: IntervalJoinOptions<T, U>): IntervalJoined<T, U, K>;
   };
 }
 
@@ -329,12 +332,14 @@ export class DataStreamImpl<T> implements DataStream<T> {
     fn: KeyedCoProcessFunction<T, U, K, O, S>,
     options: OperatorOptions | undefined,
     eventTime: boolean,
+    carriedTimestamps = false,
   ): ProcessStream<O> {
     const sideOutputs = new SideOutputs();
     const main = this.addTwoInputNode<O>("co-process", options, other, key1, key2, (name) => ({
       kind: "operator",
       keyed: true,
       eventTime,
+      carriedTimestamps,
       sideOutputs,
       create: keyedCoProcessOperator({ name, key1, key2, fn, sideOutputs }),
     }));
@@ -433,15 +438,16 @@ export class KeyedStreamImpl<T, K extends KeyValue> implements KeyedStream<T, K>
     fn: KeyedCoProcessFunction<T, U, K, O, S>,
     options: OperatorOptions | undefined,
     eventTime: boolean,
+    carriedTimestamps = false,
   ): ProcessStream<O> {
     const that = other as KeyedStreamImpl<U, K>;
     const unhashed = <X>(s: DataStreamImpl<X>) => new DataStreamImpl<X>(s.graph, s.heads);
-    return unhashed(this.hashed).coProcess(unhashed(that.hashed), this.key, that.key, fn, options, eventTime);
+    return unhashed(this.hashed).coProcess(unhashed(that.hashed), this.key, that.key, fn, options, eventTime, carriedTimestamps);
   }
 
   intervalJoin<U>(other: KeyedStream<U, K>) {
     return {
-      between: (lower: number | string, upper: number | string, times: IntervalJoinOptions<T, U>): IntervalJoined<T, U, K> =>
+      between: (lower: number | string, upper: number | string, times?: IntervalJoinOptions<T, U>): IntervalJoined<T, U, K> =>
         intervalJoin(this, other, lower, upper, times),
     };
   }

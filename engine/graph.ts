@@ -44,6 +44,11 @@ export type NodeSpec =
       readonly keyed: boolean;
       /** Fires on event time (an event-time window, an interval join): needs watermarks from every source upstream. */
       readonly eventTime?: boolean;
+      /**
+       * Reads the timestamps records carry (an event-time window or join without an explicit
+       * timestamp function): some source upstream must have a watermark strategy (job.ts checks).
+       */
+      readonly carriedTimestamps?: boolean;
       /** The side outputs the job selects from this node (process functions): see operators/side-output.ts. */
       readonly sideOutputs?: SideOutputs;
       /** Reads a side output of its input (it must see the side records the others do not). */

@@ -186,12 +186,12 @@ export class InputTask extends Subtask {
         case "batch": {
           this.taskMetrics.recordsIn += element.records.length;
           if (this.sides[next.channel] === 1) {
-            const pending = this.chain.process2(element.records);
+            const pending = this.chain.process2(element.records, element.timestamps);
             if (pending !== undefined) await pending;
           } else {
             // Overlap the next queued batch's state reads with this batch's work.
             if (prefetches) this.hintNext();
-            const pending = this.chain.process(element.records);
+            const pending = this.chain.process(element.records, element.timestamps);
             if (pending !== undefined) await pending;
           }
           // Usually undefined: no extra await per batch unless an idle channel woke up.

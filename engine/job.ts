@@ -14,6 +14,7 @@ import { GraphBuilder, type GraphNode } from "./graph.ts";
 import type { Params } from "./params.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../state/key-groups.ts";
+import { checkCarriedTimestamps } from "./watermark-check.ts";
 
 export interface JobEnv {
   /** `--param key=value` values, with typed getters. */
@@ -85,6 +86,7 @@ export const buildJob = (definition: JobDefinition, settings: { params: Params; 
   if (!graph.nodes.some((n) => n.spec.kind === "sink")) {
     throw userError("JOB_WITHOUT_SINK", `job '${definition.name}' defines no sink; end each stream with .sink(...)`);
   }
+  checkCarriedTimestamps(graph.nodes);
   for (const node of graph.nodes) {
     const p = node.parallelism ?? settings.parallelism;
     if (node.spec.kind === "operator" && node.spec.keyed && p > definition.maxParallelism) {

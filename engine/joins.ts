@@ -5,13 +5,17 @@
  * - interval join: a two-input keyed process function that buffers each side by timestamp and
  *   pairs a record with the other side's records in [t + lower, t + upper].
  *
- * Records carry no implicit timestamp in Weir: event-time joins take each side's time function.
+ * Event time: each side's time function when given, else the timestamp its records carry (their
+ * source's watermark strategy's, operators/timestamps.ts). A window join's results carry the
+ * window's max timestamp, an interval join's the larger of the pair's timestamps (as in Flink).
  */
 import { userError } from "../common/errors.ts";
 import { durationMillis } from "../common/duration.ts";
 import type { Collector, NotPromise, ProcessResult } from "../operators/operator.ts";
 import { requireNothing, requireSync } from "../operators/user-error.ts";
-import type { WindowContext } from "../operators/window/window-operator.ts";
+import { withoutTimestamp, type WindowContext } from "../operators/window/window-operator.ts";
+import { setOutputTimestamp } from "../operators/keyed-process.ts";
+import type { InternalWindowOptions } from "./windowed-stream.ts";
 import type { WindowAssigner } from "../operators/window/windows.ts";
 import { mapState } from "../state/descriptors.ts";
 import type { KeyValue } from "../state/key-groups.ts";
@@ -20,7 +24,7 @@ import type { DataStream, KeyedStream, KeyedStreamImpl, OperatorOptions } from "
 type Tagged<A, B> = { readonly s: 0; readonly v: A } | { readonly s: 1; readonly v: B };
 
 export interface JoinWindowOptions<A, B> {
-  /** Event time of a left / right record (required for event-time windows). */
+  /** Event time of a left / right record (default: the timestamp the record carries from its source's watermark strategy). */
   readonly timestamp1?: (value: A) => number;
   readonly timestamp2?: (value: B) => number;
 }
@@ -52,15 +56,19 @@ const coGroupWindow = <A, B, K extends KeyValue>(
     const tag = (suffix: string) => (name === undefined ? undefined : { name: `${name}.${suffix}` });
     const t1 = options.timestamp1;
     const t2 = options.timestamp2;
-    if (assigner.time === "event" && (t1 === undefined || t2 === undefined)) {
-      throw userError("WINDOW_WITHOUT_TIMESTAMP", "event-time window joins need both sides' time: window(assigner, { timestamp1, timestamp2 })");
-    }
+    // Both given: a timestamp function as before; else the carried timestamp for the side without one.
+    const times: InternalWindowOptions<Tagged<A, B>> =
+      assigner.time !== "event" || (t1 === undefined && t2 === undefined)
+        ? {}
+        : t1 !== undefined && t2 !== undefined
+          ? { timestamp: (t) => (t.s === 0 ? t1(t.v) : t2(t.v)) }
+          : { timestampOrCarried: (t, carried) => (t.s === 0 ? (t1 === undefined ? carried : t1(t.v)) : t2 === undefined ? carried : t2(t.v)) };
     const tagged = left
       .map((v): Tagged<A, B> => ({ s: 0, v }), tag("left"))
       .union(right.map((v): Tagged<A, B> => ({ s: 1, v }), tag("right")));
     return tagged
       .keyBy((t) => (t.s === 0 ? key1(t.v) : key2(t.v)))
-      .window(assigner, assigner.time === "event" ? { timestamp: (t) => (t.s === 0 ? t1!(t.v) : t2!(t.v)) } : {})
+      .window(assigner, times)
       .process<O>((elements, window, out) => {
         const ls: A[] = [];
         const rs: B[] = [];
@@ -104,9 +112,9 @@ const ms = (what: string, value: number | string): number => {
 };
 
 export interface IntervalJoinOptions<A, B> {
-  /** Event time of a left / right record. */
-  readonly timestamp1: (value: A) => number;
-  readonly timestamp2: (value: B) => number;
+  /** Event time of a left / right record (default: the timestamp the record carries from its source's watermark strategy). */
+  readonly timestamp1?: (value: A) => number;
+  readonly timestamp2?: (value: B) => number;
 }
 
 export interface IntervalJoined<A, B, K extends KeyValue> {
@@ -127,7 +135,7 @@ export const intervalJoin = <A, B, K extends KeyValue>(
   right: KeyedStream<B, K>,
   lowerBound: number | string,
   upperBound: number | string,
-  options: IntervalJoinOptions<A, B>,
+  options: IntervalJoinOptions<A, B> = {},
 ): IntervalJoined<A, B, K> => {
   const lower = ms("lowerBound", lowerBound);
   const upper = ms("upperBound", upperBound);
@@ -136,25 +144,32 @@ export const intervalJoin = <A, B, K extends KeyValue>(
   const leftKeep = Math.max(upper, 0);
   const rightKeep = Math.max(-lower, 0);
   return {
-    process: <O>(fn: (l: A, r: B, key: K, out: Collector<O>) => ProcessResult, opts?: OperatorOptions) =>
-      (left as KeyedStreamImpl<A, K>).coProcess<B, O, { left: ReturnType<typeof mapState<number, A[]>>; right: ReturnType<typeof mapState<number, B[]>> }>(
+    process: <O>(fn: (l: A, r: B, key: K, out: Collector<O>) => ProcessResult, opts?: OperatorOptions) => {
+      const name = () => opts?.name ?? "intervalJoin";
+      return (left as KeyedStreamImpl<A, K>).coProcess<B, O, { left: ReturnType<typeof mapState<number, A[]>>; right: ReturnType<typeof mapState<number, B[]>> }>(
         right,
         {
           state: { left: mapState<number, A[]>(), right: mapState<number, B[]>() },
           processElement1(a, ctx, out) {
-            const t = timestamp1(a);
+            const t = timeOf(timestamp1, a, ctx, name);
             if (t < ctx.timerService.currentWatermark()) return; // late (Flink's IntervalJoinOperator.isLate)
             for (const [t2, bs] of ctx.state.right.entries()) {
-              if (t2 >= t + lower && t2 <= t + upper) for (const b of bs) requireNothing(fn(a, b, ctx.key, out));
+              if (t2 >= t + lower && t2 <= t + upper) {
+                setOutputTimestamp(ctx, Math.max(t, t2));
+                for (const b of bs) requireNothing(fn(a, b, ctx.key, out));
+              }
             }
             ctx.state.left.put(t, [...(ctx.state.left.get(t) ?? []), a]);
             ctx.timerService.registerEventTimeTimer(t + leftKeep);
           },
           processElement2(b, ctx, out) {
-            const t = timestamp2(b);
+            const t = timeOf(timestamp2, b, ctx, name);
             if (t < ctx.timerService.currentWatermark()) return; // late (Flink's IntervalJoinOperator.isLate)
             for (const [t1, as] of ctx.state.left.entries()) {
-              if (t >= t1 + lower && t <= t1 + upper) for (const a of as) requireNothing(fn(a, b, ctx.key, out));
+              if (t >= t1 + lower && t <= t1 + upper) {
+                setOutputTimestamp(ctx, Math.max(t, t1));
+                for (const a of as) requireNothing(fn(a, b, ctx.key, out));
+              }
             }
             ctx.state.right.put(t, [...(ctx.state.right.get(t) ?? []), b]);
             ctx.timerService.registerEventTimeTimer(t + rightKeep);
@@ -166,6 +181,15 @@ export const intervalJoin = <A, B, K extends KeyValue>(
         },
         opts,
         true,
-      ),
+        timestamp1 === undefined || timestamp2 === undefined,
+      );
+    },
   };
+};
+
+/** A side's record time: its time function's, else the timestamp it carries; neither fails the job. */
+const timeOf = <T>(timestamp: ((value: T) => number) | undefined, value: T, ctx: { readonly timestamp: number | undefined }, name: () => string): number => {
+  if (timestamp !== undefined) return timestamp(value);
+  if (ctx.timestamp === undefined) throw withoutTimestamp(name());
+  return ctx.timestamp;
 };

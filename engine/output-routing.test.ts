@@ -7,6 +7,7 @@ import type { Partitioning } from "./graph.ts";
 import { Output } from "./output.ts";
 import type { ChainEdgeMode } from "./plan.ts";
 import { isWeirError } from "../common/errors.ts";
+import { isSideRecord, outputTag, sideRecord } from "../operators/side-output.ts";
 
 const recorder = () => {
   const got: StreamElement<unknown>[] = [];
@@ -137,6 +138,56 @@ describe("Output routing", () => {
           expect(channels.flatMap((c) => c.records()).sort((a, b) => (a as number) - (b as number))).toEqual(sent);
         }
         if (mode === "custom") channels.forEach((c, j) => c.records().forEach((r) => expect((r as number) % n).toBe(j)));
+      }),
+    );
+  });
+
+  it("property: after any routing (side records dropped or not), each record arrives with the timestamp it was sent with", () => {
+    const modes = ["pointwise", "round-robin", "rescale", "custom", "hash", "broadcast"] as const;
+    const record = fc.record({ id: fc.nat(), side: fc.boolean() });
+    const stamp = fc.oneof(fc.integer({ min: -1e6, max: 1e12 }), fc.constant(Number.NaN));
+    const batch = fc.array(fc.tuple(record, stamp), { minLength: 1, maxLength: 20 });
+    fc.assert(
+      fc.property(fc.constantFrom(...modes), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.array(fc.tuple(batch, fc.boolean()), { maxLength: 8 }), (mode, n0, mainOnly, batches) => {
+        const n = mode === "pointwise" ? 1 : n0;
+        const id = (r: unknown) => (isSideRecord(r) ? (r.value as { id: number }).id : (r as { id: number }).id);
+        const partitioning: Partitioning =
+          mode === "custom"
+            ? custom((k: number, m) => k % m, id)
+            : mode === "hash"
+              ? { kind: "hash", key: id }
+              : mode === "broadcast"
+                ? { kind: "broadcast" }
+                : mode === "pointwise"
+                  ? { kind: "forward" }
+                  : { kind: mode === "rescale" ? "rescale" : "rebalance" };
+        const channels = Array.from({ length: n }, recorder);
+        const output = new Output([{ mode, partitioning, channels: channels.map((c) => c.writer), consumerName: "down", mainOnly }], 128);
+        // Records numbered in sending order; side records are SideRecords (dropped on a mainOnly edge).
+        const sent: { record: unknown; stamp: number | undefined }[] = [];
+        let next = 0;
+        for (const [records, stamped] of batches) {
+          const all = records.map(([r, t]) => {
+            const k = next++;
+            const record = r.side ? sideRecord(outputTag<unknown>("s"), { id: k }) : { id: k };
+            sent.push({ record, stamp: stamped ? t : undefined });
+            return record;
+          });
+          output.emit(all, stamped ? records.map(([, t]) => t) : undefined);
+        }
+        const expected = sent.filter((s) => !(mainOnly && isSideRecord(s.record)));
+        const received = channels.flatMap((c) =>
+          c.got.flatMap((e) => {
+            if (e.kind !== "batch") return [];
+            if (e.timestamps !== undefined) expect(e.timestamps.length).toBe(e.records.length);
+            return e.records.map((record, i) => ({ record, stamp: e.timestamps?.[i] }));
+          }),
+        );
+        const key = (s: { record: unknown }) => JSON.stringify(s.record);
+        const byRecord = (xs: typeof sent) => [...xs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+        // Broadcast: every channel gets each record once.
+        const want = mode === "broadcast" ? Array.from({ length: n }, () => expected).flat() : expected;
+        expect(byRecord(received)).toEqual(byRecord(want));
       }),
     );
   });

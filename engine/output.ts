@@ -3,7 +3,9 @@
  * each record by the edge's mode: point-wise, by key group (hash), by the user's partitioner
  * (custom), to every channel (broadcast: the same batch, records shared), or round-robin by batch
  * (round-robin over every consumer; rescale over this subtask's share, edge-wiring.ts).
- * Control elements (end, barriers, watermarks) go to every channel.
+ * Control elements (end, barriers, watermarks) go to every channel. Record timestamps
+ * (operators/timestamps.ts) stay with their records: a batch split by key, by partitioner or by
+ * dropping side records splits its timestamps the same way.
  *
  * `emit` returns undefined when every push fit; otherwise a promise that settles once all did
  * (backpressure).
@@ -14,7 +16,7 @@ import { batchOf, type StreamElement } from "./elements.ts";
 import type { ChainEdgeMode } from "./plan.ts";
 import type { Partitioning } from "./graph.ts";
 import { requireSync, userFunctionError } from "../operators/user-error.ts";
-import { mainRecords } from "../operators/side-output.ts";
+import { isSideRecord, mainRecords } from "../operators/side-output.ts";
 import { userError } from "../common/errors.ts";
 import { detachedTaskMetrics, timed, type TaskMetrics } from "./task-metrics.ts";
 
@@ -48,58 +50,62 @@ export class Output {
     return this.targets.reduce((n, t) => n + t.channels.length, 0);
   }
 
-  emit(all: readonly unknown[]): Promise<void> | undefined {
+  /** Sends a batch (and its records' timestamps, undefined: none) to every target. */
+  emit(all: readonly unknown[], allTimestamps?: readonly number[]): Promise<void> | undefined {
     if (all.length === 0) return undefined;
     if (this.targets.length > 0) this.metrics.recordsOut += all.length;
     let records = all;
+    let timestamps = allTimestamps;
     let pending: Promise<void>[] | undefined;
     const send = (channel: ChannelWriter<unknown>, element: StreamElement<unknown>) => {
       const p = channel.push(element);
       if (p !== undefined) (pending ??= []).push(p);
     };
-    let main: readonly unknown[] | undefined;
+    let main: Stamped | undefined;
     for (let t = 0; t < this.targets.length; t++) {
       const target = this.targets[t]!;
       const channels = target.channels;
       if (target.mainOnly === true) {
-        main ??= mainRecords(all);
-        if (main.length === 0) continue;
-        records = main;
+        main ??= mainOf(all, allTimestamps);
+        if (main.records.length === 0) continue;
+        records = main.records;
+        timestamps = main.timestamps;
       } else {
         records = all;
+        timestamps = allTimestamps;
       }
       const mode = target.mode;
       if (mode === "broadcast") {
-        const batch = batchOf(records);
+        const batch = batchOf(records, timestamps);
         for (const channel of channels) send(channel, batch);
       } else if (mode === "custom" || (mode === "hash" && channels.length > 1)) {
-        const parts = mode === "hash" ? this.partitionByKey(target, records) : partitionCustom(target, records);
+        const parts = mode === "hash" ? this.partitionByKey(target, records, timestamps) : partitionCustom(target, records, timestamps);
         for (let j = 0; j < parts.length; j++) {
           const part = parts[j];
-          if (part !== undefined) send(channels[j]!, batchOf(part));
+          if (part !== undefined) send(channels[j]!, batchOf(part.records, part.timestamps));
         }
       } else if (channels.length === 1) {
-        send(channels[0]!, batchOf(records));
+        send(channels[0]!, batchOf(records, timestamps));
       } else {
         // round-robin or rescale: whole batches in turn over this subtask's channels.
-        send(channels[this.turns[t]!++ % channels.length]!, batchOf(records));
+        send(channels[this.turns[t]!++ % channels.length]!, batchOf(records, timestamps));
       }
     }
     if (pending === undefined) return undefined;
     return timed(pending.length === 1 ? pending[0]! : Promise.all(pending).then(() => undefined), this.metrics, "backpressuredMs");
   }
 
-  private partitionByKey(target: OutputTarget, records: readonly unknown[]): (unknown[] | undefined)[] {
+  /** Splits a batch by its records' key groups (one part per channel). */
+  private partitionByKey(target: OutputTarget, records: readonly unknown[], timestamps: readonly number[] | undefined): (Part | undefined)[] {
     if (target.partitioning.kind !== "hash") throw new Error("unreachable: hash edge without key selector");
     const key = target.partitioning.key;
     const n = target.channels.length;
-    const parts: (unknown[] | undefined)[] = new Array(n);
+    const parts: (Part | undefined)[] = new Array(n);
     let i = 0;
     try {
       for (; i < records.length; i++) {
-        const r = records[i];
-        const j = subtaskForKeyGroup(keyGroupFor(requireSync(key(r)), this.maxParallelism), n, this.maxParallelism);
-        (parts[j] ??= []).push(r);
+        const j = subtaskForKeyGroup(keyGroupFor(requireSync(key(records[i])), this.maxParallelism), n, this.maxParallelism);
+        addTo(parts, j, records, timestamps, i);
       }
     } catch (e) {
       throw userFunctionError(`${target.consumerName} (key selector)`, records[i], i, e);
@@ -121,24 +127,55 @@ export class Output {
   }
 }
 
+/** Records with their timestamps (undefined: none). */
+interface Stamped {
+  readonly records: unknown[] | readonly unknown[];
+  readonly timestamps: number[] | readonly number[] | undefined;
+}
+
+/** The main records of a batch (side records dropped), with their timestamps. */
+const mainOf = (records: readonly unknown[], timestamps: readonly number[] | undefined): Stamped => {
+  if (timestamps === undefined) return { records: mainRecords(records), timestamps };
+  const main: unknown[] = [];
+  const stamps: number[] = [];
+  for (let i = 0; i < records.length; i++) {
+    if (isSideRecord(records[i])) continue;
+    main.push(records[i]);
+    stamps.push(timestamps[i]!);
+  }
+  return { records: main, timestamps: stamps };
+};
+
+/** One channel's share of a batch, timestamps in step with records (undefined: none). */
+interface Part {
+  readonly records: unknown[];
+  readonly timestamps: number[] | undefined;
+}
+
+/** Adds record `i` (and its timestamp) to channel `j`'s part. */
+const addTo = (parts: (Part | undefined)[], j: number, records: readonly unknown[], timestamps: readonly number[] | undefined, i: number): void => {
+  const part = (parts[j] ??= { records: [], timestamps: timestamps === undefined ? undefined : [] });
+  part.records.push(records[i]);
+  if (timestamps !== undefined) part.timestamps!.push(timestamps[i]!);
+};
+
 /**
  * Splits `records` by the user's partitioner (partitionCustom): a key selector and a function of
  * (key, number of partitions). A throw, or a result that is not an integer in 0..n-1, fails the
  * job with a user error naming the consuming operator and the record.
  */
-const partitionCustom = (target: OutputTarget, records: readonly unknown[]): (unknown[] | undefined)[] => {
+const partitionCustom = (target: OutputTarget, records: readonly unknown[], timestamps: readonly number[] | undefined): (Part | undefined)[] => {
   if (target.partitioning.kind !== "custom") throw new Error("unreachable: custom edge without partitioner");
   const { key, partitioner } = target.partitioning;
   const n = target.channels.length;
-  const parts: (unknown[] | undefined)[] = new Array(n);
+  const parts: (Part | undefined)[] = new Array(n);
   let i = 0;
   try {
     for (; i < records.length; i++) {
-      const r = records[i];
-      const k = requireSync(key(r));
+      const k = requireSync(key(records[i]));
       const j = requireSync(partitioner(k, n));
       if (!Number.isInteger(j) || j < 0 || j >= n) throw badPartition(target.consumerName, j, n, k);
-      (parts[j] ??= []).push(r);
+      addTo(parts, j, records, timestamps, i);
     }
   } catch (e) {
     throw userFunctionError(`${target.consumerName} (partitionCustom)`, records[i], i, e);

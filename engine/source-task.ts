@@ -151,20 +151,26 @@ export class SourceTask extends Subtask {
     return [this.watermarks === undefined ? snapshot : { ...snapshot, watermarks: this.watermarks.snapshot() }];
   }
 
-  /** Timestamps a batch's records with the split's generator (one call per record, no allocation). */
-  private observe(split: OpenSplit, records: readonly unknown[]): void {
-    const generator = split.generator;
-    if (generator === undefined) return;
+  /**
+   * Timestamps a batch's records with the strategy's timestamp function, once per record: the
+   * split's generator sees each, and the records carry them downstream (operators/timestamps.ts).
+   */
+  private observe(split: OpenSplit, records: readonly unknown[]): number[] {
+    const generator = split.generator!;
     const timestamp = this.options.watermarks!.timestamp;
+    const timestamps = new Array<number>(records.length);
     let i = 0;
     try {
       for (; i < records.length; i++) {
         const r = records[i];
-        generator.onEvent(r, timestamp(r));
+        const t = timestamp(r);
+        timestamps[i] = t;
+        generator.onEvent(r, t);
       }
     } catch (e) {
       throw userFunctionError(`${this.options.sourceName} (watermark strategy, split '${split.id}')`, records[i], i, e);
     }
+    return timestamps;
   }
 
   /**
@@ -249,8 +255,8 @@ export class SourceTask extends Subtask {
           }
           progressed = true;
           metrics.sourceRecords += result.records.length;
-          if (split.generator !== undefined) this.observe(split, result.records);
-          const pushed = this.chain.process(result.records);
+          const timestamps = split.generator === undefined ? undefined : this.observe(split, result.records);
+          const pushed = this.chain.process(result.records, timestamps);
           if (pushed !== undefined) {
             const blockedFrom = performance.now();
             await pushed;

@@ -10,27 +10,53 @@
  * - `timerWithoutWatermarks(job)`: for the rest (a process function's use of event-time timers
  *   is known only when it registers one); the runtime hands it to operators.
  */
+import { userError } from "../common/errors.ts";
 import type { GraphNode } from "./graph.ts";
 import type { BuiltJob } from "./job.ts";
 
 const FIX = `env.source(..., { watermarks: boundedOutOfOrderness((r) => r.time, "5s") })`;
 
-/** Sources without a watermark strategy upstream of each node (memoised; the graph is a DAG). */
-const unwatermarkedSources = (job: BuiltJob): ((node: GraphNode) => ReadonlySet<GraphNode>) => {
+/** The sources upstream of each node that `pick` picks (memoised; the graph is a DAG). */
+const sourcesUpstream = (nodes: readonly GraphNode[], pick: (source: GraphNode) => boolean): ((node: GraphNode) => ReadonlySet<GraphNode>) => {
   const cache = new Map<number, ReadonlySet<GraphNode>>();
   const of = (node: GraphNode): ReadonlySet<GraphNode> => {
     const known = cache.get(node.id);
     if (known !== undefined) return known;
     const found = new Set<GraphNode>();
     if (node.spec.kind === "source") {
-      if (node.spec.watermarks === undefined) found.add(node);
+      if (pick(node)) found.add(node);
     } else {
-      for (const edge of node.inputs) for (const s of of(job.nodes[edge.from]!)) found.add(s);
+      for (const edge of node.inputs) for (const s of of(nodes[edge.from]!)) found.add(s);
     }
     cache.set(node.id, found);
     return found;
   };
   return of;
+};
+
+const hasStrategy = (source: GraphNode) => source.spec.kind === "source" && source.spec.watermarks !== undefined;
+
+/** Sources without a watermark strategy upstream of each node. */
+const unwatermarkedSources = (job: BuiltJob): ((node: GraphNode) => ReadonlySet<GraphNode>) => sourcesUpstream(job.nodes, (s) => !hasStrategy(s));
+
+/**
+ * At build time: an operator that reads the timestamps records carry (an event-time window or
+ * join without a timestamp function, NodeSpec `carriedTimestamps`) while no source upstream has
+ * a watermark strategy can never get one: WINDOW_WITHOUT_TIMESTAMP, naming it and the fixes.
+ * (With some strategy upstream, a record that arrives without a timestamp fails at run time.)
+ */
+export const checkCarriedTimestamps = (nodes: readonly GraphNode[]): void => {
+  const timed = sourcesUpstream(nodes, hasStrategy);
+  for (const node of nodes) {
+    if (node.spec.kind !== "operator" || node.spec.carriedTimestamps !== true || timed(node).size > 0) continue;
+    throw userError(
+      "WINDOW_WITHOUT_TIMESTAMP",
+      `operator '${node.name}' is an event-time window or join without a timestamp function, and no source upstream has a watermark strategy, so its records carry no timestamp; ` +
+        `give the source one (${FIX}), or pass the record's time: window(assigner, { timestamp: (r) => r.time }) ` +
+        `(joins: { timestamp1, timestamp2 })`,
+      { operator: node.name },
+    );
+  }
 };
 
 const sourceNames = (sources: Iterable<GraphNode>) => [...sources].map((s) => `'${s.name}'`).join(", ");

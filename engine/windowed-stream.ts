@@ -1,7 +1,8 @@
 /**
  * The windowed part of the fluent API: `keyedStream.window(assigner, options)` and its window
- * functions. Event-time windows take the record's time from `options.timestamp` (records carry
- * no implicit timestamp in Weir); processing-time windows use the subtask's clock.
+ * functions. Event-time windows take the record's time from `options.timestamp` when given, else
+ * the timestamp the record carries from its source's watermark strategy (operators/timestamps.ts);
+ * processing-time windows use the subtask's clock.
  */
 import { durationMillis } from "../common/duration.ts";
 import { userError } from "../common/errors.ts";
@@ -22,7 +23,10 @@ import type { KeyValue } from "../state/key-groups.ts";
 import type { DataStreamImpl, DataStream, OperatorOptions } from "./data-stream.ts";
 
 export interface WindowOptions<T> {
-  /** The record's event time in ms (required for event-time windows). */
+  /**
+   * The record's event time in ms, for event-time windows. Default: the timestamp the record
+   * carries, which its source's watermark strategy gave it (`env.source(src, { watermarks })`).
+   */
   readonly timestamp?: (value: T) => number;
   /** How long after a window fired late records still update it, e.g. "5s" (default 0). */
   readonly allowedLateness?: number | string;
@@ -32,6 +36,11 @@ export interface WindowOptions<T> {
    * sliding windows with slide > size) is dropped silently, as in Flink.
    */
   readonly lateData?: OutputTag<T>;
+}
+
+/** What joins.ts also passes: a record's time given the one it carries (NaN: none). */
+export interface InternalWindowOptions<T> extends WindowOptions<T> {
+  readonly timestampOrCarried?: (value: T, carried: number) => number;
 }
 
 /** A window operator's output; `sideOutput(tag)` gives its late records. */
@@ -94,9 +103,6 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 0) {
       throw userError("BAD_WINDOW", `window: allowedLateness must be a duration >= 0 such as "5s", got ${JSON.stringify(lateness)}`);
     }
-    if (assigner.time === "event" && options.timestamp === undefined) {
-      throw userError("WINDOW_WITHOUT_TIMESTAMP", "event-time windows need the record's time: window(assigner, { timestamp: (r) => r.time })");
-    }
     this.allowedLateness = ms;
   }
 
@@ -113,11 +119,12 @@ export class WindowedStreamImpl<T, K extends KeyValue> implements WindowedStream
         kind: "operator",
         keyed: true,
         eventTime: this.assigner.time === "event",
+        carriedTimestamps: this.assigner.time === "event" && this.options.timestamp === undefined,
         create: windowOperator<T, K, A, R, O>({
           name,
           key: this.key,
           assigner: this.assigner,
-          timestamp: this.options.timestamp,
+          timestamp: this.options.timestamp ?? (this.options as InternalWindowOptions<T>).timestampOrCarried,
           allowedLateness: this.allowedLateness,
           lateData: this.options.lateData,
           contents: contents(name),

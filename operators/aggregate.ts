@@ -38,7 +38,10 @@ export const aggregateOperator =
     const input = keyedInput(store, name, options.key, context.maxParallelism);
     return {
       prefetch: (records) => input.prefetch(records),
-      processBatch(records, out) {
+      timestamps: "propagate",
+      processBatch(records, out, ts) {
+        const stamps = ts?.output;
+        const times = ts?.input;
         const batch = input.batchOf(records);
         return forEachKeyed(store, batch, (i) => {
           const record = records[i]!;
@@ -47,6 +50,7 @@ export const aggregateOperator =
             const next = requireSync(aggregate.add(record, stored === undefined ? requireSync(aggregate.createAccumulator()) : stored));
             acc.set(next);
             out.push(requireSync(aggregate.getResult(next)));
+            if (stamps !== undefined) stamps.push(times![i]!);
           } catch (e) {
             throw userFunctionError(name, record, i, e);
           }

@@ -37,7 +37,8 @@ import type {
 } from "../state/broadcast-state.ts";
 import type { KeyValue } from "../state/key-groups.ts";
 import { keyedRuntime, type KeyedProcessContext, type OnTimerContext } from "./keyed-process.ts";
-import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult } from "./operator.ts";
+import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult, Timestamps } from "./operator.ts";
+import { NO_TIMESTAMP } from "./timestamps.ts";
 import { requireNothing, userFunctionError } from "./user-error.ts";
 
 /** Reads broadcast state: what `processElement` (and the keyed `onTimer`) may do. */
@@ -48,6 +49,8 @@ export interface ReadsBroadcastState {
 /** The context of `processElement` of a (non-keyed) broadcast process function. */
 export interface ReadOnlyBroadcastContext extends ReadsBroadcastState {
   readonly subtask: number;
+  /** The timestamp of the record being processed (operators/timestamps.ts); undefined when it has none. What `out` emits gets it. */
+  readonly timestamp: number | undefined;
   /** The subtask's processing-time clock (ms since epoch). */
   currentProcessingTime(): number;
 }
@@ -123,10 +126,37 @@ export const broadcastProcessOperator =
     const { name, fn } = options;
     const store = requireBroadcastStore(context);
     let target: unknown[] = [];
-    const collector: Collector<O> = { collect: (value) => void target.push(value) };
-    const ctx: ReadOnlyBroadcastContext = { subtask: context.subtask, currentProcessingTime: context.now, ...reading(store) };
-    const processBatch = perRecord<T>(name, (out) => (target = out), (value) => fn.processElement(value, ctx, collector));
-    return { processBatch, processBatch2: broadcastSide(context, name, fn) } as Operator<T, O>;
+    let stamps: number[] | undefined;
+    const ctx = { subtask: context.subtask, timestamp: undefined as number | undefined, currentProcessingTime: context.now, ...reading(store) };
+    const collector: Collector<O> = {
+      collect: (value) => {
+        target.push(value);
+        if (stamps !== undefined) stamps.push(ctx.timestamp ?? NO_TIMESTAMP);
+      },
+    };
+    // The record's timestamp goes to what it emits; the broadcast side's output carries none.
+    const processBatch = (records: readonly T[], out: unknown[], ts?: Timestamps): void => {
+      target = out;
+      stamps = ts?.output;
+      const input = ts?.input;
+      try {
+        for (let i = 0; i < records.length; i++) {
+          if (input !== undefined) {
+            const t = input[i]!;
+            ctx.timestamp = Number.isNaN(t) ? undefined : t;
+          }
+          try {
+            requireNothing(fn.processElement(records[i]!, ctx, collector));
+          } catch (e) {
+            throw userFunctionError(name, records[i], i, e);
+          }
+        }
+      } finally {
+        stamps = undefined;
+        ctx.timestamp = undefined;
+      }
+    };
+    return { timestamps: "propagate", processBatch, processBatch2: broadcastSide(context, name, fn) } as Operator<T, O>;
   };
 
 export interface KeyedBroadcastProcessOptions<T, B, K extends KeyValue, O, S extends StateSpec> {

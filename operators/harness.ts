@@ -19,7 +19,8 @@ import { openHeapBackend } from "../state/heap-backend.ts";
 import { DEFAULT_MAX_PARALLELISM, keyGroupRangeFor } from "../state/key-groups.ts";
 import { KeyedStateStore } from "../state/keyed-store.ts";
 import type { KvBackend } from "../state/kv-backend.ts";
-import { WatermarkMark, type Operator, type OperatorFactory } from "./operator.ts";
+import { WatermarkMark, type Operator, type OperatorFactory, type Timestamps } from "./operator.ts";
+import { emittedTimestamps, outputTimestampsFor, timestampsFor } from "./timestamps.ts";
 import { BroadcastStore, type BroadcastStatesSnapshot } from "../state/broadcast-state.ts";
 
 /** An emitted record or watermark, in emission order. */
@@ -49,6 +50,8 @@ export interface HarnessOptions {
 export class OperatorHarness<I, O> {
   /** Emitted records (watermarks left out). */
   readonly output: O[] = [];
+  /** The timestamp of each record of `output` (operators/timestamps.ts), undefined where it has none. */
+  readonly timestamps: (number | undefined)[] = [];
   /** Emitted records and watermarks. */
   readonly elements: HarnessElement<O>[] = [];
   private readonly op: Operator<I, O>;
@@ -83,14 +86,18 @@ export class OperatorHarness<I, O> {
     return this.wakes.count;
   }
 
-  /** Records what one call emitted; returns its records. */
-  private emitted(out: readonly unknown[]): O[] {
+  /** Records what one call (given `ts`) emitted; returns its records. */
+  private emitted(out: readonly unknown[], ts?: Timestamps): O[] {
     const records: O[] = [];
-    for (const e of out) {
+    const stamps = emittedTimestamps("op", out, ts);
+    for (let i = 0; i < out.length; i++) {
+      const e = out[i];
       if (e instanceof WatermarkMark) this.elements.push({ watermark: e.timestamp });
       else {
         records.push(e as O);
         this.elements.push({ record: e as O });
+        const t = stamps?.[i];
+        this.timestamps.push(t === undefined || Number.isNaN(t) ? undefined : t);
       }
     }
     this.output.push(...records);
@@ -147,11 +154,15 @@ export class OperatorHarness<I, O> {
     return this.watermark;
   }
 
-  /** Records on the (first) input; returns what the operator emitted for them. */
-  async processElements(records: readonly I[]): Promise<O[]> {
+  /**
+   * Records on the (first) input, with their timestamps if given (as a source's watermark
+   * strategy gives them); returns what the operator emitted for them.
+   */
+  async processElements(records: readonly I[], timestamps?: readonly number[]): Promise<O[]> {
     const out: O[] = [];
-    await this.op.processBatch(records, out);
-    return this.emitted(out);
+    const ts = timestampsFor(this.op as Operator<unknown, unknown>, timestamps);
+    await this.op.processBatch(records, out, ts);
+    return this.emitted(out, ts);
   }
 
   /** Operator.inputBlocked: a promise while the operator takes no more records (a task would wait for it). */
@@ -165,18 +176,20 @@ export class OperatorHarness<I, O> {
   }
 
   /** Records on the second input of a two-input operator. */
-  async processElements2(records: readonly unknown[]): Promise<O[]> {
+  async processElements2(records: readonly unknown[], timestamps?: readonly number[]): Promise<O[]> {
     if (this.op.processBatch2 === undefined) throw new Error("the operator has no second input");
     const out: O[] = [];
-    await this.op.processBatch2(records, out);
-    return this.emitted(out);
+    const ts = timestampsFor(this.op as Operator<unknown, unknown>, timestamps);
+    await this.op.processBatch2(records, out, ts);
+    return this.emitted(out, ts);
   }
 
   async processWatermark(watermark: number): Promise<O[]> {
     this.watermark = Math.max(this.watermark, watermark);
     const out: O[] = [];
-    await this.op.processWatermark?.(watermark, out);
-    const records = this.emitted(out);
+    const ts = outputTimestampsFor(this.op as Operator<unknown, unknown>);
+    await this.op.processWatermark?.(watermark, out, ts);
+    const records = this.emitted(out, ts);
     if (this.op.emitsWatermarks !== true) this.elements.push({ watermark });
     return records;
   }
@@ -186,8 +199,9 @@ export class OperatorHarness<I, O> {
     this.clock.advance(now - this.clock.now());
     const out: O[] = [];
     const due = this.op.processingTimeDue?.();
-    if (due !== undefined && due <= now) await this.op.processProcessingTime?.(now, out);
-    return this.emitted(out);
+    const ts = outputTimestampsFor(this.op as Operator<unknown, unknown>);
+    if (due !== undefined && due <= now) await this.op.processProcessingTime?.(now, out, ts);
+    return this.emitted(out, ts);
   }
 
   /** What a task does when woken (OperatorContext.wake): fires what is due at the current time. */
@@ -197,8 +211,9 @@ export class OperatorHarness<I, O> {
 
   async endInput(): Promise<O[]> {
     const out: O[] = [];
-    await this.op.endInput?.(out);
-    return this.emitted(out);
+    const ts = outputTimestampsFor(this.op as Operator<unknown, unknown>);
+    await this.op.endInput?.(out, ts);
+    return this.emitted(out, ts);
   }
 
   /** Takes a cut of the operator's state and copies every stored cell. */

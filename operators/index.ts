@@ -7,7 +7,8 @@
  * op.processBatch([1, 2], out); // out = [2, 4]
  * ```
  */
-export { WatermarkMark, type Operator, type OperatorContext, type OperatorFactory, type Collector } from "./operator.ts";
+export { WatermarkMark, type Operator, type OperatorContext, type OperatorFactory, type Collector, type Timestamps } from "./operator.ts";
+export { NO_TIMESTAMP, emittedTimestamps, outputTimestampsFor, timestampsFor } from "./timestamps.ts";
 export { mapOperator } from "./map.ts";
 export { filterOperator } from "./filter.ts";
 export { flatMapOperator } from "./flat-map.ts";

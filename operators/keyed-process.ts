@@ -18,6 +18,10 @@
  *
  * Timers (operators/timers.ts) are keyed state: they are checkpointed, restored and rescaled
  * with the key's other state. `onTimer` runs with the timer's key current.
+ *
+ * Record timestamps (operators/timestamps.ts): what `processElement` emits has the input
+ * record's timestamp (none when it has none), what `onTimer` emits the event-time timer's time
+ * (none for a processing-time timer), as in Flink.
  */
 import { MIN_WATERMARK } from "../common/time.ts";
 import type { StateSpec } from "../state/descriptors.ts";
@@ -25,7 +29,8 @@ import { bindStates, type StateHandles } from "../state/handles.ts";
 import { keyGroupRangeFor, type KeyValue } from "../state/key-groups.ts";
 import type { KeyedStateStore } from "../state/keyed-store.ts";
 import { forEachKeyed, keyedInput, requireKeyedStore } from "./keyed.ts";
-import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult } from "./operator.ts";
+import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult, Timestamps } from "./operator.ts";
+import { NO_TIMESTAMP } from "./timestamps.ts";
 import { fireDueTimers, KeyedTimers, OperatorTime, type TimeDomain, type TimerService } from "./timers.ts";
 import { requireNothing, userFunctionError } from "./user-error.ts";
 import { SideOutputs, type OutputTag } from "./side-output.ts";
@@ -36,6 +41,13 @@ export interface KeyedProcessContext<K, S extends StateSpec> {
   readonly state: StateHandles<S>;
   readonly subtask: number;
   readonly timerService: TimerService;
+  /**
+   * The timestamp of the record being processed (Flink's Context.timestamp()): the one its
+   * source's watermark strategy gave it, handed on by the operators between; undefined when it
+   * has none. In `onTimer`: the timer's time for an event-time timer, undefined for a
+   * processing-time one. Records emitted with `out.collect` or `output` get this timestamp.
+   */
+  readonly timestamp: number | undefined;
   /**
    * Emits `value` on the side output `tag` (select it with `result.sideOutput(tag)`; a value
    * for a tag the job does not select is dropped, as in Flink).
@@ -98,26 +110,43 @@ export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E exten
   const timers = new KeyedTimers(store);
   const time = new OperatorTime(timers, context.now, MIN_WATERMARK, context.eventTimeWithoutWatermarks);
   let target: unknown[] = [];
+  /** The output's timestamps while the records emitted now get one (else undefined). */
+  let stamps: number[] | undefined;
   const ctx = {
     key: undefined as unknown as K,
     state: handles,
     subtask: context.subtask,
     timerService: time as TimerService,
     timeDomain: "event" as TimeDomain,
-    output: <X>(tag: OutputTag<X>, value: X): void => sideOutputs.emit(target, tag, value),
+    timestamp: undefined as number | undefined,
+    output: <X>(tag: OutputTag<X>, value: X): void => sideOutputs.emit(target, tag, value, stamps, ctx.timestamp ?? NO_TIMESTAMP),
     ...(extra as E),
   };
-  const collector: Collector<O> = { collect: (value) => void target.push(value) };
+  const collector: Collector<O> = {
+    collect: (value) => {
+      target.push(value);
+      if (stamps !== undefined) stamps.push(ctx.timestamp ?? NO_TIMESTAMP);
+    },
+  };
 
   /** A batch handler for one input, and its prefetch hint (Operator.prefetch). */
   const input = <T>(keyOf: (value: T) => K, element: (value: T, c: typeof ctx, out: Collector<O>) => ProcessResult) => {
     const keyed = keyedInput(store, name, keyOf, context.maxParallelism);
-    const process = (records: readonly T[], out: unknown[]): void | Promise<void> => {
+    const process = (records: readonly T[], out: unknown[], ts?: Timestamps): void | Promise<void> => {
       const batch = keyed.batchOf(records);
+      const input = ts?.input;
       return forEachKeyed(store, batch, (i) => {
         const record = records[i]!;
         ctx.key = batch.keys[i]!;
         target = out;
+        if (input === undefined) {
+          stamps = undefined;
+          ctx.timestamp = undefined;
+        } else {
+          stamps = ts!.output;
+          const t = input[i]!;
+          ctx.timestamp = Number.isNaN(t) ? undefined : t;
+        }
         try {
           requireNothing(element(record, ctx, collector));
         } catch (e) {
@@ -128,7 +157,7 @@ export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E exten
     return { process, prefetch: (records: readonly T[]) => keyed.prefetch(records) };
   };
 
-  const fire = (domain: TimeDomain, upTo: number, out: unknown[]): void | Promise<void> => {
+  const fire = (domain: TimeDomain, upTo: number, out: unknown[], ts: Timestamps | undefined): void | Promise<void> => {
     if (onTimer === undefined) {
       timers.pollDue(domain, upTo);
       return;
@@ -136,6 +165,9 @@ export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E exten
     return fireDueTimers(store, timers, domain, upTo, (timer) => {
       ctx.key = timer.key as K;
       ctx.timeDomain = domain;
+      ctx.timestamp = domain === "event" ? timer.timestamp : undefined;
+      // Processing-time timers' output has no timestamp: no array at all (a call fires one domain).
+      stamps = domain === "event" ? ts?.output : undefined;
       target = out;
       try {
         requireNothing(onTimer(timer.timestamp, ctx, collector));
@@ -146,17 +178,27 @@ export const keyedRuntime = <K extends KeyValue, O, S extends StateSpec, E exten
   };
 
   const common: Omit<Operator<unknown, unknown>, "processBatch"> = {
+    timestamps: "assign",
     open: () => timers.restore(keyGroupRangeFor(context.subtask, context.parallelism, context.maxParallelism)),
-    processWatermark(watermark, out) {
+    processWatermark(watermark, out, ts) {
       time.watermark = watermark;
       const next = timers.nextTimestamp("event");
       if (next === undefined || next > watermark) return;
-      return fire("event", watermark, out);
+      return fire("event", watermark, out, ts);
     },
     processingTimeDue: () => timers.nextTimestamp("processing"),
-    processProcessingTime: (now, out) => fire("processing", now, out),
+    processProcessingTime: (now, out, ts) => fire("processing", now, out, ts),
   };
   return { input, common, ctx };
+};
+
+/**
+ * Sets the timestamp the records emitted next get (Flink's TimestampedCollector.setAbsoluteTimestamp),
+ * until the next record or timer; for functions the engine builds (the interval join: the pair's
+ * larger timestamp). `context` must be a context this module made.
+ */
+export const setOutputTimestamp = (context: { readonly timestamp: number | undefined }, timestamp: number): void => {
+  (context as { timestamp: number | undefined }).timestamp = timestamp;
 };
 
 export const keyedProcessOperator =

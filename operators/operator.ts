@@ -24,6 +24,15 @@
  *   batch's work. It must not change state nor emit, must not await, and must ignore its own
  *   failures (they surface when the batch is processed). A hinted batch may never come, or come
  *   later than predicted; the operator must stay correct either way.
+ * - Record timestamps (Flink's StreamRecord timestamp; operators/timestamps.ts): records may
+ *   carry the timestamp their source's watermark strategy gave them. An operator that declares
+ *   `timestamps` gets a `Timestamps` argument (`ts`) and pushes one timestamp into `ts.output`
+ *   per record it pushes into `out`, in step (NaN: that record has none), or none at all (then
+ *   no output record has one). `"propagate"` operators get `ts` on `processBatch`/`processBatch2`
+ *   only when the input records carry timestamps, so a job without event time pays nothing;
+ *   `"assign"` operators (windows, keyed process functions) get it on every call that may emit,
+ *   `ts.input` undefined when the input carries none. An operator without `timestamps` emits
+ *   records without timestamps.
  * - `emitsWatermarks` (async I/O): the operator hands watermarks on itself. Its
  *   `processWatermark(w, out)` does not pass `w` on; instead, from any call, the operator puts a
  *   `WatermarkMark` into `out` where the watermark belongs among its records, and the engine runs
@@ -67,18 +76,28 @@ export interface OperatorContext {
   readonly eventTimeWithoutWatermarks?: () => void;
 }
 
+/** The timestamps beside a batch an operator processes (see the file comment). */
+export interface Timestamps {
+  /** The input records' timestamps, one per record (NaN: none); undefined when they carry none. */
+  readonly input: readonly number[] | undefined;
+  /** The output records' timestamps, pushed in step with `out` (or left empty: none). */
+  readonly output: number[];
+}
+
 export interface Operator<I, O> {
-  processBatch(records: readonly I[], out: O[]): void | Promise<void>;
+  processBatch(records: readonly I[], out: O[], ts?: Timestamps): void | Promise<void>;
   open?(): void | Promise<void>;
-  endInput?(out: O[]): void | Promise<void>;
+  endInput?(out: O[], ts?: Timestamps): void | Promise<void>;
   close?(): void | Promise<void>;
-  processWatermark?(watermark: number, out: O[]): void | Promise<void>;
+  processWatermark?(watermark: number, out: O[], ts?: Timestamps): void | Promise<void>;
   processingTimeDue?(): number | undefined;
-  processProcessingTime?(now: number, out: O[]): void | Promise<void>;
-  processBatch2?(records: readonly unknown[], out: O[]): void | Promise<void>;
+  processProcessingTime?(now: number, out: O[], ts?: Timestamps): void | Promise<void>;
+  processBatch2?(records: readonly unknown[], out: O[], ts?: Timestamps): void | Promise<void>;
   prefetch?(records: readonly I[]): void;
   inputBlocked?(): Promise<void> | undefined;
   readonly emitsWatermarks?: boolean;
+  /** How the operator handles record timestamps (see the file comment); absent: its output has none. */
+  readonly timestamps?: "propagate" | "assign";
 }
 
 /** A watermark among an operator's output records (from operators with `emitsWatermarks` only). */

@@ -19,11 +19,17 @@
 import { MIN_WATERMARK } from "../common/time.ts";
 import type { Collector, Operator, OperatorContext, OperatorFactory, ProcessResult } from "./operator.ts";
 import { SideOutputs, type OutputTag } from "./side-output.ts";
+import { NO_TIMESTAMP } from "./timestamps.ts";
 import { requireNothing, userFunctionError } from "./user-error.ts";
 
 export interface ProcessContext {
   readonly subtask: number;
   readonly parallelism: number;
+  /**
+   * The timestamp of the record being processed (Flink's Context.timestamp()): the one its
+   * source's watermark strategy gave it, handed on by the operators between; undefined when it has none.
+   */
+  readonly timestamp: number | undefined;
   /** The operator's current event time (MIN_WATERMARK before the first watermark). */
   currentWatermark(): number;
   currentProcessingTime(): number;
@@ -41,23 +47,44 @@ export const processOperator =
   <T, O>(name: string, fn: ProcessFunction<T, O>, sideOutputs: SideOutputs = new SideOutputs()): OperatorFactory<T, O> =>
   (context: OperatorContext): Operator<T, O> => {
     let target: unknown[] = [];
+    /** The output's timestamps while the input has some (else undefined), and the current record's. */
+    let stamps: number[] | undefined;
+    let current = NO_TIMESTAMP;
     let watermark = MIN_WATERMARK;
-    const collector: Collector<O> = { collect: (value) => void target.push(value) };
-    const ctx: ProcessContext = {
+    const collector: Collector<O> = {
+      collect: (value) => {
+        target.push(value);
+        if (stamps !== undefined) stamps.push(current);
+      },
+    };
+    const ctx = {
       subtask: context.subtask,
       parallelism: context.parallelism,
+      timestamp: undefined as number | undefined,
       currentWatermark: () => watermark,
       currentProcessingTime: context.now,
-      output: (tag, value) => sideOutputs.emit(target, tag, value),
+      output: <X>(tag: OutputTag<X>, value: X) => sideOutputs.emit(target, tag, value, stamps, current),
     };
     return {
-      processBatch(records, out) {
+      timestamps: "propagate",
+      processBatch(records, out, ts) {
         target = out;
+        stamps = ts?.output;
+        const input = ts?.input;
         let i = 0;
         try {
-          for (; i < records.length; i++) requireNothing(fn.processElement(records[i]!, ctx, collector));
+          for (; i < records.length; i++) {
+            if (input !== undefined) {
+              current = input[i]!;
+              ctx.timestamp = Number.isNaN(current) ? undefined : current;
+            }
+            requireNothing(fn.processElement(records[i]!, ctx, collector));
+          }
         } catch (e) {
           throw userFunctionError(name, records[i], i, e);
+        } finally {
+          stamps = undefined;
+          ctx.timestamp = undefined;
         }
       },
       processWatermark(w) {

@@ -22,7 +22,10 @@ export const reduceOperator =
     const input = keyedInput(store, name, options.key, context.maxParallelism);
     return {
       prefetch: (records) => input.prefetch(records),
-      processBatch(records, out) {
+      timestamps: "propagate",
+      processBatch(records, out, ts) {
+        const stamps = ts?.output;
+        const times = ts?.input;
         const batch = input.batchOf(records);
         return forEachKeyed(store, batch, (i) => {
           const record = records[i]!;
@@ -35,6 +38,7 @@ export const reduceOperator =
           }
           acc.set(next);
           out.push(next);
+          if (stamps !== undefined) stamps.push(times![i]!);
         });
       },
     };

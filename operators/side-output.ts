@@ -31,17 +31,31 @@ export const sideRecord = <T>(tag: OutputTag<T>, value: T): SideRecord => ({ wei
 export const isSideRecord = (r: unknown): r is SideRecord =>
   typeof r === "object" && r !== null && typeof (r as { weirSideOutput?: unknown }).weirSideOutput === "string";
 
-/** Keeps the main output (drops side records). */
+/** Keeps the main output (drops side records), with their timestamps. */
 export const mainOutputOperator = <T>(): Operator<unknown, T> => ({
-  processBatch(records, out) {
-    for (const r of records) if (!isSideRecord(r)) out.push(r as T);
+  timestamps: "propagate",
+  processBatch(records, out, ts) {
+    const input = ts?.input;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (isSideRecord(r)) continue;
+      out.push(r as T);
+      if (input !== undefined) ts!.output.push(input[i]!);
+    }
   },
 });
 
-/** Keeps the side records of `tag`, unwrapped. */
+/** Keeps the side records of `tag`, unwrapped, with their timestamps (the record's being processed when it was emitted). */
 export const sideOutputOperator = <T>(tag: OutputTag<T>): Operator<unknown, T> => ({
-  processBatch(records, out) {
-    for (const r of records) if (isSideRecord(r) && r.weirSideOutput === tag.id) out.push(r.value as T);
+  timestamps: "propagate",
+  processBatch(records, out, ts) {
+    const input = ts?.input;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (!isSideRecord(r) || r.weirSideOutput !== tag.id) continue;
+      out.push(r.value as T);
+      if (input !== undefined) ts!.output.push(input[i]!);
+    }
   },
 });
 
@@ -66,9 +80,14 @@ export class SideOutputs {
     return this.ids.size > 0;
   }
 
-  /** Emits `value` on `tag` into `out`, or drops it when no stream selects the tag. */
-  emit<T>(out: unknown[], tag: OutputTag<T>, value: T): void {
-    if (this.everything || this.ids.has(tag.id)) out.push(sideRecord(tag, value));
+  /**
+   * Emits `value` on `tag` into `out` (and `timestamp` into `stamps`, when given), or drops it
+   * when no stream selects the tag.
+   */
+  emit<T>(out: unknown[], tag: OutputTag<T>, value: T, stamps?: number[], timestamp?: number): void {
+    if (!this.everything && !this.ids.has(tag.id)) return;
+    out.push(sideRecord(tag, value));
+    if (stamps !== undefined) stamps.push(timestamp!);
   }
 }
 

@@ -157,6 +157,19 @@ describe("job API types", () => {
         .between("-1s", "1s", { timestamp1: (b) => b.auction, timestamp2: (p) => p.price })
         .process((b, p, key, out: Collector<string>) => out.collect(`${key}:${b.price}:${p.price}`));
       expectTypeOf(joined).toEqualTypeOf<DataStream<string>>();
+      // Without timestamp functions: the timestamps records carry from their sources' watermark strategies.
+      const carried = k.intervalJoin(other).between("-1s", "1s").process((b, p, _key, out: Collector<number>) => out.collect(b.price + p.price));
+      expectTypeOf(carried).toEqualTypeOf<DataStream<number>>();
+      k.window(tumbling).aggregate(sum);
+      k.process({ processElement: (_b, ctx, out: Collector<number | undefined>) => out.collect(ctx.timestamp) });
+      s.process({
+        processElement(_b, ctx, out: Collector<number>) {
+          expectTypeOf(ctx.timestamp).toEqualTypeOf<number | undefined>();
+          // @ts-expect-error the record's timestamp is read-only
+          ctx.timestamp = 5;
+          out.collect(1);
+        },
+      });
 
       // @ts-expect-error Weir functions must be synchronous
       s.map(async (b) => b.price);

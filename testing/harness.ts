@@ -69,18 +69,21 @@ export class FunctionHarness<I, O, I2 = never> {
     return this.inner.currentWatermark;
   }
 
-  /** Records on the (first) input, as one batch. */
-  async processElements(records: readonly I[]): Promise<O[]> {
-    return this.keep(await this.inner.processElements(records));
+  /**
+   * Records on the (first) input, as one batch, with the timestamps their source's watermark
+   * strategy would give them (`ctx.timestamp`; default: none).
+   */
+  async processElements(records: readonly I[], timestamps?: readonly number[]): Promise<O[]> {
+    return this.keep(await this.inner.processElements(records, timestamps));
   }
 
-  async processElement(record: I): Promise<O[]> {
-    return this.processElements([record]);
+  async processElement(record: I, timestamp?: number): Promise<O[]> {
+    return this.processElements([record], timestamp === undefined ? undefined : [timestamp]);
   }
 
-  /** Records on the second input of a co-process function. */
-  async processElements2(records: readonly I2[]): Promise<O[]> {
-    return this.keep(await this.inner.processElements2(records));
+  /** Records on the second input of a co-process function (timestamps as for the first). */
+  async processElements2(records: readonly I2[], timestamps?: readonly number[]): Promise<O[]> {
+    return this.keep(await this.inner.processElements2(records, timestamps));
   }
 
   /** Event time reaches `watermark`: due event-time timers fire. */

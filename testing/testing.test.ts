@@ -44,6 +44,22 @@ describe("keyedProcessHarness", () => {
     expect(h.output).toEqual(["a@59999: 150", "b@119999: 7"]);
   });
 
+  it("hands records their timestamps: ctx.timestamp in processElement, the event-time timer's in onTimer", async () => {
+    const stamps: KeyedProcessFunction<Reading, string, string, {}> = {
+      processElement(r, ctx, out) {
+        out.collect(`${r.sensor} at ${ctx.timestamp}`);
+        if (ctx.timestamp !== undefined) ctx.timerService.registerEventTimeTimer(ctx.timestamp + 10);
+      },
+      onTimer(ts, ctx, out) {
+        out.collect(`timer ${ts} at ${ctx.timestamp}`);
+      },
+    };
+    const h = await keyedProcessHarness(stamps, { key: (r: Reading) => r.sensor });
+    expect(await h.processElement({ sensor: "a", value: 1, time: 0 }, 500)).toEqual(["a at 500"]);
+    expect(await h.processElement({ sensor: "b", value: 1, time: 0 })).toEqual(["b at undefined"]);
+    expect(await h.processWatermark(510)).toEqual(["timer 510 at 510"]);
+  });
+
   it("restores timers with the state at another parallelism", async () => {
     const before = await keyedProcessHarness(minuteMax, { key: (r: Reading) => r.sensor });
     await before.processElements(["a", "b", "c", "d"].map((sensor, i) => ({ sensor, value: i, time: 10 })));

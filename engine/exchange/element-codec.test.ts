@@ -64,6 +64,25 @@ describe("stream elements as bytes", () => {
     }
   });
 
+  test("property: a batch's timestamps (NaN: none) come back with it, column or msgpack frame, stamped or not", () => {
+    const encoder = newBatchEncoder();
+    const decoder = newBatchDecoder();
+    const record = fc.oneof(fc.record({ id: fc.nat(), name: fc.string() }), fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"')));
+    const stamp = fc.oneof(fc.double({ noNaN: true }), fc.constant(Number.NaN), fc.integer({ min: -1e12, max: 1e13 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(record, stamp), { minLength: 1, maxLength: 30 }), fc.boolean(), (pairs, stamped) => {
+        const records = pairs.map(([r]) => r);
+        const timestamps = stamped ? pairs.map(([, t]) => t) : undefined;
+        const back = decodeElement(decoder, encodeBatch(encoder, records, timestamps).slice());
+        expect(back.kind).toBe("batch");
+        if (back.kind !== "batch") return;
+        expect(JSON.stringify(back.records)).toEqual(JSON.stringify(records));
+        if (timestamps === undefined) expect(back.timestamps).toBeUndefined();
+        else expect(back.timestamps!.map((t) => Object.is(t, -0) ? "-0" : t)).toEqual(timestamps.map((t) => Object.is(t, -0) ? "-0" : t));
+      }),
+    );
+  });
+
   test("bytes no encoder wrote are refused with EXCHANGE_BAD_FRAME", () => {
     expect(() => decodeElement(newBatchDecoder(), Uint8Array.of(0xc1, 99))).toThrow(/unknown control frame kind 99/);
     expect(() => decodeElement(newBatchDecoder(), encodeBatch(newBatchEncoder(), "not an array" as unknown as unknown[]).slice())).toThrow(

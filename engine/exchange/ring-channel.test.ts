@@ -75,6 +75,23 @@ describe("ring channel (a channel across threads)", () => {
     expect(got).toEqual(records);
   });
 
+  test("a split batch keeps each record's timestamp with it", async () => {
+    const { writer, reader } = pair(1 << 12);
+    const records = Array.from({ length: 500 }, (_, n) => ({ n, text: `record-${n}` }));
+    const timestamps = records.map((r) => (r.n % 9 === 0 ? Number.NaN : 1_700_000_000_000 + r.n * 3));
+    const pushed = writer.push({ kind: "batch", records, timestamps });
+    const got: [unknown, number][] = [];
+    const reading = (async () => {
+      while (got.length < records.length) {
+        await readable(reader);
+        for (const e of drain(reader)) if (e.kind === "batch") e.records.forEach((r, i) => got.push([r, e.timestamps![i]!]));
+      }
+    })();
+    await pushed;
+    await reading;
+    expect(got).toEqual(records.map((r, i) => [r, timestamps[i]]));
+  });
+
   test("a single record too large for the ring is a user error naming the consumer", async () => {
     const { writer } = pair(1 << 10);
     const error = await Promise.resolve(writer.push({ kind: "batch", records: [{ blob: "y".repeat(4000) }] })).catch((e: unknown) => e);

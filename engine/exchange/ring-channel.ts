@@ -18,8 +18,8 @@
  */
 import { describeError, userError } from "../../common/errors.ts";
 import type { ChannelReader, ChannelWriter } from "../channel.ts";
-import type { StreamElement } from "../elements.ts";
-import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder, type BatchDecoder, type BatchEncoder } from "./element-codec.ts";
+import { batchOf, type StreamElement } from "../elements.ts";
+import { decodeElement, encodeBatch, encodeControl, newBatchDecoder, newBatchEncoder, stamp, type BatchDecoder, type BatchEncoder } from "./element-codec.ts";
 import { waitReadable, writeFrame } from "./ring-wait.ts";
 import { RingReader, RingWriter } from "./spsc-ring.ts";
 
@@ -65,12 +65,13 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
 
   push(element: StreamElement<unknown>): Promise<void> | undefined {
     if (element.kind !== "batch") return this.write(encodeControl(element), true);
-    const frame = this.encode(element.records);
+    const { records, timestamps } = element;
+    const frame = this.encode(records, timestamps);
     if (frame.length <= this.ring.maxFrameBytes) return this.write(frame, false);
     // Columns can be larger than msgpack (UTF-16 text, float64 numbers): try msgpack before splitting.
-    const packed = this.encoder.packr.pack(element.records);
+    const packed = stamp(this.encoder.packr.pack(records), timestamps);
     if (packed.length <= this.ring.maxFrameBytes) return this.write(packed, false);
-    return this.pushInParts(element.records);
+    return this.pushInParts(records, timestamps);
   }
 
   /** Writes a frame; `owned` frames need no copy when they must wait (the encoder's buffer does). */
@@ -85,9 +86,9 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
   }
 
   /** The batch's frame; a record msgpackr cannot encode (a symbol, a cycle) is a user error naming the consumer. */
-  private encode(records: readonly unknown[]): Uint8Array {
+  private encode(records: readonly unknown[], timestamps?: readonly number[]): Uint8Array {
     try {
-      return encodeBatch(this.encoder, records);
+      return encodeBatch(this.encoder, records, timestamps);
     } catch (e) {
       throw userError(
         "EXCHANGE_RECORD_NOT_ENCODABLE",
@@ -98,7 +99,7 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
   }
 
   /** A batch too large for one frame, as consecutive halves (in order). */
-  private async pushInParts(records: readonly unknown[]): Promise<void> {
+  private async pushInParts(records: readonly unknown[], timestamps: readonly number[] | undefined): Promise<void> {
     if (records.length === 1) {
       const bytes = Math.min(this.encode(records).length, this.encoder.packr.pack(records).length);
       throw userError(
@@ -108,8 +109,10 @@ export class RingChannelWriter implements ChannelWriter<unknown> {
       );
     }
     const half = records.length >> 1;
-    for (const part of [records.slice(0, half), records.slice(half)]) {
-      const pending = this.push({ kind: "batch", records: part });
+    const first = timestamps === undefined ? batchOf(records.slice(0, half)) : batchOf(records.slice(0, half), timestamps.slice(0, half));
+    const second = timestamps === undefined ? batchOf(records.slice(half)) : batchOf(records.slice(half), timestamps.slice(half));
+    for (const part of [first, second]) {
+      const pending = this.push(part);
       if (pending !== undefined) await pending;
     }
   }

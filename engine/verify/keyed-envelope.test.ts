@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { WatermarkMark, type Operator, type OperatorContext } from "../../operators/operator.ts";
 import type { KeyedStateStore } from "../../state/keyed-store.ts";
-import { keyedEnvelopeOperator } from "./keyed-envelope.ts";
+import { OperatorHarness } from "../../operators/harness.ts";
+import { keyedProcessOperator } from "../../operators/keyed-process.ts";
+import { keyedEnvelopeOperator, type Envelope } from "./keyed-envelope.ts";
 
 /** A context whose keyed store's current key is whatever the inner operator last set. */
 const contextWith = (store: { currentKey: unknown }): OperatorContext => ({
@@ -106,5 +108,32 @@ describe("keyedEnvelopeOperator", () => {
     const out: unknown[] = [];
     expect(op.processBatch([1, 2], out)).toBeUndefined();
     expect(out).toHaveLength(2);
+  });
+
+  it("keeps each output's timestamp (the record's, the event-time timer's) while wrapping it with its key", async () => {
+    const inner = keyedProcessOperator<number, number, number, {}>({
+      name: "kp",
+      key: (n) => n % 2,
+      fn: {
+        processElement(n, ctx, out) {
+          out.collect(n);
+          out.collect(n * 10);
+          ctx.timerService.registerEventTimeTimer(50);
+        },
+        onTimer: (ts, _ctx, out) => out.collect(ts),
+      },
+    });
+    const h = await OperatorHarness.open(keyedEnvelopeOperator(inner as never, { keyedSecondInput: false }));
+    expect(await h.processElements([1, 2], [11, 12])).toEqual([
+      { k: "1", v: 1 },
+      { k: "1", v: 10 },
+      { k: "0", v: 2 },
+      { k: "0", v: 20 },
+    ] satisfies Envelope[]);
+    expect(await h.processWatermark(50)).toEqual([
+      { k: null, v: 50 },
+      { k: null, v: 50 },
+    ]);
+    expect(h.timestamps).toEqual([11, 11, 12, 12, 50, 50]);
   });
 });

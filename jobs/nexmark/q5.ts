@@ -29,7 +29,7 @@ export default nexmarkJob(
     events
       .filter(isBid, { name: "bids" })
       .keyBy(({ bid }) => bid.auction)
-      .window(slidingEventTimeWindows("10s", "2s"), { timestamp: ({ bid }) => bid.dateTime })
+      .window(slidingEventTimeWindows("10s", "2s"))
       .aggregate(
         { createAccumulator: () => 0, add: (_bid, n: number) => n + 1, getResult: (n: number) => n },
         (num, w): WindowCount => ({ auction: w.key, num, end: w.window.end }),

@@ -42,7 +42,7 @@ export default nexmarkJob(
     events
       .filter(isBid, { name: "bids" })
       .keyBy(({ bid }) => bid.auction)
-      .window(tumblingEventTimeWindows("10s"), { timestamp: ({ bid }) => bid.dateTime })
+      .window(tumblingEventTimeWindows("10s"))
       .aggregate(
         {
           createAccumulator: (): Top => ({ price: -1, bids: [] }),

@@ -26,10 +26,7 @@ export default nexmarkJob(
       .coGroup(events.filter(isAuction, { name: "auctions" }))
       .where(({ person }) => person.id)
       .equalTo(({ auction }) => auction.seller)
-      .window(tumblingEventTimeWindows("10s"), {
-        timestamp1: ({ person }) => person.dateTime,
-        timestamp2: ({ auction }) => auction.dateTime,
-      })
+      .window(tumblingEventTimeWindows("10s"))
       .apply<Q8Row>(
         (persons, auctions, w, out) => {
           if (auctions.length === 0) return;

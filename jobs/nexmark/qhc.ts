@@ -45,7 +45,7 @@ export default nexmarkJob(
     events
       .filter(isBid, { name: "bids" })
       .keyBy(({ bid }) => `${bid.auction}/${bid.bidder}`)
-      .window(tumblingEventTimeWindows("10s"), { timestamp: ({ bid }) => bid.dateTime })
+      .window(tumblingEventTimeWindows("10s"))
       .aggregate(
         {
           createAccumulator: (): PairWindow => ({ max: -Infinity, bids: 0 }),

@@ -615,3 +615,34 @@ describe("asyncMap: review fixes", () => {
     expect((failure as Error).message).toContain("operator 'lookup' gave up on record 5 (restored: in flight at the checkpoint) after 1 attempt: down for 5");
   });
 });
+
+describe("asyncMap: record timestamps", () => {
+  it("each result carries its input's timestamp, in any completion order and after a restore; input without timestamps gives results without", async () => {
+    const svc = service();
+    const h = await open(settings(svc.fn, { ordered: false }));
+    await h.processElements([1, 2, 3], [100, 200, 300]);
+    svc.answer(3);
+    svc.answer(1);
+    await settle();
+    expect(await h.processWakeup()).toEqual(["r3", "r1"]);
+    expect(h.timestamps).toEqual([300, 100]);
+    const snapshot = await h.snapshot(); // 2 is in flight, with its timestamp
+
+    const svc2 = service();
+    const restored = await open(settings(svc2.fn), { restore: snapshot });
+    await restored.processElements([4]); // no timestamp
+    svc2.answer(2);
+    svc2.answer(4);
+    await settle();
+    expect(await restored.processWakeup()).toEqual(["r2", "r4"]);
+    expect(restored.timestamps).toEqual([200, undefined]);
+
+    const svc3 = service();
+    const plain = await open(settings(svc3.fn));
+    await plain.processElements([5]);
+    svc3.answer(5);
+    await settle();
+    expect(await plain.processWakeup()).toEqual(["r5"]);
+    expect(plain.timestamps).toEqual([undefined]);
+  });
+});

@@ -22,12 +22,15 @@
  * - Checkpoints: every queued record (not yet issued, in flight, or completed and not emitted)
  *   is keyed state of this subtask (in-flight-state.ts); a restore queues the stored records
  *   again, before any new input, oldest first. `endInput` waits until every result is emitted.
+ * - Record timestamps (operators/timestamps.ts): a result gets its input's timestamp (stored with
+ *   the input, so also after a restore); a call that emits none with a timestamp gives none.
  */
 import { systemClock, type Clock, type Timer } from "../../common/clock.ts";
 import { describeError, internalError, userError, type WeirError } from "../../common/errors.ts";
 import { keyGroupRangeFor } from "../../state/key-groups.ts";
 import { requireKeyedStore } from "../keyed.ts";
-import { WatermarkMark, type Operator, type OperatorContext, type OperatorFactory } from "../operator.ts";
+import { WatermarkMark, type Operator, type OperatorContext, type OperatorFactory, type Timestamps } from "../operator.ts";
+import { NO_TIMESTAMP } from "../timestamps.ts";
 import { isThenable, preview } from "../user-error.ts";
 import { InFlightState, type StoredInput } from "./in-flight-state.ts";
 import { resultQueue, type Drained, type QueueEntry, type ResultQueue } from "./result-queue.ts";
@@ -58,6 +61,7 @@ const TIMED_OUT = Symbol("timed out");
 
 class AsyncMap<I, O> implements Operator<I, O> {
   readonly emitsWatermarks = true;
+  readonly timestamps = "assign";
   private readonly settings: AsyncMapSettings<I, O>;
   private readonly queue: ResultQueue<Request<I, O>>;
   private readonly state: InFlightState<I>;
@@ -90,10 +94,13 @@ class AsyncMap<I, O> implements Operator<I, O> {
     for (const stored of await this.state.restore()) this.enqueue(stored);
   }
 
-  processBatch(records: readonly I[], out: O[]): void {
-    this.drain(out);
-    for (const record of records) this.enqueue(this.state.add(record));
-    if (this.queue.hasReady()) this.drain(out);
+  processBatch(records: readonly I[], out: O[], ts?: Timestamps): void {
+    const stamps = ts?.output;
+    this.drain(out, stamps);
+    const input = ts?.input;
+    for (let i = 0; i < records.length; i++) this.enqueue(this.state.add(records[i]!, input?.[i]));
+    if (this.queue.hasReady()) this.drain(out, stamps);
+    this.settle(stamps);
   }
 
   inputBlocked(): Promise<void> | undefined {
@@ -101,23 +108,25 @@ class AsyncMap<I, O> implements Operator<I, O> {
     return this.changed();
   }
 
-  processWatermark(watermark: number, out: O[]): void {
+  processWatermark(watermark: number, out: O[], ts?: Timestamps): void {
     this.queue.addWatermark(watermark);
-    this.drain(out);
+    this.drain(out, ts?.output);
+    this.settle(ts?.output);
   }
 
   processingTimeDue(): number | undefined {
     return this.failure !== undefined || this.queue.hasReady() ? -Infinity : undefined;
   }
 
-  processProcessingTime(_now: number, out: O[]): void {
-    this.drain(out);
+  processProcessingTime(_now: number, out: O[], ts?: Timestamps): void {
+    this.drain(out, ts?.output);
+    this.settle(ts?.output);
   }
 
-  async endInput(out: O[]): Promise<void> {
+  async endInput(out: O[], ts?: Timestamps): Promise<void> {
     for (;;) {
-      this.drain(out);
-      if (this.queue.empty) return;
+      this.drain(out, ts?.output);
+      if (this.queue.empty) return this.settle(ts?.output);
       await this.changed();
     }
   }
@@ -178,16 +187,35 @@ class AsyncMap<I, O> implements Operator<I, O> {
     });
   }
 
-  /** Emits what may go out now (results and watermarks), then issues restored requests that now have room. */
-  private drain(out: unknown[]): void {
+  /** Set when a call emitted a result with a timestamp (see `settle`). */
+  private stamped = false;
+
+  /**
+   * Ends a call: a call whose results had no timestamp leaves `stamps` empty (its output has
+   * none), so a job without event time carries no array of NaNs on.
+   */
+  private settle(stamps: number[] | undefined): void {
+    if (stamps !== undefined && !this.stamped) stamps.length = 0;
+    this.stamped = false;
+  }
+
+  /**
+   * Emits what may go out now (results with their inputs' timestamps into `stamps`, and
+   * watermarks with a NaN slot), then issues restored requests that now have room.
+   */
+  private drain(out: unknown[], stamps: number[] | undefined): void {
     if (this.failure !== undefined) throw this.failure;
     this.queue.drain((d: Drained<Request<I, O>>) => {
       if (d.kind === "watermark") {
         out.push(new WatermarkMark(d.timestamp));
+        stamps?.push(NO_TIMESTAMP);
         return;
       }
       this.state.remove(d.entry.stored);
       out.push(d.entry.result);
+      const t = d.entry.stored.timestamp;
+      if (t !== undefined) this.stamped = true;
+      stamps?.push(t ?? NO_TIMESTAMP);
     });
     while (this.unissued.length > 0 && this.queue.size - this.unissued.length < this.settings.capacity) this.issue(this.unissued.shift()!);
   }

@@ -21,6 +21,10 @@
  * would cost every record, most of which leave before any cut. A mutation made before the
  * barrier (while the record is queued) is what the checkpoint holds, and a restore calls the
  * function again with it (Flink's snapshotState copies the queued inputs the same way).
+ *
+ * An input that carries a timestamp (operators/timestamps.ts) is stored under
+ * `[subtask, seq, timestamp]`, so its result gets it after a restore too (a cell of two elements,
+ * as older checkpoints hold, has none); re-keying keeps the timestamp.
  */
 import { decodeCellKey, encodeCellKey, keyGroupByteRange } from "../../state/key-codec.ts";
 import type { KeyGroupRange } from "../../state/key-groups.ts";
@@ -34,6 +38,8 @@ export interface StoredInput<I> {
   readonly keyGroup: number;
   /** [subtask that took the input, its sequence number there]. */
   readonly id: readonly [number, number];
+  /** The input's timestamp; undefined: none. */
+  readonly timestamp: number | undefined;
   /** The backend holds it (written by a cut, or restored). */
   persisted: boolean;
   /** Restored from a checkpoint (its id is fresh: it says nothing about where it came from). */
@@ -69,26 +75,28 @@ export class InFlightState<I> {
     for await (const [key, value] of this.store.backend.scan({ gte, lt })) {
       const cell = decodeCellKey(key);
       if (cell.stateId !== this.stateId) continue;
-      const id = cell.key as readonly [number, number];
-      found.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, persisted: true, restored: true });
+      const [taker, seq, timestamp] = cell.key as readonly [number, number, number?];
+      const id = [taker, seq] as const;
+      found.push({ input: decodeValue(value) as I, keyGroup: cell.keyGroup, id, timestamp, persisted: true, restored: true });
       if (id[0] === this.subtask) this.nextSeq = Math.max(this.nextSeq, id[1] + 1);
     }
     found.sort((a, b) => a.id[0] - b.id[0] || a.id[1] - b.id[1]);
     return found.map((old) => {
       this.changes.set(old, false);
-      return this.fresh(old.input, true);
+      return this.fresh(old.input, old.timestamp, true);
     });
   }
 
-  /** Stores a new input (with the next cut). */
-  add(input: I): StoredInput<I> {
-    return this.fresh(input, false);
+  /** Stores a new input and its timestamp (NaN or undefined: none) with the next cut. */
+  add(input: I, timestamp?: number): StoredInput<I> {
+    return this.fresh(input, timestamp, false);
   }
 
-  private fresh(input: I, restored: boolean): StoredInput<I> {
+  private fresh(input: I, timestamp: number | undefined, restored: boolean): StoredInput<I> {
     const seq = this.nextSeq++;
     const width = this.range.end - this.range.start + 1;
-    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], persisted: false, restored };
+    const t = timestamp === undefined || Number.isNaN(timestamp) ? undefined : timestamp;
+    const stored: StoredInput<I> = { input, keyGroup: this.range.start + (seq % width), id: [this.subtask, seq], timestamp: t, persisted: false, restored };
     this.changes.set(stored, true);
     return stored;
   }
@@ -121,7 +129,7 @@ export class InFlightState<I> {
       const end = Math.min(sealed.length, next + max);
       for (; next < end; next++) {
         const { stored, value } = sealed[next]!;
-        const key = encodeCellKey(stored.keyGroup, this.stateId, stored.id as [number, number]);
+        const key = encodeCellKey(stored.keyGroup, this.stateId, stored.timestamp === undefined ? (stored.id as [number, number]) : [...stored.id, stored.timestamp]);
         ops.push(value !== undefined ? { kind: "put", key, value } : { kind: "delete", key });
       }
       return next === sealed.length;

@@ -246,3 +246,41 @@ describe("window operator (processing time)", () => {
 
 import { keyGroupFor, subtaskForKeyGroup } from "../../state/key-groups.ts";
 const subtaskOwns = (key: string, s: number, p: number) => subtaskForKeyGroup(keyGroupFor(key, 128), p, 128) === s;
+
+describe("window operator: record timestamps", () => {
+  /** `summing`, but taking each element's time from the timestamp it carries. */
+  const carried = (assigner: WindowAssigner, lateData = false) =>
+    windowOperator<Ev, string, any, any, string>({
+      name: "sum",
+      key: (e) => e.k,
+      assigner,
+      timestamp: undefined,
+      allowedLateness: 0,
+      lateData: lateData ? late : undefined,
+      contents: aggregateContents({ createAccumulator: () => 0, add: (e: Ev, a: number) => a + e.v, getResult: (a: number) => a }, "sum"),
+      emit: (sum: number, w: WindowContext<string>, out) => out.collect(`${w.key}[${w.window.start},${w.window.end})=${sum}`),
+    });
+
+  it("windows by the carried timestamps (not the records' fields); results carry end - 1, late records their own", async () => {
+    const h = await OperatorHarness.open(carried(tumblingEventTimeWindows(10), true));
+    // The fields say 0; the carried timestamps put the elements in [10, 20) and [20, 30).
+    await h.processElements([ev("a", 0, 1), ev("a", 0, 2), ev("a", 0, 4)], [12, 19, 25]);
+    expect(await h.processWatermark(19)).toEqual(["a[10,20)=3"]);
+    expect(await h.processElements([ev("a", 0, 8)], [15])).toEqual([sideRecord(late, ev("a", 0, 8)) as unknown as string]);
+    expect(await h.processWatermark(30)).toEqual(["a[20,30)=4"]);
+    expect(h.timestamps).toEqual([19, 15, 29]);
+  });
+
+  it("processing-time window results carry the window's max timestamp too (as in Flink)", async () => {
+    const h = await OperatorHarness.open(carried(tumblingProcessingTimeWindows(10)), { processingTime: 3 });
+    await h.processElements([ev("a", 0, 1)]);
+    expect(await h.setProcessingTime(10)).toEqual(["a[0,10)=1"]);
+    expect(h.timestamps).toEqual([9]);
+  });
+
+  it("an event-time element without a timestamp (none carried, no function) fails with WINDOW_WITHOUT_TIMESTAMP naming the operator", async () => {
+    const h = await OperatorHarness.open(carried(tumblingEventTimeWindows(10)));
+    await expect(h.processElements([ev("a", 1)])).rejects.toMatchObject({ code: "WINDOW_WITHOUT_TIMESTAMP", operator: "sum" });
+    await expect(h.processElements([ev("a", 1), ev("a", 2)], [1, Number.NaN])).rejects.toThrow(/operator 'sum' got a record without a timestamp/);
+  });
+});

@@ -17,13 +17,18 @@
  * - Session windows merge when they overlap or touch; contents merge with `merge`.
  * - At the end of input, event time reaches MAX_WATERMARK (every window fires) and pending
  *   processing-time windows fire too (Weir's choice: a bounded run emits every window).
+ * - Record timestamps (operators/timestamps.ts): an event-time window takes a record's time from
+ *   `timestamp` when given, else from the timestamp the record carries (its source's watermark
+ *   strategy's); a record with neither fails the job (WINDOW_WITHOUT_TIMESTAMP). A window's
+ *   results get the window's max timestamp (end - 1), a late record on the side output its own.
  */
 import { MAX_WATERMARK, MIN_WATERMARK } from "../../common/time.ts";
 import { userError } from "../../common/errors.ts";
 import { keyGroupRangeFor, type KeyValue } from "../../state/key-groups.ts";
 import type { StoredForm } from "../../state/keyed-store.ts";
 import { forEachKeyed, keyedInput, requireKeyedStore } from "../keyed.ts";
-import type { Collector, NotPromise, OperatorFactory } from "../operator.ts";
+import type { Collector, NotPromise, OperatorFactory, Timestamps } from "../operator.ts";
+import { NO_TIMESTAMP } from "../timestamps.ts";
 import { fireDueTimers, KeyedTimers, type Timer } from "../timers.ts";
 import { requireSync, userFunctionError } from "../user-error.ts";
 import { sideRecord, type OutputTag } from "../side-output.ts";
@@ -47,8 +52,11 @@ export interface WindowOperatorOptions<T, K extends KeyValue, A, R, O> {
   readonly name: string;
   readonly key: (value: T) => K;
   readonly assigner: WindowAssigner;
-  /** The record's event time; required for event-time windows. */
-  readonly timestamp: ((value: T) => number) | undefined;
+  /**
+   * The record's event time, given the timestamp it carries (NaN: none); undefined: the carried
+   * timestamp. Unused by processing-time windows.
+   */
+  readonly timestamp: ((value: T, carried: number) => number) | undefined;
   readonly allowedLateness: number;
   readonly lateData: OutputTag<T> | undefined;
   readonly contents: WindowContents<T, A, R>;
@@ -82,17 +90,20 @@ export const windowOperator =
     const merging = isMerging(assigner);
     const lateness = eventTime ? options.allowedLateness : 0;
     const timestampOf = options.timestamp;
-    if (eventTime && timestampOf === undefined) {
-      throw userError("WINDOW_WITHOUT_TIMESTAMP", `window operator '${name}': event-time windows need a timestamp function ({ timestamp: (r) => r.time })`, {
-        operator: name,
-      });
-    }
     const store = requireKeyedStore(context);
     const table = store.register("windows", { kind: "windows" }, windowsForm(merging));
     const timers = new KeyedTimers(store);
     let watermark = MIN_WATERMARK;
     let target: unknown[] = [];
-    const collector: Collector<O> = { collect: (v) => void target.push(v) };
+    /** The output's timestamps, and the timestamp of what is emitted now. */
+    let stamps: number[] | undefined;
+    let current = NO_TIMESTAMP;
+    const collector: Collector<O> = {
+      collect: (v) => {
+        target.push(v);
+        if (stamps !== undefined) stamps.push(current);
+      },
+    };
     const wctx = { key: undefined as unknown as K, window: undefined as unknown as TimeWindow };
 
     // By a window's max timestamp (end - 1). Clamped: a window whose cleanup would lie beyond the
@@ -105,6 +116,7 @@ export const windowOperator =
     const fire = (key: K, entry: WindowEntry) => {
       wctx.key = key;
       wctx.window = { start: entry.s, end: entry.e };
+      current = entry.e - 1;
       emit(contents.result(entry.a as A), wctx, collector);
     };
 
@@ -167,10 +179,11 @@ export const windowOperator =
       return added;
     };
 
-    const onTimer = (timer: Timer, out: unknown[]) => {
+    const onTimer = (timer: Timer, out: unknown[], ts: Timestamps | undefined) => {
       const windows = table.get() as Windows | undefined;
       if (windows === undefined) return;
       target = out;
+      stamps = ts?.output;
       const key = timer.key as K;
       let changed = false;
       for (const [k, entry] of windows) {
@@ -190,44 +203,67 @@ export const windowOperator =
       else table.markDirty();
     };
 
-    const fireTimers = (kind: "event" | "processing", upTo: number, out: unknown[]) => {
+    const fireTimers = (kind: "event" | "processing", upTo: number, out: unknown[], ts: Timestamps | undefined) => {
       const next = timers.nextTimestamp(kind);
       if (next === undefined || next > upTo) return undefined;
-      return fireDueTimers(store, timers, kind, upTo, (t) => onTimer(t, out));
+      return fireDueTimers(store, timers, kind, upTo, (t) => onTimer(t, out, ts));
+    };
+
+    /** A record's event time: `timestamp` of it, else the one it carries; neither fails the job. */
+    const eventTimeOf = (record: T, carried: number): number => {
+      const t = timestampOf === undefined ? carried : timestampOf(record, carried);
+      if (t === undefined || Number.isNaN(t)) throw withoutTimestamp(name);
+      return t;
     };
 
     const input = keyedInput(store, name, options.key, context.maxParallelism);
     return {
       open: () => timers.restore(keyGroupRangeFor(context.subtask, context.parallelism, context.maxParallelism)),
       prefetch: (records) => input.prefetch(records),
-      processBatch(records, out) {
+      timestamps: "assign",
+      processBatch(records, out, ts) {
         const batch = input.batchOf(records);
         const now = eventTime ? 0 : context.now();
+        const carried = ts?.input;
         return forEachKeyed(store, batch, (i) => {
           const record = records[i]!;
           target = out;
-          let ts = now;
+          stamps = ts?.output;
+          let t = now;
           try {
-            if (eventTime) ts = timestampOf!(record);
-            if (!addElement(record, batch.keys[i]!, ts) && isElementLate(ts)) {
+            if (eventTime) t = eventTimeOf(record, carried === undefined ? NO_TIMESTAMP : carried[i]!);
+            if (!addElement(record, batch.keys[i]!, t) && isElementLate(t)) {
               // Late: to the side output if set, else dropped (as in Flink). Skipped but not late: dropped.
-              if (lateData !== undefined) out.push(sideRecord(lateData, record) as unknown as O);
+              if (lateData !== undefined) {
+                out.push(sideRecord(lateData, record) as unknown as O);
+                stamps?.push(t);
+              }
             }
           } catch (e) {
             throw userFunctionError(name, record, i, e);
           }
         });
       },
-      processWatermark(wm, out) {
+      processWatermark(wm, out, ts) {
         if (wm > watermark) watermark = wm;
         if (!eventTime) return;
-        return fireTimers("event", wm, out);
+        return fireTimers("event", wm, out, ts);
       },
       processingTimeDue: () => (eventTime ? undefined : timers.nextTimestamp("processing")),
-      processProcessingTime: (now, out) => fireTimers("processing", now, out),
-      endInput: (out) => (eventTime ? undefined : fireTimers("processing", MAX_WATERMARK, out)),
+      processProcessingTime: (now, out, ts) => fireTimers("processing", now, out, ts),
+      endInput: (out, ts) => (eventTime ? undefined : fireTimers("processing", MAX_WATERMARK, out, ts)),
     };
   };
+
+/** An event-time window got a record without a timestamp (none given, none carried). */
+export const withoutTimestamp = (operator: string) =>
+  userError(
+    "WINDOW_WITHOUT_TIMESTAMP",
+    `operator '${operator}' got a record without a timestamp: event-time windows and joins take the timestamp records carry from their source's watermark strategy ` +
+      `(env.source(..., { watermarks: boundedOutOfOrderness((r) => r.time, "5s") })), but this record has none (no strategy upstream, or an operator in between that does not hand timestamps on); ` +
+      `set a watermark strategy on the source or pass the record's time explicitly: window(assigner, { timestamp: (r) => r.time })`,
+    { operator },
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Window contents
