@@ -32,6 +32,8 @@ import { nextTxnState, type TxnState } from "./txn-lifecycle.ts";
 import type { Serializer } from "./serde.ts";
 import { OrderedSender } from "./ordered-sender.ts";
 import { NextTransaction } from "./next-transaction.ts";
+import { readCommittedValues } from "./read-back.ts";
+import { serializers } from "./serde.ts";
 
 export type KafkaSinkMode = "exactly-once" | "at-least-once" | "none";
 
@@ -377,6 +379,11 @@ export const toKafka = <T>(options: KafkaSinkOptions<T>): Sink<T, TransactionHan
   const leases = new Map<string, Lease>();
   return {
     name,
+    /** The topic's committed values, when they are JSON (the default value serializer). */
+    async readCommitted() {
+      if (options.value !== undefined && options.value !== serializers.json) return undefined;
+      return readCommittedValues(brokers, options.topic);
+    },
     async createWriter(context) {
       const kafka = createKafka({ brokers, clientId: `weir-${context.jobName}-${context.operatorName}-${context.subtask}` });
       if (mode !== "exactly-once") return new PlainWriter<T>(kafka, options, context, brokers, mode === "at-least-once") as SinkWriter<T, TransactionHandle>;
