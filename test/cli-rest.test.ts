@@ -242,7 +242,8 @@ describe("weir list, stop and cancel", () => {
   it("list the running job; cancel and stop it from another terminal; the same command then finishes it exactly once", async () => {
     const env = { WEIR_RUNTIME_DIR: join(tmp, "rt-cli") };
     const out = join(tmp, "cli");
-    const args = [...jobArgs(out, join(tmp, "cli-chk"), EVENTS, 6_000), "--ui-port", "0"];
+    // Slow enough (~13 s) that the resumed run is still running when `weir stop` reaches it on a loaded machine.
+    const args = [...jobArgs(out, join(tmp, "cli-chk"), EVENTS, 3_000), "--ui-port", "0"];
     expect((await cli(["list"], env)).stdout).toMatch(/^no weir run is running on this machine/);
     // A runtime directory others may write is not trusted (entries there could point weir stop elsewhere).
     const open = join(tmp, "rt-open");

@@ -123,6 +123,23 @@ describe("JobStatus", () => {
     expect(status.subtask(1, 0)!.metrics.recordsIn).toBe(5_000);
   });
 
+  it("keeps idle + backpressured + busy at 1 when the subtask's own times overrun the sample interval", () => {
+    const status = new JobStatus(plan(), 1_000);
+    const metrics = newJobMetrics(1_000);
+    const t = newTaskMetrics(1, 0, 1_000);
+    metrics.tasks.push(t);
+    status.attemptStarted(metrics, 2_000);
+    t.recordsIn = 10;
+    t.idleMs = 1_320; // the subtask's clock saw 2.2 s in a 2 s sample
+    t.backpressuredMs = 880;
+    status.sample(4_000);
+    const view = status.subtask(1, 0)!;
+    expect(view.idleRatio! + view.backpressuredRatio! + view.busyRatio!).toBeCloseTo(1, 10);
+    expect(view.idleRatio).toBeCloseTo(0.6);
+    expect(view.backpressuredRatio).toBeCloseTo(0.4);
+    expect(view.busyRatio).toBeCloseTo(0, 10);
+  });
+
   it("gives no rate across a restart (the new attempt's counters start from 0)", () => {
     const status = new JobStatus(plan(), 0);
     const first = newJobMetrics(0);

@@ -303,8 +303,13 @@ export class JobStatus {
       return { metrics: now, recordsInPerSecond: undefined, recordsOutPerSecond: undefined, idleRatio: undefined, backpressuredRatio: undefined, busyRatio: undefined };
     }
     const ratio = (ms: number) => Math.min(1, Math.max(0, ms / dt));
-    const idle = ratio(now.idleMs - before.idleMs);
-    const backpressured = ratio(now.backpressuredMs - before.backpressuredMs);
+    // The subtask measures its times itself, so over one sample interval they can add up to a little
+    // more than the interval: scaled down to sum to at most 1 (idle + backpressured + busy = 1).
+    const rawIdle = ratio(now.idleMs - before.idleMs);
+    const rawBackpressured = ratio(now.backpressuredMs - before.backpressuredMs);
+    const scale = rawIdle + rawBackpressured > 1 ? 1 / (rawIdle + rawBackpressured) : 1;
+    const idle = rawIdle * scale;
+    const backpressured = rawBackpressured * scale;
     return {
       metrics: now,
       recordsInPerSecond: ((now.recordsIn - before.recordsIn) * 1000) / dt,
